@@ -1,0 +1,35 @@
+"""Configuration read in one place, with loopback defaults for a developer shell."""
+import os
+
+DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
+
+
+def env(name, default=None):
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def database_url(service: str) -> str:
+    return env("DATABASE_URL", f"postgresql+psycopg2://postgres@127.0.0.1:5432/portfolio_{service}")
+
+
+def amqp_uri() -> str:
+    return env("AMQP_URI", DEFAULT_AMQP_URI)
+
+
+def retry_delays_ms():
+    """Back-off before each retry of a failed event handler; after the last, dead-letter."""
+    raw = env("EVENT_RETRY_DELAYS_MS", "1000,5000,30000")
+    return [int(x) for x in raw.split(",") if x.strip()]
+
+
+def secret(name: str) -> str:
+    """A secret from the environment or a mounted file (NAME_FILE); never a default."""
+    path = env(f"{name}_FILE")
+    if path:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read().strip()
+    value = env(name)
+    if not value:
+        raise RuntimeError(f"{name} is not set (environment or {name}_FILE)")
+    return value

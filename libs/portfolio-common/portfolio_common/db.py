@@ -1,0 +1,97 @@
+"""Database helpers shared by the services: engine, messaging tables, migrations at start."""
+import hashlib
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB, UUID, insert
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
+
+
+def make_engine(url: str, **kw):
+    kw.setdefault("pool_pre_ping", True)
+    kw.setdefault("pool_size", 5)
+    kw.setdefault("max_overflow", 10)
+    return sa.create_engine(url, **kw)
+
+
+def make_session_factory(engine):
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def ensure_database(url: str):
+    """Create the service's database if it does not exist (idempotent, race-safe)."""
+    u = make_url(url)
+    admin = sa.create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as c:
+            exists = c.execute(sa.text("select 1 from pg_database where datname=:n"),
+                               {"n": u.database}).first()
+            if not exists:
+                try:
+                    c.execute(sa.text(f'create database "{u.database}"'))
+                except sa.exc.ProgrammingError:
+                    pass  # created concurrently by a replica
+    finally:
+        admin.dispose()
+
+
+def drop_database(url: str):
+    u = make_url(url)
+    admin = sa.create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(sa.text(f'drop database if exists "{u.database}" with (force)'))
+    admin.dispose()
+
+
+def run_migrations(engine, script_location: str):
+    """alembic upgrade head, serialised across replicas by an advisory lock."""
+    from alembic import command
+    from alembic.config import Config
+
+    lock_id = int(hashlib.sha1(script_location.encode()).hexdigest()[:12], 16)
+    cfg = Config()
+    cfg.set_main_option("script_location", script_location)
+    with engine.begin() as conn:
+        conn.execute(sa.text("select pg_advisory_xact_lock(:k)"), {"k": lock_id})
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def messaging_tables(metadata: sa.MetaData):
+    """The outbox and the processed-events ledger, present in every producing/consuming DB."""
+    outbox = sa.Table(
+        "outbox", metadata,
+        sa.Column("id", UUID(as_uuid=True), primary_key=True, default=uuid.uuid4),
+        sa.Column("seq", sa.BigInteger, sa.Identity(), nullable=False, unique=True),
+        sa.Column("exchange", sa.String(100), nullable=False),
+        sa.Column("routing_key", sa.String(100), nullable=False),
+        sa.Column("body", JSONB, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True)),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("last_error", sa.Text),
+    )
+    sa.Index("ix_outbox_unsent", outbox.c.seq, postgresql_where=outbox.c.sent_at.is_(None))
+    processed = sa.Table(
+        "processed_events", metadata,
+        sa.Column("event_id", UUID(as_uuid=True), primary_key=True),
+        sa.Column("handler", sa.String(120), primary_key=True),
+        sa.Column("processed_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    )
+    return outbox, processed
+
+
+def add_outbox_event(session, outbox_table, envelope: dict):
+    """Write an event in the caller's transaction; the relay publishes it after commit."""
+    from .events import exchange_for
+    session.execute(outbox_table.insert().values(
+        id=uuid.UUID(envelope["event_id"]), exchange=exchange_for(envelope["event"]),
+        routing_key=envelope["event"], body=envelope))
+
+
+def claim_event(session, processed_table, event_id: str, handler: str) -> bool:
+    """Record event_id in the caller's transaction. False means: already applied, do nothing."""
+    res = session.execute(insert(processed_table).values(event_id=uuid.UUID(event_id), handler=handler)
+                          .on_conflict_do_nothing())
+    return res.rowcount == 1

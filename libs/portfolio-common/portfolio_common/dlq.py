@@ -1,0 +1,79 @@
+"""Ops tool for dead letters: list queues with dead letters, show them, replay them.
+
+  portfolio-dlq list
+  portfolio-dlq show  <handler-queue> [--limit N]
+  portfolio-dlq replay <handler-queue> [--limit N]
+"""
+import argparse
+import json
+
+from .amqp import PikaPublisher, all_queues, dead_letter_queue
+from .config import amqp_uri
+
+
+def counts(pub):
+    def fn(ch):
+        out = {}
+        for q in all_queues():
+            out[q] = ch.queue_declare(dead_letter_queue(q), passive=True).method.message_count
+        return out
+    return pub.call(fn)
+
+
+def peek(pub, queue, limit=20):
+    def fn(ch):
+        items, tags = [], []
+        for _ in range(limit):
+            method, props, body = ch.basic_get(dead_letter_queue(queue), auto_ack=False)
+            if method is None:
+                break
+            tags.append(method.delivery_tag)
+            items.append({"headers": {k: v for k, v in (props.headers or {}).items()},
+                          "body": body.decode("utf-8", "replace")})
+        for t in tags:
+            ch.basic_nack(t, requeue=True)
+        return items
+    return pub.call(fn)
+
+
+def replay(pub, queue, limit=None):
+    """Move dead letters back to the handler's queue, attempt count reset. Returns how many."""
+    moved = 0
+
+    def take(ch):
+        return ch.basic_get(dead_letter_queue(queue), auto_ack=False)
+
+    while limit is None or moved < limit:
+        method, props, body = pub.call(take)
+        if method is None:
+            break
+        headers = {k: v for k, v in (props.headers or {}).items() if not k.startswith("x-")}
+        headers["x-replayed"] = True
+        pub.publish("", queue, body, headers=headers)
+        pub.call(lambda ch: ch.basic_ack(method.delivery_tag))
+        moved += 1
+    return moved
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="portfolio-dlq", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--amqp-uri", default=amqp_uri())
+    sub = p.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("list")
+    for name in ("show", "replay"):
+        s = sub.add_parser(name)
+        s.add_argument("queue")
+        s.add_argument("--limit", type=int, default=None if name == "replay" else 20)
+    a = p.parse_args(argv)
+    pub = PikaPublisher(a.amqp_uri, connection_name="dlq-tool")
+    try:
+        if a.cmd == "list":
+            for q, n in counts(pub).items():
+                print(f"{n:6d}  {q}")
+        elif a.cmd == "show":
+            print(json.dumps(peek(pub, a.queue, a.limit), ensure_ascii=False, indent=2, default=str))
+        else:
+            print(f"replayed {replay(pub, a.queue, a.limit)} message(s) to {a.queue}")
+    finally:
+        pub.close()

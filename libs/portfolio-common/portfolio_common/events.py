@@ -1,0 +1,215 @@
+"""Event names, the envelope and each payload's schema: the platform's published language.
+
+Producers dump strictly (`make_event` validates the payload and refuses unknown fields);
+consumers load tolerantly (`load_event` excludes unknown fields, so a producer may add a
+field without breaking anyone). Wire: exchange `<producer>.events` (topic, durable),
+routing key = event name, JSON body = the envelope.
+"""
+import datetime as dt
+import uuid
+
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+
+from .errors import PermanentEventError
+
+OUTCOME_UPLOADED = "outcome-uploaded"
+PERFORMANCE_UPLOADED = "performance-uploaded"
+CERTIFIED = "certified"
+CERTIFICATION_RETURNED = "certification-returned"
+SELECTION_LOCKED = "selection-locked"
+NATIONAL_SUBMITTED = "national-submitted"
+SEALED = "sealed"
+STUDENT_STATUS_CHANGED = "student-status-changed"
+
+# event -> producer (the exchange is f"{producer}.events")
+PRODUCERS = {
+    OUTCOME_UPLOADED: "files",
+    PERFORMANCE_UPLOADED: "files",
+    CERTIFIED: "certification",
+    CERTIFICATION_RETURNED: "certification",
+    SELECTION_LOCKED: "submission",
+    NATIONAL_SUBMITTED: "submission",
+    SEALED: "submission",
+    STUDENT_STATUS_CHANGED: "records",
+}
+
+# (event, consuming service, handler method). Each becomes the durable quorum queue
+# nameko's event_handler uses: evt-<producer>-<event>--<service>.<method>.
+# Only subscriptions that exist in code are listed; tests/contract checks both ways.
+SUBSCRIPTIONS = [
+    (OUTCOME_UPLOADED, "records", "handle_outcome_uploaded"),
+    (OUTCOME_UPLOADED, "certification", "handle_outcome_uploaded"),
+    (CERTIFIED, "records", "handle_certified"),
+    (CERTIFIED, "submission", "handle_certified"),
+    (CERTIFICATION_RETURNED, "records", "handle_certification_returned"),
+    (CERTIFICATION_RETURNED, "submission", "handle_certification_returned"),
+    (SELECTION_LOCKED, "records", "handle_selection_locked"),
+]
+
+
+def exchange_for(event: str) -> str:
+    return f"{PRODUCERS[event]}.events"
+
+
+def queue_name(event: str, service: str, method: str) -> str:
+    return f"evt-{PRODUCERS[event]}-{event}--{service}.{method}"
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+Str = fields.String
+UUIDStr = fields.UUID
+
+
+class OutcomeUploaded(_Strict):
+    outcome_id = UUIDStr(required=True)
+    file_id = UUIDStr(required=True)
+    student_id = UUIDStr(required=True)
+    student_user_id = UUIDStr(required=True)
+    section_id = UUIDStr(required=True)
+    teacher_user_id = UUIDStr(required=True)
+    school_year = fields.Integer(required=True, validate=validate.Range(min=100, max=200))
+    semester = fields.Integer(required=True, validate=validate.OneOf([1, 2]))
+    course_code = Str(required=True)
+    subject_name = Str(required=True)
+    description = Str(required=True, validate=validate.Length(min=1, max=100))
+    filename = Str(required=True)
+    content_type = Str(required=True)
+    size = fields.Integer(required=True, validate=validate.Range(min=1))
+    sha256 = Str(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    uploaded_at = fields.AwareDateTime(required=True)
+
+
+class PerformanceUploaded(_Strict):
+    performance_id = UUIDStr(required=True)
+    file_id = UUIDStr(required=True)
+    student_id = UUIDStr(required=True)
+    school_year = fields.Integer(required=True)
+    description = Str(required=True, validate=validate.Length(min=1, max=100))
+    sha256 = Str(required=True)
+    uploaded_at = fields.AwareDateTime(required=True)
+
+
+class Certified(_Strict):
+    task_id = UUIDStr(required=True)
+    outcome_id = UUIDStr(required=True)
+    student_id = UUIDStr(required=True)
+    student_user_id = UUIDStr(required=True)
+    section_id = UUIDStr(required=True)
+    school_year = fields.Integer(required=True)
+    semester = fields.Integer(required=True)
+    course_code = Str(required=True)
+    subject_name = Str(required=True)
+    description = Str(required=True)
+    sha256 = Str(required=True)
+    certified_by = UUIDStr(required=True)
+    acting_for = UUIDStr(required=True, allow_none=True)
+    certified_at = fields.AwareDateTime(required=True)
+
+
+class CertificationReturned(_Strict):
+    task_id = UUIDStr(required=True)
+    outcome_id = UUIDStr(required=True)
+    student_id = UUIDStr(required=True)
+    student_user_id = UUIDStr(required=True)
+    returned_by = UUIDStr(required=True)
+    reason = Str(required=True, validate=validate.Length(min=1, max=500))
+    returned_at = fields.AwareDateTime(required=True)
+
+
+class SelectionLocked(_Strict):
+    student_id = UUIDStr(required=True)
+    student_user_id = UUIDStr(required=True)
+    school_year = fields.Integer(required=True)
+    outcome_ids = fields.List(UUIDStr(), required=True)
+    locked_by = UUIDStr(required=True)
+    locked_at = fields.AwareDateTime(required=True)
+
+
+class NationalSubmitted(_Strict):
+    batch_id = UUIDStr(required=True)
+    school_year = fields.Integer(required=True)
+    semester = fields.Integer(required=True)
+    receipt_id = Str(required=True)
+    submitted_at = fields.AwareDateTime(required=True)
+
+
+class Sealed(_Strict):
+    student_id = UUIDStr(required=True)
+    sealed_at = fields.AwareDateTime(required=True)
+
+
+class StudentStatusChanged(_Strict):
+    student_id = UUIDStr(required=True)
+    change = Str(required=True, validate=validate.OneOf(
+        ["repeat", "reinstatement", "transfer", "visiting_study"]))
+    effective_on = fields.Date(required=True)
+    original_school_code = Str(required=True, allow_none=True)
+
+
+PAYLOADS = {
+    OUTCOME_UPLOADED: OutcomeUploaded,
+    PERFORMANCE_UPLOADED: PerformanceUploaded,
+    CERTIFIED: Certified,
+    CERTIFICATION_RETURNED: CertificationReturned,
+    SELECTION_LOCKED: SelectionLocked,
+    NATIONAL_SUBMITTED: NationalSubmitted,
+    SEALED: Sealed,
+    STUDENT_STATUS_CHANGED: StudentStatusChanged,
+}
+
+VERSION = 1
+
+
+class Envelope(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    event_id = UUIDStr(required=True)
+    event = Str(required=True, validate=validate.OneOf(list(PAYLOADS)))
+    version = fields.Integer(required=True)
+    occurred_at = fields.AwareDateTime(required=True)
+    tenant = Str(required=True, validate=validate.Length(min=1, max=32))
+    producer = Str(required=True)
+    payload = fields.Dict(required=True)
+
+
+def utcnow():
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def make_event(event: str, tenant: str, payload: dict, *, event_id=None, occurred_at=None) -> dict:
+    """Build the JSON-ready envelope; the payload is validated strictly (producer side)."""
+    schema = PAYLOADS[event]()
+    errors = schema.validate(schema.dump(payload))
+    extra = set(payload) - set(schema.fields)
+    if errors or extra:
+        raise ValueError(f"{event} payload invalid: {errors or ''} {sorted(extra) or ''}")
+    return {
+        "event_id": str(event_id or uuid.uuid4()),
+        "event": event,
+        "version": VERSION,
+        "occurred_at": (occurred_at or utcnow()).isoformat(),
+        "tenant": tenant,
+        "producer": PRODUCERS[event],
+        "payload": schema.dump(payload),
+    }
+
+
+def load_event(event: str, body) -> dict:
+    """Consumer side: tolerant load of envelope + payload. Malformed -> PermanentEventError."""
+    if not isinstance(body, dict):
+        raise PermanentEventError(f"{event}: body is not a JSON object")
+    try:
+        env = Envelope().load(body)
+        if env["event"] != event:
+            raise ValidationError({"event": [f"expected {event}"]})
+        schema = PAYLOADS[event](unknown=EXCLUDE)
+        env["payload"] = schema.load(env["payload"])
+    except ValidationError as exc:
+        raise PermanentEventError(f"{event}: malformed: {exc.messages}") from exc
+    env["event_id"] = str(env["event_id"])
+    return env

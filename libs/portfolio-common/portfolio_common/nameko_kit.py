@@ -1,0 +1,139 @@
+"""nameko adapters of the messaging kit: a reliable event handler and the platform dependency.
+
+Import only from nameko services (it imports nameko).
+"""
+import logging
+import threading
+import traceback
+
+from nameko.events import EventHandler
+from nameko.extensions import DependencyProvider
+
+from . import caller as caller_mod
+from .amqp import PikaPublisher, dead_letter_queue, declare_topology, retry_queue
+from .config import amqp_uri as default_amqp_uri, database_url, retry_delays_ms, secret
+from .db import ensure_database, make_engine, make_session_factory, run_migrations
+from .errors import PermanentEventError
+from .events import utcnow
+from .outbox import OutboxRelay
+
+log = logging.getLogger(__name__)
+
+_publishers = {}
+_publishers_lock = threading.Lock()
+
+
+def shared_publisher(uri: str, name: str) -> PikaPublisher:
+    with _publishers_lock:
+        if uri not in _publishers:
+            _publishers[uri] = PikaPublisher(uri, connection_name=name)
+        return _publishers[uri]
+
+
+class ReliableEventHandler(EventHandler):
+    """nameko EventHandler on a durable quorum queue, with retry + dead-letter.
+
+    nameko acks a handler that raised (the message is lost). Here a failure is republished
+    to the queue's retry queue (TTL = back-off, then back to this queue) with an attempt
+    count; after the last attempt, or at once for a malformed message, it goes to the
+    queue's dead-letter queue with the error. Only then is the original delivery acked.
+    If even that republish fails (broker gone), the delivery is requeued instead.
+    """
+
+    def setup(self):
+        super().setup()
+        self.queue.queue_arguments = {"x-queue-type": "quorum"}
+
+    def handle_message_processed(self, message, result=None, exc_info=None):
+        if exc_info is not None:
+            try:
+                self._retry_or_dead_letter(message, exc_info)
+            except Exception:  # noqa: BLE001 - keep the message rather than lose it
+                log.exception("could not republish failed message; requeueing it")
+                self.queue_consumer.requeue_message(message)
+                return
+        self.queue_consumer.ack_message(message)
+
+    def _retry_or_dead_letter(self, message, exc_info):
+        exc = exc_info[1]
+        headers = {k: v for k, v in (message.headers or {}).items()}
+        attempt = int(headers.get("x-attempt", 0)) + 1
+        delays = retry_delays_ms()
+        queue = self.queue.name
+        uri = self.container.config.get("AMQP_URI") or default_amqp_uri()
+        pub = shared_publisher(uri, self.container.service_name)
+        headers["x-attempt"] = attempt
+        if isinstance(exc, PermanentEventError) or attempt > len(delays):
+            headers.update({
+                "x-error-type": type(exc).__name__,
+                "x-error": "".join(traceback.format_exception_only(type(exc), exc))[-2000:],
+                "x-original-queue": queue,
+                "x-dead-lettered-at": utcnow().isoformat(),
+            })
+            log.error("dead-lettering message from %s after %s attempt(s): %r", queue, attempt, exc)
+            pub.publish("", dead_letter_queue(queue), message.body, headers=headers)
+        else:
+            log.warning("handler on %s failed (attempt %s), retrying: %r", queue, attempt, exc)
+            pub.publish("", retry_queue(queue, delays[attempt - 1]), message.body, headers=headers)
+
+
+reliable_event_handler = ReliableEventHandler.decorator
+
+
+class PlatformAccess:
+    def __init__(self, provider, worker_ctx):
+        self._p = provider
+        self._worker_ctx = worker_ctx
+        self.session_factory = provider.session_factory
+        self.engine = provider.engine
+
+    def caller(self, token):
+        return caller_mod.decode(token, self._p.caller_key)
+
+    def session(self):
+        return self.session_factory()
+
+    def events_written(self):
+        """Tell the platform this worker committed outbox rows: publish them right away."""
+        self._p.flush_after(self._worker_ctx)
+
+    def flush(self):
+        return self._p.relay.flush()
+
+
+class Platform(DependencyProvider):
+    """Per-service database (ensured, migrated at start), topology, outbox relay, caller key."""
+
+    def __init__(self, service: str, script_location: str, outbox_table):
+        self.service = service
+        self.script_location = script_location
+        self.outbox_table = outbox_table
+        self._flush_requested = set()
+
+    def setup(self):
+        config = self.container.config
+        url = config.get("DATABASE_URL") or database_url(self.service)
+        ensure_database(url)
+        self.engine = make_engine(url)
+        run_migrations(self.engine, self.script_location)
+        self.session_factory = make_session_factory(self.engine)
+        uri = config.get("AMQP_URI") or default_amqp_uri()
+        publisher = PikaPublisher(uri, connection_name=f"{self.service}-outbox")
+        publisher.call(declare_topology)
+        self.relay = OutboxRelay(self.engine, self.outbox_table, publisher)
+        self.caller_key = secret("CALLER_KEY")
+
+    def get_dependency(self, worker_ctx):
+        return PlatformAccess(self, worker_ctx)
+
+    def flush_after(self, worker_ctx):
+        self._flush_requested.add(worker_ctx.call_id)
+
+    def worker_teardown(self, worker_ctx):
+        if worker_ctx.call_id in self._flush_requested:
+            self._flush_requested.discard(worker_ctx.call_id)
+            self.container.spawn_managed_thread(self.relay.flush)
+
+    def stop(self):
+        self.relay.publisher.close()
+        self.engine.dispose()

@@ -1,0 +1,104 @@
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+from portfolio_common.db import messaging_tables
+
+metadata = sa.MetaData()
+outbox, processed_events = messaging_tables(metadata)
+
+
+def _id():
+    return sa.Column("id", UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+
+
+def _now(name):
+    return sa.Column(name, sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False)
+
+
+classes = sa.Table(
+    "classes", metadata, _id(),
+    sa.Column("tenant", sa.String(32), nullable=False),
+    sa.Column("school_year", sa.Integer, nullable=False),
+    sa.Column("code", sa.String(32), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("homeroom_user_id", UUID(as_uuid=True)),
+    sa.UniqueConstraint("tenant", "school_year", "code"),
+)
+
+students = sa.Table(
+    "students", metadata, _id(),
+    sa.Column("tenant", sa.String(32), nullable=False),
+    sa.Column("user_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("student_no", sa.String(32), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("class_id", UUID(as_uuid=True), sa.ForeignKey("classes.id")),
+    sa.Column("seat_no", sa.Integer),
+    sa.Column("national_id_enc", sa.LargeBinary, nullable=False),
+    sa.Column("national_id_hash", sa.String(64), nullable=False),
+    _now("created_at"),
+    sa.UniqueConstraint("tenant", "student_no"),
+    sa.UniqueConstraint("tenant", "national_id_hash"),
+    sa.UniqueConstraint("tenant", "user_id"),
+)
+
+sections = sa.Table(
+    "sections", metadata, _id(),
+    sa.Column("tenant", sa.String(32), nullable=False),
+    sa.Column("school_year", sa.Integer, nullable=False),
+    sa.Column("semester", sa.SmallInteger, nullable=False),
+    sa.Column("course_code", sa.String(40), nullable=False),
+    sa.Column("subject_name", sa.String(100), nullable=False),
+    sa.Column("class_code", sa.String(32), nullable=False),
+    sa.Column("grade_level", sa.SmallInteger, nullable=False),
+    sa.Column("credits", sa.SmallInteger, nullable=False),
+    sa.Column("teacher_user_id", UUID(as_uuid=True), nullable=False),
+    sa.UniqueConstraint("tenant", "school_year", "semester", "course_code", "class_code"),
+)
+
+enrolments = sa.Table(
+    "enrolments", metadata,
+    sa.Column("section_id", UUID(as_uuid=True), sa.ForeignKey("sections.id"), primary_key=True),
+    sa.Column("student_id", UUID(as_uuid=True), sa.ForeignKey("students.id"), primary_key=True),
+)
+
+outcomes = sa.Table(
+    "outcomes", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("tenant", sa.String(32), nullable=False),
+    sa.Column("student_id", UUID(as_uuid=True), sa.ForeignKey("students.id"), nullable=False),
+    sa.Column("section_id", UUID(as_uuid=True), sa.ForeignKey("sections.id"), nullable=False),
+    sa.Column("school_year", sa.Integer, nullable=False),
+    sa.Column("semester", sa.SmallInteger, nullable=False),
+    sa.Column("description", sa.String(100), nullable=False),
+    sa.Column("file_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("filename", sa.String(255), nullable=False),
+    sa.Column("content_type", sa.String(100), nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),  # uploaded | certified | returned
+    sa.Column("certified_by", UUID(as_uuid=True)),
+    sa.Column("acting_for", UUID(as_uuid=True)),
+    sa.Column("certified_at", sa.DateTime(timezone=True)),
+    sa.Column("return_reason", sa.String(500)),
+    sa.Column("selected_locked", sa.Boolean, nullable=False, server_default=sa.false()),
+    _now("uploaded_at"),
+    sa.Index("ix_outcomes_student_term", "tenant", "student_id", "school_year", "semester"),
+)
+
+# Append-only trail of every change to a student's record: who, when, before, after.
+record_changes = sa.Table(
+    "record_changes", metadata,
+    sa.Column("seq", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("tenant", sa.String(32), nullable=False),
+    sa.Column("entity", sa.String(40), nullable=False),
+    sa.Column("entity_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("actor_user_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("acting_for", UUID(as_uuid=True)),
+    sa.Column("event_id", UUID(as_uuid=True)),
+    _now("at"),
+    sa.Column("before", JSONB),
+    sa.Column("after", JSONB),
+)

@@ -1,0 +1,292 @@
+"""Use cases of the records service: plain functions over a unit of work."""
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+
+from portfolio_common import signing
+from portfolio_common.crypto import mask
+
+from . import domain
+from .errors import Invalid, NotAllowed, NotEnrolled, NotFound
+from .orm import classes, enrolments, outcomes, record_changes, sections, students
+
+TICKET_PURPOSE = "upload-ticket"
+TICKET_TTL = 15 * 60
+REGISTRAR_ROLES = ("registrar", "system")
+TEACHER_ROLES = ("subject_teacher", "homeroom_teacher")
+
+
+def _uuid(value, what="id"):
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, TypeError):
+        raise NotFound(f"{what} not found") from None
+
+
+def _audit(uow, tenant, entity, entity_id, action, actor, before=None, after=None,
+           event_id=None, acting_for=None):
+    uow.session.execute(record_changes.insert().values(
+        tenant=tenant, entity=entity, entity_id=entity_id, action=action, actor_user_id=actor,
+        acting_for=acting_for, event_id=event_id, before=before, after=after))
+
+
+# ---------------------------------------------------------------- school data (registrar)
+
+def import_school(uow, vault, caller, data: dict) -> dict:
+    """Upsert classes, students, sections and enrolments of one tenant's term. Idempotent."""
+    caller.require(*REGISTRAR_ROLES)
+    tenant = caller.tenant
+    sy, sem = data["school_year"], data["semester"]
+    s = uow.session
+    report = {"classes": 0, "students": 0, "sections": 0, "enrolments": 0}
+    refused = []
+    class_ids = {}
+    for c in data["classes"]:
+        row = s.execute(insert(classes).values(
+            tenant=tenant, school_year=sy, code=c["code"], name=c["name"],
+            homeroom_user_id=c["homeroom_user_id"])
+            .on_conflict_do_update(index_elements=["tenant", "school_year", "code"],
+                                   set_={"name": c["name"], "homeroom_user_id": c["homeroom_user_id"]})
+            .returning(classes.c.id)).scalar_one()
+        class_ids[c["code"]] = row
+        report["classes"] += 1
+    student_ids = {}
+    for i, st in enumerate(data["students"]):
+        try:
+            nid = domain.validate_national_id(st["national_id"])
+        except Invalid as exc:
+            refused.append({"row": i + 1, "student_no": st["student_no"], "code": exc.code,
+                            "reason": exc.text})
+            continue
+        if st["class_code"] not in class_ids:
+            refused.append({"row": i + 1, "student_no": st["student_no"], "code": "unknown_class",
+                            "reason": f"class {st['class_code']} is not in this import"})
+            continue
+        h = vault.lookup_hash(nid)
+        existing = s.execute(sa.select(students).where(
+            students.c.tenant == tenant, students.c.student_no == st["student_no"])).first()
+        clash = s.execute(sa.select(students.c.student_no).where(
+            students.c.tenant == tenant, students.c.national_id_hash == h)).scalar()
+        if clash and clash != st["student_no"]:
+            refused.append({"row": i + 1, "student_no": st["student_no"], "code": "duplicate_national_id",
+                            "reason": "national ID already belongs to another student"})
+            continue
+        values = dict(tenant=tenant, user_id=st["user_id"], student_no=st["student_no"], name=st["name"],
+                      class_id=class_ids[st["class_code"]], seat_no=st["seat_no"],
+                      national_id_hash=h)
+        if existing is None:
+            sid = uuid.uuid4()
+            s.execute(students.insert().values(id=sid, national_id_enc=vault.encrypt(nid), **values))
+            _audit(uow, tenant, "student", sid, "created", caller.user_id,
+                   after={"student_no": st["student_no"], "name": st["name"], "class": st["class_code"]})
+        else:
+            sid = existing.id
+            before = {"name": existing.name, "class_id": str(existing.class_id), "seat_no": existing.seat_no}
+            after = {"name": st["name"], "class_id": str(class_ids[st["class_code"]]), "seat_no": st["seat_no"]}
+            if before != after or existing.national_id_hash != h:
+                s.execute(students.update().where(students.c.id == sid).values(
+                    national_id_enc=vault.encrypt(nid), **values))
+                _audit(uow, tenant, "student", sid, "updated", caller.user_id, before=before, after=after)
+        student_ids[st["student_no"]] = sid
+        report["students"] += 1
+    for sec in data["sections"]:
+        sec_id = s.execute(insert(sections).values(
+            tenant=tenant, school_year=sy, semester=sem, course_code=sec["course_code"],
+            subject_name=sec["subject_name"], class_code=sec["class_code"],
+            grade_level=sec["grade_level"], credits=sec["credits"],
+            teacher_user_id=sec["teacher_user_id"])
+            .on_conflict_do_update(
+                index_elements=["tenant", "school_year", "semester", "course_code", "class_code"],
+                set_={"subject_name": sec["subject_name"], "teacher_user_id": sec["teacher_user_id"],
+                      "credits": sec["credits"], "grade_level": sec["grade_level"]})
+            .returning(sections.c.id)).scalar_one()
+        report["sections"] += 1
+        for no in sec["students"]:
+            sid = student_ids.get(no) or s.execute(sa.select(students.c.id).where(
+                students.c.tenant == tenant, students.c.student_no == no)).scalar()
+            if sid is None:
+                refused.append({"student_no": no, "code": "unknown_student",
+                                "reason": f"enrolment in {sec['course_code']}: no such student"})
+                continue
+            s.execute(insert(enrolments).values(section_id=sec_id, student_id=sid).on_conflict_do_nothing())
+            report["enrolments"] += 1
+    uow.commit()
+    return {"imported": report, "refused": refused}
+
+
+# ---------------------------------------------------------------- reads
+
+def _student_of(uow, caller):
+    row = uow.session.execute(sa.select(students).where(
+        students.c.tenant == caller.tenant, students.c.user_id == caller.user_id)).first()
+    if row is None:
+        raise NotAllowed("no student record for this account", code="not_a_student")
+    return row
+
+
+def list_my_sections(uow, caller) -> list:
+    s = uow.session
+    if caller.has("student"):
+        st = _student_of(uow, caller)
+        q = sa.select(sections).join(enrolments, enrolments.c.section_id == sections.c.id).where(
+            enrolments.c.student_id == st.id, sections.c.tenant == caller.tenant)
+    elif caller.has(*TEACHER_ROLES):
+        q = sa.select(sections).where(sections.c.tenant == caller.tenant,
+                                      sections.c.teacher_user_id == caller.user_id)
+    else:
+        raise NotAllowed("only students and teachers have sections")
+    rows = s.execute(q.order_by(sections.c.school_year, sections.c.semester, sections.c.course_code)).all()
+    return [dict(r._mapping) for r in rows]
+
+
+def list_my_outcomes(uow, caller, school_year=None) -> list:
+    caller.require("student")
+    st = _student_of(uow, caller)
+    q = (sa.select(outcomes, sections.c.subject_name, sections.c.course_code)
+         .join(sections, sections.c.id == outcomes.c.section_id)
+         .where(outcomes.c.tenant == caller.tenant, outcomes.c.student_id == st.id))
+    if school_year:
+        q = q.where(outcomes.c.school_year == school_year)
+    return [dict(r._mapping) for r in uow.session.execute(q.order_by(outcomes.c.uploaded_at)).all()]
+
+
+def get_outcome(uow, caller, outcome_id) -> dict:
+    """Same answer for 'not yours' and 'does not exist' (no IDOR oracle)."""
+    oid = _uuid(outcome_id, "outcome")
+    row = uow.session.execute(
+        sa.select(outcomes, sections.c.subject_name, sections.c.course_code, sections.c.teacher_user_id,
+                  students.c.user_id.label("student_user_id"))
+        .join(sections, sections.c.id == outcomes.c.section_id)
+        .join(students, students.c.id == outcomes.c.student_id)
+        .where(outcomes.c.id == oid, outcomes.c.tenant == caller.tenant)).first()
+    if row is None:
+        raise NotFound("outcome not found")
+    m = dict(row._mapping)
+    allowed = (str(m["student_user_id"]) == caller.user_id
+               or str(m["teacher_user_id"]) == caller.user_id
+               or caller.has("registrar", "system"))
+    if not allowed:
+        raise NotFound("outcome not found")
+    return m
+
+
+def list_students(uow, vault, caller) -> list:
+    caller.require(*REGISTRAR_ROLES)
+    rows = uow.session.execute(
+        sa.select(students, classes.c.code.label("class_code"))
+        .join(classes, classes.c.id == students.c.class_id)
+        .where(students.c.tenant == caller.tenant).order_by(students.c.student_no)).all()
+    out = []
+    for r in rows:
+        m = dict(r._mapping)
+        m["national_id_masked"] = mask(vault.decrypt(m.pop("national_id_enc")))
+        m.pop("national_id_hash")
+        out.append(m)
+    return out
+
+
+# ---------------------------------------------------------------- course outcomes
+
+def issue_outcome_ticket(uow, caller, section_id, description, ticket_key) -> dict:
+    """Check every rule of an upload before any byte moves; return a signed ticket that
+    the files service verifies. Nothing is written here, so a refused upload leaves nothing."""
+    caller.require("student")
+    text = domain.clean_description(description)
+    st = _student_of(uow, caller)
+    sec = uow.session.execute(sa.select(sections).where(
+        sections.c.id == _uuid(section_id, "section"), sections.c.tenant == caller.tenant)).first()
+    if sec is None:
+        raise NotFound("section not found")
+    enrolled = uow.session.execute(sa.select(enrolments).where(
+        enrolments.c.section_id == sec.id, enrolments.c.student_id == st.id)).first()
+    if enrolled is None:
+        raise NotEnrolled("you are not enrolled in this section")
+    used = uow.session.execute(sa.select(sa.func.count()).select_from(outcomes).where(
+        outcomes.c.student_id == st.id, outcomes.c.school_year == sec.school_year,
+        outcomes.c.semester == sec.semester, outcomes.c.status != "returned")).scalar_one()
+    domain.check_outcome_quota(used)
+    outcome_id = str(uuid.uuid4())
+    claims = {
+        "kind": "outcome", "outcome_id": outcome_id, "tenant": caller.tenant,
+        "student_id": str(st.id), "student_user_id": caller.user_id, "section_id": str(sec.id),
+        "teacher_user_id": str(sec.teacher_user_id), "school_year": sec.school_year,
+        "semester": sec.semester, "course_code": sec.course_code, "subject_name": sec.subject_name,
+        "description": text,
+    }
+    return {"outcome_id": outcome_id,
+            "ticket": signing.sign(claims, ticket_key, ttl=TICKET_TTL, purpose=TICKET_PURPOSE)}
+
+
+def record_outcome_uploaded(uow, env) -> bool:
+    p = env["payload"]
+    if not uow.claim(env["event_id"], "records.handle_outcome_uploaded"):
+        return False
+    st = uow.session.execute(sa.select(students.c.id).where(
+        students.c.id == p["student_id"], students.c.tenant == env["tenant"])).first()
+    if st is None:
+        # The ticket named a student of another tenant or one that no longer exists:
+        # a malformed event for this tenant, not a transient failure.
+        from portfolio_common.errors import PermanentEventError
+        raise PermanentEventError("outcome-uploaded names an unknown student for this tenant")
+    values = dict(
+        id=p["outcome_id"], tenant=env["tenant"], student_id=p["student_id"],
+        section_id=p["section_id"], school_year=p["school_year"], semester=p["semester"],
+        description=p["description"], file_id=p["file_id"], filename=p["filename"],
+        content_type=p["content_type"], size=p["size"], sha256=p["sha256"], status="uploaded",
+        uploaded_at=p["uploaded_at"])
+    res = uow.session.execute(insert(outcomes).values(**values).on_conflict_do_nothing())
+    if res.rowcount:
+        _audit(uow, env["tenant"], "outcome", p["outcome_id"], "uploaded", p["student_user_id"],
+               after={"description": p["description"], "sha256": p["sha256"], "file_id": str(p["file_id"])},
+               event_id=env["event_id"])
+    uow.commit()
+    return True
+
+
+def _set_status(uow, env, handler, outcome_id, values, actor, action, acting_for=None):
+    if not uow.claim(env["event_id"], handler):
+        return False
+    row = uow.session.execute(sa.select(outcomes).where(
+        outcomes.c.id == outcome_id, outcomes.c.tenant == env["tenant"]).with_for_update()).first()
+    if row is None:
+        # The upload event has not been applied yet (different queue): retry later.
+        raise LookupError(f"outcome {outcome_id} not yet known")
+    before = {k: (str(row._mapping[k]) if row._mapping[k] is not None else None) for k in values}
+    uow.session.execute(outcomes.update().where(outcomes.c.id == outcome_id).values(**values))
+    _audit(uow, env["tenant"], "outcome", outcome_id, action, actor, before=before,
+           after={k: (str(v) if v is not None else None) for k, v in values.items()},
+           event_id=env["event_id"], acting_for=acting_for)
+    uow.commit()
+    return True
+
+
+def record_certified(uow, env):
+    p = env["payload"]
+    return _set_status(uow, env, "records.handle_certified", p["outcome_id"],
+                       {"status": "certified", "certified_by": p["certified_by"],
+                        "acting_for": p["acting_for"], "certified_at": p["certified_at"],
+                        "return_reason": None},
+                       p["certified_by"], "certified", acting_for=p["acting_for"])
+
+
+def record_returned(uow, env):
+    p = env["payload"]
+    return _set_status(uow, env, "records.handle_certification_returned", p["outcome_id"],
+                       {"status": "returned", "return_reason": p["reason"]},
+                       p["returned_by"], "returned")
+
+
+def record_selection_locked(uow, env):
+    p = env["payload"]
+    if not uow.claim(env["event_id"], "records.handle_selection_locked"):
+        return False
+    ids = [str(i) for i in p["outcome_ids"]]
+    if ids:
+        uow.session.execute(outcomes.update().where(
+            outcomes.c.id.in_(ids), outcomes.c.tenant == env["tenant"],
+            outcomes.c.student_id == p["student_id"]).values(selected_locked=True))
+    _audit(uow, env["tenant"], "selection", p["student_id"], "selection_locked", p["locked_by"],
+           after={"school_year": p["school_year"], "outcome_ids": ids}, event_id=env["event_id"])
+    uow.commit()
+    return True
