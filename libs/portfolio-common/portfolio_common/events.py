@@ -42,7 +42,6 @@ SUBSCRIPTIONS = [
     (CERTIFIED, "records", "handle_certified"),
     (CERTIFIED, "submission", "handle_certified"),
     (CERTIFICATION_RETURNED, "records", "handle_certification_returned"),
-    (CERTIFICATION_RETURNED, "submission", "handle_certification_returned"),
     (SELECTION_LOCKED, "records", "handle_selection_locked"),
 ]
 

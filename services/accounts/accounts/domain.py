@@ -1,0 +1,47 @@
+"""Account rules, free of frameworks and I/O."""
+import re
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from .errors import Invalid, UnknownRole
+
+# Roles from the regulation's division of labour (DOMAIN.md, "Who does what").
+ROLES = (
+    "student", "subject_teacher", "homeroom_teacher", "subject_convener",
+    "consultation_teacher", "guidance_counsellor", "registrar", "elective_officer",
+    "discipline_section", "activities_section", "organising_unit", "system_admin",
+    "executive_secretary", "principal", "ops",
+)
+USERNAME = re.compile(r"^[A-Za-z0-9._-]{3,64}$")
+_hasher = PasswordHasher()
+# A fixed hash verified when the user is unknown, so timing does not reveal which usernames exist.
+_DUMMY = _hasher.hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    if not password or len(password) < 8:
+        raise Invalid("password must have at least 8 characters", code="password_too_short")
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash, password: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash or _DUMMY, password or "") and stored_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def check_person(row: dict, known_tenants: set) -> list:
+    """Problems of one import row (empty list = fine)."""
+    problems = []
+    if not USERNAME.match(row.get("username") or ""):
+        problems.append(("username_invalid", "username: 3-64 letters, digits, . _ -"))
+    if not (row.get("display_name") or "").strip():
+        problems.append(("name_missing", "display name is required"))
+    for g in row.get("grants") or []:
+        if g.get("role") not in ROLES:
+            problems.append((UnknownRole.code, f"unknown role {g.get('role')!r}"))
+        if g.get("tenant") not in known_tenants:
+            problems.append(("unknown_tenant", f"unknown tenant {g.get('tenant')!r}"))
+    return problems

@@ -1,0 +1,47 @@
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import UUID
+
+from portfolio_common.db import messaging_tables
+
+metadata = sa.MetaData()
+outbox, processed_events = messaging_tables(metadata)
+
+# A tenant is (school code, division): data, not code. Adding a school adds rows.
+tenants = sa.Table(
+    "tenants", metadata,
+    sa.Column("code", sa.String(32), primary_key=True),
+    sa.Column("school_code", sa.String(10), nullable=False),
+    sa.Column("division", sa.String(20), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+)
+
+users = sa.Table(
+    "users", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True, default=uuid.uuid4),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("display_name", sa.String(100), nullable=False),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("must_change_password", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+)
+
+role_grants = sa.Table(
+    "role_grants", metadata,
+    sa.Column("user_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("tenant", sa.String(32), sa.ForeignKey("tenants.code"), primary_key=True),
+    sa.Column("role", sa.String(40), primary_key=True),
+)
+
+# Append-only: sign-ins and their failures (who, when, from where, what).
+access_audit = sa.Table(
+    "access_audit", metadata,
+    sa.Column("seq", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column("username", sa.String(64)),
+    sa.Column("user_id", UUID(as_uuid=True)),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("remote_addr", sa.String(64)),
+    sa.Column("detail", sa.String(500)),
+)

@@ -1,0 +1,24 @@
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+
+class GrantIn(Schema):
+    tenant = fields.String(required=True)
+    role = fields.String(required=True)
+
+
+class PersonIn(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    username = fields.String(required=True)
+    display_name = fields.String(required=True)
+    password = fields.String(load_default=None)
+    must_change_password = fields.Boolean(load_default=False)
+    grants = fields.List(fields.Nested(GrantIn), load_default=list)
+
+
+class TenantIn(Schema):
+    code = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_-]{2,32}$"))
+    school_code = fields.String(required=True, validate=validate.Regexp(r"^\d{6}$"))
+    division = fields.String(required=True)
+    name = fields.String(required=True)

@@ -1,0 +1,55 @@
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+from portfolio_common.db import messaging_tables
+
+metadata = sa.MetaData()
+outbox, processed_events = messaging_tables(metadata)
+
+# Copy of certified outcomes, fed by `certified`: what a student may select.
+certified_outcomes = sa.Table(
+    "certified_outcomes", metadata,
+    sa.Column("outcome_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("tenant", sa.String(32), nullable=False),
+    sa.Column("student_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("student_user_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("school_year", sa.Integer, nullable=False),
+    sa.Column("semester", sa.SmallInteger, nullable=False),
+    sa.Column("course_code", sa.String(40), nullable=False),
+    sa.Column("subject_name", sa.String(100), nullable=False),
+    sa.Column("description", sa.String(100), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("certified_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_certified_student_year", "tenant", "student_user_id", "school_year"),
+)
+
+# A student's current choice for a school year (replaced as a whole on each save).
+selections = sa.Table(
+    "selections", metadata,
+    sa.Column("tenant", sa.String(32), nullable=False),
+    sa.Column("student_user_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("school_year", sa.Integer, primary_key=True),
+    sa.Column("outcome_id", UUID(as_uuid=True), sa.ForeignKey("certified_outcomes.outcome_id"),
+              primary_key=True),
+    sa.Column("selected_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+)
+
+# The registrar's lock of a tenant's school year: after it, selections are frozen.
+selection_locks = sa.Table(
+    "selection_locks", metadata,
+    sa.Column("tenant", sa.String(32), primary_key=True),
+    sa.Column("school_year", sa.Integer, primary_key=True),
+    sa.Column("locked_by", UUID(as_uuid=True), nullable=False),
+    sa.Column("locked_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# The held copy of each student's locked selection: what will be submitted.
+locked_selections = sa.Table(
+    "locked_selections", metadata,
+    sa.Column("tenant", sa.String(32), primary_key=True),
+    sa.Column("school_year", sa.Integer, primary_key=True),
+    sa.Column("student_user_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("student_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("outcomes", JSONB, nullable=False),  # [{outcome_id, course_code, subject_name, description, sha256}]
+    sa.Column("locked_at", sa.DateTime(timezone=True), nullable=False),
+)
