@@ -44,6 +44,12 @@ class RecordsService:
             return OutcomeRead().dump(usecases.get_outcome(uow, caller, outcome_id))
 
     @rpc
+    def list_my_students(self, caller_token):
+        caller = self.platform.caller(caller_token)
+        with self.platform.uow() as uow:
+            return StudentRead(many=True).dump(usecases.list_my_students(uow, caller))
+
+    @rpc
     def list_students(self, caller_token):
         caller = self.platform.caller(caller_token)
         with self.platform.uow() as uow:

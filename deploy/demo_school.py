@@ -1,0 +1,106 @@
+"""Load the demo school: both tenants, staff, teachers, students, classes, sections.
+
+Accounts come through the same import path a registrar uses (accounts.import_people from a
+CSV), school data through records.import_school. Idempotent: running it twice changes nothing.
+
+  python -m deploy.demo_school            (uses AMQP_URI and CALLER_KEY from the environment)
+"""
+import argparse
+import csv
+import json
+import os
+import sys
+import time
+
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from portfolio_common import caller as caller_mod
+from portfolio_common.config import amqp_uri, secret
+
+HERE = os.path.join(os.path.dirname(__file__), "demo")
+DEMO_PASSWORD_NOTE = "demo-pass-2026"
+
+
+def read_people(path):
+    """CSV columns: username, display_name, password, roles ('tenant:role;tenant:role')."""
+    rows = []
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        for r in csv.DictReader(fh):
+            grants = [dict(zip(("tenant", "role"), g.strip().split(":", 1)))
+                      for g in (r.get("roles") or "").split(";") if g.strip()]
+            rows.append({"username": r["username"].strip(), "display_name": r["display_name"].strip(),
+                         "password": r["password"], "grants": grants})
+    return rows
+
+
+def term_import(term, user_ids):
+    return {
+        "school_year": term["school_year"], "semester": term["semester"],
+        "classes": [{"code": c["code"], "name": c["name"],
+                     "homeroom_user_id": user_ids.get(c["homeroom"]) if c.get("homeroom") else None}
+                    for c in term["classes"]],
+        "students": [{"student_no": s["student_no"], "name": s["display_name"], "user_id": user_ids[s["username"]],
+                      "class_code": s["class_code"], "seat_no": s["seat_no"], "national_id": s["national_id"]}
+                     for s in term["students"]],
+        "sections": [{k: v for k, v in sec.items() if k != "teacher"} | {"teacher_user_id": user_ids[sec["teacher"]]}
+                     for sec in term["sections"]],
+    }
+
+
+def wait_for(rpc, services, timeout=60):
+    deadline = time.time() + timeout
+    for name in services:
+        while True:
+            try:
+                if getattr(rpc, name).ping() == "pong":
+                    break
+            except Exception:  # noqa: BLE001 - not up yet
+                if time.time() > deadline:
+                    raise
+                time.sleep(1)
+
+
+def load(rpc, key, school):
+    people = read_people(os.path.join(HERE, "people.csv"))
+    names = {p["username"]: p["display_name"] for p in people}
+    system = caller_mod.encode(caller_mod.system_caller("day"), key)
+    rpc.accounts.ensure_tenants(system, school["tenants"])
+    report = rpc.accounts.import_people(system, people)
+    if report["refused"]:
+        raise SystemExit(f"people.csv refused: {report['refused']}")
+    user_ids = report["user_ids"]
+    results = {}
+    for tenant, term in school["terms"].items():
+        for s in term["students"]:
+            s["display_name"] = names[s["username"]]
+        token = caller_mod.encode(caller_mod.system_caller(tenant), key)
+        results[tenant] = rpc.records.import_school(token, term_import(term, user_ids))
+        if results[tenant]["refused"]:
+            raise SystemExit(f"{tenant}: refused {results[tenant]['refused']}")
+    return report, results, people
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--gateway", default=os.environ.get("GATEWAY_URL", "http://127.0.0.1:8080"))
+    p.add_argument("--school", default=os.path.join(HERE, "school.json"))
+    a = p.parse_args(argv)
+    with open(a.school, encoding="utf-8") as fh:
+        school = json.load(fh)
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri()}, timeout=60) as rpc:
+        wait_for(rpc, ["accounts", "records"])
+        report, results, people = load(rpc, secret("CALLER_KEY"), school)
+    print(f"demo school loaded: {len(report['created'])} accounts created, "
+          f"{len(report['updated'])} updated, {len(report['unchanged'])} unchanged")
+    for tenant, r in results.items():
+        print(f"  {tenant}: {r['imported']}")
+    print(f"\nportal: {a.gateway}/")
+    print(f"demo logins (password for all: {DEMO_PASSWORD_NOTE}):")
+    for person in people:
+        roles = ", ".join(f"{g['tenant']}:{g['role']}" for g in person["grants"])
+        print(f"  {person['username']:<10} {person['display_name']:<12} {roles}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,344 @@
+"""JSON API /api/v1 (flask-smorest: the OpenAPI document is generated from these schemas)."""
+from flask import Response, request
+from flask.views import MethodView
+from flask_smorest import Api, Blueprint
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from . import auth, flows
+from .auth import login_required
+from .clients import open_file, rpc, rpc_public
+from .errors import ApiError
+
+ERROR_DOC = {"description": "Error with a stable code: {error: {code, message, message_zh}}"}
+
+
+class _In(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class TokenIn(_In):
+    username = fields.String(required=True)
+    password = fields.String(required=True, load_only=True)
+    tenant = fields.String(load_default=None)
+
+
+class Grant(Schema):
+    tenant = fields.String()
+    role = fields.String()
+
+
+class UserOut(Schema):
+    user_id = fields.String()
+    username = fields.String()
+    display_name = fields.String()
+    tenant = fields.String()
+    grants = fields.List(fields.Nested(Grant))
+
+
+class TokenOut(Schema):
+    token = fields.String()
+    user = fields.Nested(UserOut)
+
+
+class SectionOut(Schema):
+    id = fields.String()
+    school_year = fields.Integer()
+    semester = fields.Integer()
+    course_code = fields.String()
+    subject_name = fields.String()
+    class_code = fields.String()
+    credits = fields.Integer()
+
+
+class OutcomeOut(Schema):
+    id = fields.String()
+    section_id = fields.String()
+    subject_name = fields.String()
+    course_code = fields.String()
+    school_year = fields.Integer()
+    semester = fields.Integer()
+    description = fields.String()
+    file_id = fields.String()
+    filename = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    status = fields.String(metadata={"description": "uploaded | certified | returned"})
+    return_reason = fields.String(allow_none=True)
+    selected_locked = fields.Boolean()
+    uploaded_at = fields.String()
+    certified_at = fields.String(allow_none=True)
+
+
+class OutcomeUploadIn(_In):
+    section_id = fields.String(required=True)
+    description = fields.String(required=True, metadata={"description": "簡述, 1-100 characters"})
+
+
+class OutcomeFileIn(_In):
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+class UploadOut(Schema):
+    outcome_id = fields.String()
+    file_id = fields.String()
+    sha256 = fields.String()
+    size = fields.Integer()
+    content_type = fields.String()
+    filename = fields.String()
+    status = fields.String()
+
+
+class TaskOut(Schema):
+    id = fields.String()
+    outcome_id = fields.String()
+    file_id = fields.String()
+    student_id = fields.String()
+    student_no = fields.String()
+    student_name = fields.String()
+    school_year = fields.Integer()
+    semester = fields.Integer()
+    course_code = fields.String()
+    subject_name = fields.String()
+    description = fields.String()
+    filename = fields.String()
+    sha256 = fields.String()
+    status = fields.String()
+    created_at = fields.String()
+
+
+class TaskQuery(_In):
+    status = fields.String(load_default="pending", validate=validate.OneOf(
+        ["pending", "certified", "returned", "all"]))
+
+
+class DecisionIn(_In):
+    action = fields.String(required=True, validate=validate.OneOf(["certify", "return"]))
+    task_ids = fields.List(fields.String(), required=True, validate=validate.Length(min=1, max=200))
+    reason = fields.String(load_default=None)
+
+
+class Refusal(Schema):
+    task_id = fields.String()
+    code = fields.String()
+    reason = fields.String()
+
+
+class DecisionOut(Schema):
+    certified = fields.List(fields.String())
+    returned = fields.List(fields.String())
+    refused = fields.List(fields.Nested(Refusal))
+
+
+class Candidate(Schema):
+    outcome_id = fields.String()
+    course_code = fields.String()
+    subject_name = fields.String()
+    description = fields.String()
+    semester = fields.Integer()
+    selected = fields.Boolean()
+
+
+class SelectionOut(Schema):
+    school_year = fields.Integer()
+    locked = fields.Boolean()
+    locked_at = fields.String(allow_none=True)
+    max_selected = fields.Integer()
+    candidates = fields.List(fields.Nested(Candidate))
+
+
+class SelectionIn(_In):
+    outcome_ids = fields.List(fields.String(), required=True)
+
+
+class SelectionSaved(Schema):
+    school_year = fields.Integer()
+    selected = fields.List(fields.String())
+
+
+class LockOut(Schema):
+    school_year = fields.Integer()
+    locked_at = fields.String()
+    students = fields.Integer()
+    outcomes = fields.Integer()
+
+
+class LockedStudent(Schema):
+    student_id = fields.String()
+    student_user_id = fields.String()
+    outcomes = fields.List(fields.Dict())
+
+
+class LockedOut(Schema):
+    school_year = fields.Integer()
+    locked = fields.Boolean()
+    locked_at = fields.String(allow_none=True)
+    students = fields.List(fields.Nested(LockedStudent))
+
+
+class OutcomeQuery(_In):
+    school_year = fields.Integer(load_default=None)
+
+
+auth_bp = Blueprint("api_auth", __name__, url_prefix="/api/v1/auth", description="Sign-in for API clients")
+me_bp = Blueprint("api_me", __name__, url_prefix="/api/v1", description="The caller")
+outcomes_bp = Blueprint("api_outcomes", __name__, url_prefix="/api/v1", description="Course outcomes (students)")
+cert_bp = Blueprint("api_certification", __name__, url_prefix="/api/v1/certification",
+                    description="Certification queue (teachers)")
+sel_bp = Blueprint("api_selections", __name__, url_prefix="/api/v1/selections",
+                   description="Selections (students) and locks (registrar)")
+
+
+@auth_bp.route("/token")
+class Token(MethodView):
+    @auth_bp.arguments(TokenIn)
+    @auth_bp.response(201, TokenOut)
+    @auth_bp.alt_response(401, description=ERROR_DOC["description"])
+    def post(self, body):
+        """Exchange username and password for a bearer token (8 hours)."""
+        found = rpc_public("accounts", "authenticate", body["username"], body["password"],
+                           request.remote_addr)
+        user = auth.make_user(found, body["tenant"])
+        return {"token": auth.issue_token(user), "user": user}
+
+
+@me_bp.route("/me")
+class Me(MethodView):
+    @login_required
+    @me_bp.response(200, UserOut)
+    def get(self):
+        """Who the token or session belongs to, and the active tenant."""
+        return auth.current_user()
+
+
+@me_bp.route("/sections")
+class Sections(MethodView):
+    @login_required
+    @me_bp.response(200, SectionOut(many=True))
+    def get(self):
+        """Sections the student is enrolled in, or the teacher teaches."""
+        return rpc("records", "list_my_sections")
+
+
+@outcomes_bp.route("/outcomes")
+class Outcomes(MethodView):
+    @login_required
+    @outcomes_bp.arguments(OutcomeQuery, location="query")
+    @outcomes_bp.response(200, OutcomeOut(many=True))
+    def get(self, query):
+        """The student's own course outcomes."""
+        return rpc("records", "list_my_outcomes", query["school_year"])
+
+    @login_required
+    @outcomes_bp.arguments(OutcomeUploadIn, location="form")
+    @outcomes_bp.arguments(OutcomeFileIn, location="files")
+    @outcomes_bp.response(201, UploadOut)
+    @outcomes_bp.alt_response(413, description="file_too_large")
+    @outcomes_bp.alt_response(415, description="file_type_refused")
+    @outcomes_bp.alt_response(422, description="description_empty | description_too_long | file_missing")
+    def post(self, form, files):
+        """Upload a course outcome (PDF/JPG/PNG ≤ 4 MB) with its 簡述 (≤ 100 characters).
+
+        The outcome appears in GET /outcomes once stored and announced (milliseconds).
+        """
+        return flows.upload_outcome(form["section_id"], form["description"], files.get("file"))
+
+
+@outcomes_bp.route("/outcomes/<outcome_id>")
+class OutcomeOne(MethodView):
+    @login_required
+    @outcomes_bp.response(200, OutcomeOut)
+    def get(self, outcome_id):
+        """One outcome; another student's reads exactly like one that does not exist."""
+        return rpc("records", "get_outcome", outcome_id)
+
+
+@outcomes_bp.route("/files/<file_id>")
+class FileOne(MethodView):
+    @login_required
+    @outcomes_bp.response(200, description="The file's bytes")
+    def get(self, file_id):
+        """Download an evidence file (owner, reviewing teacher or registrar)."""
+        return stream_file(file_id)
+
+
+def stream_file(file_id):
+    upstream = open_file(file_id)
+    headers = {"Content-Length": upstream.headers.get("Content-Length", ""),
+               "X-Content-SHA256": upstream.headers.get("X-Content-SHA256", ""),
+               "Content-Disposition": f"inline; filename*=UTF-8''{upstream.headers.get('X-Filename', 'file')}",
+               "X-Content-Type-Options": "nosniff"}
+    return Response(upstream.iter_content(64 * 1024), headers=headers,
+                    content_type=upstream.headers.get("Content-Type"))
+
+
+@cert_bp.route("/tasks")
+class Tasks(MethodView):
+    @login_required
+    @cert_bp.arguments(TaskQuery, location="query")
+    @cert_bp.response(200, TaskOut(many=True))
+    def get(self, query):
+        """The teacher's certification queue."""
+        return flows.teacher_queue(query["status"])
+
+
+@cert_bp.route("/decisions")
+class Decisions(MethodView):
+    @login_required
+    @cert_bp.arguments(DecisionIn)
+    @cert_bp.response(200, DecisionOut)
+    def post(self, body):
+        """Certify or return up to 200 items at once; each item gets its own verdict."""
+        return flows.decide(body["action"], body["task_ids"], body["reason"])
+
+
+@cert_bp.route("/stats")
+class TaskStats(MethodView):
+    @login_required
+    @cert_bp.response(200, description="Task counts by status for the tenant (ops)")
+    def get(self):
+        """Task counts of the tenant by status (ops, executive secretary, principal)."""
+        return rpc("certification", "count_tasks")
+
+
+@sel_bp.route("/<int:school_year>")
+class Selection(MethodView):
+    @login_required
+    @sel_bp.response(200, SelectionOut)
+    def get(self, school_year):
+        """The student's certified outcomes of the year, which are selected, and the lock."""
+        return rpc("submission", "get_my_selection", school_year)
+
+    @login_required
+    @sel_bp.arguments(SelectionIn)
+    @sel_bp.response(200, SelectionSaved)
+    def put(self, body, school_year):
+        """Replace the student's selection (at most 6 certified outcomes)."""
+        return rpc("submission", "select_outcomes", school_year, body["outcome_ids"])
+
+
+@sel_bp.route("/<int:school_year>/lock")
+class Lock(MethodView):
+    @login_required
+    @sel_bp.response(201, LockOut)
+    def post(self, school_year):
+        """Registrar: lock every student's selection of the tenant's school year."""
+        return rpc("submission", "lock_selections", school_year)
+
+
+@sel_bp.route("/<int:school_year>/locked")
+class Locked(MethodView):
+    @login_required
+    @sel_bp.response(200, LockedOut)
+    def get(self, school_year):
+        """Registrar: the locked selections the submission service holds."""
+        return rpc("submission", "list_locked", school_year)
+
+
+def init_app(app):
+    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
+        "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
+    for bp in (auth_bp, me_bp, outcomes_bp, cert_bp, sel_bp):
+        api.register_blueprint(bp)
+    app.extensions["api"] = api

@@ -1,0 +1,80 @@
+"""Gateway app factory: portal pages (zh-TW) and the JSON API, both thin over the services."""
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from nameko.exceptions import RemoteError
+from portfolio_common.config import amqp_uri, env, secret
+from portfolio_common.errors import PortfolioError
+
+from . import api, auth, portal
+from .errors import ApiError, to_api_error
+from .rpc import RpcPool, ServiceUnavailable
+
+log = logging.getLogger("gateway")
+
+
+def create_app(config=None):
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secret("GATEWAY_SECRET_KEY"),
+        CALLER_KEY=secret("CALLER_KEY"),
+        AMQP_URI=amqp_uri(),
+        FILES_URL=env("FILES_URL", "http://127.0.0.1:8081"),
+        SCHOOL_YEAR=int(env("CURRENT_SCHOOL_YEAR", "115")),
+        SEMESTER=int(env("CURRENT_SEMESTER", "1")),
+        # The largest evidence file is 4 MB; leave room for the form around it.
+        MAX_CONTENT_LENGTH=6 * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=env("COOKIE_SECURE", "0") == "1",
+        API_TITLE="學習歷程檔案 Learning Portfolio API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+    )
+    app.config.update(config or {})
+    logging.basicConfig(level=logging.INFO)
+    RpcPool(app)
+    api.init_app(app)
+    app.register_blueprint(portal.bp)
+
+    @app.before_request
+    def _csrf():
+        if request.endpoint in ("api_auth.Token", "portal.healthz"):
+            return
+        try:
+            auth.current_user()
+        except ApiError:
+            pass
+        auth.check_csrf()
+
+    @app.context_processor
+    def _globals():
+        try:
+            user = auth.current_user()
+        except ApiError:
+            user = None
+        return {"user": user, "roles": auth.roles(user) if user else set(),
+                "csrf_token": auth.csrf_token}
+
+    def handle(exc):
+        if isinstance(exc, HTTPException) and not request.path.startswith("/api/") and exc.code == 404:
+            err = ApiError("not_found")
+        else:
+            err = to_api_error(exc)
+        if err.code == "internal":
+            log.exception("unhandled error on %s %s", request.method, request.path, exc_info=exc)
+        if request.path.startswith("/api/") or request.headers.get("X-Requested-With") == "fetch":
+            if isinstance(exc, HTTPException) and getattr(exc, "data", None):
+                err.extra.setdefault("fields", exc.data.get("messages"))
+            return jsonify(err.body()), err.status
+        if err.code in ("not_authenticated", "token_invalid", "token_expired"):
+            return portal.to_login()
+        return render_template("error.html", error=err), err.status
+
+    for exc_type in (ApiError, RemoteError, PortfolioError, ServiceUnavailable, HTTPException, Exception):
+        app.register_error_handler(exc_type, handle)
+    return app

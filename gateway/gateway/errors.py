@@ -1,0 +1,94 @@
+"""One table maps every error code to an HTTP status and a message (zh-TW first, English)."""
+from werkzeug.exceptions import HTTPException
+
+from nameko.exceptions import RemoteError
+from portfolio_common.errors import PortfolioError, split_remote
+
+from .rpc import ServiceUnavailable
+
+# code: (HTTP status, zh-TW, English)
+ERRORS = {
+    "not_found": (404, "找不到資料。", "Not found."),
+    "not_allowed": (403, "您沒有權限執行此操作。", "You are not allowed to do this."),
+    "not_a_student": (403, "此帳號沒有學生學籍資料。", "This account has no student record."),
+    "other_tenant": (403, "您沒有權限執行此操作。", "You are not allowed to do this."),
+    "not_authenticated": (401, "請先登入。", "Please sign in."),
+    "invalid_credentials": (401, "帳號或密碼錯誤。", "Wrong username or password."),
+    "token_invalid": (401, "登入憑證無效，請重新登入。", "Token is invalid; sign in again."),
+    "token_expired": (401, "登入憑證已過期，請重新登入。", "Token has expired; sign in again."),
+    "csrf_failed": (400, "表單已過期，請重新整理頁面後再送出。", "The form expired; reload the page and submit again."),
+    "invalid": (422, "輸入資料有誤。", "Invalid input."),
+    "not_enrolled": (403, "您未修習此課程，不能上傳此課程的學習成果。", "You are not enrolled in this section."),
+    "description_empty": (422, "請填寫簡述。", "A short description (簡述) is required."),
+    "description_too_long": (422, "簡述最多 100 個字。", "The description may have at most 100 characters."),
+    "outcome_quota_exceeded": (409, "本學期的課程學習成果已達上限 6 件。", "At most 6 course outcomes per semester."),
+    "file_missing": (422, "請選擇要上傳的檔案。", "Choose a file to upload."),
+    "file_empty": (422, "檔案是空的。", "The file is empty."),
+    "file_too_large": (413, "檔案超過 4 MB 上限，請壓縮後再上傳。", "The file is over the 4 MB limit."),
+    "file_type_refused": (415, "只接受 PDF、JPG 或 PNG 檔案（系統依檔案內容判斷，而非副檔名）。",
+                          "Only PDF, JPG or PNG files are accepted (checked by content, not by name)."),
+    "ticket_mismatch": (403, "上傳憑證不屬於您，請重新上傳。", "This upload ticket is not yours."),
+    "already_uploaded": (409, "此成果已上傳過。", "This outcome has already been uploaded."),
+    "storage_unavailable": (503, "檔案儲存服務暫時無法使用，請稍後再試；您的資料沒有遺失。",
+                            "File storage is unavailable; try again shortly. Nothing was lost."),
+    "service_unavailable": (503, "系統忙碌中，請稍後再試；您的資料沒有遺失。",
+                            "The system is busy; try again shortly. Nothing was lost."),
+    "nothing_selected": (422, "請至少勾選一項。", "Choose at least one item."),
+    "batch_too_large": (422, "一次最多處理 200 項。", "At most 200 items at once."),
+    "already_decided": (409, "此項目已經處理過。", "This item was already decided."),
+    "not_your_section": (403, "只有該課程的任課教師（或代理人）可以認證。", "Only the section's teacher (or a proxy) may certify."),
+    "reason_required": (422, "退回時請填寫原因。", "A reason is required when returning an outcome."),
+    "reason_too_long": (422, "原因最多 500 個字。", "The reason may have at most 500 characters."),
+    "selection_locked": (409, "本學年度的勾選已鎖定，無法再修改。", "The selection for this school year is locked."),
+    "selection_quota_exceeded": (409, "每學年最多勾選 6 件課程學習成果。", "At most 6 course outcomes may be selected per school year."),
+    "not_selectable": (422, "只能勾選自己本學年度已認證的課程學習成果。", "Only your own certified outcomes of this school year can be selected."),
+    "already_locked": (409, "本學年度已經鎖定。", "This school year is already locked."),
+    "school_year_invalid": (422, "學年度格式不正確。", "The school year is invalid."),
+    "conflict": (409, "資料衝突，請重新整理後再試。", "Conflict."),
+    "quota_exceeded": (409, "已達上限。", "Limit reached."),
+    "window_closed": (409, "目前不在開放期間。", "The window is closed."),
+    "internal": (500, "系統發生錯誤，請稍後再試。", "Internal error."),
+}
+
+
+class ApiError(Exception):
+    """An error the gateway shows: stable code, status, messages, optional details."""
+
+    def __init__(self, code, detail=None, status=None, **extra):
+        status_, zh, en = ERRORS.get(code, ERRORS["internal"])
+        self.code, self.status = code, status or status_
+        self.zh, self.en = zh, en
+        self.detail = detail
+        self.extra = extra
+        super().__init__(code)
+
+    def body(self):
+        err = {"code": self.code, "message": self.en, "message_zh": self.zh}
+        if self.detail:
+            err["detail"] = self.detail
+        err.update(self.extra)
+        return {"error": err}
+
+
+def to_api_error(exc) -> ApiError:
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, RemoteError):
+        code, text = split_remote(exc.value or "")
+        if exc.exc_type == "ValidationError":
+            return ApiError("invalid", detail=exc.value)
+        if code in ERRORS:
+            return ApiError(code, detail=text)
+        return ApiError("internal")
+    if isinstance(exc, PortfolioError):
+        return ApiError(exc.code if exc.code in ERRORS else "internal", detail=exc.text)
+    if isinstance(exc, ServiceUnavailable):
+        return ApiError("service_unavailable")
+    if isinstance(exc, HTTPException):
+        if exc.code == 413:
+            return ApiError("file_too_large")
+        if exc.code == 404:
+            return ApiError("not_found")
+        return ApiError("invalid" if exc.code in (400, 422) else "internal", status=exc.code,
+                        detail=getattr(exc, "description", None))
+    return ApiError("internal")

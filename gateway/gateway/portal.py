@@ -1,0 +1,188 @@
+"""Server-rendered portal pages (Traditional Chinese first). Thin: call services, render."""
+from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
+                   url_for)
+
+from . import auth, flows
+from .api import stream_file
+from .clients import rpc, rpc_public
+from .errors import ApiError, to_api_error
+
+bp = Blueprint("portal", __name__)
+
+ROLE_NAMES = {
+    "student": "學生", "subject_teacher": "任課教師", "homeroom_teacher": "導師",
+    "subject_convener": "學科召集人", "consultation_teacher": "課程諮詢教師",
+    "guidance_counsellor": "輔導教師", "registrar": "註冊組", "elective_officer": "實研業務承辦人",
+    "discipline_section": "生輔組", "activities_section": "訓育組", "organising_unit": "校內承辦單位",
+    "system_admin": "系統管理者", "executive_secretary": "執行秘書", "principal": "校長", "ops": "維運",
+}
+TENANT_NAMES = {"day": "日間部", "ce": "進修部"}
+STATUS_NAMES = {"uploaded": "待認證", "certified": "已認證", "returned": "已退回", "pending": "待認證"}
+
+
+@bp.app_context_processor
+def _names():
+    return {"ROLE_NAMES": ROLE_NAMES, "TENANT_NAMES": TENANT_NAMES, "STATUS_NAMES": STATUS_NAMES}
+
+
+def to_login():
+    return redirect(url_for("portal.login", next=request.full_path if request.method == "GET" else None))
+
+
+def _need(*roles):
+    if not auth.current_user():
+        raise ApiError("not_authenticated")
+    if not auth.roles() & set(roles):
+        raise ApiError("not_allowed")
+
+
+@bp.get("/healthz")
+def healthz():
+    return {"status": "ok"}
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    error = None
+    if request.method == "POST":
+        try:
+            found = rpc_public("accounts", "authenticate", request.form.get("username", ""),
+                               request.form.get("password", ""), request.remote_addr)
+        except Exception as exc:  # noqa: BLE001 - shown to the user as a message
+            error = to_api_error(exc)
+        else:
+            session.clear()
+            session["user"] = auth.make_user(found)
+            nxt = request.args.get("next") or ""
+            return redirect(nxt if nxt.startswith("/") and not nxt.startswith("//") else url_for("portal.home"))
+    return render_template("login.html", error=error), (error.status if error else 200)
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    return redirect(url_for("portal.login"))
+
+
+@bp.post("/tenant")
+def switch_tenant():
+    user = auth.current_user()
+    if not user:
+        return to_login()
+    wanted = request.form.get("tenant")
+    if wanted in {g["tenant"] for g in user["grants"]}:
+        user = dict(user, tenant=wanted)
+        session["user"] = user
+    return redirect(url_for("portal.home"))
+
+
+@bp.get("/")
+def home():
+    if not auth.current_user():
+        return to_login()
+    r = auth.roles()
+    if "student" in r:
+        return redirect(url_for("portal.outcomes"))
+    if r & {"subject_teacher", "homeroom_teacher"}:
+        return redirect(url_for("portal.certification"))
+    if "registrar" in r:
+        return redirect(url_for("portal.registrar_selection"))
+    return render_template("home.html")
+
+
+@bp.route("/outcomes", methods=["GET", "POST"])
+def outcomes():
+    _need("student")
+    error, form = None, {}
+    if request.method == "POST":
+        form = {"section_id": request.form.get("section_id", ""),
+                "description": request.form.get("description", "")}
+        try:
+            flows.upload_outcome(form["section_id"], form["description"], request.files.get("file"))
+        except Exception as exc:  # noqa: BLE001 - shown next to the form, input kept
+            error = to_api_error(exc)
+            if error.code == "internal":
+                raise
+        else:
+            flash("已上傳，正在送交任課教師認證。", "ok")
+            if request.headers.get("X-Requested-With") == "fetch":
+                return {"ok": True}
+            return redirect(url_for("portal.outcomes"))
+        if request.headers.get("X-Requested-With") == "fetch":
+            return error.body(), error.status
+    sections = rpc("records", "list_my_sections")
+    items = rpc("records", "list_my_outcomes", None)
+    return render_template("outcomes.html", sections=sections, outcomes=items, error=error, form=form,
+                           max_chars=100), (error.status if error else 200)
+
+
+@bp.get("/files/<file_id>")
+def file(file_id):
+    if not auth.current_user():
+        return to_login()
+    return stream_file(file_id)
+
+
+@bp.route("/certification", methods=["GET", "POST"])
+def certification():
+    _need("subject_teacher", "homeroom_teacher")
+    error, result = None, None
+    if request.method == "POST":
+        action = request.form.get("action")
+        try:
+            result = flows.decide(action, request.form.getlist("task_id"), request.form.get("reason"))
+        except Exception as exc:  # noqa: BLE001
+            error = to_api_error(exc)
+            if error.code == "internal":
+                raise
+        else:
+            n = len(result.get("certified") or result.get("returned") or [])
+            flash(f"已{'認證' if action == 'certify' else '退回'} {n} 件。", "ok")
+            if result["refused"]:
+                flash(f"{len(result['refused'])} 件未處理（已被處理或不屬於您的課程）。", "warn")
+            return redirect(url_for("portal.certification"))
+    status = request.args.get("status", "pending")
+    tasks = flows.teacher_queue(status if status in ("pending", "certified", "returned", "all") else "pending")
+    return render_template("certification.html", tasks=tasks, status=status, error=error), \
+        (error.status if error else 200)
+
+
+@bp.route("/selection", methods=["GET", "POST"])
+def selection():
+    _need("student")
+    year = request.values.get("year", type=int) or current_app.config["SCHOOL_YEAR"]
+    error = None
+    if request.method == "POST":
+        try:
+            rpc("submission", "select_outcomes", year, request.form.getlist("outcome_id"))
+        except Exception as exc:  # noqa: BLE001
+            error = to_api_error(exc)
+            if error.code == "internal":
+                raise
+        else:
+            flash("已儲存勾選。", "ok")
+            return redirect(url_for("portal.selection", year=year))
+    data = rpc("submission", "get_my_selection", year)
+    return render_template("selection.html", data=data, year=year, error=error), \
+        (error.status if error else 200)
+
+
+@bp.route("/registrar/selection", methods=["GET", "POST"])
+def registrar_selection():
+    _need("registrar")
+    year = request.values.get("year", type=int) or current_app.config["SCHOOL_YEAR"]
+    error = None
+    if request.method == "POST":
+        try:
+            res = rpc("submission", "lock_selections", year)
+        except Exception as exc:  # noqa: BLE001
+            error = to_api_error(exc)
+            if error.code == "internal":
+                raise
+        else:
+            flash(f"已鎖定 {res['school_year']} 學年度：{res['students']} 位學生、{res['outcomes']} 件成果。", "ok")
+            return redirect(url_for("portal.registrar_selection", year=year))
+    data = rpc("submission", "list_locked", year)
+    roster = {s["id"]: s for s in rpc("records", "list_students")}
+    return render_template("registrar_selection.html", data=data, year=year, roster=roster, error=error), \
+        (error.status if error else 200)

@@ -1,0 +1,129 @@
+"""Flask adapter of the files service (stateless; run N replicas behind the gateway)."""
+import logging
+import os
+import threading
+import time
+from urllib.parse import quote, unquote
+
+from flask import Flask, Response, jsonify, request, stream_with_context
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+
+from portfolio_common import caller as caller_mod
+from portfolio_common.amqp import PikaPublisher, declare_topology
+from portfolio_common.config import amqp_uri, database_url, env, secret
+from portfolio_common.db import ensure_database, make_engine, run_migrations
+from portfolio_common.errors import PortfolioError
+from portfolio_common.outbox import OutboxRelay
+
+from . import usecases
+from .orm import outbox
+from .storage import ObjectStore
+
+log = logging.getLogger("files")
+MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
+UPLOADS = Counter("files_uploads_total", "Outcome uploads by result", ["result"])
+
+
+class Relay:
+    """Publishes the outbox right after each commit and, as a safety net, every second."""
+
+    def __init__(self, engine, uri):
+        self.publisher = PikaPublisher(uri, connection_name="files")
+        self.relay = OutboxRelay(engine, outbox, self.publisher)
+        self.declared = False
+        self._wake = threading.Event()
+        threading.Thread(target=self._loop, name="outbox-relay", daemon=True).start()
+
+    def _ensure_topology(self):
+        if not self.declared:
+            self.publisher.call(declare_topology)
+            self.declared = True
+
+    def kick(self):
+        self._wake.set()
+
+    def flush_now(self):
+        try:
+            self._ensure_topology()
+            self.relay.flush()
+        except Exception as exc:  # noqa: BLE001 - the loop retries; rows stay in the outbox
+            log.warning("outbox relay: %r", exc)
+
+    def _loop(self):
+        while True:
+            self._wake.wait(1.0)
+            self._wake.clear()
+            self.flush_now()
+
+
+def create_app(config=None):
+    app = Flask(__name__)
+    cfg = {
+        "DATABASE_URL": database_url("files"),
+        "AMQP_URI": amqp_uri(),
+        "S3_ENDPOINT": env("S3_ENDPOINT", "127.0.0.1:9000"),
+        "S3_ACCESS_KEY": env("S3_ACCESS_KEY", "minioadmin"),
+        "S3_SECRET_KEY": env("S3_SECRET_KEY", "minioadmin"),
+        "S3_SECURE": env("S3_SECURE", "0") == "1",
+        "S3_VERIFY_TLS": env("S3_VERIFY_TLS", "1") == "1",
+        "S3_BUCKET_PREFIX": env("S3_BUCKET_PREFIX", "portfolio"),
+        "CALLER_KEY": secret("CALLER_KEY"),
+        "TICKET_KEY": secret("TICKET_KEY"),
+    }
+    cfg.update(config or {})
+    logging.basicConfig(level=logging.INFO)
+    ensure_database(cfg["DATABASE_URL"])
+    engine = make_engine(cfg["DATABASE_URL"])
+    run_migrations(engine, MIGRATIONS)
+    store = ObjectStore(cfg["S3_ENDPOINT"], cfg["S3_ACCESS_KEY"], cfg["S3_SECRET_KEY"],
+                        secure=cfg["S3_SECURE"], prefix=cfg["S3_BUCKET_PREFIX"],
+                        verify_tls=cfg["S3_VERIFY_TLS"])
+    relay = Relay(engine, cfg["AMQP_URI"])
+    app.extensions["files"] = {"engine": engine, "store": store, "relay": relay}
+
+    def current_caller():
+        return caller_mod.decode(request.headers.get("X-Portfolio-Caller", ""), cfg["CALLER_KEY"])
+
+    @app.errorhandler(PortfolioError)
+    def portfolio_error(exc):
+        return jsonify(error={"code": exc.code, "message": exc.text, **exc.details}), exc.http_status
+
+    @app.post("/v1/outcome-files")
+    def upload_outcome():
+        caller = current_caller()
+        ticket = usecases.check_ticket(caller, request.headers.get("X-Upload-Ticket"), cfg["TICKET_KEY"])
+        try:
+            result = usecases.upload_outcome(
+                engine, store, caller, ticket, request.stream,
+                unquote(request.headers.get("X-Filename", "")), request.content_length)
+        except PortfolioError as exc:
+            UPLOADS.labels(result=exc.code).inc()
+            raise
+        UPLOADS.labels(result="stored").inc()
+        relay.flush_now()
+        return jsonify(result), 201
+
+    @app.get("/v1/files/<file_id>")
+    def download(file_id):
+        row = usecases.find_for_download(engine, current_caller(), file_id)
+        obj = store.open(row["bucket"], row["key"], row["version_id"])
+
+        def body():
+            try:
+                yield from obj.stream(64 * 1024)
+            finally:
+                obj.close()
+                obj.release_conn()
+        return Response(stream_with_context(body()), content_type=row["content_type"], headers={
+            "Content-Length": str(row["size"]), "X-Content-SHA256": row["sha256"],
+            "X-Filename": quote(row["filename"])})
+
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok", "time": time.time()}
+
+    @app.get("/metrics")
+    def metrics():
+        return Response(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+
+    return app

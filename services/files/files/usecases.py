@@ -1,0 +1,104 @@
+"""Upload and download use cases. Framework-free: the Flask app only adapts HTTP to these."""
+import hashlib
+import logging
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from portfolio_common import events, signing
+from portfolio_common.db import add_outbox_event
+
+from . import domain
+from .errors import AlreadyUploaded, NotFound, TicketMismatch
+from .orm import outbox, stored_files
+from .storage import MeasuringReader
+
+log = logging.getLogger(__name__)
+TICKET_PURPOSE = "upload-ticket"
+
+
+def check_ticket(caller, ticket_token, ticket_key) -> dict:
+    ticket = signing.verify(ticket_token or "", ticket_key, purpose=TICKET_PURPOSE)
+    if ticket.get("kind") != "outcome" or ticket.get("tenant") != caller.tenant \
+            or ticket.get("student_user_id") != caller.user_id:
+        raise TicketMismatch("this upload ticket was not issued to you")
+    return ticket
+
+
+def upload_outcome(engine, store, caller, ticket, stream, filename, declared_length=None) -> dict:
+    """quarantine -> verify -> promote -> one transaction (file row + outcome-uploaded).
+
+    Any refusal or failure removes what was written, so nothing partial is left behind.
+    """
+    domain.check_declared_size(declared_length)
+    with engine.connect() as conn:
+        if conn.execute(sa.select(stored_files.c.id).where(
+                stored_files.c.subject_id == ticket["outcome_id"])).first():
+            raise AlreadyUploaded("this outcome has already been uploaded")
+    tenant = caller.tenant
+    bucket = store.ensure_bucket(tenant)
+    file_id = str(uuid.uuid4())
+    qkey = f"quarantine/{file_id}"
+    reader = MeasuringReader(stream, domain.DOCUMENT_LIMIT, hashlib.sha256())
+    qversion = store.put_stream(bucket, qkey, reader)
+    final_key = fversion = None
+    try:
+        ctype = domain.verify(reader.size, reader.head)
+        sha = reader.hasher.hexdigest()
+        final_key = f"outcomes/{ticket['student_id']}/{file_id}"
+        fversion = store.promote(bucket, qkey, final_key, ctype)
+        name = domain.clean_filename(filename, ctype)
+        now = events.utcnow()
+        envelope = events.make_event(events.OUTCOME_UPLOADED, tenant, {
+            "outcome_id": ticket["outcome_id"], "file_id": file_id, "student_id": ticket["student_id"],
+            "student_user_id": ticket["student_user_id"], "section_id": ticket["section_id"],
+            "teacher_user_id": ticket["teacher_user_id"], "school_year": ticket["school_year"],
+            "semester": ticket["semester"], "course_code": ticket["course_code"],
+            "subject_name": ticket["subject_name"], "description": ticket["description"],
+            "filename": name, "content_type": ctype, "size": reader.size, "sha256": sha,
+            "uploaded_at": now})
+        try:
+            with engine.begin() as conn:
+                conn.execute(stored_files.insert().values(
+                    id=file_id, tenant=tenant, kind="outcome", subject_id=ticket["outcome_id"],
+                    bucket=bucket, key=final_key, version_id=fversion, size=reader.size, sha256=sha,
+                    content_type=ctype, filename=name, state="stored",
+                    owner_user_id=caller.user_id, student_id=ticket["student_id"],
+                    reviewer_user_id=ticket["teacher_user_id"], created_at=now))
+                add_outbox_event(conn, outbox, envelope)
+        except IntegrityError:
+            raise AlreadyUploaded("this outcome has already been uploaded") from None
+    except BaseException:
+        if final_key:
+            _quietly(store.remove_version, bucket, final_key, fversion)
+        raise
+    finally:
+        _quietly(store.remove_version, bucket, qkey, qversion)
+    return {"file_id": file_id, "outcome_id": ticket["outcome_id"], "sha256": sha, "size": reader.size,
+            "content_type": ctype, "filename": name}
+
+
+def _quietly(fn, *args):
+    try:
+        fn(*args)
+    except Exception:  # noqa: BLE001 - cleanup must not hide the original error
+        log.exception("cleanup failed")
+
+
+def find_for_download(engine, caller, file_id) -> dict:
+    """Owner, reviewing teacher or the tenant's registrar; everyone else gets not-found."""
+    try:
+        fid = uuid.UUID(str(file_id))
+    except ValueError:
+        raise NotFound("file not found") from None
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(stored_files).where(
+            stored_files.c.id == fid, stored_files.c.tenant == caller.tenant)).first()
+    if row is None:
+        raise NotFound("file not found")
+    allowed = caller.user_id in (str(row.owner_user_id), str(row.reviewer_user_id)) \
+        or caller.has("registrar", "system")
+    if not allowed:
+        raise NotFound("file not found")
+    return dict(row._mapping)
