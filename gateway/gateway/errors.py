@@ -47,6 +47,9 @@ ERRORS = {
     "conflict": (409, "資料衝突，請重新整理後再試。", "Conflict."),
     "quota_exceeded": (409, "已達上限。", "Limit reached."),
     "window_closed": (409, "目前不在開放期間。", "The window is closed."),
+    "unknown_role": (422, "角色名稱不正確。", "Unknown role."),
+    "national_id_invalid": (422, "身分證號格式或檢查碼不正確。", "The national ID is invalid."),
+    "description_invalid": (422, "簡述不正確。", "The description is invalid."),
     "internal": (500, "系統發生錯誤，請稍後再試。", "Internal error."),
 }
 

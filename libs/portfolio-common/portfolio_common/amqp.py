@@ -103,16 +103,20 @@ def declare_topology(channel, delays=None):
     for producer in sorted(set(events.PRODUCERS.values())):
         channel.exchange_declare(f"{producer}.events", "topic", durable=True)
     for event, service, method in events.SUBSCRIPTIONS:
-        q = events.queue_name(event, service, method)
-        channel.queue_declare(q, durable=True, arguments=QUORUM)
-        channel.queue_bind(q, events.exchange_for(event), routing_key=event)
-        channel.queue_declare(dead_letter_queue(q), durable=True, arguments=QUORUM)
-        for d in delays:
-            # Messages wait here for `d` ms, then dead-letter straight back to the handler's
-            # own queue through the default exchange (not to every subscriber of the event).
-            channel.queue_declare(retry_queue(q, d), durable=True, arguments={
-                "x-message-ttl": d, "x-dead-letter-exchange": "",
-                "x-dead-letter-routing-key": q})
+        declare_handler_queue(channel, events.exchange_for(event), event,
+                              events.queue_name(event, service, method), delays)
+
+
+def declare_handler_queue(channel, exchange, routing_key, queue, delays):
+    """One handler's durable quorum queue, its binding, its retry queues and its DLQ."""
+    channel.queue_declare(queue, durable=True, arguments=QUORUM)
+    channel.queue_bind(queue, exchange, routing_key=routing_key)
+    channel.queue_declare(dead_letter_queue(queue), durable=True, arguments=QUORUM)
+    for d in delays:
+        # Messages wait here for `d` ms, then dead-letter straight back to the handler's
+        # own queue through the default exchange (not to every subscriber of the event).
+        channel.queue_declare(retry_queue(queue, d), durable=True, arguments={
+            "x-message-ttl": d, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue})
 
 
 def main(argv=None):

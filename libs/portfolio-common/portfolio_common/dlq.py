@@ -37,7 +37,13 @@ def peek(pub, queue, limit=20):
 
 
 def replay(pub, queue, limit=None):
-    """Move dead letters back to the handler's queue, attempt count reset. Returns how many."""
+    """Move dead letters back to the handler's queue, attempt count reset. Returns how many.
+
+    A letter that fails again comes back to the DLQ while the replay still runs; it carries
+    this replay's id, so the replay stops there instead of looping on it.
+    """
+    import uuid
+    replay_id = uuid.uuid4().hex
     moved = 0
 
     def take(ch):
@@ -47,8 +53,12 @@ def replay(pub, queue, limit=None):
         method, props, body = pub.call(take)
         if method is None:
             break
-        headers = {k: v for k, v in (props.headers or {}).items() if not k.startswith("x-")}
-        headers["x-replayed"] = True
+        headers = dict(props.headers or {})
+        if headers.get("x-replay-id") == replay_id:
+            pub.call(lambda ch: ch.basic_nack(method.delivery_tag, requeue=True))
+            break
+        headers = {k: v for k, v in headers.items() if not k.startswith("x-")}
+        headers["x-replay-id"] = replay_id
         pub.publish("", queue, body, headers=headers)
         pub.call(lambda ch: ch.basic_ack(method.delivery_tag))
         moved += 1

@@ -1,0 +1,167 @@
+"""The messaging kit against a real RabbitMQ and PostgreSQL."""
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import pika
+import pytest
+import sqlalchemy as sa
+
+from portfolio_common import amqp, dlq, events
+from portfolio_common.db import add_outbox_event, claim_event, make_engine, messaging_tables
+from portfolio_common.outbox import OutboxRelay
+
+HERE = os.path.dirname(__file__)
+
+
+@pytest.fixture
+def publisher(amqp_uri):
+    pub = amqp.PikaPublisher(amqp_uri, connection_name="kit-test")
+    yield pub
+    pub.close()
+
+
+@pytest.fixture
+def test_exchange(publisher):
+    """An exchange + queue of this test only (never the platform's names)."""
+    ex, q = f"it-{uuid.uuid4().hex[:8]}.events", f"it-q-{uuid.uuid4().hex[:8]}"
+
+    def setup(ch):
+        ch.exchange_declare(ex, "topic", durable=True)
+        ch.queue_declare(q, durable=True, arguments=amqp.QUORUM)
+        ch.queue_bind(q, ex, routing_key="#")
+    publisher.call(setup)
+    yield ex, q
+    publisher.call(lambda ch: (ch.queue_delete(q), ch.exchange_delete(ex)))
+
+
+def _drain(publisher, q):
+    out = []
+
+    def take(ch):
+        while True:
+            m, props, body = ch.basic_get(q, auto_ack=True)
+            if m is None:
+                return
+            out.append((props, json.loads(body)))
+    publisher.call(take)
+    return out
+
+
+def test_unroutable_publish_is_an_error_not_a_silent_drop(publisher):
+    ex = f"it-{uuid.uuid4().hex[:8]}.events"
+    publisher.call(lambda ch: ch.exchange_declare(ex, "topic", durable=True))
+    with pytest.raises(amqp.PublishFailed):
+        publisher.publish(ex, "nobody-listens", {"x": 1})
+    with pytest.raises(amqp.PublishFailed):  # undeclared exchange: channel closed, reported
+        publisher.publish(f"missing-{uuid.uuid4().hex}", "x", {"x": 1})
+    publisher.call(lambda ch: ch.exchange_delete(ex))
+
+
+def test_topology_is_quorum_and_idempotent(publisher):
+    publisher.call(amqp.declare_topology)
+    publisher.call(amqp.declare_topology)
+    q = events.queue_name(*events.SUBSCRIPTIONS[0])
+    # Redeclaring a quorum queue as classic is refused by the broker: proof of its type.
+    with pytest.raises(pika.exceptions.ChannelClosedByBroker) as e:
+        publisher.call(lambda ch: ch.queue_declare(q, durable=True))
+    assert e.value.reply_code == 406
+
+
+def test_outbox_relay_publishes_confirmed_rows_once(fresh_db, publisher, test_exchange, amqp_uri):
+    ex, q = test_exchange
+    md = sa.MetaData()
+    outbox, processed = messaging_tables(md)
+    engine = make_engine(fresh_db("kit"))
+    md.create_all(engine)
+    ids = []
+    with engine.begin() as conn:
+        for i in range(5):
+            env = {"event_id": str(uuid.uuid4()), "event": "thing", "n": i}
+            conn.execute(outbox.insert().values(id=env["event_id"], exchange=ex, routing_key="thing", body=env))
+            ids.append(env["event_id"])
+    relay = OutboxRelay(engine, outbox, publisher)
+    assert relay.flush() == 5 and relay.pending() == 0
+    assert relay.flush() == 0
+    got = _drain(publisher, q)
+    assert [b["n"] for _, b in got] == [0, 1, 2, 3, 4]
+    assert [p.message_id for p, _ in got] == ids and all(p.delivery_mode == 2 for p, _ in got)
+
+    # Broker unreachable: nothing is marked sent, nothing is lost; a later flush delivers.
+    with engine.begin() as conn:
+        conn.execute(outbox.insert().values(id=uuid.uuid4(), exchange=ex, routing_key="thing", body={"n": 9}))
+    dead = OutboxRelay(engine, outbox, amqp.PikaPublisher("amqp://guest:guest@127.0.0.1:1/"))
+    assert dead.flush() == 0 and dead.pending() == 1
+    assert relay.flush() == 1 and [b["n"] for _, b in _drain(publisher, q)] == [9]
+    engine.dispose()
+
+
+def test_processed_event_is_claimed_once(fresh_db):
+    md = sa.MetaData()
+    outbox, processed = messaging_tables(md)
+    engine = make_engine(fresh_db("kit"))
+    md.create_all(engine)
+    eid = str(uuid.uuid4())
+    with engine.begin() as conn:
+        assert claim_event(conn, processed, eid, "svc.handle")
+        assert not claim_event(conn, processed, eid, "svc.handle")
+        assert claim_event(conn, processed, eid, "other.handle")
+        add_outbox_event(conn, outbox, events.make_event(events.SEALED, "day", {
+            "student_id": str(uuid.uuid4()), "sealed_at": events.utcnow()}))
+        assert conn.execute(sa.select(outbox.c.exchange)).scalar() == "submission.events"
+    engine.dispose()
+
+
+def _wait(pred, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_failing_handler_is_retried_then_dead_lettered_and_replayable(tmp_path, amqp_uri, publisher):
+    delays = [200, 200, 200]
+    ex, queue = "kitsrc.events", "evt-kitsrc-thing-happened--kittest.handle"
+    publisher.call(lambda ch: ch.exchange_declare(ex, "topic", durable=True))
+    publisher.call(lambda ch: amqp.declare_handler_queue(ch, ex, "thing-happened", queue, delays))
+    publisher.call(lambda ch: [ch.queue_purge(q) for q in (queue, amqp.dead_letter_queue(queue))])
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"AMQP_URI: {amqp_uri}\n")
+    env = dict(os.environ, KIT_STATE_DIR=str(tmp_path), EVENT_RETRY_DELAYS_MS=",".join(map(str, delays)),
+               PYTHONPATH=HERE + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "nameko"), "run", "--config",
+                             str(cfg), "kit_service"], env=env, cwd=HERE,
+                            stdout=open(tmp_path / "log", "w"), stderr=subprocess.STDOUT)
+    try:
+        done = lambda n: (tmp_path / f"done-{n}").exists()  # noqa: E731
+        # wait until the consumer is attached
+        assert _wait(lambda: publisher.call(lambda ch: ch.queue_declare(queue, passive=True)
+                                            .method.consumer_count) >= 1), (tmp_path / "log").read_text()
+        for n, fail_times in (("ok", 0), ("flaky", 2), ("poison", 4)):
+            publisher.publish(ex, "thing-happened", {"n": n, "fail_times": fail_times})
+        publisher.publish(ex, "thing-happened", b'"just a string"')
+        assert _wait(lambda: done("ok") and done("flaky")), (tmp_path / "log").read_text()[-3000:]
+        assert json.loads((tmp_path / "done-flaky").read_text())["attempts"] == 3
+        # poison: 1 attempt + 3 retries, then the DLQ; malformed: straight to the DLQ
+        dead_letters = lambda: publisher.call(lambda ch: ch.queue_declare(  # noqa: E731
+            amqp.dead_letter_queue(queue), passive=True).method.message_count)
+        assert _wait(lambda: dead_letters() == 2)
+        assert (tmp_path / "attempts-poison").read_text() == "4" and not done("poison")
+        letters = dlq.peek(publisher, queue)
+        kinds = sorted(m["headers"]["x-error-type"] for m in letters)
+        assert kinds == ["PermanentEventError", "RuntimeError"]
+        assert all(m["headers"]["x-original-queue"] == queue for m in letters)
+        # ops replays: the poison message now succeeds on its 5th attempt
+        assert dlq.replay(publisher, queue) == 2
+        assert _wait(lambda: done("poison")), (tmp_path / "log").read_text()[-3000:]
+        assert _wait(lambda: dead_letters() == 1)
+    finally:
+        proc.terminate()
+        proc.wait(20)
+        publisher.call(lambda ch: [ch.queue_delete(q) for q in
+                                   [queue, amqp.dead_letter_queue(queue)] + [amqp.retry_queue(queue, d) for d in set(delays)]])

@@ -1,0 +1,32 @@
+import pytest
+
+from records import domain
+from records.errors import DescriptionInvalid, NationalIdInvalid, OutcomeQuotaExceeded
+
+
+@pytest.mark.parametrize("nid", ["A123456789", "A223456781", "F131104093", "A800000014", "AC01234567"])
+def test_valid_national_ids(nid):
+    assert domain.validate_national_id(nid.lower()) == nid
+
+
+@pytest.mark.parametrize("nid", ["A123456788", "A323456789", "1234567890", "A12345678", "", None, "AZ12345678"])
+def test_invalid_national_ids(nid):
+    with pytest.raises(NationalIdInvalid):
+        domain.validate_national_id(nid)
+
+
+def test_description_counts_characters_not_bytes():
+    assert domain.clean_description("  " + "字" * 100 + " ") == "字" * 100
+    with pytest.raises(DescriptionInvalid) as e:
+        domain.clean_description("字" * 101)
+    assert e.value.code == "description_too_long"
+    for empty in ("", "   ", None):
+        with pytest.raises(DescriptionInvalid) as e:
+            domain.clean_description(empty)
+        assert e.value.code == "description_empty"
+
+
+def test_six_outcomes_per_semester():
+    domain.check_outcome_quota(5)
+    with pytest.raises(OutcomeQuotaExceeded):
+        domain.check_outcome_quota(6)
