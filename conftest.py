@@ -54,3 +54,29 @@ def fresh_db(pg_base_url):
     yield make
     for url in made:
         drop_database(url)
+
+
+@pytest.fixture
+def service_db(fresh_db):
+    """Factory: service_db("records") -> a freshly migrated database of that service."""
+    from tests.support.servicedb import ServiceDb
+    made = []
+
+    def make(service):
+        db = ServiceDb(fresh_db(service), service)
+        made.append(db)
+        return db
+    yield make
+    for db in made:
+        db.engine.dispose()
+
+
+@pytest.fixture
+def object_store(s3_endpoint, run_id):
+    """The files service's ObjectStore against the test S3 endpoint, with a prefix of its own."""
+    import uuid
+
+    from files.storage import ObjectStore
+    return ObjectStore(s3_endpoint, os.environ.get("TEST_S3_ACCESS_KEY", "testing"),
+                       os.environ.get("TEST_S3_SECRET_KEY", "testing"),
+                       prefix=f"it-{run_id}-{uuid.uuid4().hex[:4]}")

@@ -30,8 +30,10 @@ def ensure_database(url: str):
             if not exists:
                 try:
                     c.execute(sa.text(f'create database "{u.database}"'))
-                except sa.exc.ProgrammingError:
-                    pass  # created concurrently by a replica
+                except (sa.exc.ProgrammingError, sa.exc.IntegrityError):
+                    # created concurrently by a replica or another worker: PostgreSQL reports
+                    # that race as a unique violation on pg_database
+                    pass
     finally:
         admin.dispose()
 

@@ -108,8 +108,9 @@ def lock_selections(uow, caller, school_year) -> dict:
         .order_by(certified_outcomes.c.certified_at)).all()
     per_student = defaultdict(list)
     for r in rows:
-        per_student[(r.student_user_id, r.student_id)].append(r)
-    for (user_id, student_id), items in per_student.items():
+        per_student[r.student_user_id].append(r)
+    for user_id, items in per_student.items():
+        student_id = items[0].student_id
         s.execute(locked_selections.insert().values(
             tenant=caller.tenant, school_year=year, student_user_id=user_id, student_id=student_id,
             locked_at=now, outcomes=[{"outcome_id": str(i.outcome_id), "course_code": i.course_code,

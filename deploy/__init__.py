@@ -1,0 +1,1 @@
+"""Deployment: the no-container launcher, the demo school loader, container recipes."""

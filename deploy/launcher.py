@@ -1,0 +1,629 @@
+"""Run the whole platform as local processes, without containers.
+
+    python -m deploy.launcher up       # servers, all six processes, demo school; then detach
+    python -m deploy.launcher status   # which processes are running
+    python -m deploy.launcher down     # stop what `up` started (TERM, KILL after 10 s)
+
+Process names, start commands, ports and environment follow docs/LAYOUT-CONTRACT.md. The
+executables come from the venv running this module (`sys.prefix`), so run it with
+`.venv/bin/python` after `scripts/setup.sh`.
+
+The `Stack` class is what the end-to-end and reliability tests use:
+
+    stack = Stack(workdir=tmp_path, db_prefix="e2e_1", amqp_uri="amqp://guest:guest@127.0.0.1:5672/e2e",
+                  gateway_port=18080, files_port=18081)
+    stack.start()              # S3 endpoint (moto or MinIO), 4 nameko services, files, gateway
+    stack.kill("records")      # SIGKILL, as in a crash
+    stack.start(["records"])   # restart it and wait until it answers ping
+    stack.stop()
+
+State lives under `workdir`: `secrets.json` (generated once, mode 600), `log/<name>.log`,
+`pids/<name>.pid` (so another shell, or another Stack on the same workdir, can stop them) and
+`s3.json` (the endpoint of the S3 server this stack started).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import secrets as _secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+NAMEKO_SERVICES = ("accounts", "records", "certification", "submission")
+HTTP_PROCESSES = ("files", "gateway")
+PROCESSES = NAMEKO_SERVICES + HTTP_PROCESSES
+S3 = "s3"  # the S3 server the stack starts itself when no endpoint is given
+
+# Generated once per workdir. The S3 keys are used as MinIO's root credentials (moto accepts
+# any); their lengths stay inside MinIO's limits (access key <= 20, secret key <= 40 chars).
+SECRET_SIZES = {
+    "CALLER_KEY": 32,
+    "TICKET_KEY": 32,
+    "NATIONAL_ID_KEY": 32,
+    "GATEWAY_SECRET_KEY": 32,
+    "S3_ACCESS_KEY": 10,
+    "S3_SECRET_KEY": 20,
+}
+
+STOP_GRACE_S = 10.0
+DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
+DEFAULT_PG_BASE_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+
+
+class StackError(RuntimeError):
+    """A process did not start, died during start, or did not become healthy."""
+
+
+class PortInUse(StackError):
+    """A port the stack needs is taken by a process it did not start."""
+
+
+class Stack:
+    def __init__(
+        self,
+        *,
+        workdir,
+        db_prefix="portfolio",
+        amqp_uri,
+        s3_endpoint=None,
+        pg_base_url=DEFAULT_PG_BASE_URL,
+        gateway_port=8080,
+        files_port=8081,
+        env_overrides=None,
+        secrets=None,
+    ):
+        """
+        workdir       -- directory for secrets, logs, pid files (created if missing).
+        db_prefix     -- each process gets database `<db_prefix>_<name>`; also the S3 bucket
+                         prefix (lower-cased, `_` -> `-`, as bucket names allow no underscores).
+        amqp_uri      -- broker (vhost included) for every process.
+        s3_endpoint   -- `host:port` of an existing S3 server (then set S3_ACCESS_KEY/
+                         S3_SECRET_KEY/S3_SECURE through env_overrides or secrets); None =
+                         start one (`start_s3`).
+        env_overrides -- extra environment, applied last: {"VAR": "value"} for every process,
+                         {"records": {"VAR": "value"}} for one process; a value None unsets.
+        secrets       -- values for CALLER_KEY, TICKET_KEY, ... instead of generated ones.
+        """
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", db_prefix):
+            raise ValueError(f"db_prefix must match [a-z][a-z0-9_]* (a bare database name): {db_prefix!r}")
+        self.workdir = Path(workdir).resolve()
+        self.db_prefix = db_prefix
+        self.amqp_uri = amqp_uri
+        self.pg_base_url = pg_base_url
+        self.gateway_port = int(gateway_port)
+        self.files_port = int(files_port)
+        self.env_overrides = dict(env_overrides or {})
+        self._given_secrets = dict(secrets or {})
+        self._secrets = None  # loaded lazily: `down` and `status` need none
+        self._external_s3 = s3_endpoint
+        self._s3_endpoint = s3_endpoint
+        self._procs: dict[str, subprocess.Popen] = {}  # children of this Stack object
+        self.venv_bin = Path(sys.prefix) / "bin"
+        for sub in ("log", "pids"):
+            (self.workdir / sub).mkdir(parents=True, exist_ok=True)
+
+    # ---------------------------------------------------------------- addresses and env
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+    @property
+    def files_url(self) -> str:
+        return f"http://127.0.0.1:{self.files_port}"
+
+    @property
+    def s3_endpoint(self) -> str | None:
+        """`host:port` of the S3 endpoint: the given one, or the one `start_s3` started."""
+        if self._external_s3:
+            return self._external_s3
+        if not self._alive(S3):
+            self._s3_endpoint = None  # e.g. stopped through another Stack on this workdir
+        elif self._s3_endpoint is None:
+            self._s3_endpoint = self._read_json("s3.json").get("endpoint")
+        return self._s3_endpoint
+
+    @property
+    def secrets(self) -> dict:
+        if self._secrets is None:
+            self._secrets = self._load_secrets()
+        return dict(self._secrets)
+
+    def database_url(self, name: str) -> str:
+        """pg_base_url with the database replaced by `<db_prefix>_<name>`."""
+        parts = urlsplit(self.pg_base_url)
+        return urlunsplit(parts._replace(path=f"/{self.db_prefix}_{name}"))
+
+    def client_env(self) -> dict:
+        """Environment for a client of the stack (the demo loader, test helpers): broker,
+        secrets, S3 and the addresses of files and gateway; no DATABASE_URL."""
+        env = dict(os.environ)
+        # A NAME_FILE variable would win over NAME in portfolio_common.config.secret().
+        for name in SECRET_SIZES:
+            env.pop(f"{name}_FILE", None)
+        env.update(self.secrets)
+        env.update(
+            AMQP_URI=self.amqp_uri,
+            S3_SECURE="0",
+            S3_BUCKET_PREFIX=self.db_prefix.replace("_", "-"),
+            FILES_URL=self.files_url,
+            GATEWAY_URL=self.gateway_url,
+            PYTHONUNBUFFERED="1",  # logs appear as they are written
+            PATH=f"{self.venv_bin}{os.pathsep}{env.get('PATH', '')}",
+        )
+        if self.s3_endpoint:
+            env["S3_ENDPOINT"] = self.s3_endpoint
+        self._apply_overrides(env, None)
+        return env
+
+    def env_for(self, name: str) -> dict:
+        """The environment process `name` is started with."""
+        self._check_name(name)
+        env = self.client_env()
+        env["DATABASE_URL"] = self.database_url(name)
+        # The process's own project dir first on the import path: with cwd = repo root, the
+        # top-level `gateway/` directory would otherwise shadow the editable-installed
+        # `gateway` package as an empty namespace package.
+        project = self._project_dir(name)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(project), env.get("PYTHONPATH")) if p)
+        self._apply_overrides(env, name)
+        return env
+
+    def _apply_overrides(self, env: dict, name: str | None) -> None:
+        for key, value in self.env_overrides.items():
+            if isinstance(value, dict):
+                if key == name:
+                    self._apply_values(env, value)
+            else:
+                self._apply_values(env, {key: value})
+
+    @staticmethod
+    def _apply_values(env: dict, values: dict) -> None:
+        for key, value in values.items():
+            if value is None:
+                env.pop(key, None)
+            else:
+                env[key] = str(value)
+
+    # ---------------------------------------------------------------- start
+
+    def start_s3(self) -> str:
+        """Make sure an S3 endpoint answers; return its `host:port`.
+
+        A given endpoint is used as is. Otherwise a `minio` binary on PATH is started, else
+        moto's server from the venv, on a free loopback port.
+        """
+        if self._external_s3:
+            # Only a TCP check: the given endpoint may speak TLS (S3_SECURE=1).
+            host, _, port = self._external_s3.rpartition(":")
+            try:
+                socket.create_connection((host, int(port)), timeout=5).close()
+            except (OSError, ValueError) as exc:
+                raise StackError(f"S3 endpoint {self._external_s3} does not answer: {exc}") from None
+            return self._external_s3
+        if self.s3_endpoint:  # started earlier, by this or another Stack on this workdir
+            self._wait_http_answers(S3, f"http://{self.s3_endpoint}/", timeout=30)
+            return self.s3_endpoint
+        port = _free_port()
+        minio = shutil.which("minio")
+        env = dict(os.environ)
+        if minio:
+            env["MINIO_ROOT_USER"] = self.secrets["S3_ACCESS_KEY"]
+            env["MINIO_ROOT_PASSWORD"] = self.secrets["S3_SECRET_KEY"]
+            data = self.workdir / "minio-data"
+            data.mkdir(exist_ok=True)
+            cmd = [minio, "server", str(data), "--address", f"127.0.0.1:{port}",
+                   "--console-address", f"127.0.0.1:{_free_port()}"]
+        else:
+            cmd = [self._venv_exe("moto_server"), "-H", "127.0.0.1", "-p", str(port)]
+        self._spawn(S3, cmd, env)
+        self._s3_endpoint = f"127.0.0.1:{port}"
+        self._write_json("s3.json", {"endpoint": self._s3_endpoint, "server": Path(cmd[0]).name})
+        self._wait_http_answers(S3, f"http://{self._s3_endpoint}/", timeout=30)
+        return self._s3_endpoint
+
+    def start(self, names=None, timeout=60):
+        """Start the given processes (default: all six) that are not running yet, in order
+        nameko services, files, gateway, each group waited for until healthy."""
+        names = list(PROCESSES if names is None else names)
+        for name in names:
+            self._check_name(name)
+        todo = [n for n in names if not self._alive(n)]
+        # Check every port before starting anything, so a taken port fails fast and cleanly.
+        for name in todo:
+            self._check_port_free(name)
+        if "files" in todo:
+            self.start_s3()
+        for group in (NAMEKO_SERVICES, ("files",), ("gateway",)):
+            group = [n for n in group if n in names]
+            for name in group:
+                if name in todo:
+                    self._spawn(name, self._command(name), self.env_for(name))
+            if group:
+                self.wait_healthy(group, timeout=timeout)
+        # A process can pass its check and die right after (a gunicorn worker that fails to
+        # boot after its sibling answered /healthz takes the master down): look once more.
+        for name in names:
+            if not self._alive(name):
+                raise StackError(f"{name} exited after becoming healthy{self._exit_note(name)}; last "
+                                 f"lines of {self.log_path(name)}:\n{self.log_tail(name)}")
+
+    def _command(self, name: str) -> list[str]:
+        if name in NAMEKO_SERVICES:
+            config = f"services/{name}/config.yaml"
+            if not (REPO_ROOT / config).is_file():
+                raise StackError(f"{name}: {config} is missing")
+            return [self._venv_exe("nameko"), "run", "--config", config, f"{name}.service"]
+        threads, port = {"files": (4, self.files_port), "gateway": (8, self.gateway_port)}[name]
+        return [self._venv_exe("gunicorn"), "-k", "gthread", "-w", "2", "--threads", str(threads),
+                "-b", f"0.0.0.0:{port}", f"{name}.app:create_app()"]
+
+    def _spawn(self, name: str, cmd: list[str], env: dict) -> None:
+        log_path = self.log_path(name)
+        with open(log_path, "ab") as log:
+            log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting: {' '.join(cmd)}\n".encode())
+            log.flush()
+            # Own session (and process group), so stop() reaches gunicorn's workers too and
+            # Ctrl-C in the launching terminal does not.
+            proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL,
+                                    stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self._procs[name] = proc
+        self._pid_path(name).write_text(f"{proc.pid}\n")
+
+    # ---------------------------------------------------------------- health
+
+    def wait_healthy(self, names, timeout=60) -> None:
+        """Wait until every named process answers its health check. Raises StackError with
+        the tail of the log if one exits meanwhile or the timeout passes."""
+        deadline = time.monotonic() + timeout
+        pending = list(names)
+        while True:
+            for name in pending:
+                if not self._alive(name):
+                    raise StackError(f"{name} is not running{self._exit_note(name)}; "
+                                     f"last lines of {self.log_path(name)}:\n{self.log_tail(name)}")
+            remaining = max(1.0, deadline - time.monotonic())
+            healthy = self._check_health(pending, per_check_timeout=min(15.0, remaining))
+            pending = [n for n in pending if not healthy[n]]
+            if not pending:
+                return
+            if time.monotonic() >= deadline:
+                tails = "\n".join(f"--- {n} ({self.log_path(n)}):\n{self.log_tail(n)}" for n in pending)
+                raise StackError(f"not healthy after {timeout}s: {', '.join(pending)}\n{tails}")
+            time.sleep(0.5)
+
+    def _check_health(self, names, per_check_timeout: float) -> dict[str, bool]:
+        result = {}
+        # nameko services: `python -m portfolio_common.health <svc>`, run side by side because
+        # each unanswered ping costs the RPC timeout (5 s).
+        checks = {
+            name: subprocess.Popen([self._venv_exe("python"), "-m", "portfolio_common.health", name],
+                                   cwd=REPO_ROOT, env=self.env_for(name), stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for name in names if name in NAMEKO_SERVICES
+        }
+        for name in names:
+            if name in HTTP_PROCESSES:
+                url = (self.files_url if name == "files" else self.gateway_url) + "/healthz"
+                result[name] = _http_status(url) == 200
+            elif name == S3:
+                result[name] = self.s3_endpoint is not None and _http_status(f"http://{self.s3_endpoint}/") is not None
+        for name, check in checks.items():
+            try:
+                result[name] = check.wait(timeout=per_check_timeout) == 0
+            except subprocess.TimeoutExpired:
+                check.kill()
+                check.wait()
+                result[name] = False
+        return result
+
+    def _wait_http_answers(self, name: str, url: str, timeout: float) -> None:
+        """Wait until `url` gives any HTTP answer (S3 answers / with 200 or 403)."""
+        deadline = time.monotonic() + timeout
+        while _http_status(url) is None:
+            if name in self._procs and not self._alive(name):
+                raise StackError(f"{name} exited{self._exit_note(name)} during start; last lines of "
+                                 f"{self.log_path(name)}:\n{self.log_tail(name)}")
+            if time.monotonic() >= deadline:
+                raise StackError(f"{name} does not answer on {url} after {timeout}s\n{self.log_tail(name)}")
+            time.sleep(0.2)
+
+    # ---------------------------------------------------------------- stop
+
+    def stop(self, names=None, sig=signal.SIGTERM) -> list[str]:
+        """Send `sig` to the process group of each named process (default: all, including an
+        S3 server this stack started), wait up to 10 s, then SIGKILL what is left. Works for
+        processes started by another Stack on the same workdir (pid files). Returns the names
+        that were running."""
+        names = list(PROCESSES[::-1] + (S3,) if names is None else names)
+        targets = {}
+        for name in names:
+            pid = self._pid(name)
+            if pid is not None and self._group_exists(name, pid):
+                try:
+                    os.killpg(pid, sig)
+                except ProcessLookupError:
+                    pass
+                targets[name] = pid
+            self._forget(name)  # pid file, Popen, s3.json: also for stale ones
+        self._wait_groups_gone(targets, STOP_GRACE_S)
+        left = {n: p for n, p in targets.items() if self._group_exists(n, p)}
+        for pid in left.values():
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self._wait_groups_gone(left, 5.0)
+        for name in targets:
+            self._procs.pop(name, None)
+        return list(targets)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one process and its children, as in a crash (for reliability tests)."""
+        self.stop([name], sig=signal.SIGKILL)
+
+    def _wait_groups_gone(self, targets: dict, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while any(self._group_exists(n, p) for n, p in targets.items()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    def _forget(self, name: str) -> None:
+        self._pid_path(name).unlink(missing_ok=True)
+        if name == S3:
+            (self.workdir / "s3.json").unlink(missing_ok=True)
+            if not self._external_s3:
+                self._s3_endpoint = None
+
+    # ---------------------------------------------------------------- process bookkeeping
+
+    def running(self) -> dict[str, int]:
+        """{name: pid} of the processes (and S3 server) that are running."""
+        return {n: self._pid(n) for n in PROCESSES + (S3,) if self._alive(n)}
+
+    def log_path(self, name: str) -> Path:
+        return self.workdir / "log" / f"{name}.log"
+
+    def log_tail(self, name: str, lines: int = 40) -> str:
+        try:
+            with open(self.log_path(name), "rb") as fh:
+                fh.seek(0, os.SEEK_END)
+                fh.seek(max(0, fh.tell() - 16384))
+                return "\n".join(fh.read().decode("utf-8", "replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return "(no log)"
+
+    def _pid_path(self, name: str) -> Path:
+        return self.workdir / "pids" / f"{name}.pid"
+
+    def _pid(self, name: str) -> int | None:
+        if name in self._procs:
+            return self._procs[name].pid
+        try:
+            return int(self._pid_path(name).read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def _alive(self, name: str) -> bool:
+        proc = self._procs.get(name)
+        if proc is not None:
+            return proc.poll() is None
+        pid = self._pid(name)
+        if pid is None:
+            return False
+        # Started by another process: it must still exist, not be a zombie, and still lead
+        # its own session (a stale pid file whose pid was reused by something else fails this).
+        try:
+            return os.getsid(pid) == pid and _proc_state(pid) not in ("Z", "X", None)
+        except (ProcessLookupError, PermissionError):
+            return False
+
+    def _group_exists(self, name: str, pgid: int) -> bool:
+        """Whether any process of the group we started as `pgid` is left (gunicorn workers can
+        outlive their master)."""
+        proc = self._procs.get(name)
+        if proc is not None:
+            proc.poll()  # reap our own child, else its zombie keeps the group "alive"
+        try:
+            if os.getpgid(pgid) != pgid:
+                return False  # the pid now belongs to an unrelated process
+        except ProcessLookupError:
+            pass  # leader gone: its group may still have members
+        try:
+            os.killpg(pgid, 0)
+            return True
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+
+    def _exit_note(self, name: str) -> str:
+        proc = self._procs.get(name)
+        code = proc.poll() if proc is not None else None
+        return f" (exit code {code})" if code is not None else ""
+
+    def _check_port_free(self, name: str) -> None:
+        if name not in HTTP_PROCESSES:
+            return
+        port = self.files_port if name == "files" else self.gateway_port
+        if not _port_free(port):
+            raise PortInUse(
+                f"port {port} (for {name}) is already in use by a process this stack did not start. "
+                f"Stop it (`make down` if it is an earlier launcher run; `ss -ltnp 'sport = :{port}'` "
+                f"shows who has it) or use another port.")
+
+    def _check_name(self, name: str) -> None:
+        if name not in PROCESSES:
+            raise ValueError(f"unknown process {name!r}; known: {', '.join(PROCESSES)}")
+
+    @staticmethod
+    def _project_dir(name: str) -> Path:
+        return REPO_ROOT / ("gateway" if name == "gateway" else f"services/{name}")
+
+    def _venv_exe(self, exe: str) -> str:
+        path = self.venv_bin / exe
+        if not path.exists():
+            raise StackError(f"{path} not found: run `bash scripts/setup.sh` and use .venv/bin/python")
+        return str(path)
+
+    # ---------------------------------------------------------------- files under workdir
+
+    def _load_secrets(self) -> dict:
+        stored = self._read_json("secrets.json")
+        merged = {**stored, **self._given_secrets}
+        for name, size in SECRET_SIZES.items():
+            merged.setdefault(name, _secrets.token_hex(size))
+        if merged != stored:
+            self._write_json("secrets.json", merged, mode=0o600)
+        return merged
+
+    def _read_json(self, filename: str) -> dict:
+        try:
+            return json.loads((self.workdir / filename).read_text())
+        except FileNotFoundError:
+            return {}
+
+    def _write_json(self, filename: str, data: dict, mode: int = 0o644) -> None:
+        path = self.workdir / filename
+        tmp = path.with_suffix(".tmp")
+        # Created with its final mode, so a secret is never readable by others, even briefly.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(data, fh, indent=2)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+
+    # ---------------------------------------------------------------- context manager
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+# -------------------------------------------------------------------- helpers
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _port_free(port: int) -> bool:
+    # Same bind gunicorn will do (0.0.0.0, SO_REUSEADDR), so TIME_WAIT leftovers don't count.
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("0.0.0.0", port))
+            return True
+        except OSError:
+            return False
+
+
+def _http_status(url: str, timeout: float = 2.0) -> int | None:
+    """The HTTP status of a GET, or None when nothing answers."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except (OSError, ValueError):
+        return None
+
+
+def _proc_state(pid: int) -> str | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[0]  # field 3, after "(comm)" which may hold spaces
+
+
+# -------------------------------------------------------------------- CLI
+
+def _cli_stack() -> Stack:
+    return Stack(workdir=REPO_ROOT / "var" / "run", amqp_uri=DEFAULT_AMQP_URI)
+
+
+def _up(args) -> int:
+    servers = subprocess.run(["bash", str(REPO_ROOT / "scripts" / "servers.sh"),
+                              "ensure-postgres", "ensure-rabbitmq"])
+    if servers.returncode != 0:
+        return 1
+    stack = _cli_stack()
+    try:
+        stack.start()
+    except PortInUse as exc:
+        print(f"launcher: {exc}", file=sys.stderr)
+        return 1
+    except (StackError, KeyboardInterrupt) as exc:
+        print(f"launcher: start failed: {exc}", file=sys.stderr)
+        print(f"launcher: stopping what was started; logs in {stack.workdir / 'log'}", file=sys.stderr)
+        stack.stop()
+        return 1
+    print(f"launcher: all processes healthy (S3 at {stack.s3_endpoint}, logs in {stack.workdir / 'log'})")
+
+    if not args.no_demo:
+        env = stack.client_env()
+        env.setdefault("PORTFOLIO_TENANTS", "day,ce")
+        # Output streams straight to this terminal (the loader prints the demo logins).
+        demo = subprocess.run([stack._venv_exe("python"), "-m", "deploy.demo_school",
+                               "--gateway", stack.gateway_url], cwd=REPO_ROOT, env=env)
+        if demo.returncode != 0:
+            print(f"launcher: loading the demo school failed (exit {demo.returncode}); the stack "
+                  f"is still running (`make down` stops it)", file=sys.stderr)
+            return 1
+
+    print(f"\nPortal: {stack.gateway_url}/\nStop with: make down   (or: .venv/bin/python -m deploy.launcher down)")
+    return 0
+
+
+def _down(args) -> int:
+    stopped = _cli_stack().stop()
+    print(f"launcher: stopped {', '.join(stopped)}" if stopped else "launcher: nothing was running")
+    return 0
+
+
+def _status(args) -> int:
+    stack = _cli_stack()
+    running = stack.running()
+    for name in PROCESSES + (S3,):
+        if name not in running:
+            print(f"{name:14} stopped")
+            continue
+        note = ""
+        if name in HTTP_PROCESSES:
+            url = (stack.files_url if name == "files" else stack.gateway_url) + "/healthz"
+            note = "healthy" if _http_status(url) == 200 else f"not answering {url}"
+        elif name == S3:
+            note = stack.s3_endpoint or ""
+        print(f"{name:14} running  pid {running[name]:<8} {note}")
+    return 0 if all(n in running for n in PROCESSES) else 1
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m deploy.launcher", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="start servers, all processes, load the demo school, detach")
+    up.add_argument("--no-demo", action="store_true", help="do not load the demo school")
+    up.set_defaults(func=_up)
+    sub.add_parser("down", help="stop everything `up` started").set_defaults(func=_down)
+    sub.add_parser("status", help="which processes are running (exit 1 unless all six)").set_defaults(func=_status)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Make sure the local servers the platform needs are running on loopback.
+#
+#   bash scripts/servers.sh ensure-postgres ensure-rabbitmq ensure-chromium
+#   bash scripts/servers.sh ensure-vhost portfolio_test
+#
+# Each subcommand is idempotent: a server that already answers is left alone; one that is
+# installed but stopped is started; a missing one is reported with how to install it (exit 1).
+set -euo pipefail
+
+log() { echo "servers: $*" >&2; }
+
+# True when something accepts TCP connections on 127.0.0.1:$1.
+port_open() {
+    timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
+}
+
+is_root() { [ "$(id -u)" = 0 ]; }
+
+pg_up() {
+    if command -v pg_isready >/dev/null 2>&1; then
+        pg_isready -q -h 127.0.0.1 -p 5432
+    else
+        port_open 5432
+    fi
+}
+
+ensure_postgres() {
+    if pg_up; then
+        log "PostgreSQL answers on 127.0.0.1:5432"
+        return 0
+    fi
+    if [ -d /etc/postgresql ] && [ -n "$(ls /etc/postgresql 2>/dev/null)" ]; then
+        local version
+        version=$(ls /etc/postgresql | head -1)
+        log "starting PostgreSQL $version cluster 'main'"
+        pg_ctlcluster --skip-systemctl-redirect "$version" main start
+        for _ in $(seq 1 30); do
+            pg_up && { log "PostgreSQL is up"; return 0; }
+            sleep 1
+        done
+        log "PostgreSQL $version did not answer on 127.0.0.1:5432 within 30 s"
+        return 1
+    fi
+    log "PostgreSQL is not installed. Install it (as root): apt-get install -y postgresql"
+    log "  it must accept the user 'postgres' on 127.0.0.1:5432 (trust auth) or set TEST_DATABASE_URL"
+    return 1
+}
+
+ensure_rabbitmq() {
+    if port_open 5672; then
+        log "RabbitMQ answers on 127.0.0.1:5672"
+        return 0
+    fi
+    if ! command -v rabbitmq-server >/dev/null 2>&1 && [ ! -x /usr/sbin/rabbitmq-server ]; then
+        log "RabbitMQ is not installed. Install it (as root): apt-get install -y rabbitmq-server"
+        return 1
+    fi
+    export PATH=$PATH:/usr/sbin
+    log "starting RabbitMQ (rabbitmq-server -detached)"
+    rabbitmq-server -detached
+    # await_startup can fail right after the start (node not registered yet): retry it.
+    local deadline=$((SECONDS + 60))
+    while [ $SECONDS -lt $deadline ]; do
+        if rabbitmqctl -q await_startup >/dev/null 2>&1 && port_open 5672; then
+            log "RabbitMQ is up"
+            return 0
+        fi
+        sleep 2
+    done
+    log "RabbitMQ did not start within 60 s (see /var/log/rabbitmq/)"
+    return 1
+}
+
+ensure_chromium() {
+    if [ -x /usr/bin/chromium ]; then
+        return 0
+    fi
+    if is_root && command -v apt-get >/dev/null 2>&1; then
+        log "installing Chromium with apt-get (browser tests use /usr/bin/chromium)"
+        DEBIAN_FRONTEND=noninteractive apt-get update -q
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+        return 0
+    fi
+    log "Chromium is missing: browser tests need /usr/bin/chromium (as root: apt-get install -y chromium)"
+    return 1
+}
+
+# ensure-vhost NAME: a RabbitMQ vhost with full permissions for guest (idempotent).
+ensure_vhost() {
+    local vhost=${1:?ensure-vhost needs a vhost name}
+    export PATH=$PATH:/usr/sbin
+    if ! command -v rabbitmqctl >/dev/null 2>&1; then
+        log "rabbitmqctl not available: not creating vhost '$vhost' (create it on your broker)"
+        return 0
+    fi
+    local existing
+    existing=$(rabbitmqctl -q list_vhosts name 2>/dev/null || true)
+    if ! grep -qxF "$vhost" <<<"$existing"; then
+        log "creating RabbitMQ vhost '$vhost'"
+        rabbitmqctl -q add_vhost "$vhost" >/dev/null
+    fi
+    rabbitmqctl -q set_permissions -p "$vhost" guest '.*' '.*' '.*' >/dev/null
+}
+
+usage() {
+    echo "usage: $0 {ensure-postgres|ensure-rabbitmq|ensure-chromium|ensure-vhost NAME}..." >&2
+    exit 2
+}
+
+[ $# -gt 0 ] || usage
+while [ $# -gt 0 ]; do
+    case $1 in
+        ensure-postgres) ensure_postgres ;;
+        ensure-rabbitmq) ensure_rabbitmq ;;
+        ensure-chromium) ensure_chromium ;;
+        ensure-vhost) [ $# -ge 2 ] || usage; ensure_vhost "$2"; shift ;;
+        *) usage ;;
+    esac
+    shift
+done

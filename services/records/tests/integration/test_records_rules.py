@@ -1,0 +1,148 @@
+"""Records use cases against a real PostgreSQL database."""
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from portfolio_common import caller as caller_mod
+from portfolio_common import events, signing
+from portfolio_common.crypto import NationalIdVault
+from records import usecases
+from records.orm import outcomes
+
+VAULT = NationalIdVault("test-key")
+U = {name: str(uuid.uuid4()) for name in ("s1", "s2", "s3", "teacher", "ce_student")}
+
+
+def system(tenant):
+    return caller_mod.system_caller(tenant)
+
+
+def person(name, tenant="day", role="student"):
+    return caller_mod.Caller(user_id=U[name], username=name, tenant=tenant, roles=(role,))
+
+
+def term(**over):
+    data = {"school_year": 115, "semester": 1,
+            "classes": [{"code": "101", "name": "一甲", "homeroom_user_id": None}],
+            "students": [
+                {"student_no": "1", "name": "陳怡君", "user_id": U["s1"], "class_code": "101", "seat_no": 1, "national_id": "A123456789"},
+                {"student_no": "2", "name": "林柏宇", "user_id": U["s2"], "class_code": "101", "seat_no": 2, "national_id": "B123456780"},
+                {"student_no": "3", "name": "黃雅婷", "user_id": U["s3"], "class_code": "101", "seat_no": 3, "national_id": "F131104093"}],
+            "sections": [{"course_code": "C1", "subject_name": "程式設計", "class_code": "101", "grade_level": 1,
+                          "credits": 3, "teacher_user_id": U["teacher"], "students": ["1", "2"]}]}
+    data.update(over)
+    return data
+
+
+@pytest.fixture
+def db(service_db):
+    db = service_db("records")
+    with db.uow() as uow:
+        res = usecases.import_school(uow, VAULT, system("day"), term())
+    assert res["refused"] == []
+    return db
+
+
+def section_id(db):
+    return str(db.rows("sections")[0]["id"])
+
+
+def test_import_is_idempotent_and_attributed(db):
+    before = (len(db.rows("students")), len(db.rows("record_changes")))
+    with db.uow() as uow:
+        usecases.import_school(uow, VAULT, system("day"), term())
+    assert (len(db.rows("students")), len(db.rows("record_changes"))) == before
+    changed = term()
+    changed["students"][0]["name"] = "陳怡君（更名）"
+    with db.uow() as uow:
+        usecases.import_school(uow, VAULT, system("day"), changed)
+    last = db.rows("record_changes")[-1]
+    assert last["action"] == "updated" and last["before"]["name"] == "陳怡君" and last["after"]["name"] == "陳怡君（更名）"
+    assert last["actor_user_id"] == uuid.UUID(system("day").user_id)
+
+
+def test_national_ids_are_encrypted_validated_and_unique(db):
+    with db.engine.connect() as c:
+        raw = c.execute(sa.text("select national_id_enc::text, national_id_hash from students")).all()
+    assert all("A123456789" not in r[0] and "A123456789" not in r[1] for r in raw)
+    bad = term(students=[
+        {"student_no": "9", "name": "X", "user_id": str(uuid.uuid4()), "class_code": "101", "seat_no": 9, "national_id": "A123456788"},
+        {"student_no": "8", "name": "Y", "user_id": str(uuid.uuid4()), "class_code": "101", "seat_no": 8, "national_id": "A123456789"}],
+        sections=[])
+    with db.uow() as uow:
+        res = usecases.import_school(uow, VAULT, system("day"), bad)
+    assert sorted(r["code"] for r in res["refused"]) == ["duplicate_national_id", "national_id_invalid"]
+    assert "A12345678" not in str(res)
+    with db.uow() as uow:
+        listed = usecases.list_students(uow, VAULT, system("day"))
+    assert {s["national_id_masked"] for s in listed} >= {"A12*****89"}
+
+
+def test_upload_ticket_rules(db):
+    sec = section_id(db)
+    with db.uow() as uow:
+        t = usecases.issue_outcome_ticket(uow, person("s1"), sec, " 期末專題 ", "tk")
+    claims = signing.verify(t["ticket"], "tk", purpose=usecases.TICKET_PURPOSE)
+    assert claims["description"] == "期末專題" and claims["teacher_user_id"] == U["teacher"]
+    cases = [(person("s3"), "not_enrolled"),                       # same class, not in this section
+             (person("teacher", role="subject_teacher"), "not_allowed"),
+             (person("s1", tenant="ce"), "not_a_student")]           # right person, wrong tenant
+    for who, code in cases:
+        with pytest.raises(Exception) as e, db.uow() as uow:
+            usecases.issue_outcome_ticket(uow, who, sec, "x", "tk")
+        assert e.value.code == code
+    with pytest.raises(Exception) as e, db.uow() as uow:
+        usecases.issue_outcome_ticket(uow, person("s1"), str(uuid.uuid4()), "x", "tk")
+    assert e.value.code == "not_found"
+    with pytest.raises(Exception) as e, db.uow() as uow:
+        usecases.issue_outcome_ticket(uow, person("s1"), sec, "字" * 101, "tk")
+    assert e.value.code == "description_too_long"
+
+
+def test_six_outcomes_per_semester_then_refused(db):
+    sec = section_id(db)
+    student = db.rows("students", )[0]
+    for i in range(6):
+        env = events.make_event(events.OUTCOME_UPLOADED, "day", {
+            "outcome_id": str(uuid.uuid4()), "file_id": str(uuid.uuid4()), "student_id": str(student["id"]),
+            "student_user_id": str(student["user_id"]), "section_id": sec, "teacher_user_id": U["teacher"],
+            "school_year": 115, "semester": 1, "course_code": "C1", "subject_name": "程式設計",
+            "description": f"成果 {i}", "filename": "a.pdf", "content_type": "application/pdf", "size": 10,
+            "sha256": "0" * 64, "uploaded_at": events.utcnow()})
+        with db.uow() as uow:
+            usecases.record_outcome_uploaded(uow, events.load_event(events.OUTCOME_UPLOADED, env))
+    who = caller_mod.Caller(user_id=str(student["user_id"]), username="s", tenant="day", roles=("student",))
+    with pytest.raises(Exception) as e, db.uow() as uow:
+        usecases.issue_outcome_ticket(uow, who, sec, "第七件", "tk")
+    assert e.value.code == "outcome_quota_exceeded"
+    with db.engine.begin() as c:  # a returned outcome frees its place
+        c.execute(outcomes.update().where(outcomes.c.description == "成果 0").values(status="returned"))
+    with db.uow() as uow:
+        assert usecases.issue_outcome_ticket(uow, who, sec, "第七件", "tk")["ticket"]
+
+
+def test_outcomes_are_private_to_their_student(db):
+    sec = section_id(db)
+    student = db.rows("students")[0]
+    oid = str(uuid.uuid4())
+    env = events.make_event(events.OUTCOME_UPLOADED, "day", {
+        "outcome_id": oid, "file_id": str(uuid.uuid4()), "student_id": str(student["id"]),
+        "student_user_id": str(student["user_id"]), "section_id": sec, "teacher_user_id": U["teacher"],
+        "school_year": 115, "semester": 1, "course_code": "C1", "subject_name": "程式設計", "description": "d",
+        "filename": "a.pdf", "content_type": "application/pdf", "size": 10, "sha256": "0" * 64,
+        "uploaded_at": events.utcnow()})
+    with db.uow() as uow:
+        usecases.record_outcome_uploaded(uow, events.load_event(events.OUTCOME_UPLOADED, env))
+    owner = caller_mod.Caller(user_id=str(student["user_id"]), username="s", tenant="day", roles=("student",))
+    with db.uow() as uow:
+        assert str(usecases.get_outcome(uow, owner, oid)["id"]) == oid
+    with db.uow() as uow:
+        assert str(usecases.get_outcome(uow, person("teacher", role="subject_teacher"), oid)["id"]) == oid
+    answers = []
+    for who, target in ((person("s2"), oid), (person("s2"), str(uuid.uuid4())),
+                        (caller_mod.Caller(owner.user_id, "s", "ce", ("student",)), oid), (person("s2"), "junk")):
+        with pytest.raises(Exception) as e, db.uow() as uow:
+            usecases.get_outcome(uow, who, target)
+        answers.append((e.value.code, e.value.text))
+    assert len(set(answers)) == 1, "another's outcome reads exactly like a missing one"

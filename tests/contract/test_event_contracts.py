@@ -1,0 +1,193 @@
+"""One canonical payload per event, checked on both sides.
+
+Producer side: the code that emits each event produces exactly the canonical fields.
+Consumer side: every subscribed handler's use case applies the canonical envelope (with an
+unknown field added, as a newer producer would send), and a redelivery changes nothing.
+"""
+import copy
+import glob
+import io
+import json
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from portfolio_common import caller as caller_mod
+from portfolio_common import events
+from portfolio_common.crypto import NationalIdVault
+from portfolio_common.errors import PermanentEventError
+
+HERE = os.path.dirname(__file__)
+CANON = {os.path.basename(p)[:-5]: json.load(open(p, encoding="utf-8"))
+         for p in glob.glob(os.path.join(HERE, "payloads", "*.json"))}
+
+
+def canon(event, **payload_changes):
+    env = copy.deepcopy(CANON[event])
+    env["payload"].update(payload_changes)
+    return env
+
+
+def test_every_event_has_one_canonical_payload():
+    assert set(CANON) == set(events.PAYLOADS)
+
+
+@pytest.mark.parametrize("event", sorted(events.PAYLOADS))
+def test_canonical_payload_is_exactly_the_published_schema(event):
+    env = CANON[event]
+    assert env["event"] == event and env["producer"] == events.PRODUCERS[event]
+    assert set(env["payload"]) == set(events.PAYLOADS[event]().fields)
+    strict = events.make_event(event, env["tenant"], events.PAYLOADS[event]().load(env["payload"]))
+    assert strict["payload"] == env["payload"]
+    tolerant = copy.deepcopy(env)
+    tolerant["payload"]["field_from_the_future"] = 1
+    assert "field_from_the_future" not in events.load_event(event, tolerant)["payload"]
+
+
+def test_subscriptions_match_the_handlers_in_code():
+    from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
+    from portfolio_common.nameko_kit import ReliableEventHandler
+    import accounts.service, certification.service, records.service, submission.service  # noqa: E401
+    found = set()
+    for mod in (accounts.service, records.service, certification.service, submission.service):
+        cls = next(v for v in vars(mod).values() if isinstance(v, type) and hasattr(v, "name")
+                   and v.__module__ == mod.__name__)
+        for attr, fn in vars(cls).items():
+            for ep in getattr(fn, ENTRYPOINT_EXTENSIONS_ATTR, ()):
+                if isinstance(ep, ReliableEventHandler):
+                    assert ep.source_service == events.PRODUCERS[ep.event_type], attr
+                    found.add((ep.event_type, cls.name, attr))
+                elif "EventHandler" in type(ep).__name__:
+                    pytest.fail(f"{cls.name}.{attr} uses a plain EventHandler (no retry, no DLQ)")
+    assert found == set(events.SUBSCRIPTIONS)
+
+
+def assert_matches_canon(emitted, event):
+    """What the producer really wrote to its outbox has the canonical envelope and fields."""
+    assert set(emitted) == set(CANON[event])
+    assert emitted["event"] == event and emitted["producer"] == events.PRODUCERS[event]
+    assert set(emitted["payload"]) == set(CANON[event]["payload"])
+    events.load_event(event, emitted)  # and a consumer can read it
+
+
+# ------------------------------------------------------------------ records (consumer)
+
+@pytest.fixture
+def records_db(service_db):
+    """records with the canonical student and section in place."""
+    from records.orm import classes, enrolments, sections, students
+    db = service_db("records")
+    p = CANON["outcome-uploaded"]["payload"]
+    vault = NationalIdVault("k")
+    with db.engine.begin() as c:
+        cid = uuid.uuid4()
+        c.execute(classes.insert().values(id=cid, tenant="day", school_year=115, code="101", name="一甲"))
+        c.execute(students.insert().values(
+            id=p["student_id"], tenant="day", user_id=p["student_user_id"], student_no="1150001", name="陳怡君",
+            class_id=cid, national_id_enc=vault.encrypt("A123456789"), national_id_hash=vault.lookup_hash("A123456789")))
+        c.execute(sections.insert().values(
+            id=p["section_id"], tenant="day", school_year=115, semester=1, course_code=p["course_code"],
+            subject_name=p["subject_name"], class_code="101", grade_level=1, credits=3,
+            teacher_user_id=p["teacher_user_id"]))
+        c.execute(enrolments.insert().values(section_id=p["section_id"], student_id=p["student_id"]))
+    return db
+
+
+def _apply_twice(db, fn, env):
+    tolerant = copy.deepcopy(env)
+    tolerant["payload"]["field_from_the_future"] = "ignored"
+    for _ in range(2):  # the second delivery is a redelivery: nothing changes
+        with db.uow() as uow:
+            fn(uow, events.load_event(env["event"], tolerant))
+
+
+def test_records_consumes_the_whole_outcome_lifecycle(records_db):
+    from records import usecases
+    oid = CANON["outcome-uploaded"]["payload"]["outcome_id"]
+    _apply_twice(records_db, usecases.record_outcome_uploaded, CANON["outcome-uploaded"])
+    (row,) = records_db.rows("outcomes")
+    assert row["status"] == "uploaded" and row["sha256"] == CANON["outcome-uploaded"]["payload"]["sha256"]
+    _apply_twice(records_db, usecases.record_returned, CANON["certification-returned"])
+    assert records_db.rows("outcomes")[0]["return_reason"] == "請補上封面與組員名單"
+    _apply_twice(records_db, usecases.record_certified, CANON["certified"])
+    row = records_db.rows("outcomes")[0]
+    assert row["status"] == "certified" and row["return_reason"] is None
+    _apply_twice(records_db, usecases.record_selection_locked, CANON["selection-locked"])
+    assert records_db.rows("outcomes")[0]["selected_locked"] is True
+    changes = records_db.rows("record_changes")
+    assert [c["action"] for c in changes] == ["uploaded", "returned", "certified", "selection_locked"]
+    assert all(c["actor_user_id"] and c["at"] for c in changes)
+    assert str(records_db.rows("outcomes")[0]["id"]) == oid
+
+
+def test_records_dead_letters_an_upload_for_an_unknown_student(records_db):
+    from records import usecases
+    env = canon("outcome-uploaded", student_id=str(uuid.uuid4()))
+    with pytest.raises(PermanentEventError):
+        with records_db.uow() as uow:
+            usecases.record_outcome_uploaded(uow, events.load_event(env["event"], env))
+    assert records_db.rows("outcomes") == [] and records_db.rows("processed_events") == []
+
+
+# ------------------------------------------------------------------ certification (both sides)
+
+def teacher(tenant="day"):
+    return caller_mod.Caller(user_id=CANON["outcome-uploaded"]["payload"]["teacher_user_id"], username="t",
+                             tenant=tenant, roles=("subject_teacher",))
+
+
+def test_certification_consumes_uploads_and_produces_certified_and_returned(service_db):
+    from certification import usecases
+    db = service_db("certification")
+    _apply_twice(db, usecases.create_task, CANON["outcome-uploaded"])
+    second = canon("outcome-uploaded", outcome_id=str(uuid.uuid4()))
+    second["event_id"] = str(uuid.uuid4())
+    _apply_twice(db, usecases.create_task, second)
+    tasks = db.rows("tasks")
+    assert len(tasks) == 2
+    with db.uow() as uow:
+        res = usecases.certify(uow, teacher(), [str(tasks[0]["id"])])
+    assert res["certified"] == [str(tasks[0]["id"])]
+    with db.uow() as uow:
+        usecases.return_outcomes(uow, teacher(), [str(tasks[1]["id"])], "請補上封面與組員名單")
+    (cert,) = db.outbox_bodies("certified")
+    (ret,) = db.outbox_bodies("certification-returned")
+    assert_matches_canon(cert, "certified")
+    assert_matches_canon(ret, "certification-returned")
+    assert cert["payload"]["acting_for"] is None and cert["tenant"] == "day"
+
+
+# ------------------------------------------------------------------ submission (both sides)
+
+def test_submission_consumes_certified_and_produces_selection_locked(service_db):
+    from submission import usecases
+    db = service_db("submission")
+    _apply_twice(db, usecases.record_certified, CANON["certified"])
+    p = CANON["certified"]["payload"]
+    student = caller_mod.Caller(user_id=p["student_user_id"], username="s", tenant="day", roles=("student",))
+    registrar = caller_mod.Caller(user_id=str(uuid.uuid4()), username="r", tenant="day", roles=("registrar",))
+    with db.uow() as uow:
+        usecases.select_outcomes(uow, student, 115, [p["outcome_id"]])
+    with db.uow() as uow:
+        usecases.lock_selections(uow, registrar, 115)
+    (locked,) = db.outbox_bodies("selection-locked")
+    assert_matches_canon(locked, "selection-locked")
+    assert locked["payload"]["outcome_ids"] == [p["outcome_id"]]
+
+
+# ------------------------------------------------------------------ files (producer)
+
+def test_files_produces_outcome_uploaded(service_db, object_store):
+    from files import usecases
+    db = service_db("files")
+    p = CANON["outcome-uploaded"]["payload"]
+    student = caller_mod.Caller(user_id=p["student_user_id"], username="s", tenant="day", roles=("student",))
+    ticket = {k: p[k] for k in ("outcome_id", "student_id", "student_user_id", "section_id", "teacher_user_id",
+                                "school_year", "semester", "course_code", "subject_name", "description")}
+    ticket.update(kind="outcome", tenant="day")
+    usecases.upload_outcome(db.engine, object_store, student, ticket, io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "專題.pdf")
+    (emitted,) = db.outbox_bodies("outcome-uploaded")
+    assert_matches_canon(emitted, "outcome-uploaded")
+    assert emitted["payload"]["content_type"] == "application/pdf"
