@@ -73,15 +73,20 @@ ensure_rabbitmq() {
 }
 
 ensure_chromium() {
-    if [ -x /usr/bin/chromium ]; then
+    # The portal is Chinese: without CJK fonts every screenshot shows empty boxes.
+    local pkgs=()
+    [ -x /usr/bin/chromium ] || pkgs+=(chromium)
+    [ -d /usr/share/fonts/opentype/noto ] || pkgs+=(fonts-noto-cjk)
+    if [ ${#pkgs[@]} -eq 0 ]; then
         return 0
     fi
     if is_root && command -v apt-get >/dev/null 2>&1; then
-        log "installing Chromium with apt-get (browser tests use /usr/bin/chromium)"
+        log "installing ${pkgs[*]} with apt-get (browser tests use /usr/bin/chromium)"
         DEBIAN_FRONTEND=noninteractive apt-get update -q
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${pkgs[@]}"
         return 0
     fi
+    [ -x /usr/bin/chromium ] && { log "fonts-noto-cjk missing: screenshots will show boxes for Chinese"; return 0; }
     log "Chromium is missing: browser tests need /usr/bin/chromium (as root: apt-get install -y chromium)"
     return 1
 }

@@ -20,6 +20,17 @@ TENANT_NAMES = {"day": "日間部", "ce": "進修部"}
 STATUS_NAMES = {"uploaded": "待認證", "certified": "已認證", "returned": "已退回", "pending": "待認證"}
 
 
+@bp.app_template_filter("tw_time")
+def tw_time(value):
+    """ISO timestamp (UTC) -> local school time, e.g. 2026-11-29 00:31."""
+    if not value:
+        return ""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+    when = dt.datetime.fromisoformat(str(value))
+    return when.astimezone(ZoneInfo("Asia/Taipei")).strftime("%Y-%m-%d %H:%M")
+
+
 @bp.app_context_processor
 def _names():
     return {"ROLE_NAMES": ROLE_NAMES, "TENANT_NAMES": TENANT_NAMES, "STATUS_NAMES": STATUS_NAMES}
@@ -137,7 +148,8 @@ def certification():
                 raise
         else:
             n = len(result.get("certified") or result.get("returned") or [])
-            flash(f"已{'認證' if action == 'certify' else '退回'} {n} 件。", "ok")
+            done_tab = "certified" if action == "certify" else "returned"
+            flash(f"已{'認證' if action == 'certify' else '退回'} {n} 件（可在「{STATUS_NAMES[done_tab]}」分頁查看）。", "ok")
             if result["refused"]:
                 flash(f"{len(result['refused'])} 件未處理（已被處理或不屬於您的課程）。", "warn")
             return redirect(url_for("portal.certification"))
