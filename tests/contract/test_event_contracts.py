@@ -181,13 +181,14 @@ def test_submission_consumes_certified_and_produces_selection_locked(service_db)
 
 def test_files_produces_outcome_uploaded(service_db, object_store):
     from files import usecases
+    from files.repository import SqlFileRepository
     db = service_db("files")
     p = CANON["outcome-uploaded"]["payload"]
     student = caller_mod.Caller(user_id=p["student_user_id"], username="s", tenant="day", roles=("student",))
     ticket = {k: p[k] for k in ("outcome_id", "student_id", "student_user_id", "section_id", "teacher_user_id",
                                 "school_year", "semester", "course_code", "subject_name", "description")}
     ticket.update(kind="outcome", tenant="day")
-    usecases.upload_outcome(db.engine, object_store, student, ticket, io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "專題.pdf")
+    usecases.upload_outcome(SqlFileRepository(db.engine), object_store, student, ticket, io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "專題.pdf")
     (emitted,) = db.outbox_bodies("outcome-uploaded")
     assert_matches_canon(emitted, "outcome-uploaded")
     assert emitted["payload"]["content_type"] == "application/pdf"

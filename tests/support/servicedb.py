@@ -8,6 +8,7 @@ from portfolio_common.uow import SqlUnitOfWork
 
 class ServiceDb:
     def __init__(self, url, service):
+        self.service = service
         pkg = importlib.import_module(service)
         self.orm = importlib.import_module(f"{service}.orm")
         self.engine = make_engine(url)
@@ -15,7 +16,11 @@ class ServiceDb:
         self.session_factory = make_session_factory(self.engine)
 
     def uow(self):
-        return SqlUnitOfWork(self.session_factory, self.orm.outbox, self.orm.processed_events)
+        try:  # a service with repositories has its own unit of work
+            uow_mod = importlib.import_module(f"{self.service}.unit_of_work")
+            return uow_mod.UnitOfWork(self.session_factory)
+        except ModuleNotFoundError:
+            return SqlUnitOfWork(self.session_factory, self.orm.outbox, self.orm.processed_events)
 
     def outbox_bodies(self, event=None):
         import sqlalchemy as sa

@@ -17,6 +17,7 @@ from portfolio_common.outbox import OutboxRelay
 
 from . import usecases
 from .orm import outbox
+from .repository import SqlFileRepository
 from .storage import ObjectStore
 
 log = logging.getLogger("files")
@@ -79,6 +80,7 @@ def create_app(config=None):
                         secure=cfg["S3_SECURE"], prefix=cfg["S3_BUCKET_PREFIX"],
                         verify_tls=cfg["S3_VERIFY_TLS"])
     relay = Relay(engine, cfg["AMQP_URI"])
+    repo = SqlFileRepository(engine)
     app.extensions["files"] = {"engine": engine, "store": store, "relay": relay}
 
     def current_caller():
@@ -94,7 +96,7 @@ def create_app(config=None):
         ticket = usecases.check_ticket(caller, request.headers.get("X-Upload-Ticket"), cfg["TICKET_KEY"])
         try:
             result = usecases.upload_outcome(
-                engine, store, caller, ticket, request.stream,
+                repo, store, caller, ticket, request.stream,
                 unquote(request.headers.get("X-Filename", "")), request.content_length)
         except PortfolioError as exc:
             UPLOADS.labels(result=exc.code).inc()
@@ -105,7 +107,7 @@ def create_app(config=None):
 
     @app.get("/v1/files/<file_id>")
     def download(file_id):
-        row = usecases.find_for_download(engine, current_caller(), file_id)
+        row = usecases.find_for_download(repo, current_caller(), file_id)
         obj = store.open(row["bucket"], row["key"], row["version_id"])
 
         def body():

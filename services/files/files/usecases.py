@@ -3,15 +3,10 @@ import hashlib
 import logging
 import uuid
 
-import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
-
 from portfolio_common import events, signing
-from portfolio_common.db import add_outbox_event
 
 from . import domain
 from .errors import AlreadyUploaded, NotFound, TicketMismatch
-from .orm import outbox, stored_files
 from .storage import MeasuringReader
 
 log = logging.getLogger(__name__)
@@ -26,16 +21,14 @@ def check_ticket(caller, ticket_token, ticket_key) -> dict:
     return ticket
 
 
-def upload_outcome(engine, store, caller, ticket, stream, filename, declared_length=None) -> dict:
+def upload_outcome(repo, store, caller, ticket, stream, filename, declared_length=None) -> dict:
     """quarantine -> verify -> promote -> one transaction (file row + outcome-uploaded).
 
     Any refusal or failure removes what was written, so nothing partial is left behind.
     """
     domain.check_declared_size(declared_length)
-    with engine.connect() as conn:
-        if conn.execute(sa.select(stored_files.c.id).where(
-                stored_files.c.subject_id == ticket["outcome_id"])).first():
-            raise AlreadyUploaded("this outcome has already been uploaded")
+    if repo.exists_for(ticket["outcome_id"]):
+        raise AlreadyUploaded("this outcome has already been uploaded")
     tenant = caller.tenant
     bucket = store.ensure_bucket(tenant)
     file_id = str(uuid.uuid4())
@@ -58,17 +51,12 @@ def upload_outcome(engine, store, caller, ticket, stream, filename, declared_len
             "subject_name": ticket["subject_name"], "description": ticket["description"],
             "filename": name, "content_type": ctype, "size": reader.size, "sha256": sha,
             "uploaded_at": now})
-        try:
-            with engine.begin() as conn:
-                conn.execute(stored_files.insert().values(
-                    id=file_id, tenant=tenant, kind="outcome", subject_id=ticket["outcome_id"],
-                    bucket=bucket, key=final_key, version_id=fversion, size=reader.size, sha256=sha,
-                    content_type=ctype, filename=name, state="stored",
-                    owner_user_id=caller.user_id, student_id=ticket["student_id"],
-                    reviewer_user_id=ticket["teacher_user_id"], created_at=now))
-                add_outbox_event(conn, outbox, envelope)
-        except IntegrityError:
-            raise AlreadyUploaded("this outcome has already been uploaded") from None
+        repo.record(dict(
+            id=file_id, tenant=tenant, kind="outcome", subject_id=ticket["outcome_id"],
+            bucket=bucket, key=final_key, version_id=fversion, size=reader.size, sha256=sha,
+            content_type=ctype, filename=name, state="stored",
+            owner_user_id=caller.user_id, student_id=ticket["student_id"],
+            reviewer_user_id=ticket["teacher_user_id"], created_at=now), envelope)
     except BaseException:
         if final_key:
             _quietly(store.remove_version, bucket, final_key, fversion)
@@ -86,19 +74,17 @@ def _quietly(fn, *args):
         log.exception("cleanup failed")
 
 
-def find_for_download(engine, caller, file_id) -> dict:
+def find_for_download(repo, caller, file_id) -> dict:
     """Owner, reviewing teacher or the tenant's registrar; everyone else gets not-found."""
     try:
         fid = uuid.UUID(str(file_id))
     except ValueError:
         raise NotFound("file not found") from None
-    with engine.connect() as conn:
-        row = conn.execute(sa.select(stored_files).where(
-            stored_files.c.id == fid, stored_files.c.tenant == caller.tenant)).first()
+    row = repo.find(fid, caller.tenant)
     if row is None:
         raise NotFound("file not found")
-    allowed = caller.user_id in (str(row.owner_user_id), str(row.reviewer_user_id)) \
+    allowed = caller.user_id in (str(row["owner_user_id"]), str(row["reviewer_user_id"])) \
         or caller.has("registrar", "system")
     if not allowed:
         raise NotFound("file not found")
-    return dict(row._mapping)
+    return row

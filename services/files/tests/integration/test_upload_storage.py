@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from files import usecases
+from files.repository import SqlFileRepository
 from files.errors import AlreadyUploaded, FileTooLarge, FileTypeRefused, TicketMismatch
 from portfolio_common import caller as caller_mod
 from portfolio_common import signing
@@ -40,7 +41,7 @@ def files_db(service_db):
 def test_stored_object_is_promoted_fingerprinted_and_announced(files_db, object_store):
     c = student()
     t = ticket_for(c)
-    res = usecases.upload_outcome(files_db.engine, object_store, c, t, io.BytesIO(PDF), "x.pdf", len(PDF))
+    res = usecases.upload_outcome(SqlFileRepository(files_db.engine), object_store, c, t, io.BytesIO(PDF), "x.pdf", len(PDF))
     bucket = object_store.bucket_for("day")
     (row,) = files_db.rows("stored_files")
     assert row["sha256"] == res["sha256"] and row["key"] == f"outcomes/{t['student_id']}/{res['file_id']}"
@@ -52,7 +53,7 @@ def test_stored_object_is_promoted_fingerprinted_and_announced(files_db, object_
     (event,) = files_db.outbox_bodies("outcome-uploaded")
     assert event["payload"]["outcome_id"] == t["outcome_id"] and event["tenant"] == "day"
     with pytest.raises(AlreadyUploaded):
-        usecases.upload_outcome(files_db.engine, object_store, c, t, io.BytesIO(PDF), "x.pdf", len(PDF))
+        usecases.upload_outcome(SqlFileRepository(files_db.engine), object_store, c, t, io.BytesIO(PDF), "x.pdf", len(PDF))
 
 
 @pytest.mark.parametrize("body,error", [
@@ -63,7 +64,7 @@ def test_refused_upload_leaves_nothing_behind(files_db, object_store, body, erro
     c = student("ce")
     before = everything_in(object_store, "ce")
     with pytest.raises(error):
-        usecases.upload_outcome(files_db.engine, object_store, c, ticket_for(c), io.BytesIO(body), "a.pdf")
+        usecases.upload_outcome(SqlFileRepository(files_db.engine), object_store, c, ticket_for(c), io.BytesIO(body), "a.pdf")
     assert everything_in(object_store, "ce") == before
     assert files_db.rows("stored_files") == [] and files_db.outbox_bodies() == []
 
@@ -71,7 +72,7 @@ def test_refused_upload_leaves_nothing_behind(files_db, object_store, body, erro
 def test_declared_oversize_is_refused_before_reading(files_db, object_store):
     c = student()
     with pytest.raises(FileTooLarge):
-        usecases.upload_outcome(files_db.engine, object_store, c, ticket_for(c), io.BytesIO(b""), "a.pdf",
+        usecases.upload_outcome(SqlFileRepository(files_db.engine), object_store, c, ticket_for(c), io.BytesIO(b""), "a.pdf",
                                 declared_length=50 * 1024 * 1024)
 
 
@@ -91,14 +92,14 @@ def test_tickets_bind_student_and_tenant():
 
 def test_tenants_have_separate_buckets_and_downloads_do_not_cross(files_db, object_store):
     day, ce = student("day"), student("ce")
-    r = usecases.upload_outcome(files_db.engine, object_store, day, ticket_for(day), io.BytesIO(PDF), "a.pdf")
+    r = usecases.upload_outcome(SqlFileRepository(files_db.engine), object_store, day, ticket_for(day), io.BytesIO(PDF), "a.pdf")
     assert object_store.bucket_for("day") != object_store.bucket_for("ce")
-    assert usecases.find_for_download(files_db.engine, day, r["file_id"])["size"] == len(PDF)
+    assert usecases.find_for_download(SqlFileRepository(files_db.engine), day, r["file_id"])["size"] == len(PDF)
     ce_registrar = caller_mod.Caller(user_id=str(uuid.uuid4()), username="r", tenant="ce", roles=("registrar",))
     classmate = student("day")
     for who in (ce_registrar, classmate):
         with pytest.raises(Exception) as e:
-            usecases.find_for_download(files_db.engine, who, r["file_id"])
+            usecases.find_for_download(SqlFileRepository(files_db.engine), who, r["file_id"])
         assert e.value.code == "not_found"
     with files_db.engine.connect() as conn:
         assert conn.execute(sa.text("select count(*) from stored_files")).scalar() == 1
