@@ -564,6 +564,16 @@ def _up(args) -> int:
         return 1
     stack = _cli_stack()
     try:
+        s3_was_running = stack._alive(S3)
+        stack.start_s3()
+        if not s3_was_running and stack._read_json("s3.json").get("server") == "moto_server":
+            # moto keeps objects in memory: a fresh moto has none, so databases that still list
+            # files from an earlier run would point at nothing. Start them empty as well.
+            print("launcher: S3 is moto's in-memory server (no `minio` binary on PATH): uploaded "
+                  "files last until `make down`; resetting the databases to match")
+            from portfolio_common.db import drop_database
+            for name in PROCESSES:
+                drop_database(stack.database_url(name))
         stack.start()
     except PortInUse as exc:
         print(f"launcher: {exc}", file=sys.stderr)

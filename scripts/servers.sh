@@ -25,10 +25,32 @@ pg_up() {
     fi
 }
 
+# Debian's default pg_hba.conf asks for a password on 127.0.0.1 and the postgres role has none.
+# The platform's loopback defaults use trust auth (as on the machines it is developed on), so a
+# freshly installed development/CI cluster gets a loopback-only trust line for `postgres`.
+ensure_pg_loopback_trust() {
+    if PGCONNECT_TIMEOUT=5 psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'select 1' >/dev/null 2>&1; then
+        return 0
+    fi
+    local hba
+    hba=$(ls /etc/postgresql/*/main/pg_hba.conf 2>/dev/null | head -1)
+    if is_root && [ -n "$hba" ]; then
+        log "PostgreSQL refuses passwordless loopback login: adding a loopback trust line for postgres to $hba"
+        sed -i '1i host all postgres 127.0.0.1/32 trust\nhost all postgres ::1/128 trust' "$hba"
+        pg_ctlcluster --skip-systemctl-redirect "$(basename "$(dirname "$(dirname "$hba")")")" main reload
+        sleep 1
+        PGCONNECT_TIMEOUT=5 psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'select 1' >/dev/null && return 0
+    fi
+    log "cannot log in to PostgreSQL as postgres on 127.0.0.1 without a password:"
+    log "  allow it in pg_hba.conf (host all postgres 127.0.0.1/32 trust) or set TEST_DATABASE_URL"
+    return 1
+}
+
 ensure_postgres() {
     if pg_up; then
         log "PostgreSQL answers on 127.0.0.1:5432"
-        return 0
+        ensure_pg_loopback_trust
+        return
     fi
     if [ -d /etc/postgresql ] && [ -n "$(ls /etc/postgresql 2>/dev/null)" ]; then
         local version
@@ -36,7 +58,7 @@ ensure_postgres() {
         log "starting PostgreSQL $version cluster 'main'"
         pg_ctlcluster --skip-systemctl-redirect "$version" main start
         for _ in $(seq 1 30); do
-            pg_up && { log "PostgreSQL is up"; return 0; }
+            pg_up && { log "PostgreSQL is up"; ensure_pg_loopback_trust; return; }
             sleep 1
         done
         log "PostgreSQL $version did not answer on 127.0.0.1:5432 within 30 s"

@@ -12,7 +12,12 @@ def upload_outcome(section_id, description, file_storage) -> dict:
     stream.seek(0)
     # records checks enrolment, 簡述 and the semester quota before any byte moves
     ticket = rpc("records", "issue_outcome_ticket", section_id, description)
-    stored = upload_outcome_file(ticket["ticket"], stream, file_storage.filename, size)
+    try:
+        stored = upload_outcome_file(ticket["ticket"], stream, file_storage.filename, size)
+    except ApiError as exc:
+        if exc.status < 500:  # refused for good: give the quota slot back now, not in 15 minutes
+            rpc("records", "release_outcome_ticket", ticket["outcome_id"])
+        raise
     return {"outcome_id": ticket["outcome_id"], "status": "processing", **stored}
 
 

@@ -17,7 +17,9 @@ log = logging.getLogger(__name__)
 
 
 class PublishFailed(Exception):
-    pass
+    def __init__(self, message, *, unroutable=False):
+        super().__init__(message)
+        self.unroutable = unroutable
 
 
 class PikaPublisher:
@@ -58,7 +60,10 @@ class PikaPublisher:
         with self._lock:
             try:
                 self._channel().basic_publish(exchange, routing_key, data, props, mandatory=mandatory)
-            except (UnroutableError, NackError) as exc:
+            except UnroutableError as exc:
+                raise PublishFailed(f"{exchange}/{routing_key}: no queue is bound: {exc}",
+                                    unroutable=True) from exc
+            except NackError as exc:
                 raise PublishFailed(f"{exchange}/{routing_key}: {exc}") from exc
             except (AMQPError, OSError) as exc:
                 self._close()
@@ -96,7 +101,7 @@ def all_queues():
 def declare_topology(channel, delays=None):
     """Exchanges, durable quorum handler queues with bindings, retry queues, dead-letter queues.
 
-    Idempotent; every service and the launcher run it before publishing or consuming, so no
+    Idempotent; every service (and the files service's relay) runs it before publishing or consuming, so no
     event is ever published to an undeclared exchange or an exchange with no bound queue.
     """
     delays = retry_delays_ms() if delays is None else delays

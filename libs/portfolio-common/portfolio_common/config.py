@@ -23,6 +23,11 @@ def retry_delays_ms():
     return [int(x) for x in raw.split(",") if x.strip()]
 
 
+def retry_later_max_seconds() -> int:
+    """How long an out-of-order event (RetryLater) keeps being retried before the DLQ."""
+    return int(env("EVENT_RETRY_LATER_MAX_S", str(24 * 3600)))
+
+
 def secret(name: str) -> str:
     """A secret from the environment or a mounted file (NAME_FILE); never a default."""
     path = env(f"{name}_FILE")

@@ -57,6 +57,12 @@ class PermanentEventError(PortfolioError):
     code = "malformed_event"
 
 
+class RetryLater(PortfolioError):
+    """The event cannot be applied yet (it arrived before one it depends on): keep retrying at
+    the longest back-off for a long while instead of dead-lettering after a few attempts."""
+    code = "retry_later"
+
+
 def split_remote(message: str):
     """'[code] text' -> (code, text); anything else -> (None, message)."""
     if message and message.startswith("[") and "] " in message:

@@ -4,16 +4,20 @@ Import only from nameko services (it imports nameko).
 """
 import logging
 import threading
+from datetime import datetime
 import traceback
+
+from functools import partial
 
 from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider
+from nameko.messaging import QueueConsumer
 
 from . import caller as caller_mod
 from .amqp import PikaPublisher, dead_letter_queue, declare_topology, retry_queue
-from .config import amqp_uri as default_amqp_uri, database_url, retry_delays_ms, secret
+from .config import amqp_uri as default_amqp_uri, database_url, retry_delays_ms, retry_later_max_seconds, secret
 from .db import ensure_database, make_engine, make_session_factory, run_migrations
-from .errors import PermanentEventError
+from .errors import PermanentEventError, RetryLater
 from .events import utcnow
 from .outbox import OutboxRelay
 
@@ -30,6 +34,34 @@ def shared_publisher(uri: str, name: str) -> PikaPublisher:
         return _publishers[uri]
 
 
+class ReliableQueueConsumer(QueueConsumer):
+    """nameko's shared consumer, plus: a body that cannot even be decoded (not JSON, wrong
+    content type) is dead-lettered with the error instead of being dropped by kombu."""
+
+    def get_consumers(self, consumer_cls, channel):
+        consumers = super().get_consumers(consumer_cls, channel)
+        for provider, consumer in self._consumers.items():
+            consumer.on_decode_error = partial(self._dead_letter_undecodable, provider)
+        return consumers
+
+    def _dead_letter_undecodable(self, provider, message, exc):
+        queue = provider.queue.name
+        headers = dict(message.headers or {})
+        headers.update({"x-error-type": type(exc).__name__, "x-error": str(exc)[-2000:],
+                        "x-original-queue": queue, "x-dead-lettered-at": utcnow().isoformat(),
+                        "x-content-type": message.content_type or ""})
+        uri = self.container.config.get("AMQP_URI") or default_amqp_uri()
+        try:
+            shared_publisher(uri, self.container.service_name).publish(
+                "", dead_letter_queue(queue), message.body, headers=headers)
+        except Exception:  # noqa: BLE001 - keep it rather than lose it
+            log.exception("could not dead-letter an undecodable message; requeueing it")
+            message.requeue()
+            return
+        log.error("dead-lettered an undecodable message from %s: %r", queue, exc)
+        message.ack()
+
+
 class ReliableEventHandler(EventHandler):
     """nameko EventHandler on a durable quorum queue, with retry + dead-letter.
 
@@ -39,6 +71,8 @@ class ReliableEventHandler(EventHandler):
     queue's dead-letter queue with the error. Only then is the original delivery acked.
     If even that republish fails (broker gone), the delivery is requeued instead.
     """
+
+    queue_consumer = ReliableQueueConsumer()
 
     def setup(self):
         super().setup()
@@ -63,7 +97,13 @@ class ReliableEventHandler(EventHandler):
         uri = self.container.config.get("AMQP_URI") or default_amqp_uri()
         pub = shared_publisher(uri, self.container.service_name)
         headers["x-attempt"] = attempt
-        if isinstance(exc, PermanentEventError) or attempt > len(delays):
+        first = headers.setdefault("x-first-failed-at", utcnow().isoformat())
+        waiting_on_another_event = isinstance(exc, RetryLater) and (
+            utcnow() - datetime.fromisoformat(first)).total_seconds() < retry_later_max_seconds()
+        if waiting_on_another_event and attempt > len(delays):
+            log.info("event on %s waits for another event (attempt %s): %s", queue, attempt, exc)
+            pub.publish("", retry_queue(queue, delays[-1]), message.body, headers=headers)
+        elif isinstance(exc, PermanentEventError) or attempt > len(delays):
             headers.update({
                 "x-error-type": type(exc).__name__,
                 "x-error": "".join(traceback.format_exception_only(type(exc), exc))[-2000:],
@@ -132,7 +172,15 @@ class Platform(DependencyProvider):
     def worker_teardown(self, worker_ctx):
         if worker_ctx.call_id in self._flush_requested:
             self._flush_requested.discard(worker_ctx.call_id)
-            self.container.spawn_managed_thread(self.relay.flush)
+            self.container.spawn_managed_thread(self._flush_quietly)
+
+    def _flush_quietly(self):
+        # A managed thread that raises kills the whole container: a database hiccup here must
+        # only delay the events (the timer retries), never stop the service.
+        try:
+            self.relay.flush()
+        except Exception:  # noqa: BLE001
+            log.exception("outbox flush after commit failed; the timer will retry")
 
     def stop(self):
         self.relay.publisher.close()

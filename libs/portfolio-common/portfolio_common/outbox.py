@@ -42,14 +42,19 @@ class OutboxRelay:
                     self.publisher.publish(row.exchange, row.routing_key, row.body,
                                            message_id=str(row.id))
                 except PublishFailed as exc:
-                    log.warning("outbox: publish failed, will retry: %s", exc)
                     conn.execute(t.update().where(t.c.id == row.id).values(
                         attempts=t.c.attempts + 1, last_error=str(exc)[:500]))
+                    if exc.unroutable:
+                        # Nobody subscribes to this event yet: keep the row (it is retried on
+                        # every flush) but do not let it hold back the events behind it.
+                        log.error("outbox: %s", exc)
+                        continue
+                    log.warning("outbox: broker unavailable, will retry: %s", exc)
                     break
                 done.append(row.id)
             if done:
                 conn.execute(t.update().where(t.c.id.in_(done)).values(sent_at=sa.func.now()))
-        return len(done), len(done) == len(rows) == self.batch
+        return len(done), len(rows) == self.batch and len(done) > 0
 
     def pending(self) -> int:
         with self.engine.connect() as conn:

@@ -1,4 +1,6 @@
 """Use cases of the accounts service: plain functions over a unit of work."""
+import re
+
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
@@ -7,6 +9,15 @@ from .errors import InvalidCredentials
 from .orm import access_audit, role_grants, tenants, users
 
 ADMIN_ROLES = ("system_admin", "system")
+
+
+_NATIONAL_ID_SHAPED = re.compile(r"^[A-Za-z][0-9A-Da-d]\d{8}$")
+
+
+def _safe_username(typed):
+    """People sometimes type their 身分證號 as the username: never store that in the audit."""
+    typed = (typed or "")[:64]
+    return typed[:3] + "*" * (len(typed) - 5) + typed[-2:] if _NATIONAL_ID_SHAPED.match(typed) else typed
 
 
 def _audit(uow, action, *, username=None, user_id=None, remote_addr=None, detail=None):
@@ -24,7 +35,7 @@ def authenticate(uow, username, password, remote_addr=None) -> dict:
     row = uow.session.execute(sa.select(users).where(users.c.username == (username or ""))).first()
     ok = domain.verify_password(row.password_hash if row else None, password)
     if not ok:
-        _audit(uow, "sign_in_failed", username=(username or "")[:64], remote_addr=remote_addr)
+        _audit(uow, "sign_in_failed", username=_safe_username(username), remote_addr=remote_addr)
         uow.commit()
         raise InvalidCredentials("wrong username or password")
     _audit(uow, "sign_in", username=row.username, user_id=row.id, remote_addr=remote_addr)

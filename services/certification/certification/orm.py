@@ -35,7 +35,8 @@ tasks = sa.Table(
 decisions = sa.Table(
     "decisions", metadata,
     sa.Column("id", UUID(as_uuid=True), primary_key=True, default=uuid.uuid4),
-    sa.Column("task_id", UUID(as_uuid=True), sa.ForeignKey("tasks.id"), nullable=False),
+    # one attestation per task: the database refuses a second, whatever the code does
+    sa.Column("task_id", UUID(as_uuid=True), sa.ForeignKey("tasks.id"), nullable=False, unique=True),
     sa.Column("tenant", sa.String(32), nullable=False),
     sa.Column("decision", sa.String(20), nullable=False),  # certified | returned
     sa.Column("actor_user_id", UUID(as_uuid=True), nullable=False),

@@ -40,15 +40,16 @@ def count_tasks(uow, caller) -> dict:
 def _task_ids(task_ids):
     if not isinstance(task_ids, list) or not task_ids:
         raise Invalid("choose at least one item", code="nothing_selected")
+    task_ids = list(dict.fromkeys(str(t) for t in task_ids))  # a repeated id is decided once
     if len(task_ids) > domain.MAX_BATCH:
         raise Invalid(f"at most {domain.MAX_BATCH} items at once", code="batch_too_large")
     ids = []
     for t in task_ids:
         try:
-            ids.append(uuid.UUID(str(t)))
+            ids.append(uuid.UUID(t))
         except ValueError:
             ids.append(None)
-    return ids
+    return task_ids, ids
 
 
 def _decide(uow, caller, task_ids, decision, reason=None):
@@ -57,7 +58,7 @@ def _decide(uow, caller, task_ids, decision, reason=None):
     Items the caller may not touch, or that are not in their tenant, read as not found.
     """
     caller.require(*TEACHER_ROLES)
-    ids = _task_ids(task_ids)
+    task_ids, ids = _task_ids(task_ids)
     rows = uow.tasks.lock_many([i for i in ids if i], caller.tenant)
     done, refused = [], []
     now = events.utcnow()

@@ -4,7 +4,8 @@ import threading
 
 import urllib3
 from minio import Minio
-from minio.commonconfig import CopySource, ENABLED
+from minio.commonconfig import ENABLED, CopySource, Filter
+from minio.lifecycleconfig import Expiration, LifecycleConfig, NoncurrentVersionExpiration, Rule
 from minio.versioningconfig import VersioningConfig
 
 from .errors import StorageUnavailable
@@ -43,6 +44,12 @@ class ObjectStore:
                         if "BucketAlreadyOwnedByYou" not in str(exc) and "BucketAlreadyExists" not in str(exc):
                             raise
                 self.client.set_bucket_versioning(bucket, VersioningConfig(ENABLED))
+                # A crash between quarantine and promotion leaves an object nobody owns: swept
+                # after a day (promoted objects live under outcomes/ and are not touched).
+                self.client.set_bucket_lifecycle(bucket, LifecycleConfig([Rule(
+                    ENABLED, rule_filter=Filter(prefix="quarantine/"), rule_id="sweep-quarantine",
+                    expiration=Expiration(days=1),
+                    noncurrent_version_expiration=NoncurrentVersionExpiration(noncurrent_days=1))]))
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 raise StorageUnavailable("object storage is unavailable") from exc
             self._ready.add(bucket)

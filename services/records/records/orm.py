@@ -87,6 +87,18 @@ outcomes = sa.Table(
     sa.Index("ix_outcomes_student_term", "tenant", "student_id", "school_year", "semester"),
 )
 
+# A slot of the semester quota held by an issued upload ticket until its outcome arrives or
+# the ticket expires, so parallel uploads cannot exceed the limit.
+upload_reservations = sa.Table(
+    "upload_reservations", metadata,
+    sa.Column("outcome_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("tenant", sa.String(32), nullable=False),
+    sa.Column("student_id", UUID(as_uuid=True), sa.ForeignKey("students.id"), nullable=False),
+    sa.Column("school_year", sa.Integer, nullable=False),
+    sa.Column("semester", sa.SmallInteger, nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 # Append-only trail of every change to a student's record: who, when, before, after.
 record_changes = sa.Table(
     "record_changes", metadata,

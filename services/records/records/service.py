@@ -62,6 +62,12 @@ class RecordsService:
             return usecases.issue_outcome_ticket(uow, caller, section_id, description,
                                                  self.platform.ticket_key)
 
+    @rpc
+    def release_outcome_ticket(self, caller_token, outcome_id):
+        caller = self.platform.caller(caller_token)
+        with self.platform.uow() as uow:
+            return usecases.release_outcome_ticket(uow, caller, outcome_id)
+
     @reliable_event_handler("files", events.OUTCOME_UPLOADED)
     def handle_outcome_uploaded(self, body):
         env = events.load_event(events.OUTCOME_UPLOADED, body)

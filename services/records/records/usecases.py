@@ -9,7 +9,7 @@ from portfolio_common.crypto import mask
 
 from . import domain
 from .errors import Invalid, NotAllowed, NotEnrolled, NotFound
-from .orm import classes, enrolments, outcomes, record_changes, sections, students
+from .orm import classes, enrolments, outcomes, record_changes, sections, students, upload_reservations
 
 TICKET_PURPOSE = "upload-ticket"
 TICKET_TTL = 15 * 60
@@ -111,6 +111,9 @@ def import_school(uow, vault, caller, data: dict) -> dict:
                 continue
             s.execute(insert(enrolments).values(section_id=sec_id, student_id=sid).on_conflict_do_nothing())
             report["enrolments"] += 1
+    if refused:
+        # All or nothing, like the accounts import: fix the file and import it again.
+        return {"imported": {k: 0 for k in report}, "refused": refused}
     uow.commit()
     return {"imported": report, "refused": refused}
 
@@ -202,10 +205,14 @@ def list_students(uow, vault, caller) -> list:
 
 def issue_outcome_ticket(uow, caller, section_id, description, ticket_key) -> dict:
     """Check every rule of an upload before any byte moves; return a signed ticket that
-    the files service verifies. Nothing is written here, so a refused upload leaves nothing."""
+    the files service verifies, and hold one slot of the semester quota for it (released when
+    the outcome arrives, when the gateway reports the upload refused, or when it expires)."""
     caller.require("student")
     text = domain.clean_description(description)
-    st = _student_of(uow, caller)
+    _student_of(uow, caller)
+    # Serialise ticket issuing per student, so two parallel uploads cannot both take the 6th slot.
+    st = uow.session.execute(sa.select(students).where(
+        students.c.tenant == caller.tenant, students.c.user_id == caller.user_id).with_for_update()).first()
     sec = uow.session.execute(sa.select(sections).where(
         sections.c.id == _uuid(section_id, "section"), sections.c.tenant == caller.tenant)).first()
     if sec is None:
@@ -217,8 +224,18 @@ def issue_outcome_ticket(uow, caller, section_id, description, ticket_key) -> di
     used = uow.session.execute(sa.select(sa.func.count()).select_from(outcomes).where(
         outcomes.c.student_id == st.id, outcomes.c.school_year == sec.school_year,
         outcomes.c.semester == sec.semester, outcomes.c.status != "returned")).scalar_one()
-    domain.check_outcome_quota(used)
+    held = uow.session.execute(sa.select(sa.func.count()).select_from(upload_reservations).where(
+        upload_reservations.c.student_id == st.id, upload_reservations.c.school_year == sec.school_year,
+        upload_reservations.c.semester == sec.semester,
+        upload_reservations.c.expires_at > sa.func.now())).scalar_one()
+    domain.check_outcome_quota(used + held)
     outcome_id = str(uuid.uuid4())
+    uow.session.execute(upload_reservations.delete().where(
+        upload_reservations.c.student_id == st.id, upload_reservations.c.expires_at <= sa.func.now()))
+    uow.session.execute(upload_reservations.insert().values(
+        outcome_id=outcome_id, tenant=caller.tenant, student_id=st.id, school_year=sec.school_year,
+        semester=sec.semester, expires_at=sa.func.now() + sa.text(f"interval '{TICKET_TTL} seconds'")))
+    uow.commit()
     claims = {
         "kind": "outcome", "outcome_id": outcome_id, "tenant": caller.tenant,
         "student_id": str(st.id), "student_user_id": caller.user_id, "section_id": str(sec.id),
@@ -228,6 +245,17 @@ def issue_outcome_ticket(uow, caller, section_id, description, ticket_key) -> di
     }
     return {"outcome_id": outcome_id,
             "ticket": signing.sign(claims, ticket_key, ttl=TICKET_TTL, purpose=TICKET_PURPOSE)}
+
+
+def release_outcome_ticket(uow, caller, outcome_id) -> bool:
+    """The upload was refused after the ticket was issued: give the quota slot back."""
+    caller.require("student")
+    st = _student_of(uow, caller)
+    res = uow.session.execute(upload_reservations.delete().where(
+        upload_reservations.c.outcome_id == _uuid(outcome_id, "ticket"),
+        upload_reservations.c.student_id == st.id))
+    uow.commit()
+    return res.rowcount == 1
 
 
 def record_outcome_uploaded(uow, env) -> bool:
@@ -248,6 +276,7 @@ def record_outcome_uploaded(uow, env) -> bool:
         content_type=p["content_type"], size=p["size"], sha256=p["sha256"], status="uploaded",
         uploaded_at=p["uploaded_at"])
     res = uow.session.execute(insert(outcomes).values(**values).on_conflict_do_nothing())
+    uow.session.execute(upload_reservations.delete().where(upload_reservations.c.outcome_id == p["outcome_id"]))
     if res.rowcount:
         _audit(uow, env["tenant"], "outcome", p["outcome_id"], "uploaded", p["student_user_id"],
                after={"description": p["description"], "sha256": p["sha256"], "file_id": str(p["file_id"])},
@@ -262,8 +291,10 @@ def _set_status(uow, env, handler, outcome_id, values, actor, action, acting_for
     row = uow.session.execute(sa.select(outcomes).where(
         outcomes.c.id == outcome_id, outcomes.c.tenant == env["tenant"]).with_for_update()).first()
     if row is None:
-        # The upload event has not been applied yet (different queue): retry later.
-        raise LookupError(f"outcome {outcome_id} not yet known")
+        # The upload event has not been applied yet (it travels on another queue, and may sit in
+        # a backlog after an outage): not an error, just early.
+        from portfolio_common.errors import RetryLater
+        raise RetryLater(f"outcome {outcome_id} not yet known")
     before = {k: (str(row._mapping[k]) if row._mapping[k] is not None else None) for k in values}
     uow.session.execute(outcomes.update().where(outcomes.c.id == outcome_id).values(**values))
     _audit(uow, env["tenant"], "outcome", outcome_id, action, actor, before=before,

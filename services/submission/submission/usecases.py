@@ -37,6 +37,12 @@ def _year(school_year):
     return y
 
 
+def _serialise(uow, tenant, year):
+    """Saves and the registrar's lock of one tenant's year take turns (no save slips past a lock)."""
+    uow.session.execute(sa.text("select pg_advisory_xact_lock(hashtext(:k))"),
+                        {"k": f"selection:{tenant}:{year}"})
+
+
 def _lock_of(uow, tenant, year):
     return uow.session.execute(sa.select(selection_locks).where(
         selection_locks.c.tenant == tenant, selection_locks.c.school_year == year)).first()
@@ -70,11 +76,8 @@ def select_outcomes(uow, caller, school_year, outcome_ids) -> dict:
     if not isinstance(outcome_ids, list):
         raise Invalid("outcome_ids must be a list", code="invalid")
     s = uow.session
-    # Lock row read FOR SHARE so a concurrent registrar lock waits for this save (or vice versa).
-    lock = s.execute(sa.select(selection_locks).where(
-        selection_locks.c.tenant == caller.tenant, selection_locks.c.school_year == year)
-        .with_for_update(read=True)).first()
-    if lock is not None:
+    _serialise(uow, caller.tenant, year)
+    if _lock_of(uow, caller.tenant, year) is not None:
         raise SelectionLocked("the selection for this school year is locked")
     selectable = set(str(r) for r in s.execute(sa.select(certified_outcomes.c.outcome_id).where(
         certified_outcomes.c.tenant == caller.tenant,
@@ -82,7 +85,7 @@ def select_outcomes(uow, caller, school_year, outcome_ids) -> dict:
         certified_outcomes.c.school_year == year)).scalars())
     chosen = domain.check_selection(outcome_ids, selectable)
     s.execute(selections.delete().where(selections.c.student_user_id == caller.user_id,
-                                        selections.c.school_year == year))
+                                        selections.c.school_year == year, selections.c.tenant == caller.tenant))
     for oid in chosen:
         s.execute(selections.insert().values(tenant=caller.tenant, student_user_id=caller.user_id,
                                              school_year=year, outcome_id=oid))
@@ -95,6 +98,7 @@ def lock_selections(uow, caller, school_year) -> dict:
     caller.require(*REGISTRAR_ROLES)
     year = _year(school_year)
     s = uow.session
+    _serialise(uow, caller.tenant, year)
     now = events.utcnow()
     res = s.execute(insert(selection_locks).values(
         tenant=caller.tenant, school_year=year, locked_by=caller.user_id, locked_at=now)

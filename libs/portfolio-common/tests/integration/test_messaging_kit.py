@@ -96,6 +96,16 @@ def test_outbox_relay_publishes_confirmed_rows_once(fresh_db, publisher, test_ex
     dead = OutboxRelay(engine, outbox, amqp.PikaPublisher("amqp://guest:guest@127.0.0.1:1/"))
     assert dead.flush() == 0 and dead.pending() == 1
     assert relay.flush() == 1 and [b["n"] for _, b in _drain(publisher, q)] == [9]
+
+    # A row nobody is subscribed to stays pending but does not hold back the rows behind it.
+    unbound = f"it-unbound-{uuid.uuid4().hex[:8]}.events"
+    publisher.call(lambda ch: ch.exchange_declare(unbound, "topic", durable=True))
+    with engine.begin() as conn:
+        conn.execute(outbox.insert().values(id=uuid.uuid4(), exchange=unbound, routing_key="x", body={"n": 10}))
+        conn.execute(outbox.insert().values(id=uuid.uuid4(), exchange=ex, routing_key="thing", body={"n": 11}))
+    assert relay.flush() == 1 and relay.pending() == 1
+    assert [b["n"] for _, b in _drain(publisher, q)] == [11]
+    publisher.call(lambda ch: ch.exchange_delete(unbound))
     engine.dispose()
 
 
@@ -145,21 +155,24 @@ def test_failing_handler_is_retried_then_dead_lettered_and_replayable(tmp_path, 
         for n, fail_times in (("ok", 0), ("flaky", 2), ("poison", 4)):
             publisher.publish(ex, "thing-happened", {"n": n, "fail_times": fail_times})
         publisher.publish(ex, "thing-happened", b'"just a string"')
+        publisher.publish(ex, "thing-happened", b'{not json at all')  # cannot even be decoded
         assert _wait(lambda: done("ok") and done("flaky")), (tmp_path / "log").read_text()[-3000:]
         assert json.loads((tmp_path / "done-flaky").read_text())["attempts"] == 3
         # poison: 1 attempt + 3 retries, then the DLQ; malformed: straight to the DLQ
         dead_letters = lambda: publisher.call(lambda ch: ch.queue_declare(  # noqa: E731
             amqp.dead_letter_queue(queue), passive=True).method.message_count)
-        assert _wait(lambda: dead_letters() == 2)
+        assert _wait(lambda: dead_letters() == 3)
         assert (tmp_path / "attempts-poison").read_text() == "4" and not done("poison")
         letters = dlq.peek(publisher, queue)
         kinds = sorted(m["headers"]["x-error-type"] for m in letters)
-        assert kinds == ["PermanentEventError", "RuntimeError"]
+        assert kinds == ["ContentDisallowed", "PermanentEventError", "RuntimeError"] or \
+            kinds == ["DecodeError", "PermanentEventError", "RuntimeError"], kinds
+        assert "{not json at all" in [m["body"] for m in letters]
         assert all(m["headers"]["x-original-queue"] == queue for m in letters)
         # ops replays: the poison message now succeeds on its 5th attempt
-        assert dlq.replay(publisher, queue) == 2
+        assert dlq.replay(publisher, queue) == 3
         assert _wait(lambda: done("poison")), (tmp_path / "log").read_text()[-3000:]
-        assert _wait(lambda: dead_letters() == 1)
+        assert _wait(lambda: dead_letters() == 2)  # the two malformed ones are still malformed
     finally:
         proc.terminate()
         proc.wait(20)

@@ -16,3 +16,9 @@ def test_import_row_problems():
     codes = {c for c, _ in domain.check_person(
         {"username": "x", "display_name": " ", "grants": [{"tenant": "night", "role": "wizard"}]}, tenants)}
     assert codes == {"username_invalid", "name_missing", "unknown_role", "unknown_tenant"}
+
+
+def test_a_national_id_typed_as_username_is_never_audited_in_clear():
+    from accounts.usecases import _safe_username
+    assert _safe_username("A123456789") == "A12*****89"
+    assert _safe_username("t_wang") == "t_wang"

@@ -63,7 +63,7 @@ def test_return_emits_the_reason(uow):
     assert event["event"] == "certification-returned" and event["payload"]["reason"] == "請補上封面"
 
 
-@pytest.mark.parametrize("bad,code", [([], "nothing_selected"), (["x"] * 201, "batch_too_large"), ("x", "nothing_selected")])
+@pytest.mark.parametrize("bad,code", [([], "nothing_selected"), ([str(uuid.uuid4()) for _ in range(201)], "batch_too_large"), ("x", "nothing_selected")])
 def test_bad_batches(uow, bad, code):
     with pytest.raises(Exception) as e:
         usecases.certify(uow, teacher(), bad)
@@ -75,3 +75,9 @@ def test_only_oversight_roles_count(uow):
     assert usecases.count_tasks(uow, ops)["total"] == 4
     with pytest.raises(Exception):
         usecases.count_tasks(uow, teacher())
+
+
+def test_a_repeated_id_is_decided_once(uow):
+    tid = str(usecases.list_queue(uow, teacher())[0]["id"])
+    res = usecases.certify(uow, teacher(), [tid, tid, tid])
+    assert res["certified"] == [tid] and len(uow.events) == 1 and len(uow.tasks.decisions) == 1

@@ -50,6 +50,8 @@ def test_stored_object_is_promoted_fingerprinted_and_announced(files_db, object_
     assert names == {row["key"]}, "the quarantine copy is gone"
     assert object_store.client.get_bucket_versioning(bucket).status == "Enabled"
     assert object_store.client.get_object_lock_config(bucket) is not None
+    (rule,) = object_store.client.get_bucket_lifecycle(bucket).rules
+    assert rule.rule_filter.prefix == "quarantine/" and rule.expiration.days == 1
     (event,) = files_db.outbox_bodies("outcome-uploaded")
     assert event["payload"]["outcome_id"] == t["outcome_id"] and event["tenant"] == "day"
     with pytest.raises(AlreadyUploaded):

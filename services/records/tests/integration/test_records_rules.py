@@ -146,3 +146,20 @@ def test_outcomes_are_private_to_their_student(db):
             usecases.get_outcome(uow, who, target)
         answers.append((e.value.code, e.value.text))
     assert len(set(answers)) == 1, "another's outcome reads exactly like a missing one"
+
+
+def test_tickets_hold_quota_slots_so_parallel_uploads_cannot_exceed_six(db):
+    sec = section_id(db)
+    tickets = []
+    for i in range(6):  # six tickets issued, no outcome has arrived yet
+        with db.uow() as uow:
+            tickets.append(usecases.issue_outcome_ticket(uow, person("s2"), sec, f"平行上傳 {i}", "tk"))
+    with pytest.raises(Exception) as e, db.uow() as uow:
+        usecases.issue_outcome_ticket(uow, person("s2"), sec, "第七件", "tk")
+    assert e.value.code == "outcome_quota_exceeded"
+    with db.uow() as uow:  # files refused one of them: its slot comes back at once
+        assert usecases.release_outcome_ticket(uow, person("s2"), tickets[0]["outcome_id"])
+    with db.uow() as uow:  # another student cannot release someone else's slot
+        assert not usecases.release_outcome_ticket(uow, person("s1"), tickets[1]["outcome_id"])
+    with db.uow() as uow:
+        assert usecases.issue_outcome_ticket(uow, person("s2"), sec, "第七件", "tk")["ticket"]
