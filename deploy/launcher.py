@@ -265,7 +265,10 @@ class Stack:
             config = f"services/{name}/config.yaml"
             if not (REPO_ROOT / config).is_file():
                 raise StackError(f"{name}: {config} is missing")
-            return [self._venv_exe("nameko"), "run", "--config", config, f"{name}.service"]
+            # Under a supervisor: nameko exits when the broker connection is lost mid-ack, and
+            # must come back by itself, as the compose file's restart policy does in containers.
+            return [self._venv_exe("python"), "-m", "deploy.supervise", "--",
+                    self._venv_exe("nameko"), "run", "--config", config, f"{name}.service"]
         threads, port = {"files": (4, self.files_port), "gateway": (8, self.gateway_port)}[name]
         return [self._venv_exe("gunicorn"), "-k", "gthread", "-w", "2", "--threads", str(threads),
                 "-b", f"0.0.0.0:{port}", f"{name}.app:create_app()"]

@@ -20,7 +20,21 @@ class _In(Schema):
 class TokenIn(_In):
     username = fields.String(required=True)
     password = fields.String(required=True, load_only=True)
-    tenant = fields.String(load_default=None)
+
+
+class PasswordIn(_In):
+    old_password = fields.String(required=True, load_only=True)
+    new_password = fields.String(required=True, load_only=True)
+
+
+class SessionOut(Schema):
+    id = fields.String()
+    kind = fields.String()
+    created_at = fields.String()
+    last_seen_at = fields.String()
+    remote_addr = fields.String()
+    user_agent = fields.String()
+    current = fields.Boolean()
 
 
 class Grant(Schema):
@@ -32,7 +46,8 @@ class UserOut(Schema):
     user_id = fields.String()
     username = fields.String()
     display_name = fields.String()
-    tenant = fields.String()
+    tenant = fields.String(metadata={"description": "active tenant; choose with the X-Portfolio-Tenant header"})
+    must_change_password = fields.Boolean()
     grants = fields.List(fields.Nested(Grant))
 
 
@@ -196,11 +211,54 @@ class Token(MethodView):
     @auth_bp.response(201, TokenOut)
     @auth_bp.alt_response(401, description=ERROR_DOC["description"])
     def post(self, body):
-        """Exchange username and password for a bearer token (8 hours)."""
-        found = rpc_public("accounts", "authenticate", body["username"], body["password"],
-                           request.remote_addr)
-        user = auth.make_user(found, body["tenant"])
-        return {"token": auth.issue_token(user), "user": user}
+        """Exchange username and password for a bearer token (a server-side session, 8 hours).
+
+        Repeated failures lock the account for a while (429 account_locked)."""
+        found = rpc_public("accounts", "sign_in", body["username"], body["password"],
+                           request.remote_addr, request.user_agent.string, "api")
+        token = found.pop("session_token")
+        tenants = sorted({gr["tenant"] for gr in found["grants"]})
+        found["tenant"] = tenants[0] if tenants else None
+        return {"token": token, "user": found}
+
+    @auth_bp.response(204)
+    def delete(self):
+        """Sign out: the token stops working at once."""
+        token = auth.session_token()
+        if token:
+            rpc_public("accounts", "sign_out", token)
+
+
+@auth_bp.route("/password")
+class Password(MethodView):
+    @auth_bp.arguments(PasswordIn)
+    @auth_bp.response(204)
+    def post(self, body):
+        """Change the caller's password (required after an import or an admin reset)."""
+        if not auth.current_user():
+            raise ApiError("not_authenticated")
+        rpc_public("accounts", "change_password", auth.session_token(), body["old_password"],
+                   body["new_password"])
+
+
+@auth_bp.route("/sessions")
+class Sessions(MethodView):
+    @auth_bp.response(200, SessionOut(many=True))
+    def get(self):
+        """The caller's open sessions (portal and API)."""
+        if not auth.current_user():
+            raise ApiError("not_authenticated")
+        return rpc_public("accounts", "list_my_sessions", auth.session_token())
+
+
+@auth_bp.route("/sessions/<session_id>")
+class SessionOne(MethodView):
+    @auth_bp.response(204)
+    def delete(self, session_id):
+        """End one of the caller's sessions."""
+        if not auth.current_user():
+            raise ApiError("not_authenticated")
+        rpc_public("accounts", "end_session", auth.session_token(), session_id)
 
 
 @me_bp.route("/me")

@@ -1,52 +1,56 @@
-"""Who is calling: portal session cookie or API bearer token -> a signed caller for services.
+"""Who is calling: the portal cookie or an API bearer token carries a server-side session token
+(accounts owns the sessions); the gateway turns it into a signed caller for the services.
 
-The plain demo sign-in of the foundation; the accounts capability (lockout, server-side
-sessions, SSO) builds on the same `current_user()` seam.
+Other ways in (a school's OpenID Connect single sign-on) end the same way: accounts opens a
+session for a verified identity, and everything after that is unchanged.
 """
 import hmac
 import secrets
 from functools import wraps
 
 from flask import current_app, g, request, session
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from portfolio_common import caller as caller_mod
 
 from .errors import ApiError
 
-TOKEN_MAX_AGE = 8 * 3600
+TENANT_HEADER = "X-Portfolio-Tenant"
 
 
-def _serializer():
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="api-token")
+def _rpc():
+    return current_app.extensions["rpc"]
 
 
-def make_user(auth: dict, tenant=None) -> dict:
-    tenants = sorted({gr["tenant"] for gr in auth["grants"]})
-    tenant = tenant if tenant in tenants else (tenants[0] if tenants else None)
-    return {"user_id": auth["user_id"], "username": auth["username"],
-            "display_name": auth["display_name"], "grants": auth["grants"], "tenant": tenant}
-
-
-def issue_token(user: dict) -> str:
-    return _serializer().dumps(user)
+def session_token():
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        g.via_token = True
+        return header[7:].strip()
+    return session.get("st")
 
 
 def current_user():
+    """The signed-in user with the active tenant, or None. One accounts RPC per request."""
     if "user" in g:
         return g.user
+    token = session_token()
     user = None
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
+    if token:
         try:
-            user = _serializer().loads(header[7:], max_age=TOKEN_MAX_AGE)
-        except SignatureExpired:
-            raise ApiError("token_expired") from None
-        except BadSignature:
-            raise ApiError("token_invalid") from None
-        g.via_token = True
-    elif "user" in session:
-        user = session["user"]
+            found = _rpc().call("accounts", "resolve_session", token)
+        except Exception as exc:  # noqa: BLE001
+            from .errors import to_api_error
+            err = to_api_error(exc)
+            if err.code != "session_invalid":
+                raise
+            session.pop("st", None)
+            if g.get("via_token"):
+                raise err from None
+        else:
+            tenants = sorted({gr["tenant"] for gr in found["grants"]})
+            wanted = request.headers.get(TENANT_HEADER) if g.get("via_token") else session.get("tenant")
+            found["tenant"] = wanted if wanted in tenants else (tenants[0] if tenants else None)
+            user = found
     g.user = user
     return user
 
@@ -68,8 +72,11 @@ def caller_token(user=None) -> str:
 def login_required(view):
     @wraps(view)
     def wrapper(*a, **kw):
-        if not current_user():
+        user = current_user()
+        if not user:
             raise ApiError("not_authenticated")
+        if user["must_change_password"]:
+            raise ApiError("password_change_required")
         return view(*a, **kw)
     return wrapper
 
@@ -87,7 +94,7 @@ def check_csrf():
     API calls with a bearer token carry no cookie, so they are not exposed to CSRF."""
     if request.method in ("GET", "HEAD", "OPTIONS") or g.get("via_token"):
         return
-    if request.path.startswith("/api/") and "user" not in session:
+    if request.path.startswith("/api/") and "st" not in session:
         return  # no cookie authenticates this call: nothing to forge; login_required answers 401
     sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
     if not session.get("csrf") or not hmac.compare_digest(sent, session["csrf"]):

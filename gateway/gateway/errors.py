@@ -50,6 +50,12 @@ ERRORS = {
     "unknown_role": (422, "角色名稱不正確。", "Unknown role."),
     "national_id_invalid": (422, "身分證號格式或檢查碼不正確。", "The national ID is invalid."),
     "description_invalid": (422, "簡述不正確。", "The description is invalid."),
+    "account_locked": (429, "登入失敗次數過多，帳號暫時鎖定，請稍後再試。", "Too many failed sign-ins; try again later."),
+    "session_invalid": (401, "登入已結束，請重新登入。", "The session has ended; sign in again."),
+    "password_change_required": (403, "請先變更密碼。", "Change your password first."),
+    "wrong_password": (422, "目前的密碼不正確。", "The current password is wrong."),
+    "password_too_short": (422, "新密碼至少需要 8 個字元。", "The new password needs at least 8 characters."),
+    "password_unchanged": (422, "新密碼不可與舊密碼相同。", "Choose a new password different from the old one."),
     "internal": (500, "系統發生錯誤，請稍後再試。", "Internal error."),
 }
 

@@ -40,6 +40,18 @@ def to_login():
     return redirect(url_for("portal.login", next=request.full_path if request.method == "GET" else None))
 
 
+@bp.before_app_request
+def _password_first():
+    """After an import or an admin reset the user must choose a password before anything else."""
+    if request.path.startswith(("/api/", "/static/")) or request.endpoint in (
+            "portal.password", "portal.logout", "portal.login", "portal.healthz"):
+        return None
+    user = auth.current_user() if (session.get("st")) else None
+    if user and user["must_change_password"]:
+        return redirect(url_for("portal.password"))
+    return None
+
+
 def _need(*roles):
     if not auth.current_user():
         raise ApiError("not_authenticated")
@@ -57,13 +69,19 @@ def login():
     error = None
     if request.method == "POST":
         try:
-            found = rpc_public("accounts", "authenticate", request.form.get("username", ""),
-                               request.form.get("password", ""), request.remote_addr)
+            found = rpc_public("accounts", "sign_in", request.form.get("username", ""),
+                               request.form.get("password", ""), request.remote_addr,
+                               request.user_agent.string, "portal")
         except Exception as exc:  # noqa: BLE001 - shown to the user as a message
             error = to_api_error(exc)
         else:
-            session.clear()
-            session["user"] = auth.make_user(found)
+            old = session.get("st")
+            if old:
+                rpc_public("accounts", "sign_out", old)
+            session.clear()  # a new session id and CSRF token: no fixation
+            session["st"] = found["session_token"]
+            if found["must_change_password"]:
+                return redirect(url_for("portal.password"))
             nxt = request.args.get("next") or ""
             return redirect(nxt if nxt.startswith("/") and not nxt.startswith("//") else url_for("portal.home"))
     return render_template("login.html", error=error), (error.status if error else 200)
@@ -71,8 +89,44 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if session.get("st"):
+        rpc_public("accounts", "sign_out", session["st"])
     session.clear()
     return redirect(url_for("portal.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def password():
+    user = auth.current_user()
+    if not user:
+        return to_login()
+    error = None
+    if request.method == "POST":
+        if request.form.get("new_password") != request.form.get("confirm_password"):
+            error = ApiError("invalid", detail="mismatch")
+            error.zh = "兩次輸入的新密碼不一致。"
+        else:
+            try:
+                rpc_public("accounts", "change_password", session["st"], request.form.get("old_password", ""),
+                           request.form.get("new_password", ""))
+            except Exception as exc:  # noqa: BLE001
+                error = to_api_error(exc)
+            else:
+                flash("密碼已變更；您在其他裝置的登入已結束。", "ok")
+                return redirect(url_for("portal.home"))
+    return render_template("password.html", error=error, forced=user["must_change_password"]), \
+        (error.status if error else 200)
+
+
+@bp.route("/sessions", methods=["GET", "POST"])
+def my_sessions():
+    if not auth.current_user():
+        return to_login()
+    if request.method == "POST":
+        rpc_public("accounts", "end_session", session["st"], request.form.get("session_id", ""))
+        flash("已結束該登入。", "ok")
+        return redirect(url_for("portal.my_sessions"))
+    return render_template("sessions.html", sessions=rpc_public("accounts", "list_my_sessions", session["st"]))
 
 
 @bp.post("/tenant")
@@ -82,8 +136,7 @@ def switch_tenant():
         return to_login()
     wanted = request.form.get("tenant")
     if wanted in {g["tenant"] for g in user["grants"]}:
-        user = dict(user, tenant=wanted)
-        session["user"] = user
+        session["tenant"] = wanted
     return redirect(url_for("portal.home"))
 
 

@@ -45,3 +45,22 @@ def check_person(row: dict, known_tenants: set) -> list:
         if g.get("tenant") not in known_tenants:
             problems.append(("unknown_tenant", f"unknown tenant {g.get('tenant')!r}"))
     return problems
+
+
+# Lockout with back-off: after 5 failures in a row the account waits 30 s, doubling with each
+# further failure up to an hour. A success resets the count.
+LOCKOUT_AFTER = 5
+LOCKOUT_BASE_S = 30
+LOCKOUT_MAX_S = 3600
+SESSION_HOURS = {"portal": 12, "api": 8}
+
+
+def lockout_seconds(failed_logins: int) -> int:
+    if failed_logins < LOCKOUT_AFTER:
+        return 0
+    return min(LOCKOUT_BASE_S * 2 ** (failed_logins - LOCKOUT_AFTER), LOCKOUT_MAX_S)
+
+
+def temporary_password() -> str:
+    import secrets
+    return secrets.token_urlsafe(9)

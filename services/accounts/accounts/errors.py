@@ -7,3 +7,15 @@ class InvalidCredentials(NotAuthenticated):
 
 class UnknownRole(Invalid):
     code = "unknown_role"
+
+
+class AccountLocked(NotAuthenticated):
+    code = "account_locked"
+
+
+class SessionInvalid(NotAuthenticated):
+    code = "session_invalid"
+
+
+class WrongPassword(Invalid):
+    code = "wrong_password"

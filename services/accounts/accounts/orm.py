@@ -24,6 +24,8 @@ users = sa.Table(
     sa.Column("display_name", sa.String(100), nullable=False),
     sa.Column("password_hash", sa.String(255), nullable=False),
     sa.Column("must_change_password", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_until", sa.DateTime(timezone=True)),
     sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
 )
 
@@ -32,6 +34,23 @@ role_grants = sa.Table(
     sa.Column("user_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), primary_key=True),
     sa.Column("tenant", sa.String(32), sa.ForeignKey("tenants.code"), primary_key=True),
     sa.Column("role", sa.String(40), primary_key=True),
+)
+
+# Server-side sessions: the portal cookie and API bearer tokens carry only a random token whose
+# SHA-256 is stored here, so signing out (or an admin's reset) really ends a session.
+sessions = sa.Table(
+    "sessions", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True, default=uuid.uuid4),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("user_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("kind", sa.String(10), nullable=False),  # portal | api
+    sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column("last_seen_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    sa.Column("remote_addr", sa.String(64)),
+    sa.Column("user_agent", sa.String(200)),
+    sa.Index("ix_sessions_user", "user_id"),
 )
 
 # Append-only: sign-ins and their failures (who, when, from where, what).

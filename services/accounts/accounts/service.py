@@ -14,10 +14,43 @@ class AccountsService:
     def ping(self):
         return "pong"
 
+    # Session RPCs take the session token itself: they are how a caller is established.
     @rpc
-    def authenticate(self, username, password, remote_addr=None):
+    def sign_in(self, username, password, remote_addr=None, user_agent=None, kind="portal"):
         with self.platform.uow() as uow:
-            return usecases.authenticate(uow, username, password, remote_addr)
+            return usecases.sign_in(uow, username, password, remote_addr=remote_addr,
+                                    user_agent=user_agent, kind=kind)
+
+    @rpc
+    def resolve_session(self, session_token):
+        with self.platform.uow() as uow:
+            return usecases.resolve_session(uow, session_token)
+
+    @rpc
+    def sign_out(self, session_token):
+        with self.platform.uow() as uow:
+            return usecases.sign_out(uow, session_token)
+
+    @rpc
+    def list_my_sessions(self, session_token):
+        with self.platform.uow() as uow:
+            return usecases.list_my_sessions(uow, session_token)
+
+    @rpc
+    def end_session(self, session_token, session_id):
+        with self.platform.uow() as uow:
+            return usecases.end_session(uow, session_token, session_id)
+
+    @rpc
+    def change_password(self, session_token, old_password, new_password):
+        with self.platform.uow() as uow:
+            return usecases.change_password(uow, session_token, old_password, new_password)
+
+    @rpc
+    def reset_password(self, caller_token, username):
+        caller = self.platform.caller(caller_token)
+        with self.platform.uow() as uow:
+            return usecases.reset_password(uow, caller, username)
 
     @rpc
     def list_tenants(self):

@@ -1,12 +1,16 @@
 """Use cases of the accounts service: plain functions over a unit of work."""
+import hashlib
 import re
+import secrets
+import uuid
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from . import domain
-from .errors import InvalidCredentials
-from .orm import access_audit, role_grants, tenants, users
+from .errors import AccountLocked, Invalid, InvalidCredentials, SessionInvalid, WrongPassword
+from .orm import access_audit, role_grants, sessions, tenants, users
+from portfolio_common.errors import NotFound
 
 ADMIN_ROLES = ("system_admin", "system")
 
@@ -31,17 +35,147 @@ def _grants(uow, user_id) -> list:
     return [{"tenant": r.tenant, "role": r.role} for r in rows]
 
 
-def authenticate(uow, username, password, remote_addr=None) -> dict:
-    row = uow.session.execute(sa.select(users).where(users.c.username == (username or ""))).first()
-    ok = domain.verify_password(row.password_hash if row else None, password)
-    if not ok:
+def _hash_token(token: str) -> str:
+    return hashlib.sha256((token or "").encode()).hexdigest()
+
+
+def _profile(uow, row) -> dict:
+    return {"user_id": str(row.id), "username": row.username, "display_name": row.display_name,
+            "must_change_password": row.must_change_password, "grants": _grants(uow, row.id)}
+
+
+def sign_in(uow, username, password, *, remote_addr=None, user_agent=None, kind="portal") -> dict:
+    """Check the password (with lockout and back-off) and open a server-side session."""
+    s = uow.session
+    row = s.execute(sa.select(users).where(users.c.username == (username or "")).with_for_update()).first()
+    now = s.execute(sa.select(sa.func.now())).scalar_one()
+    if row is not None and row.locked_until and row.locked_until > now:
+        _audit(uow, "sign_in_locked", username=row.username, user_id=row.id, remote_addr=remote_addr)
+        uow.commit()
+        wait = int((row.locked_until - now).total_seconds()) + 1
+        raise AccountLocked(f"too many failed sign-ins; try again in {wait} s", retry_after=wait)
+    if not domain.verify_password(row.password_hash if row else None, password):
+        if row is not None:
+            failed = row.failed_logins + 1
+            lock = domain.lockout_seconds(failed)
+            s.execute(users.update().where(users.c.id == row.id).values(
+                failed_logins=failed,
+                locked_until=(sa.func.now() + sa.text(f"interval '{lock} seconds'")) if lock else None))
+            if lock:
+                _audit(uow, "locked_out", username=row.username, user_id=row.id, remote_addr=remote_addr,
+                       detail=f"{failed} failures; locked {lock} s")
         _audit(uow, "sign_in_failed", username=_safe_username(username), remote_addr=remote_addr)
         uow.commit()
         raise InvalidCredentials("wrong username or password")
-    _audit(uow, "sign_in", username=row.username, user_id=row.id, remote_addr=remote_addr)
+    token = secrets.token_urlsafe(32)
+    s.execute(users.update().where(users.c.id == row.id).values(failed_logins=0, locked_until=None))
+    s.execute(sessions.insert().values(
+        token_hash=_hash_token(token), user_id=row.id, kind=kind if kind in domain.SESSION_HOURS else "portal",
+        expires_at=sa.func.now() + sa.text(f"interval '{domain.SESSION_HOURS.get(kind, 12)} hours'"),
+        remote_addr=(remote_addr or "")[:64], user_agent=(user_agent or "")[:200]))
+    _audit(uow, "sign_in", username=row.username, user_id=row.id, remote_addr=remote_addr, detail=kind)
     uow.commit()
-    return {"user_id": str(row.id), "username": row.username, "display_name": row.display_name,
-            "must_change_password": row.must_change_password, "grants": _grants(uow, row.id)}
+    return dict(_profile(uow, row), session_token=token)
+
+
+def _live_session(uow, token, *, for_update=False):
+    q = sa.select(sessions).where(sessions.c.token_hash == _hash_token(token),
+                                  sessions.c.revoked_at.is_(None), sessions.c.expires_at > sa.func.now())
+    row = uow.session.execute(q.with_for_update() if for_update else q).first()
+    if row is None:
+        raise SessionInvalid("the session has ended; sign in again")
+    return row
+
+
+def resolve_session(uow, token) -> dict:
+    """Who holds this session token (called by the gateway on every request)."""
+    sess = _live_session(uow, token)
+    user = uow.session.execute(sa.select(users).where(users.c.id == sess.user_id)).first()
+    uow.session.execute(sessions.update().where(
+        sessions.c.id == sess.id, sessions.c.last_seen_at < sa.func.now() - sa.text("interval '1 minute'"))
+        .values(last_seen_at=sa.func.now()))
+    uow.commit()
+    return dict(_profile(uow, user), session_id=str(sess.id))
+
+
+def sign_out(uow, token) -> bool:
+    res = uow.session.execute(sessions.update().where(
+        sessions.c.token_hash == _hash_token(token), sessions.c.revoked_at.is_(None))
+        .values(revoked_at=sa.func.now()).returning(sessions.c.user_id))
+    uid = res.scalar()
+    if uid:
+        _audit(uow, "sign_out", user_id=uid)
+    uow.commit()
+    return uid is not None
+
+
+def list_my_sessions(uow, token) -> list:
+    me = _live_session(uow, token)
+    rows = uow.session.execute(sa.select(sessions).where(
+        sessions.c.user_id == me.user_id, sessions.c.revoked_at.is_(None),
+        sessions.c.expires_at > sa.func.now()).order_by(sessions.c.created_at.desc())).all()
+    return [{"id": str(r.id), "kind": r.kind, "created_at": r.created_at.isoformat(),
+             "last_seen_at": r.last_seen_at.isoformat(), "remote_addr": r.remote_addr,
+             "user_agent": r.user_agent, "current": r.id == me.id} for r in rows]
+
+
+def end_session(uow, token, session_id) -> bool:
+    """End one of the caller's own sessions (another user's reads as not found)."""
+    me = _live_session(uow, token)
+    try:
+        sid = uuid.UUID(str(session_id))
+    except ValueError:
+        raise NotFound("session not found") from None
+    res = uow.session.execute(sessions.update().where(
+        sessions.c.id == sid, sessions.c.user_id == me.user_id, sessions.c.revoked_at.is_(None))
+        .values(revoked_at=sa.func.now()))
+    if not res.rowcount:
+        raise NotFound("session not found")
+    _audit(uow, "session_ended", user_id=me.user_id, detail=f"session {sid}")
+    uow.commit()
+    return True
+
+
+def change_password(uow, token, old_password, new_password) -> bool:
+    me = _live_session(uow, token)
+    user = uow.session.execute(sa.select(users).where(users.c.id == me.user_id)).first()
+    if not domain.verify_password(user.password_hash, old_password):
+        raise WrongPassword("the current password is wrong")
+    if old_password == new_password:
+        raise Invalid("choose a new password different from the old one", code="password_unchanged")
+    uow.session.execute(users.update().where(users.c.id == user.id).values(
+        password_hash=domain.hash_password(new_password), must_change_password=False))
+    # every other session of this user ends: whoever had the old password is out
+    uow.session.execute(sessions.update().where(
+        sessions.c.user_id == user.id, sessions.c.id != me.id, sessions.c.revoked_at.is_(None))
+        .values(revoked_at=sa.func.now()))
+    _audit(uow, "password_changed", user_id=user.id, username=user.username)
+    uow.commit()
+    return True
+
+
+def reset_password(uow, caller, username) -> dict:
+    """System admin: a one-time password, changed at next sign-in; every session ends."""
+    caller.require(*ADMIN_ROLES)
+    user = uow.session.execute(sa.select(users).where(users.c.username == username)).first()
+    if user is None or not _in_callers_tenant(uow, caller, user.id):
+        raise NotFound("user not found")
+    temp = domain.temporary_password()
+    uow.session.execute(users.update().where(users.c.id == user.id).values(
+        password_hash=domain.hash_password(temp), must_change_password=True, failed_logins=0,
+        locked_until=None))
+    uow.session.execute(sessions.update().where(sessions.c.user_id == user.id, sessions.c.revoked_at.is_(None))
+                        .values(revoked_at=sa.func.now()))
+    _audit(uow, "password_reset", user_id=user.id, username=user.username, detail=f"by {caller.username}")
+    uow.commit()
+    return {"username": user.username, "temporary_password": temp}
+
+
+def _in_callers_tenant(uow, caller, user_id) -> bool:
+    if caller.has("system"):
+        return True
+    return uow.session.execute(sa.select(role_grants.c.user_id).where(
+        role_grants.c.user_id == user_id, role_grants.c.tenant == caller.tenant)).first() is not None
 
 
 def ensure_tenants(uow, caller, rows) -> list:

@@ -1,0 +1,99 @@
+"""Sign-in, sessions, lockout and passwords against a real PostgreSQL database."""
+import pytest
+import sqlalchemy as sa
+
+from accounts import domain, usecases
+from portfolio_common import caller as caller_mod
+
+SYSTEM = caller_mod.system_caller("day")
+
+
+@pytest.fixture
+def db(service_db):
+    db = service_db("accounts")
+    with db.uow() as uow:
+        usecases.ensure_tenants(uow, SYSTEM, [
+            {"code": "day", "school_code": "050407", "division": "日間部", "name": "日間部"},
+            {"code": "ce", "school_code": "050407", "division": "進修部", "name": "進修部"}])
+    with db.uow() as uow:
+        report = usecases.import_people(uow, SYSTEM, [
+            {"username": "t_wang", "display_name": "王老師", "password": "old-password-1",
+             "grants": [{"tenant": "day", "role": "subject_teacher"}]},
+            {"username": "ce_admin", "display_name": "進修部管理者", "password": "old-password-1",
+             "grants": [{"tenant": "ce", "role": "system_admin"}]}])
+    assert not report["refused"]
+    return db
+
+
+def sign_in(db, password="old-password-1", username="t_wang", kind="portal"):
+    with db.uow() as uow:
+        return usecases.sign_in(uow, username, password, remote_addr="127.0.0.1", kind=kind)
+
+
+def resolve(db, token):
+    with db.uow() as uow:
+        return usecases.resolve_session(uow, token)
+
+
+def code_of(fn):
+    with pytest.raises(Exception) as e:
+        fn()
+    return e.value.code
+
+
+def test_session_is_server_side_and_sign_out_really_ends_it(db):
+    s = sign_in(db)
+    assert resolve(db, s["session_token"])["username"] == "t_wang"
+    with db.engine.connect() as c:  # only the token's hash is stored
+        assert s["session_token"] not in str(c.execute(sa.text("select * from sessions")).all())
+    with db.uow() as uow:
+        assert usecases.sign_out(uow, s["session_token"])
+    assert code_of(lambda: resolve(db, s["session_token"])) == "session_invalid"
+    assert code_of(lambda: resolve(db, "forged-token")) == "session_invalid"
+
+
+def test_user_sees_and_ends_own_sessions(db):
+    a, b = sign_in(db), sign_in(db, kind="api")
+    with db.uow() as uow:
+        mine = usecases.list_my_sessions(uow, a["session_token"])
+    assert len(mine) == 2 and sum(x["current"] for x in mine) == 1
+    other = next(x for x in mine if not x["current"])
+    with db.uow() as uow:
+        usecases.end_session(uow, a["session_token"], other["id"])
+    assert code_of(lambda: resolve(db, b["session_token"])) == "session_invalid"
+    stranger = sign_in(db, username="ce_admin")
+    with db.uow() as uow:  # someone else's session id reads as not found
+        assert code_of(lambda: usecases.end_session(uow, stranger["session_token"], mine[0]["id"])) == "not_found"
+
+
+def test_lockout_with_back_off_and_audit(db):
+    for _ in range(domain.LOCKOUT_AFTER):
+        assert code_of(lambda: sign_in(db, "wrong")) == "invalid_credentials"
+    # now locked: even the right password is refused until the wait is over
+    assert code_of(lambda: sign_in(db)) == "account_locked"
+    with db.engine.begin() as c:
+        c.execute(sa.text("update users set locked_until = now() - interval '1 second' where username='t_wang'"))
+    assert sign_in(db)["session_token"]
+    actions = [r["action"] for r in db.rows("access_audit")]
+    assert actions.count("sign_in_failed") == 5 and "locked_out" in actions and "sign_in_locked" in actions
+    assert domain.lockout_seconds(4) == 0 and domain.lockout_seconds(5) == 30 and domain.lockout_seconds(6) == 60
+    assert domain.lockout_seconds(50) == domain.LOCKOUT_MAX_S
+
+
+def test_admin_reset_forces_a_new_password_and_ends_sessions(db):
+    s = sign_in(db)
+    day_admin = caller_mod.Caller(user_id=SYSTEM.user_id, username="admin", tenant="day", roles=("system_admin",))
+    ce_admin = caller_mod.Caller(user_id=SYSTEM.user_id, username="ce_admin", tenant="ce", roles=("system_admin",))
+    with db.uow() as uow:  # an admin of another tenant cannot reset this user
+        assert code_of(lambda: usecases.reset_password(uow, ce_admin, "t_wang")) == "not_found"
+    with db.uow() as uow:
+        temp = usecases.reset_password(uow, day_admin, "t_wang")["temporary_password"]
+    assert code_of(lambda: resolve(db, s["session_token"])) == "session_invalid"
+    fresh = sign_in(db, temp)
+    assert fresh["must_change_password"]
+    with db.uow() as uow:
+        assert code_of(lambda: usecases.change_password(uow, fresh["session_token"], "bad", "new-password-2")) == "wrong_password"
+    with db.uow() as uow:
+        usecases.change_password(uow, fresh["session_token"], temp, "new-password-2")
+    assert resolve(db, fresh["session_token"])["must_change_password"] is False
+    assert code_of(lambda: sign_in(db, temp)) == "invalid_credentials"
