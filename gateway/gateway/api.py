@@ -121,6 +121,7 @@ class TaskOut(Schema):
     sha256 = fields.String()
     status = fields.String()
     created_at = fields.String()
+    acting_for = fields.String(allow_none=True, metadata={"description": "teacher certified for, as proxy"})
 
 
 class TaskQuery(_In):
@@ -190,6 +191,25 @@ class LockedOut(Schema):
     locked = fields.Boolean()
     locked_at = fields.String(allow_none=True)
     students = fields.List(fields.Nested(LockedStudent))
+
+
+class ProxyIn(_In):
+    teacher_username = fields.String(load_default=None, metadata={
+        "description": "omit to name a proxy for yourself; the academic section may name anyone's"})
+    proxy_username = fields.String(required=True)
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True)
+
+
+class ProxyOut(Schema):
+    id = fields.String()
+    teacher = fields.String()
+    teacher_username = fields.String()
+    proxy = fields.String()
+    proxy_username = fields.String()
+    starts_on = fields.String()
+    ends_on = fields.String()
+    active = fields.Boolean()
 
 
 class OutcomeQuery(_In):
@@ -360,6 +380,37 @@ class TaskStats(MethodView):
         return rpc("certification", "count_tasks")
 
 
+proxy_bp = Blueprint("api_proxies", __name__, url_prefix="/api/v1/proxies",
+                     description="Proxy certifiers (代理人)")
+
+
+@proxy_bp.route("")
+class Proxies(MethodView):
+    @login_required
+    @proxy_bp.response(200, ProxyOut(many=True))
+    def get(self):
+        """Delegations involving the caller (all of the tenant's for the academic section)."""
+        return rpc("accounts", "list_proxies")
+
+    @login_required
+    @proxy_bp.arguments(ProxyIn)
+    @proxy_bp.response(201, description="{id}")
+    def post(self, body):
+        """Name a proxy for a period; while it holds, the proxy may certify the teacher's sections."""
+        teacher = body["teacher_username"] or auth.current_user()["username"]
+        return rpc("accounts", "grant_proxy", teacher, body["proxy_username"],
+                   body["starts_on"].isoformat(), body["ends_on"].isoformat())
+
+
+@proxy_bp.route("/<delegation_id>")
+class ProxyOne(MethodView):
+    @login_required
+    @proxy_bp.response(204)
+    def delete(self, delegation_id):
+        """End a delegation."""
+        rpc("accounts", "revoke_proxy", delegation_id)
+
+
 @sel_bp.route("/<int:school_year>")
 class Selection(MethodView):
     @login_required
@@ -397,6 +448,6 @@ class Locked(MethodView):
 def init_app(app):
     api = Api(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
-    for bp in (auth_bp, me_bp, outcomes_bp, cert_bp, sel_bp):
+    for bp in (auth_bp, me_bp, outcomes_bp, cert_bp, sel_bp, proxy_bp):
         api.register_blueprint(bp)
     app.extensions["api"] = api

@@ -56,6 +56,10 @@ ERRORS = {
     "wrong_password": (422, "目前的密碼不正確。", "The current password is wrong."),
     "password_too_short": (422, "新密碼至少需要 8 個字元。", "The new password needs at least 8 characters."),
     "password_unchanged": (422, "新密碼不可與舊密碼相同。", "Choose a new password different from the old one."),
+    "proxy_period_invalid": (422, "代理期間的結束日不能早於開始日。", "The proxy period ends before it starts."),
+    "proxy_is_self": (422, "不能指定自己為代理人。", "A teacher cannot be their own proxy."),
+    "proxy_not_teacher": (422, "代理人與被代理人都必須是本部的教師。", "Both must be teachers of this division."),
+    "user_not_found": (404, "找不到這個帳號。", "No such user."),
     "internal": (500, "系統發生錯誤，請稍後再試。", "Internal error."),
 }
 

@@ -251,3 +251,28 @@ def registrar_selection():
     roster = {s["id"]: s for s in rpc("records", "list_students")}
     return render_template("registrar_selection.html", data=data, year=year, roster=roster, error=error), \
         (error.status if error else 200)
+
+
+@bp.route("/proxies", methods=["GET", "POST"])
+def proxies():
+    _need("subject_teacher", "homeroom_teacher", "executive_secretary", "system_admin")
+    error = None
+    if request.method == "POST":
+        try:
+            if request.form.get("revoke"):
+                rpc("accounts", "revoke_proxy", request.form["revoke"])
+                flash("已取消代理。", "ok")
+            else:
+                teacher = request.form.get("teacher_username") or auth.current_user()["username"]
+                rpc("accounts", "grant_proxy", teacher, request.form.get("proxy_username", ""),
+                    request.form.get("starts_on", ""), request.form.get("ends_on", ""))
+                flash("已設定代理人。", "ok")
+        except Exception as exc:  # noqa: BLE001
+            error = to_api_error(exc)
+            if error.code == "internal":
+                raise
+        else:
+            return redirect(url_for("portal.proxies"))
+    admin = bool(auth.roles() & {"executive_secretary", "system_admin"})
+    return render_template("proxies.html", delegations=rpc("accounts", "list_proxies"), admin=admin,
+                           error=error, form=request.form), (error.status if error else 200)

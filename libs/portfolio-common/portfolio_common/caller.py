@@ -23,6 +23,8 @@ class Caller:
     username: str
     tenant: str
     roles: tuple = field(default_factory=tuple)
+    # teachers (user ids) whose sections this caller may certify today as their proxy (代理人)
+    proxy_for: tuple = field(default_factory=tuple)
 
     def has(self, *roles) -> bool:
         return any(r in self.roles for r in roles)
@@ -40,7 +42,7 @@ class Caller:
 
     def to_dict(self):
         return {"user_id": self.user_id, "username": self.username,
-                "tenant": self.tenant, "roles": list(self.roles)}
+                "tenant": self.tenant, "roles": list(self.roles), "proxy_for": list(self.proxy_for)}
 
 
 def encode(caller: Caller, key) -> str:
@@ -50,7 +52,8 @@ def encode(caller: Caller, key) -> str:
 def decode(token: str, key) -> Caller:
     body = signing.verify(token, key, purpose=PURPOSE)
     return Caller(user_id=body["user_id"], username=body["username"],
-                  tenant=body["tenant"], roles=tuple(body.get("roles", ())))
+                  tenant=body["tenant"], roles=tuple(body.get("roles", ())),
+                  proxy_for=tuple(body.get("proxy_for", ())))
 
 
 def system_caller(tenant: str) -> Caller:

@@ -64,3 +64,15 @@ def lockout_seconds(failed_logins: int) -> int:
 def temporary_password() -> str:
     import secrets
     return secrets.token_urlsafe(9)
+
+
+TEACHING_ROLES = ("subject_teacher", "homeroom_teacher")
+PROXY_ADMIN_ROLES = ("executive_secretary", "system_admin", "system")  # the academic section
+
+
+def check_proxy_period(starts_on, ends_on, teacher_id, proxy_id):
+    from .errors import Invalid
+    if ends_on < starts_on:
+        raise Invalid("the proxy period ends before it starts", code="proxy_period_invalid")
+    if str(teacher_id) == str(proxy_id):
+        raise Invalid("a teacher cannot be their own proxy", code="proxy_is_self")

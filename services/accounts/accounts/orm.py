@@ -53,6 +53,23 @@ sessions = sa.Table(
     sa.Index("ix_sessions_user", "user_id"),
 )
 
+# 代理人: while a delegation holds, the proxy may certify the teacher's sections; every
+# certification records who acted for whom (certification service).
+proxy_delegations = sa.Table(
+    "proxy_delegations", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True, default=uuid.uuid4),
+    sa.Column("tenant", sa.String(32), sa.ForeignKey("tenants.code"), nullable=False),
+    sa.Column("teacher_user_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("proxy_user_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("starts_on", sa.Date, nullable=False),
+    sa.Column("ends_on", sa.Date, nullable=False),
+    sa.Column("created_by", UUID(as_uuid=True), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    sa.CheckConstraint("ends_on >= starts_on", name="proxy_period_ordered"),
+    sa.CheckConstraint("teacher_user_id <> proxy_user_id", name="proxy_not_self"),
+)
+
 # Append-only: sign-ins and their failures (who, when, from where, what).
 access_audit = sa.Table(
     "access_audit", metadata,

@@ -22,3 +22,8 @@ class TenantIn(Schema):
     school_code = fields.String(required=True, validate=validate.Regexp(r"^\d{6}$"))
     division = fields.String(required=True)
     name = fields.String(required=True)
+
+
+class ProxyPeriod(Schema):
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True)

@@ -3,7 +3,7 @@ from nameko.rpc import rpc
 
 from . import usecases
 from .dependencies import AccountsPlatform
-from .schemas import PersonIn, TenantIn
+from .schemas import PersonIn, ProxyPeriod, TenantIn
 
 
 class AccountsService:
@@ -45,6 +45,26 @@ class AccountsService:
     def change_password(self, session_token, old_password, new_password):
         with self.platform.uow() as uow:
             return usecases.change_password(uow, session_token, old_password, new_password)
+
+    @rpc
+    def grant_proxy(self, caller_token, teacher_username, proxy_username, starts_on, ends_on):
+        caller = self.platform.caller(caller_token)
+        period = ProxyPeriod().load({"starts_on": starts_on, "ends_on": ends_on})
+        with self.platform.uow() as uow:
+            return usecases.grant_proxy(uow, caller, teacher_username, proxy_username,
+                                        period["starts_on"], period["ends_on"])
+
+    @rpc
+    def list_proxies(self, caller_token):
+        caller = self.platform.caller(caller_token)
+        with self.platform.uow() as uow:
+            return usecases.list_proxies(uow, caller)
+
+    @rpc
+    def revoke_proxy(self, caller_token, delegation_id):
+        caller = self.platform.caller(caller_token)
+        with self.platform.uow() as uow:
+            return usecases.revoke_proxy(uow, caller, delegation_id)
 
     @rpc
     def reset_password(self, caller_token, username):

@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from . import domain
 from .errors import AccountLocked, Invalid, InvalidCredentials, SessionInvalid, WrongPassword
-from .orm import access_audit, role_grants, sessions, tenants, users
+from .orm import access_audit, proxy_delegations, role_grants, sessions, tenants, users
 from portfolio_common.errors import NotFound
 
 ADMIN_ROLES = ("system_admin", "system")
@@ -41,7 +41,90 @@ def _hash_token(token: str) -> str:
 
 def _profile(uow, row) -> dict:
     return {"user_id": str(row.id), "username": row.username, "display_name": row.display_name,
-            "must_change_password": row.must_change_password, "grants": _grants(uow, row.id)}
+            "must_change_password": row.must_change_password, "grants": _grants(uow, row.id),
+            "proxy_for": _active_proxies(uow, row.id)}
+
+
+def _today_in_school():
+    """Delegations are by school date (Asia/Taipei), not UTC."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+    return dt.datetime.now(ZoneInfo("Asia/Taipei")).date()
+
+
+def _active_proxies(uow, user_id) -> dict:
+    today = _today_in_school()
+    rows = uow.session.execute(sa.select(proxy_delegations.c.tenant, proxy_delegations.c.teacher_user_id).where(
+        proxy_delegations.c.proxy_user_id == user_id, proxy_delegations.c.revoked_at.is_(None),
+        proxy_delegations.c.starts_on <= today, proxy_delegations.c.ends_on >= today)).all()
+    out = {}
+    for r in rows:
+        out.setdefault(r.tenant, []).append(str(r.teacher_user_id))
+    return out
+
+
+def _user_by_name(uow, username):
+    row = uow.session.execute(sa.select(users).where(users.c.username == (username or ""))).first()
+    if row is None:
+        raise NotFound(f"no user {username!r}", code="user_not_found")
+    return row
+
+
+def grant_proxy(uow, caller, teacher_username, proxy_username, starts_on, ends_on) -> dict:
+    """A teacher names a proxy for themself; the academic section may name one for any teacher."""
+    teacher = _user_by_name(uow, teacher_username)
+    proxy = _user_by_name(uow, proxy_username)
+    if str(teacher.id) != caller.user_id:
+        caller.require(*domain.PROXY_ADMIN_ROLES)
+    elif not caller.has(*domain.TEACHING_ROLES, *domain.PROXY_ADMIN_ROLES):
+        caller.require(*domain.TEACHING_ROLES)
+    domain.check_proxy_period(starts_on, ends_on, teacher.id, proxy.id)
+    for who, what in ((teacher, "teacher"), (proxy, "proxy")):
+        has_role = uow.session.execute(sa.select(role_grants).where(
+            role_grants.c.user_id == who.id, role_grants.c.tenant == caller.tenant,
+            role_grants.c.role.in_(domain.TEACHING_ROLES))).first()
+        if not has_role:
+            raise Invalid(f"the {what} must be a teacher of this division", code="proxy_not_teacher")
+    pid = uow.session.execute(proxy_delegations.insert().values(
+        tenant=caller.tenant, teacher_user_id=teacher.id, proxy_user_id=proxy.id, starts_on=starts_on,
+        ends_on=ends_on, created_by=caller.user_id).returning(proxy_delegations.c.id)).scalar_one()
+    _audit(uow, "proxy_granted", user_id=proxy.id, username=proxy.username,
+           detail=f"for {teacher.username} {starts_on}..{ends_on} by {caller.username}")
+    uow.commit()
+    return {"id": str(pid)}
+
+
+def list_proxies(uow, caller) -> list:
+    """Delegations of the caller's tenant that involve the caller (everyone's for the section)."""
+    t, u1, u2 = proxy_delegations, users.alias("teacher"), users.alias("proxy")
+    q = (sa.select(t, u1.c.display_name.label("teacher_name"), u1.c.username.label("teacher_username"),
+                   u2.c.display_name.label("proxy_name"), u2.c.username.label("proxy_username"))
+         .join(u1, u1.c.id == t.c.teacher_user_id).join(u2, u2.c.id == t.c.proxy_user_id)
+         .where(t.c.tenant == caller.tenant, t.c.revoked_at.is_(None)))
+    if not caller.has(*domain.PROXY_ADMIN_ROLES):
+        q = q.where(sa.or_(t.c.teacher_user_id == caller.user_id, t.c.proxy_user_id == caller.user_id))
+    today = _today_in_school()
+    return [{"id": str(r.id), "teacher": r.teacher_name, "teacher_username": r.teacher_username,
+             "proxy": r.proxy_name, "proxy_username": r.proxy_username, "starts_on": r.starts_on.isoformat(),
+             "ends_on": r.ends_on.isoformat(), "active": r.starts_on <= today <= r.ends_on}
+            for r in uow.session.execute(q.order_by(t.c.starts_on)).all()]
+
+
+def revoke_proxy(uow, caller, delegation_id) -> bool:
+    try:
+        did = uuid.UUID(str(delegation_id))
+    except ValueError:
+        raise NotFound("delegation not found") from None
+    row = uow.session.execute(sa.select(proxy_delegations).where(
+        proxy_delegations.c.id == did, proxy_delegations.c.tenant == caller.tenant,
+        proxy_delegations.c.revoked_at.is_(None))).first()
+    if row is None or not (str(row.teacher_user_id) == caller.user_id or caller.has(*domain.PROXY_ADMIN_ROLES)):
+        raise NotFound("delegation not found")
+    uow.session.execute(proxy_delegations.update().where(proxy_delegations.c.id == did)
+                        .values(revoked_at=sa.func.now()))
+    _audit(uow, "proxy_revoked", user_id=row.proxy_user_id, detail=f"delegation {did} by {caller.username}")
+    uow.commit()
+    return True
 
 
 def sign_in(uow, username, password, *, remote_addr=None, user_agent=None, kind="portal") -> dict:

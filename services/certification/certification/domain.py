@@ -8,14 +8,14 @@ MAX_BATCH = 200
 MAX_REASON_CHARS = 500
 
 
-def acting_for(task_teacher_id: str, caller_user_id: str):
-    """Who the caller certifies for. None when acting for themself.
-
-    Proxy delegations (代理人) are granted by the accounts capability; until they exist only
-    the section's own teacher may decide.
-    """
+def acting_for(task_teacher_id, caller_user_id, proxy_for=()):
+    """Who the caller certifies for: None for their own sections, the teacher's id when acting
+    as that teacher's proxy (代理人, a delegation the accounts service holds and the gateway
+    signs into the caller); anyone else is refused."""
     if str(task_teacher_id) == str(caller_user_id):
         return None
+    if str(task_teacher_id) in {str(t) for t in proxy_for}:
+        return str(task_teacher_id)
     raise NotAllowed("only the section's teacher (or a named proxy) may certify", code="not_your_section")
 
 

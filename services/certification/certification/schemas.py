@@ -16,3 +16,4 @@ class TaskRead(Schema):
     sha256 = fields.String()
     status = fields.String()
     created_at = fields.DateTime()
+    acting_for = fields.String(allow_none=True)  # the teacher this item is certified for, as proxy

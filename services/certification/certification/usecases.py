@@ -27,7 +27,12 @@ def create_task(uow, env) -> bool:
 
 def list_queue(uow, caller, status="pending") -> list:
     caller.require(*TEACHER_ROLES)
-    return uow.tasks.queue(caller.tenant, caller.user_id, status)
+    tasks = []
+    for teacher in (caller.user_id, *caller.proxy_for):
+        for t in uow.tasks.queue(caller.tenant, teacher, status):
+            t["acting_for"] = None if teacher == caller.user_id else teacher
+            tasks.append(t)
+    return tasks
 
 
 def count_tasks(uow, caller) -> dict:
@@ -68,7 +73,7 @@ def _decide(uow, caller, task_ids, decision, reason=None):
             if row is None:
                 raise PortfolioError("item not found", code="not_found")
             try:
-                proxy_for = domain.acting_for(row["teacher_user_id"], caller.user_id)
+                proxy_for = domain.acting_for(row["teacher_user_id"], caller.user_id, caller.proxy_for)
             except PortfolioError:
                 raise PortfolioError("item not found", code="not_found") from None
             domain.check_pending(row["status"])

@@ -83,7 +83,8 @@ def find_for_download(repo, caller, file_id) -> dict:
     row = repo.find(fid, caller.tenant)
     if row is None:
         raise NotFound("file not found")
-    allowed = caller.user_id in (str(row["owner_user_id"]), str(row["reviewer_user_id"])) \
+    allowed = caller.user_id == str(row["owner_user_id"]) \
+        or str(row["reviewer_user_id"]) in (caller.user_id, *caller.proxy_for) \
         or caller.has("registrar", "system")
     if not allowed:
         raise NotFound("file not found")

@@ -128,6 +128,11 @@ def _student_of(uow, caller):
     return row
 
 
+def _teachers_of(caller) -> list:
+    """The caller and the teachers they stand in for today as proxy."""
+    return [caller.user_id, *caller.proxy_for]
+
+
 def list_my_sections(uow, caller) -> list:
     s = uow.session
     if caller.has("student"):
@@ -136,7 +141,7 @@ def list_my_sections(uow, caller) -> list:
             enrolments.c.student_id == st.id, sections.c.tenant == caller.tenant)
     elif caller.has(*TEACHER_ROLES):
         q = sa.select(sections).where(sections.c.tenant == caller.tenant,
-                                      sections.c.teacher_user_id == caller.user_id)
+                                      sections.c.teacher_user_id.in_(_teachers_of(caller)))
     else:
         raise NotAllowed("only students and teachers have sections")
     rows = s.execute(q.order_by(sections.c.school_year, sections.c.semester, sections.c.course_code)).all()
@@ -167,7 +172,7 @@ def get_outcome(uow, caller, outcome_id) -> dict:
         raise NotFound("outcome not found")
     m = dict(row._mapping)
     allowed = (str(m["student_user_id"]) == caller.user_id
-               or str(m["teacher_user_id"]) == caller.user_id
+               or (caller.has(*TEACHER_ROLES) and str(m["teacher_user_id"]) in _teachers_of(caller))
                or caller.has("registrar", "system"))
     if not allowed:
         raise NotFound("outcome not found")
@@ -181,7 +186,7 @@ def list_my_students(uow, caller) -> list:
         sa.select(students.c.id, students.c.student_no, students.c.name).distinct()
         .join(enrolments, enrolments.c.student_id == students.c.id)
         .join(sections, sections.c.id == enrolments.c.section_id)
-        .where(sections.c.tenant == caller.tenant, sections.c.teacher_user_id == caller.user_id)
+        .where(sections.c.tenant == caller.tenant, sections.c.teacher_user_id.in_(_teachers_of(caller)))
         .order_by(students.c.student_no)).all()
     return [dict(r._mapping) for r in rows]
 

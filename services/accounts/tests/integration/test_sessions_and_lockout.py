@@ -97,3 +97,37 @@ def test_admin_reset_forces_a_new_password_and_ends_sessions(db):
         usecases.change_password(uow, fresh["session_token"], temp, "new-password-2")
     assert resolve(db, fresh["session_token"])["must_change_password"] is False
     assert code_of(lambda: sign_in(db, temp)) == "invalid_credentials"
+
+
+def test_proxy_delegations(db):
+    import datetime as dt
+    with db.uow() as uow:
+        usecases.import_people(uow, SYSTEM, [
+            {"username": "t_lin", "display_name": "林老師", "password": "old-password-1",
+             "grants": [{"tenant": "day", "role": "subject_teacher"}]},
+            {"username": "student1", "display_name": "學生", "password": "old-password-1",
+             "grants": [{"tenant": "day", "role": "student"}]}])
+    wang = sign_in(db)
+    wang_caller = caller_mod.Caller(user_id=wang["user_id"], username="t_wang", tenant="day",
+                                    roles=("subject_teacher",))
+    today = dt.date.today()
+    bad = [("t_lin", today, today - dt.timedelta(days=1), "proxy_period_invalid"),
+           ("t_wang", today, today, "proxy_is_self"),
+           ("student1", today, today, "proxy_not_teacher"),
+           ("nobody", today, today, "user_not_found")]
+    for proxy, start, end, code in bad:
+        with db.uow() as uow:
+            assert code_of(lambda: usecases.grant_proxy(uow, wang_caller, "t_wang", proxy, start, end)) == code
+    with db.uow() as uow:  # a teacher cannot name a proxy for another teacher
+        assert code_of(lambda: usecases.grant_proxy(uow, wang_caller, "t_lin", "t_wang", today, today)) == "not_allowed"
+    with db.uow() as uow:
+        usecases.grant_proxy(uow, wang_caller, "t_wang", "t_lin", today - dt.timedelta(days=1),
+                             today + dt.timedelta(days=1))
+    lin = sign_in(db, username="t_lin")
+    assert resolve(db, lin["session_token"])["proxy_for"] == {"day": [wang["user_id"]]}
+    with db.uow() as uow:
+        (d,) = usecases.list_proxies(uow, wang_caller)
+    assert d["active"] and d["proxy_username"] == "t_lin"
+    with db.uow() as uow:
+        usecases.revoke_proxy(uow, wang_caller, d["id"])
+    assert resolve(db, lin["session_token"])["proxy_for"] == {}

@@ -81,3 +81,18 @@ def test_a_repeated_id_is_decided_once(uow):
     tid = str(usecases.list_queue(uow, teacher())[0]["id"])
     res = usecases.certify(uow, teacher(), [tid, tid, tid])
     assert res["certified"] == [tid] and len(uow.events) == 1 and len(uow.tasks.decisions) == 1
+
+
+def test_a_proxy_certifies_for_the_teacher_and_it_is_recorded():
+    uow = FakeCertificationUnitOfWork()
+    usecases.create_task(uow, uploaded())
+    proxy = caller_mod.Caller(user_id=str(uuid.uuid4()), username="p", tenant="day", roles=("subject_teacher",),
+                              proxy_for=(TEACHER,))
+    (task,) = usecases.list_queue(uow, proxy)
+    assert task["acting_for"] == TEACHER
+    usecases.certify(uow, proxy, [str(task["id"])])
+    (event,) = uow.events
+    assert event["payload"]["certified_by"] == proxy.user_id and event["payload"]["acting_for"] == TEACHER
+    assert uow.tasks.decisions[0]["acting_for"] == TEACHER
+    stranger = caller_mod.Caller(user_id=str(uuid.uuid4()), username="x", tenant="day", roles=("subject_teacher",))
+    assert usecases.list_queue(uow, stranger) == []
