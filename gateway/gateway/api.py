@@ -445,9 +445,21 @@ class Locked(MethodView):
         return rpc("submission", "list_locked", school_year)
 
 
+audit_bp = Blueprint("api_audit", __name__, url_prefix="/api/v1/audit", description="Access audit (ops)")
+
+
+@audit_bp.route("")
+class Audit(MethodView):
+    @login_required
+    @audit_bp.response(200, description="Newest first: sign-ins, failures, lockouts, role changes, refusals")
+    def get(self):
+        """The access audit of the caller's tenant (ops, executive secretary, principal)."""
+        return rpc("accounts", "list_access_audit", request.args.get("limit", 200, type=int))
+
+
 def init_app(app):
     api = Api(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
-    for bp in (auth_bp, me_bp, outcomes_bp, cert_bp, sel_bp, proxy_bp):
+    for bp in (auth_bp, me_bp, outcomes_bp, cert_bp, sel_bp, proxy_bp, audit_bp):
         api.register_blueprint(bp)
     app.extensions["api"] = api

@@ -8,7 +8,7 @@ from nameko.exceptions import RemoteError
 from portfolio_common.config import amqp_uri, env, secret
 from portfolio_common.errors import PortfolioError
 
-from . import api, auth, portal
+from . import admin, api, auth, portal
 from .errors import ApiError, to_api_error
 from .rpc import RpcPool, ServiceUnavailable
 
@@ -40,6 +40,7 @@ def create_app(config=None):
     RpcPool(app)
     api.init_app(app)
     app.register_blueprint(portal.bp)
+    app.register_blueprint(admin.bp)
 
     @app.before_request
     def _csrf():

@@ -276,3 +276,15 @@ def proxies():
     admin = bool(auth.roles() & {"executive_secretary", "system_admin"})
     return render_template("proxies.html", delegations=rpc("accounts", "list_proxies"), admin=admin,
                            error=error, form=request.form), (error.status if error else 200)
+
+
+AUDIT_ACTIONS = {"sign_in": "登入", "sign_in_failed": "登入失敗", "sign_in_locked": "鎖定中嘗試登入",
+                 "locked_out": "帳號鎖定", "sign_out": "登出", "session_ended": "結束登入",
+                 "password_changed": "變更密碼", "password_reset": "重設密碼", "roles_set": "設定角色",
+                 "proxy_granted": "設定代理人", "proxy_revoked": "取消代理人", "refused": "拒絕存取"}
+
+
+@bp.get("/audit")
+def audit():
+    _need("ops", "executive_secretary", "principal")
+    return render_template("audit.html", rows=rpc("accounts", "list_access_audit", 300), names=AUDIT_ACTIONS)

@@ -95,7 +95,7 @@ def dead_letter_queue(queue: str) -> str:
 
 
 def all_queues():
-    return [events.queue_name(e, s, m) for e, s, m in events.SUBSCRIPTIONS]
+    return [events.queue_name(e, s, m, src) for e, src, s, m in events.subscriptions()]
 
 
 def declare_topology(channel, delays=None):
@@ -105,11 +105,12 @@ def declare_topology(channel, delays=None):
     event is ever published to an undeclared exchange or an exchange with no bound queue.
     """
     delays = retry_delays_ms() if delays is None else delays
-    for producer in sorted(set(events.PRODUCERS.values())):
+    producers = set(events.PRODUCERS.values()) | {p for ps in events.SHARED_EVENTS.values() for p in ps}
+    for producer in sorted(producers):
         channel.exchange_declare(f"{producer}.events", "topic", durable=True)
-    for event, service, method in events.SUBSCRIPTIONS:
-        declare_handler_queue(channel, events.exchange_for(event), event,
-                              events.queue_name(event, service, method), delays)
+    for event, source, service, method in events.subscriptions():
+        declare_handler_queue(channel, events.exchange_for(event, source), event,
+                              events.queue_name(event, service, method, source), delays)
 
 
 def declare_handler_queue(channel, exchange, routing_key, queue, delays):

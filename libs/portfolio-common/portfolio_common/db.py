@@ -88,7 +88,7 @@ def add_outbox_event(session, outbox_table, envelope: dict):
     """Write an event in the caller's transaction; the relay publishes it after commit."""
     from .events import exchange_for
     session.execute(outbox_table.insert().values(
-        id=uuid.UUID(envelope["event_id"]), exchange=exchange_for(envelope["event"]),
+        id=uuid.UUID(envelope["event_id"]), exchange=exchange_for(envelope["event"], envelope["producer"]),
         routing_key=envelope["event"], body=envelope))
 
 

@@ -20,6 +20,7 @@ SELECTION_LOCKED = "selection-locked"
 NATIONAL_SUBMITTED = "national-submitted"
 SEALED = "sealed"
 STUDENT_STATUS_CHANGED = "student-status-changed"
+ACCESS_REFUSED = "access-refused"
 
 # event -> producer (the exchange is f"{producer}.events")
 PRODUCERS = {
@@ -33,8 +34,18 @@ PRODUCERS = {
     STUDENT_STATUS_CHANGED: "records",
 }
 
-# (event, consuming service, handler method). Each becomes the durable quorum queue
-# nameko's event_handler uses: evt-<producer>-<event>--<service>.<method>.
+# Events that several services produce, each on its own exchange.
+SHARED_EVENTS = {
+    ACCESS_REFUSED: ("records", "certification", "submission", "files"),
+}
+
+
+def producers_of(event):
+    return SHARED_EVENTS.get(event) or (PRODUCERS[event],)
+
+
+# (event, consuming service, handler method[, source]). Each becomes the durable quorum queue
+# nameko's event_handler uses: evt-<source>-<event>--<service>.<method>.
 # Only subscriptions that exist in code are listed; tests/contract checks both ways.
 SUBSCRIPTIONS = [
     (OUTCOME_UPLOADED, "records", "handle_outcome_uploaded"),
@@ -43,15 +54,22 @@ SUBSCRIPTIONS = [
     (CERTIFIED, "submission", "handle_certified"),
     (CERTIFICATION_RETURNED, "records", "handle_certification_returned"),
     (SELECTION_LOCKED, "records", "handle_selection_locked"),
-]
+] + [(ACCESS_REFUSED, "accounts", "handle_access_refused", src) for src in SHARED_EVENTS[ACCESS_REFUSED]]
 
 
-def exchange_for(event: str) -> str:
-    return f"{PRODUCERS[event]}.events"
+def subscriptions():
+    """(event, source, service, method) for every subscription."""
+    for sub in SUBSCRIPTIONS:
+        event, service, method = sub[:3]
+        yield event, (sub[3] if len(sub) > 3 else PRODUCERS[event]), service, method
 
 
-def queue_name(event: str, service: str, method: str) -> str:
-    return f"evt-{PRODUCERS[event]}-{event}--{service}.{method}"
+def exchange_for(event: str, producer: str = None) -> str:
+    return f"{producer or PRODUCERS[event]}.events"
+
+
+def queue_name(event: str, service: str, method: str, source: str = None) -> str:
+    return f"evt-{source or PRODUCERS[event]}-{event}--{service}.{method}"
 
 
 class _Strict(Schema):
@@ -149,6 +167,16 @@ class StudentStatusChanged(_Strict):
     original_school_code = Str(required=True, allow_none=True)
 
 
+class AccessRefused(_Strict):
+    """A call refused for lack of rights (or an item hidden as not found): who, what, when."""
+    user_id = Str(required=True, allow_none=True)
+    username = Str(required=True, allow_none=True)
+    roles = fields.List(Str(), required=True)
+    action = Str(required=True)
+    code = Str(required=True)
+    at = fields.AwareDateTime(required=True)
+
+
 PAYLOADS = {
     OUTCOME_UPLOADED: OutcomeUploaded,
     PERFORMANCE_UPLOADED: PerformanceUploaded,
@@ -158,6 +186,7 @@ PAYLOADS = {
     NATIONAL_SUBMITTED: NationalSubmitted,
     SEALED: Sealed,
     STUDENT_STATUS_CHANGED: StudentStatusChanged,
+    ACCESS_REFUSED: AccessRefused,
 }
 
 VERSION = 1
@@ -180,8 +209,12 @@ def utcnow():
     return dt.datetime.now(dt.timezone.utc)
 
 
-def make_event(event: str, tenant: str, payload: dict, *, event_id=None, occurred_at=None) -> dict:
+def make_event(event: str, tenant: str, payload: dict, *, event_id=None, occurred_at=None,
+               producer=None) -> dict:
     """Build the JSON-ready envelope; the payload is validated strictly (producer side)."""
+    producer = producer or PRODUCERS.get(event)
+    if producer not in producers_of(event):
+        raise ValueError(f"{producer} does not produce {event}")
     schema = PAYLOADS[event]()
     errors = schema.validate(schema.dump(payload))
     extra = set(payload) - set(schema.fields)
@@ -193,7 +226,7 @@ def make_event(event: str, tenant: str, payload: dict, *, event_id=None, occurre
         "version": VERSION,
         "occurred_at": (occurred_at or utcnow()).isoformat(),
         "tenant": tenant,
-        "producer": PRODUCERS[event],
+        "producer": producer,
         "payload": schema.dump(payload),
     }
 

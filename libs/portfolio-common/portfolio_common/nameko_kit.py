@@ -17,7 +17,7 @@ from . import caller as caller_mod
 from .amqp import PikaPublisher, dead_letter_queue, declare_topology, retry_queue
 from .config import amqp_uri as default_amqp_uri, database_url, retry_delays_ms, retry_later_max_seconds, secret
 from .db import ensure_database, make_engine, make_session_factory, run_migrations
-from .errors import PermanentEventError, RetryLater
+from .errors import NotAllowed, NotAuthenticated, NotFound, PermanentEventError, RetryLater
 from .events import utcnow
 from .outbox import OutboxRelay
 
@@ -168,6 +168,41 @@ class Platform(DependencyProvider):
 
     def flush_after(self, worker_ctx):
         self._flush_requested.add(worker_ctx.call_id)
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None):
+        """Every refused call is audited: a missing right, a bad caller token, or another's
+        item answered as not found (flagged `refused` by the use case)."""
+        if exc_info is None:
+            return
+        exc = exc_info[1]
+        refused = isinstance(exc, (NotAllowed, NotAuthenticated)) or (
+            isinstance(exc, NotFound) and getattr(exc, "details", {}).get("refused"))
+        if not refused:
+            return
+        caller = None
+        if worker_ctx.args:
+            try:
+                caller = self.caller_of(worker_ctx.args[0])
+            except Exception:  # noqa: BLE001 - a forged or expired token: audited as unknown
+                caller = None
+        try:
+            self.record_refusal(caller, f"{self.service}.{worker_ctx.entrypoint.method_name}", exc.code)
+        except Exception:  # noqa: BLE001 - auditing must not change the answer
+            log.exception("could not record a refused call")
+
+    def caller_of(self, token):
+        return token if isinstance(token, caller_mod.Caller) else caller_mod.decode(token, self.caller_key)
+
+    def record_refusal(self, caller, action, code):
+        from .db import add_outbox_event
+        from .events import ACCESS_REFUSED, make_event
+        env = make_event(ACCESS_REFUSED, caller.tenant if caller else "unknown", {
+            "user_id": caller.user_id if caller else None, "username": caller.username if caller else None,
+            "roles": list(caller.roles) if caller else [], "action": action, "code": code, "at": utcnow()},
+            producer=self.service)
+        with self.engine.begin() as conn:
+            add_outbox_event(conn, self.outbox_table, env)
+        self.container.spawn_managed_thread(self._flush_quietly)
 
     def worker_teardown(self, worker_ctx):
         if worker_ctx.call_id in self._flush_requested:

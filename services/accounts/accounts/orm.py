@@ -78,6 +78,8 @@ access_audit = sa.Table(
     sa.Column("username", sa.String(64)),
     sa.Column("user_id", UUID(as_uuid=True)),
     sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("tenant", sa.String(32)),          # set for refusals inside a tenant
+    sa.Column("event_id", UUID(as_uuid=True)),   # set when reported by another service
     sa.Column("remote_addr", sa.String(64)),
     sa.Column("detail", sa.String(500)),
 )

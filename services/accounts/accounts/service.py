@@ -1,6 +1,11 @@
 """nameko entrypoints of the accounts service: load, call a use case, dump."""
 from nameko.rpc import rpc
 
+from portfolio_common import events
+from portfolio_common.nameko_kit import reliable_event_handler
+
+from portfolio_common.permissions import ANYONE, SESSION, allowed, open_to
+
 from . import usecases
 from .dependencies import AccountsPlatform
 from .schemas import PersonIn, ProxyPeriod, TenantIn
@@ -11,80 +16,103 @@ class AccountsService:
     platform = AccountsPlatform()
 
     @rpc
+    @open_to(ANYONE)
     def ping(self):
         return "pong"
 
     # Session RPCs take the session token itself: they are how a caller is established.
     @rpc
+    @open_to(ANYONE)
     def sign_in(self, username, password, remote_addr=None, user_agent=None, kind="portal"):
         with self.platform.uow() as uow:
             return usecases.sign_in(uow, username, password, remote_addr=remote_addr,
                                     user_agent=user_agent, kind=kind)
 
     @rpc
+    @open_to(SESSION)
     def resolve_session(self, session_token):
         with self.platform.uow() as uow:
             return usecases.resolve_session(uow, session_token)
 
     @rpc
+    @open_to(SESSION)
     def sign_out(self, session_token):
         with self.platform.uow() as uow:
             return usecases.sign_out(uow, session_token)
 
     @rpc
+    @open_to(SESSION)
     def list_my_sessions(self, session_token):
         with self.platform.uow() as uow:
             return usecases.list_my_sessions(uow, session_token)
 
     @rpc
+    @open_to(SESSION)
     def end_session(self, session_token, session_id):
         with self.platform.uow() as uow:
             return usecases.end_session(uow, session_token, session_id)
 
     @rpc
+    @open_to(SESSION)
     def change_password(self, session_token, old_password, new_password):
         with self.platform.uow() as uow:
             return usecases.change_password(uow, session_token, old_password, new_password)
 
     @rpc
-    def grant_proxy(self, caller_token, teacher_username, proxy_username, starts_on, ends_on):
-        caller = self.platform.caller(caller_token)
+    @allowed("subject_teacher", "homeroom_teacher", "executive_secretary", "system_admin", "system")
+    def grant_proxy(self, caller, teacher_username, proxy_username, starts_on, ends_on):
         period = ProxyPeriod().load({"starts_on": starts_on, "ends_on": ends_on})
         with self.platform.uow() as uow:
             return usecases.grant_proxy(uow, caller, teacher_username, proxy_username,
                                         period["starts_on"], period["ends_on"])
 
     @rpc
-    def list_proxies(self, caller_token):
-        caller = self.platform.caller(caller_token)
+    @allowed("subject_teacher", "homeroom_teacher", "executive_secretary", "system_admin", "system")
+    def list_proxies(self, caller):
         with self.platform.uow() as uow:
             return usecases.list_proxies(uow, caller)
 
     @rpc
-    def revoke_proxy(self, caller_token, delegation_id):
-        caller = self.platform.caller(caller_token)
+    @allowed("subject_teacher", "homeroom_teacher", "executive_secretary", "system_admin", "system")
+    def revoke_proxy(self, caller, delegation_id):
         with self.platform.uow() as uow:
             return usecases.revoke_proxy(uow, caller, delegation_id)
 
     @rpc
-    def reset_password(self, caller_token, username):
-        caller = self.platform.caller(caller_token)
+    @allowed("ops", "executive_secretary", "principal", "system")
+    def list_access_audit(self, caller, limit=200):
+        with self.platform.uow() as uow:
+            return usecases.list_access_audit(uow, caller, limit)
+
+    @reliable_event_handler("records", events.ACCESS_REFUSED)
+    @reliable_event_handler("certification", events.ACCESS_REFUSED)
+    @reliable_event_handler("submission", events.ACCESS_REFUSED)
+    @reliable_event_handler("files", events.ACCESS_REFUSED)
+    def handle_access_refused(self, body):
+        env = events.load_event(events.ACCESS_REFUSED, body)
+        with self.platform.uow() as uow:
+            usecases.record_access_refused(uow, env)
+
+    @rpc
+    @allowed("system_admin", "system")
+    def reset_password(self, caller, username):
         with self.platform.uow() as uow:
             return usecases.reset_password(uow, caller, username)
 
     @rpc
+    @open_to(ANYONE)
     def list_tenants(self):
         with self.platform.uow() as uow:
             return usecases.list_tenants(uow)
 
     @rpc
-    def ensure_tenants(self, caller_token, rows):
-        caller = self.platform.caller(caller_token)
+    @allowed("system_admin", "system")
+    def ensure_tenants(self, caller, rows):
         with self.platform.uow() as uow:
             return usecases.ensure_tenants(uow, caller, TenantIn(many=True).load(rows))
 
     @rpc
-    def import_people(self, caller_token, rows, dry_run=False):
-        caller = self.platform.caller(caller_token)
+    @allowed("system_admin", "system")
+    def import_people(self, caller, rows, dry_run=False):
         with self.platform.uow() as uow:
             return usecases.import_people(uow, caller, PersonIn(many=True).load(rows), dry_run=dry_run)

@@ -24,9 +24,44 @@ def _safe_username(typed):
     return typed[:3] + "*" * (len(typed) - 5) + typed[-2:] if _NATIONAL_ID_SHAPED.match(typed) else typed
 
 
-def _audit(uow, action, *, username=None, user_id=None, remote_addr=None, detail=None):
+def _audit(uow, action, *, username=None, user_id=None, remote_addr=None, detail=None, tenant=None,
+           event_id=None):
     uow.session.execute(access_audit.insert().values(
-        action=action, username=username, user_id=user_id, remote_addr=remote_addr, detail=detail))
+        action=action, username=username, user_id=user_id, remote_addr=remote_addr, detail=detail,
+        tenant=tenant, event_id=event_id))
+
+
+AUDIT_READERS = ("ops", "executive_secretary", "principal", "system")
+
+
+def record_refusal(uow, caller, action, code):
+    """A call to accounts itself was refused."""
+    _audit(uow, "refused", username=caller.username if caller else None,
+           user_id=caller.user_id if caller else None, tenant=caller.tenant if caller else None,
+           detail=f"{action}: {code}")
+    uow.commit()
+
+
+def record_access_refused(uow, env) -> bool:
+    """Another service refused a call: the audit keeps it (append-only, who/when/what)."""
+    if not uow.claim(env["event_id"], "accounts.handle_access_refused"):
+        return False
+    p = env["payload"]
+    _audit(uow, "refused", username=p["username"], user_id=p["user_id"], tenant=env["tenant"],
+           detail=f"{p['action']}: {p['code']} (roles: {','.join(p['roles']) or '-'})", event_id=env["event_id"])
+    uow.commit()
+    return True
+
+
+def list_access_audit(uow, caller, limit=200) -> list:
+    """Ops and the executive secretary read the audit: their tenant's refusals and all sign-ins."""
+    caller.require(*AUDIT_READERS)
+    rows = uow.session.execute(sa.select(access_audit).where(
+        sa.or_(access_audit.c.tenant == caller.tenant, access_audit.c.tenant.is_(None)))
+        .order_by(access_audit.c.seq.desc()).limit(min(int(limit), 1000))).all()
+    return [{"at": r.at.isoformat(), "action": r.action, "username": r.username,
+             "user_id": str(r.user_id) if r.user_id else None, "tenant": r.tenant,
+             "remote_addr": r.remote_addr, "detail": r.detail} for r in rows]
 
 
 def _grants(uow, user_id) -> list:

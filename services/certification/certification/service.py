@@ -1,5 +1,7 @@
 """nameko entrypoints of the certification service: load, call a use case, dump."""
 from nameko.rpc import rpc
+
+from portfolio_common.permissions import ANYONE, allowed, open_to
 from nameko.timer import timer
 
 from portfolio_common import events
@@ -15,32 +17,33 @@ class CertificationService:
     platform = CertificationPlatform()
 
     @rpc
+    @open_to(ANYONE)
     def ping(self):
         return "pong"
 
     @rpc
-    def list_queue(self, caller_token, status="pending"):
-        caller = self.platform.caller(caller_token)
+    @allowed("subject_teacher", "homeroom_teacher")
+    def list_queue(self, caller, status="pending"):
         with self.platform.uow() as uow:
             return TaskRead(many=True).dump(usecases.list_queue(uow, caller, status))
 
     @rpc
-    def count_tasks(self, caller_token):
-        caller = self.platform.caller(caller_token)
+    @allowed("ops", "executive_secretary", "principal", "system")
+    def count_tasks(self, caller):
         with self.platform.uow() as uow:
             return usecases.count_tasks(uow, caller)
 
     @rpc
-    def certify(self, caller_token, task_ids):
-        caller = self.platform.caller(caller_token)
+    @allowed("subject_teacher", "homeroom_teacher")
+    def certify(self, caller, task_ids):
         with self.platform.uow() as uow:
             result = usecases.certify(uow, caller, task_ids)
         self.platform.events_written()
         return result
 
     @rpc
-    def return_outcomes(self, caller_token, task_ids, reason):
-        caller = self.platform.caller(caller_token)
+    @allowed("subject_teacher", "homeroom_teacher")
+    def return_outcomes(self, caller, task_ids, reason):
         with self.platform.uow() as uow:
             result = usecases.return_outcomes(uow, caller, task_ids, reason)
         self.platform.events_written()

@@ -11,8 +11,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 from portfolio_common import caller as caller_mod
 from portfolio_common.amqp import PikaPublisher, declare_topology
 from portfolio_common.config import amqp_uri, database_url, env, secret
-from portfolio_common.db import ensure_database, make_engine, run_migrations
-from portfolio_common.errors import PortfolioError
+from portfolio_common.db import add_outbox_event, ensure_database, make_engine, run_migrations
+from portfolio_common import events
+from portfolio_common.errors import NotAllowed, NotAuthenticated, NotFound, PortfolioError
 from portfolio_common.outbox import OutboxRelay
 
 from . import usecases
@@ -86,9 +87,32 @@ def create_app(config=None):
     def current_caller():
         return caller_mod.decode(request.headers.get("X-Portfolio-Caller", ""), cfg["CALLER_KEY"])
 
+    def audit_refusal(exc):
+        """Refused calls are audited (accounts keeps the trail) through this service's outbox."""
+        refused = isinstance(exc, (NotAllowed, NotAuthenticated)) or exc.code == "ticket_mismatch" or (
+            isinstance(exc, NotFound) and exc.details.get("refused"))
+        if not refused:
+            return
+        try:
+            who = current_caller()
+        except PortfolioError:
+            who = None
+        env = events.make_event(events.ACCESS_REFUSED, who.tenant if who else "unknown", {
+            "user_id": who.user_id if who else None, "username": who.username if who else None,
+            "roles": list(who.roles) if who else [], "action": f"files.{request.endpoint}",
+            "code": exc.code, "at": events.utcnow()}, producer="files")
+        with engine.begin() as conn:
+            add_outbox_event(conn, outbox, env)
+        relay.kick()
+
     @app.errorhandler(PortfolioError)
     def portfolio_error(exc):
-        return jsonify(error={"code": exc.code, "message": exc.text, **exc.details}), exc.http_status
+        try:
+            audit_refusal(exc)
+        except Exception:  # noqa: BLE001 - auditing must not change the answer
+            log.exception("could not record a refused call")
+        details = {k: v for k, v in exc.details.items() if k != "refused"}
+        return jsonify(error={"code": exc.code, "message": exc.text, **details}), exc.http_status
 
     @app.post("/v1/outcome-files")
     def upload_outcome():

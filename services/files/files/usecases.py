@@ -86,6 +86,6 @@ def find_for_download(repo, caller, file_id) -> dict:
     allowed = caller.user_id == str(row["owner_user_id"]) \
         or str(row["reviewer_user_id"]) in (caller.user_id, *caller.proxy_for) \
         or caller.has("registrar", "system")
-    if not allowed:
-        raise NotFound("file not found")
+    if not allowed:  # answered like a missing id, audited as a refusal
+        raise NotFound("file not found", refused=True)
     return row

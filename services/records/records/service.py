@@ -1,5 +1,7 @@
 """nameko entrypoints of the records service: load, call a use case, dump. Nothing else."""
 from nameko.rpc import rpc
+
+from portfolio_common.permissions import ANYONE, allowed, open_to
 from nameko.timer import timer
 
 from portfolio_common import events
@@ -15,56 +17,57 @@ class RecordsService:
     platform = RecordsPlatform()
 
     @rpc
+    @open_to(ANYONE)
     def ping(self):
         return "pong"
 
     @rpc
-    def import_school(self, caller_token, data):
-        caller = self.platform.caller(caller_token)
+    @allowed("registrar", "system")
+    def import_school(self, caller, data):
         payload = SchoolImport().load(data)
         with self.platform.uow() as uow:
             return usecases.import_school(uow, self.platform.vault, caller, payload)
 
     @rpc
-    def list_my_sections(self, caller_token):
-        caller = self.platform.caller(caller_token)
+    @allowed("student", "subject_teacher", "homeroom_teacher")
+    def list_my_sections(self, caller):
         with self.platform.uow() as uow:
             return SectionRead(many=True).dump(usecases.list_my_sections(uow, caller))
 
     @rpc
-    def list_my_outcomes(self, caller_token, school_year=None):
-        caller = self.platform.caller(caller_token)
+    @allowed("student")
+    def list_my_outcomes(self, caller, school_year=None):
         with self.platform.uow() as uow:
             return OutcomeRead(many=True).dump(usecases.list_my_outcomes(uow, caller, school_year))
 
     @rpc
-    def get_outcome(self, caller_token, outcome_id):
-        caller = self.platform.caller(caller_token)
+    @allowed("student", "subject_teacher", "homeroom_teacher", "registrar", "system")
+    def get_outcome(self, caller, outcome_id):
         with self.platform.uow() as uow:
             return OutcomeRead().dump(usecases.get_outcome(uow, caller, outcome_id))
 
     @rpc
-    def list_my_students(self, caller_token):
-        caller = self.platform.caller(caller_token)
+    @allowed("subject_teacher", "homeroom_teacher")
+    def list_my_students(self, caller):
         with self.platform.uow() as uow:
             return StudentRead(many=True).dump(usecases.list_my_students(uow, caller))
 
     @rpc
-    def list_students(self, caller_token):
-        caller = self.platform.caller(caller_token)
+    @allowed("registrar", "system")
+    def list_students(self, caller):
         with self.platform.uow() as uow:
             return StudentRead(many=True).dump(usecases.list_students(uow, self.platform.vault, caller))
 
     @rpc
-    def issue_outcome_ticket(self, caller_token, section_id, description):
-        caller = self.platform.caller(caller_token)
+    @allowed("student")
+    def issue_outcome_ticket(self, caller, section_id, description):
         with self.platform.uow() as uow:
             return usecases.issue_outcome_ticket(uow, caller, section_id, description,
                                                  self.platform.ticket_key)
 
     @rpc
-    def release_outcome_ticket(self, caller_token, outcome_id):
-        caller = self.platform.caller(caller_token)
+    @allowed("student")
+    def release_outcome_ticket(self, caller, outcome_id):
         with self.platform.uow() as uow:
             return usecases.release_outcome_ticket(uow, caller, outcome_id)
 

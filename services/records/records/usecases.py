@@ -174,8 +174,8 @@ def get_outcome(uow, caller, outcome_id) -> dict:
     allowed = (str(m["student_user_id"]) == caller.user_id
                or (caller.has(*TEACHER_ROLES) and str(m["teacher_user_id"]) in _teachers_of(caller))
                or caller.has("registrar", "system"))
-    if not allowed:
-        raise NotFound("outcome not found")
+    if not allowed:  # answered like a missing id, audited as a refusal
+        raise NotFound("outcome not found", refused=True)
     return m
 
 

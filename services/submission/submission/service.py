@@ -1,5 +1,7 @@
 """nameko entrypoints of the submission service: load, call a use case, dump."""
 from nameko.rpc import rpc
+
+from portfolio_common.permissions import ANYONE, allowed, open_to
 from nameko.timer import timer
 
 from portfolio_common import events
@@ -14,32 +16,33 @@ class SubmissionService:
     platform = SubmissionPlatform()
 
     @rpc
+    @open_to(ANYONE)
     def ping(self):
         return "pong"
 
     @rpc
-    def get_my_selection(self, caller_token, school_year):
-        caller = self.platform.caller(caller_token)
+    @allowed("student")
+    def get_my_selection(self, caller, school_year):
         with self.platform.uow() as uow:
             return usecases.get_my_selection(uow, caller, school_year)
 
     @rpc
-    def select_outcomes(self, caller_token, school_year, outcome_ids):
-        caller = self.platform.caller(caller_token)
+    @allowed("student")
+    def select_outcomes(self, caller, school_year, outcome_ids):
         with self.platform.uow() as uow:
             return usecases.select_outcomes(uow, caller, school_year, outcome_ids)
 
     @rpc
-    def lock_selections(self, caller_token, school_year):
-        caller = self.platform.caller(caller_token)
+    @allowed("registrar", "system")
+    def lock_selections(self, caller, school_year):
         with self.platform.uow() as uow:
             result = usecases.lock_selections(uow, caller, school_year)
         self.platform.events_written()
         return result
 
     @rpc
-    def list_locked(self, caller_token, school_year):
-        caller = self.platform.caller(caller_token)
+    @allowed("registrar", "system")
+    def list_locked(self, caller, school_year):
         with self.platform.uow() as uow:
             return usecases.list_locked(uow, caller, school_year)
 

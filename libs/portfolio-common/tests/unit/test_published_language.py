@@ -69,10 +69,9 @@ def test_consumer_is_tolerant_but_refuses_malformed():
 
 
 def test_every_subscription_names_a_known_event():
-    for event, service, method in events.SUBSCRIPTIONS:
-        assert event in events.PAYLOADS
-        assert events.queue_name(event, service, method) == \
-            f"evt-{events.PRODUCERS[event]}-{event}--{service}.{method}"
+    for event, source, service, method in events.subscriptions():
+        assert event in events.PAYLOADS and source in events.producers_of(event)
+        assert events.queue_name(event, service, method, source) == f"evt-{source}-{event}--{service}.{method}"
 
 
 def test_national_id_vault():

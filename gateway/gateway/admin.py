@@ -1,0 +1,213 @@
+"""System admin pages (系統管理者): people import from a spreadsheet, password reset.
+
+The import is two uploads of the same file: the first is a preview (accounts' dry run, nothing
+written); the admin then chooses the same file again and confirms. The preview carries the file's
+SHA-256, and the confirm is refused when the bytes differ, so what is written is exactly what was
+previewed without keeping the parsed rows anywhere on the server. Any problem in any row refuses
+the whole import (accounts writes nothing then either).
+"""
+import hashlib
+import re
+
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
+
+from . import auth, imports
+from .clients import rpc, rpc_public
+from .errors import ERRORS, ApiError, to_api_error
+from .portal import ROLE_NAMES, TENANT_NAMES
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+ADMIN_ROLE = "system_admin"
+ACTION_NAMES = {"created": "新增", "updated": "更新", "unchanged": "不變"}
+
+# accounts' row refusals ({row, username, code, reason (English)}) in the words an admin reads
+_QUOTED = re.compile(r"'([^']*)'")
+
+
+def refusal_message(code: str, reason: str = "", *, first_row=None) -> str:
+    quoted = _QUOTED.search(reason or "")
+    value = quoted.group(1) if quoted else ""
+    if code == "username_invalid":
+        return "帳號格式不正確：限 3–64 個英文字母、數字或「. _ -」，不可有中文或空白。"
+    if code == "name_missing":
+        return "未填姓名。"
+    if code == "unknown_role":
+        return (f"角色「{value}」不存在。" if value else "角色名稱不正確。") + \
+            "可用的角色如「學生」「任課教師」「導師」「註冊組」（或英文代碼 student、subject_teacher…）。"
+    if code == "unknown_tenant":
+        return (f"部別「{value}」不存在。" if value else "部別不正確。") + "請寫「日間部」或「進修部」（或 day、ce）。"
+    if code == "duplicate_username":
+        return "帳號在檔案中重複出現" + (f"（與第 {first_row} 列相同）" if first_row else "") + "；每個帳號只能有一列。"
+    if code == "password_too_short":
+        return "密碼至少需要 8 個字元；或將密碼欄留空，由系統產生初始密碼。"
+    if code == "tenant_not_allowed":
+        return reason
+    if code in ERRORS and code not in ("internal", "invalid"):
+        return ERRORS[code][1]
+    return reason or ERRORS["invalid"][1]
+
+
+def _need_admin():
+    user = auth.current_user()
+    if not user:
+        raise ApiError("not_authenticated")
+    if ADMIN_ROLE not in auth.roles(user):
+        raise ApiError("not_allowed")
+    return user
+
+
+def _no_store(resp):
+    """Pages with one-time passwords: never cached, never shown again by the back button."""
+    resp.headers["Cache-Control"] = "no-store"
+    resp.headers["Pragma"] = "no-cache"
+    return resp
+
+
+def _fail(exc) -> ApiError:
+    err = to_api_error(exc)
+    if err.code == "internal":
+        raise exc
+    return err
+
+
+@bp.get("/")
+def index():
+    _need_admin()
+    return redirect(url_for("admin.people_import"))
+
+
+# ---------------------------------------------------------------- people import
+
+def _tenant_problems(user, rows):
+    """An admin imports roles only for the divisions they administer (accounts' import itself is
+    not scoped to the caller's tenant). Unknown tenant codes are left for accounts to refuse."""
+    mine = {g["tenant"] for g in user["grants"] if g["role"] == ADMIN_ROLE}
+    known = {t["code"] for t in rpc_public("accounts", "list_tenants")}
+    kept, problems = [], []
+    for row in rows:
+        foreign = sorted({g["tenant"] for g in row["grants"] if g["tenant"] in known - mine})
+        if foreign:
+            names = "、".join(TENANT_NAMES.get(t, t) for t in foreign)
+            problems.append((row["row"], "tenant_not_allowed",
+                             f"您不是{names}的系統管理者，不能匯入該部別的角色。"))
+        else:
+            kept.append(row)
+    return kept, problems
+
+
+def _refusals(rows, refused):
+    """accounts numbers rows 1.. in the order sent; map back to the spreadsheet's row numbers."""
+    first_row = {}
+    for row in rows:
+        first_row.setdefault(row["username"], row["row"])
+    out = []
+    for r in refused:
+        i = r.get("row")
+        sheet_row = rows[i - 1]["row"] if isinstance(i, int) and 0 < i <= len(rows) else 0
+        first = first_row.get(r.get("username")) if r.get("code") == "duplicate_username" else None
+        out.append((sheet_row, r.get("code") or "invalid",
+                    refusal_message(r.get("code"), r.get("reason") or "",
+                                    first_row=first if first != sheet_row else None)))
+    return out
+
+
+def _preview_page(filename, digest, rows, problems, report, *, error=None, status=200):
+    classified = bool(report and (report["created"] or report["updated"] or report["unchanged"]))
+    action = {}
+    for key in ACTION_NAMES:
+        for username in (report or {}).get(key) or []:
+            action[username] = key
+    counts = {key: sum(1 for r in rows if action.get(r["username"]) == key) for key in ACTION_NAMES}
+    problem_rows = {p[0] for p in problems}
+    problems = sorted(problems, key=lambda p: (p[0], p[1]))
+    return render_template("admin_preview.html", filename=filename, digest=digest, rows=rows,
+                           problems=problems, problem_rows=problem_rows, action=action,
+                           usernames={r["row"]: r["username"] for r in rows},
+                           classified=classified, counts=counts, error=error,
+                           ACTION_NAMES=ACTION_NAMES), status
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def people_import():
+    user = _need_admin()
+    if request.method == "GET":
+        return render_template("admin_import.html")
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return render_template("admin_import.html", error=ApiError("file_missing")), 422
+    data = upload.stream.read(imports.MAX_BYTES + 1)
+    digest = hashlib.sha256(data).hexdigest()
+    rows, problems = imports.parse_people(upload.filename, data)
+    try:
+        if rows:
+            rows, more = _tenant_problems(user, rows)
+            problems += more
+        confirm = request.form.get("confirm") == "1"
+        if confirm and request.form.get("sha256") != digest:
+            # not the previewed file: show this file's preview instead, write nothing
+            error = ApiError("invalid", detail="file changed")
+            error.zh = "這個檔案與剛才預覽的檔案內容不同，因此沒有匯入。以下是這個檔案的預覽，確認無誤後請再按「確認匯入」。"
+            confirm = False
+        else:
+            error = None
+        if confirm and not problems:
+            sendable, generated = imports.initial_passwords(rows)
+            report = rpc("accounts", "import_people", sendable, False)
+            if not report["refused"]:
+                return _report_page(upload.filename, rows, report, generated)
+            problems += _refusals(rows, report["refused"])
+            report = None
+        elif rows:
+            report = rpc("accounts", "import_people", imports.for_accounts(rows), True)
+            problems += _refusals(rows, report["refused"])
+        else:
+            report = None
+    except Exception as exc:  # noqa: BLE001 - shown above the form
+        err = _fail(exc)
+        return render_template("admin_import.html", error=err), err.status
+    if confirm and problems and error is None:
+        error = ApiError("invalid", detail="refused")
+        error.zh = "檔案有問題，沒有匯入任何資料。請依下列說明修正後重新上傳。"
+    return _preview_page(upload.filename, digest, rows, problems, report, error=error,
+                         status=422 if error else 200)
+
+
+def _report_page(filename, rows, report, generated):
+    by_name = {r["username"]: r for r in rows}
+    created = [by_name[u] for u in report["created"] if u in by_name]
+    passwords = [{"row": by_name[u]["row"], "username": u, "display_name": by_name[u]["display_name"],
+                  "password": generated[u]} for u in report["created"] if u in generated and u in by_name]
+    resp = make_response(render_template(
+        "admin_report.html", filename=filename, report=report, created=created,
+        updated=[by_name[u] for u in report["updated"] if u in by_name],
+        unchanged=[by_name[u] for u in report["unchanged"] if u in by_name],
+        passwords=passwords))
+    return _no_store(resp)
+
+
+# ---------------------------------------------------------------- password reset
+
+@bp.route("/reset", methods=["GET", "POST"])
+def reset():
+    _need_admin()
+    if request.method == "GET":
+        return render_template("admin_reset.html", result=None)
+    username = (request.form.get("username") or "").strip()
+    try:
+        if not username:
+            raise ApiError("user_not_found")
+        result = rpc("accounts", "reset_password", username)
+    except Exception as exc:  # noqa: BLE001
+        error = _fail(exc)
+        if error.code == "not_found":
+            error = ApiError("user_not_found")
+            error.zh = "找不到這個帳號（或此帳號不屬於您目前的部別）。"
+        return render_template("admin_reset.html", result=None, error=error, username=username), error.status
+    return _no_store(make_response(render_template("admin_reset.html", result=result)))
+
+
+@bp.app_template_filter("grant_names")
+def grant_names(grants):
+    return "、".join(f"{TENANT_NAMES.get(g['tenant'], g['tenant'])} {ROLE_NAMES.get(g['role'], g['role'])}"
+                     for g in grants or [])

@@ -1,0 +1,37 @@
+"""Who may call what, declared once on each RPC: enforced here, listed in docs/permissions.md.
+
+    @rpc
+    @allowed("subject_teacher", "homeroom_teacher")
+    def certify(self, caller, task_ids): ...
+
+The decorator verifies the signed caller (the gateway's token), refuses a role that is not
+listed, and hands the method the decoded caller. Use cases check again where the rule is finer
+(own sections, own outcomes): the declaration is the coarse gate, not the only one.
+"""
+from functools import wraps
+
+from .errors import NotAllowed
+
+SESSION = "(holder of a session token)"
+ANYONE = "(anyone: health check or sign-in)"
+
+
+def allowed(*roles):
+    def deco(fn):
+        @wraps(fn)
+        def wrapper(self, caller_token, *args, **kwargs):
+            caller = self.platform.caller(caller_token)
+            if not caller.has(*roles):
+                raise NotAllowed(f"{self.name}.{fn.__name__} is not open to your role")
+            return fn(self, caller, *args, **kwargs)
+        wrapper.allowed_roles = tuple(roles)
+        return wrapper
+    return deco
+
+
+def open_to(kind):
+    """Mark an RPC that takes no caller token (sign-in, session RPCs, ping)."""
+    def deco(fn):
+        fn.allowed_roles = (kind,)
+        return fn
+    return deco

@@ -1,0 +1,132 @@
+"""Every role of both tenants against every RPC of every service, called directly (as a caller
+that bypasses the gateway would), and against every API endpoint through the gateway.
+
+Expected allow/deny comes from the @allowed declarations (docs/permissions.md); each denial
+must be refused by the service itself and appear in the access audit.
+"""
+import uuid
+
+import pytest
+import requests
+from nameko.exceptions import RemoteError
+from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
+from nameko.rpc import Rpc
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from accounts.domain import ROLES
+from portfolio_common import caller as caller_mod
+from tests.e2e.conftest import eventually
+from tests.support.ids import SECRETS
+
+TENANTS = ("day", "ce")
+X = str(uuid.UUID(int=1))
+# harmless arguments for each RPC: an allowed caller gets past the gate and then, at most, a
+# finer refusal (not found, not a student, invalid input); nothing of the demo is changed
+ARGS = {
+    "records.import_school": ({"school_year": 115, "semester": 1},),
+    "records.list_my_sections": (), "records.list_my_outcomes": (None,), "records.get_outcome": (X,),
+    "records.list_my_students": (), "records.list_students": (),
+    "records.issue_outcome_ticket": (X, "x"), "records.release_outcome_ticket": (X,),
+    "certification.list_queue": ("pending",), "certification.count_tasks": (),
+    "certification.certify": ([X],), "certification.return_outcomes": ([X], "reason"),
+    "submission.get_my_selection": (115,), "submission.select_outcomes": (115, []),
+    "submission.lock_selections": (199,), "submission.list_locked": (199,),
+    "accounts.ensure_tenants": ([],), "accounts.import_people": ([], True),
+    "accounts.grant_proxy": ("nobody-a", "nobody-b", "2026-01-01", "2026-01-02"),
+    "accounts.list_proxies": (), "accounts.revoke_proxy": (X,), "accounts.list_access_audit": (1,),
+    "accounts.reset_password": ("nobody-a",),
+}
+
+
+def declared():
+    import importlib
+    out = {}
+    for service in ("accounts", "records", "certification", "submission"):
+        mod = importlib.import_module(f"{service}.service")
+        cls = next(v for v in vars(mod).values() if isinstance(v, type) and getattr(v, "name", None) == service)
+        for attr, fn in vars(cls).items():
+            if any(isinstance(ep, Rpc) for ep in getattr(fn, ENTRYPOINT_EXTENSIONS_ATTR, ())):
+                roles = fn.allowed_roles
+                if not roles[0].startswith("("):
+                    out[f"{service}.{attr}"] = set(roles)
+    return out
+
+
+def test_every_role_against_every_rpc_directly(stack):
+    table = declared()
+    assert set(table) == set(ARGS), "a new RPC needs harmless arguments in ARGS"
+    run = uuid.uuid4().hex[:6]
+    denied = []
+    with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=30) as rpc:
+        for tenant in TENANTS:
+            for role in (*ROLES, None):
+                who = caller_mod.Caller(user_id=str(uuid.uuid4()), username=f"mx-{run}-{tenant}-{role}",
+                                        tenant=tenant, roles=(role,) if role else ())
+                token = caller_mod.encode(who, SECRETS["CALLER_KEY"])
+                for name, allowed in table.items():
+                    service, method = name.split(".")
+                    try:
+                        getattr(getattr(rpc, service), method)(token, *ARGS[name])
+                        gate_refused = False
+                    except RemoteError as exc:
+                        gate_refused = exc.exc_type == "NotAllowed" and "is not open to your role" in exc.value
+                    expect_refused = role not in allowed
+                    assert gate_refused == expect_refused, f"{name} as {tenant}:{role}"
+                    if expect_refused:
+                        denied.append((who.username, name))
+        # a forged caller (wrong key) gets nothing anywhere
+        forged = caller_mod.encode(caller_mod.system_caller("day"), "not-the-key")
+        for name in table:
+            service, method = name.split(".")
+            with pytest.raises(RemoteError) as e:
+                getattr(getattr(rpc, service), method)(forged, *ARGS[name])
+            assert e.value.exc_type == "NotAuthenticated"
+
+        # every denial is in the audit (through access-refused events, or written by accounts)
+        reader = caller_mod.encode(caller_mod.system_caller("day"), SECRETS["CALLER_KEY"])
+        reader_ce = caller_mod.encode(caller_mod.system_caller("ce"), SECRETS["CALLER_KEY"])
+
+        def audited():
+            rows = rpc.accounts.list_access_audit(reader, 1000) + rpc.accounts.list_access_audit(reader_ce, 1000)
+            got = {(r["username"], r["detail"].split(":")[0]) for r in rows if r["action"] == "refused"}
+            return not [d for d in denied if d not in got]
+        eventually(audited, timeout=60, interval=1)
+    assert len(denied) > 400
+
+
+API = [  # (method, path, json, the RPC whose declaration gates it)
+    ("GET", "/api/v1/sections", None, "records.list_my_sections"),
+    ("GET", "/api/v1/outcomes", None, "records.list_my_outcomes"),
+    ("GET", f"/api/v1/outcomes/{X}", None, "records.get_outcome"),
+    ("GET", "/api/v1/certification/tasks", None, "certification.list_queue"),
+    ("POST", "/api/v1/certification/decisions", {"action": "certify", "task_ids": [X]}, "certification.certify"),
+    ("GET", "/api/v1/certification/stats", None, "certification.count_tasks"),
+    ("GET", "/api/v1/selections/115", None, "submission.get_my_selection"),
+    ("PUT", "/api/v1/selections/115", {"outcome_ids": []}, "submission.select_outcomes"),
+    ("GET", "/api/v1/selections/199/locked", None, "submission.list_locked"),
+    ("GET", "/api/v1/proxies", None, "accounts.list_proxies"),
+    ("GET", "/api/v1/audit", None, "accounts.list_access_audit"),
+]
+
+
+def test_every_role_of_both_tenants_against_the_api(stack):
+    table = declared()
+    run = uuid.uuid4().hex[:6]
+    people = [{"username": f"api-{run}-{t}-{r}", "display_name": f"{t} {r}", "password": "matrix-pass-1",
+               "grants": [{"tenant": t, "role": r}]} for t in TENANTS for r in ROLES]
+    with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=30) as rpc:
+        report = rpc.accounts.import_people(caller_mod.encode(caller_mod.system_caller("day"),
+                                                              SECRETS["CALLER_KEY"]), people)
+    assert not report["refused"]
+    spec_paths = set(requests.get(stack.gateway_url + "/api/v1/openapi.json").json()["paths"])
+    for p in people:
+        tok = requests.post(stack.gateway_url + "/api/v1/auth/token",
+                            json={"username": p["username"], "password": "matrix-pass-1"}).json()["token"]
+        role = p["grants"][0]["role"]
+        for method, path, body, gate in API:
+            r = requests.request(method, stack.gateway_url + path, json=body,
+                                 headers={"Authorization": f"Bearer {tok}"}, timeout=30)
+            refused = r.status_code == 403 and r.json()["error"]["code"] == "not_allowed"
+            assert refused == (role not in table[gate]), f"{method} {path} as {p['username']}: {r.status_code} {r.text[:200]}"
+    assert {"/api/v1/sections", "/api/v1/outcomes", "/api/v1/certification/tasks", "/api/v1/proxies",
+            "/api/v1/audit", "/api/v1/selections/{school_year}/locked"} <= spec_paths
