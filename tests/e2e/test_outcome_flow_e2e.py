@@ -141,7 +141,8 @@ def test_malformed_event_is_dead_lettered_not_dropped(stack):
     pub = amqp.PikaPublisher(stack.amqp_uri)
     try:
         pub.publish("files.events", events.OUTCOME_UPLOADED, {"event": "outcome-uploaded", "garbage": True})
-        queues = [events.queue_name(e, s, m) for e, s, m in events.SUBSCRIPTIONS if e == events.OUTCOME_UPLOADED]
+        queues = [events.queue_name(e, s, m, src) for e, src, s, m in events.subscriptions()
+                  if e == events.OUTCOME_UPLOADED]
         count = lambda q: pub.call(lambda ch: ch.queue_declare(amqp.dead_letter_queue(q), passive=True)  # noqa: E731
                                    .method.message_count)
         eventually(lambda: all(count(q) >= 1 for q in queues))
