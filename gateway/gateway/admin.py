@@ -84,16 +84,17 @@ def _tenant_problems(user, rows):
     not scoped to the caller's tenant). Unknown tenant codes are left for accounts to refuse."""
     mine = {g["tenant"] for g in user["grants"] if g["role"] == ADMIN_ROLE}
     known = {t["code"] for t in rpc_public("accounts", "list_tenants")}
-    kept, problems = [], []
+    kept, problems, skipped = [], [], []
     for row in rows:
         foreign = sorted({g["tenant"] for g in row["grants"] if g["tenant"] in known - mine})
         if foreign:
             names = "、".join(TENANT_NAMES.get(t, t) for t in foreign)
             problems.append((row["row"], "tenant_not_allowed",
                              f"您不是{names}的系統管理者，不能匯入該部別的角色。"))
+            skipped.append(dict(row, roles=grant_names(row["grants"])))
         else:
             kept.append(row)
-    return kept, problems
+    return kept, problems, skipped
 
 
 def _refusals(rows, refused):
@@ -112,18 +113,26 @@ def _refusals(rows, refused):
     return out
 
 
-def _preview_page(filename, digest, rows, problems, report, *, error=None, status=200):
+def _preview_page(filename, digest, rows, skipped, problems, report, *, error=None, status=200):
+    """Every data row of the file with what will happen to it, and every problem by row number."""
     classified = bool(report and (report["created"] or report["updated"] or report["unchanged"]))
     action = {}
     for key in ACTION_NAMES:
         for username in (report or {}).get(key) or []:
             action[username] = key
-    counts = {key: sum(1 for r in rows if action.get(r["username"]) == key) for key in ACTION_NAMES}
     problem_rows = {p[0] for p in problems}
-    problems = sorted(problems, key=lambda p: (p[0], p[1]))
+    entries = [{"row": r["row"], "username": r["username"], "display_name": r["display_name"],
+                "roles": grant_names(r["grants"]),
+                "password": "檔案提供" if r["password"] else "系統產生（首次登入須變更）",
+                "action": action.get(r["username"]), "problem": r["row"] in problem_rows} for r in rows]
+    entries += [{"row": r["row"], "username": r["username"], "display_name": r["display_name"],
+                 "roles": r["roles"], "password": "", "action": None, "problem": True} for r in skipped]
+    entries.sort(key=lambda e: e["row"])
+    counts = {key: sum(1 for r in rows if action.get(r["username"]) == key) for key in ACTION_NAMES}
     return render_template("admin_preview.html", filename=filename, digest=digest, rows=rows,
-                           problems=problems, problem_rows=problem_rows, action=action,
-                           usernames={r["row"]: r["username"] for r in rows},
+                           entries=entries, problems=sorted(problems, key=lambda p: (p[0], p[1])),
+                           problem_row_count=len(problem_rows - {0}),
+                           usernames={e["row"]: e["username"] for e in entries},
                            classified=classified, counts=counts, error=error,
                            ACTION_NAMES=ACTION_NAMES), status
 
@@ -138,11 +147,11 @@ def people_import():
         return render_template("admin_import.html", error=ApiError("file_missing")), 422
     data = upload.stream.read(imports.MAX_BYTES + 1)
     digest = hashlib.sha256(data).hexdigest()
-    rows, problems = imports.parse_people(upload.filename, data)
+    rows, problems, skipped = imports.read_people(upload.filename, data)
     try:
         if rows:
-            rows, more = _tenant_problems(user, rows)
-            problems += more
+            rows, more, foreign = _tenant_problems(user, rows)
+            problems, skipped = problems + more, skipped + foreign
         confirm = request.form.get("confirm") == "1"
         if confirm and request.form.get("sha256") != digest:
             # not the previewed file: show this file's preview instead, write nothing
@@ -169,7 +178,7 @@ def people_import():
     if confirm and problems and error is None:
         error = ApiError("invalid", detail="refused")
         error.zh = "檔案有問題，沒有匯入任何資料。請依下列說明修正後重新上傳。"
-    return _preview_page(upload.filename, digest, rows, problems, report, error=error,
+    return _preview_page(upload.filename, digest, rows, skipped, problems, report, error=error,
                          status=422 if error else 200)
 
 

@@ -60,6 +60,7 @@ ERRORS = {
     "proxy_is_self": (422, "不能指定自己為代理人。", "A teacher cannot be their own proxy."),
     "proxy_not_teacher": (422, "代理人與被代理人都必須是本部的教師。", "Both must be teachers of this division."),
     "user_not_found": (404, "找不到這個帳號。", "No such user."),
+    "password_missing": (422, "新帳號需要初始密碼。", "A new account needs an initial password."),
     "internal": (500, "系統發生錯誤，請稍後再試。", "Internal error."),
 }
 

@@ -10,8 +10,9 @@ must_change_password True: the caller fills in a random initial password (`initi
 right before the real import and shows it once.
 
 problems: [(row_number, code, zh_message)] for what cannot even be sent to accounts (row 0 =
-the whole file). Rows with a problem are left out of `rows`; the content rules (username shape,
-known roles and tenants, duplicates, password length) are accounts' and come back from its dry run.
+the whole file). Rows with a problem are left out of `rows` (`read_people` also returns them as
+the sheet has them, for the preview); the content rules (username shape, known roles and tenants,
+duplicates, password length) are accounts' and come back from its dry run.
 """
 import csv
 import io
@@ -175,18 +176,25 @@ def parse_roles(cell: str):
 
 def parse_people(filename: str, data: bytes):
     """Spreadsheet bytes -> (rows for accounts.import_people, [(row_number, code, zh_message)])."""
+    rows, problems, _ = read_people(filename, data)
+    return rows, problems
+
+
+def read_people(filename: str, data: bytes):
+    """parse_people, plus the rows left out for a problem as the sheet has them
+    ([{row, username, display_name, roles}], raw text) so a preview can still show them."""
     if not data:
-        return [], [(0, "file_empty", "檔案是空的。")]
+        return [], [(0, "file_empty", "檔案是空的。")], []
     if len(data) > MAX_BYTES:
-        return [], [(0, "file_too_large", f"檔案超過 {MAX_BYTES // (1024 * 1024)} MB 上限；請分批匯入。")]
+        return [], [(0, "file_too_large", f"檔案超過 {MAX_BYTES // (1024 * 1024)} MB 上限；請分批匯入。")], []
     try:
         return _parse(_records(filename, data))
     except _Refused as refused:
-        return [], [refused.problem]
+        return [], [refused.problem], []
 
 
 def _parse(records):
-    rows, problems = [], []
+    rows, problems, skipped = [], [], []
     columns, header_row, blank_rows, data_rows = None, None, [], 0
     for number, record in enumerate(records, start=1):
         cells = [_cell(v) for v in record]
@@ -207,18 +215,19 @@ def _parse(records):
             continue
         data_rows += 1
         if data_rows > MAX_ROWS:
-            return [], [(0, "too_many_rows", f"資料超過 {MAX_ROWS} 列；請分成幾個檔案匯入。")]
+            return [], [(0, "too_many_rows", f"資料超過 {MAX_ROWS} 列；請分成幾個檔案匯入。")], []
         # a blank row followed by data is a hole in the list; blank rows at the end are ignored
         problems += [(b, "empty_row", "空白列：請刪除此列，或補上這一列的資料。") for b in blank_rows]
         blank_rows = []
         row, row_problems = _person(number, cells, columns)
         if row_problems:
             problems += row_problems
+            skipped.append(row)
         else:
             rows.append(row)
     if columns is None:
         return [], [(1, "header_missing", "找不到標題列；第一列需有欄位名稱：帳號、姓名、密碼、角色"
-                     "（或 username、display_name、password、roles）。")]
+                     "（或 username、display_name、password、roles）。")], []
     header_problems = []
     for field in REQUIRED:
         if field not in columns:
@@ -229,10 +238,10 @@ def _parse(records):
             header_problems.append((header_row, "column_duplicate",
                                     f"「{LABELS[field]}」欄出現 {len(where)} 次；請只保留一欄。"))
     if header_problems:
-        return [], header_problems
+        return [], header_problems, []
     if not rows and not problems:
-        return [], [(0, "no_rows", "檔案中沒有任何人員資料。")]
-    return rows, problems
+        return [], [(0, "no_rows", "檔案中沒有任何人員資料。")], []
+    return rows, problems, skipped
 
 
 def _person(number, cells, columns):
@@ -258,7 +267,7 @@ def _person(number, cells, columns):
     elif not grants:
         problems.append((number, "roles_missing", "未填角色；每個帳號至少要有一個角色，例如「日間部:學生」。"))
     if problems:
-        return None, problems
+        return {"row": number, "username": username, "display_name": display_name, "roles": roles_cell}, problems
     return {"row": number, "username": username, "display_name": display_name,
             "password": password or None, "must_change_password": not password, "grants": grants}, []
 

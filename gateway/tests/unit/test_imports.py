@@ -161,3 +161,12 @@ def test_initial_passwords_only_for_empty_cells_and_never_in_place():
         assert r["must_change_password"] == (r["username"] in generated)
     assert sendable[1]["password"] == "secret-pass-1"
     assert imports.initial_passwords(rows)[1]["s1150001"] != generated["s1150001"]
+
+
+def test_read_people_also_returns_the_rows_left_out_as_written():
+    data = "帳號,姓名,角色\nok1,甲,day:student\nbad1,乙,學生\n,丙,day:student\n".encode()
+    rows, problems, skipped = imports.read_people("a.csv", data)
+    assert [r["username"] for r in rows] == ["ok1"] and codes(problems) == [(3, "role_format"), (4, "username_missing")]
+    assert skipped == [{"row": 3, "username": "bad1", "display_name": "乙", "roles": "學生"},
+                       {"row": 4, "username": "", "display_name": "丙", "roles": "day:student"}]
+    assert imports.parse_people("a.csv", data) == (rows, problems)

@@ -311,12 +311,18 @@ def list_tenants(uow) -> list:
 
 
 def import_people(uow, caller, rows, *, dry_run=False) -> dict:
-    """Create or update users and their grants. All rows are checked first; if any row is
-    refused nothing is written. Re-importing the same rows changes nothing."""
+    """Create or update users and their role grants from import rows.
+
+    Every row is checked and classified (created / updated / unchanged) before anything is
+    written; a dry run stops there (the preview). If any row is refused nothing is written.
+    Re-importing the same rows changes nothing. A division's system admin imports into their
+    own division only and replaces roles there only; the platform's own `system` caller
+    (demo loader, ops tools) replaces a person's roles in every division.
+    """
     caller.require(*ADMIN_ROLES)
     known = set(uow.session.execute(sa.select(tenants.c.code)).scalars())
-    refused = []
-    seen = set()
+    everywhere = caller.has("system")
+    refused, plan, seen = [], [], set()
     for i, row in enumerate(rows, start=1):
         problems = domain.check_person(row, known)
         if row.get("username") in seen:
@@ -324,36 +330,52 @@ def import_people(uow, caller, rows, *, dry_run=False) -> dict:
         seen.add(row.get("username"))
         if row.get("password") is not None and len(row["password"]) < 8:
             problems.append(("password_too_short", "password must have at least 8 characters"))
+        if not everywhere and any(g.get("tenant") != caller.tenant for g in row.get("grants") or []):
+            problems.append(("other_tenant", "roles in another division cannot be set from this one"))
+        existing = uow.session.execute(sa.select(users).where(users.c.username == row.get("username"))).first()
+        if existing is None and not row.get("password") and not dry_run:  # the preview may omit it
+            problems.append(("password_missing", "a new account needs an initial password"))
         for code, reason in problems:
             refused.append({"row": i, "username": row.get("username"), "code": code, "reason": reason})
+        if problems:
+            continue
+        scope = None if everywhere else {caller.tenant}
+        wanted = sorted((g["tenant"], g["role"]) for g in row.get("grants") or [])
+        if existing is None:
+            plan.append(("created", row, None, wanted, scope))
+            continue
+        have = sorted((g["tenant"], g["role"]) for g in _grants(uow, existing.id)
+                      if scope is None or g["tenant"] in scope)
+        same = existing.display_name == row["display_name"].strip() and have == wanted
+        plan.append(("unchanged" if same else "updated", row, existing, wanted, scope))
     report = {"created": [], "updated": [], "unchanged": [], "refused": refused, "user_ids": {}}
+    for kind, row, existing, _, _ in plan:
+        report[kind].append(row["username"])
+        if existing is not None:
+            report["user_ids"][row["username"]] = str(existing.id)
     if refused or dry_run:
         return report
-    for row in rows:
-        existing = uow.session.execute(sa.select(users).where(users.c.username == row["username"])).first()
-        wanted = sorted((g["tenant"], g["role"]) for g in row.get("grants") or [])
+    for kind, row, existing, wanted, scope in plan:
+        if kind == "unchanged":
+            continue
         if existing is None:
             uid = uow.session.execute(users.insert().values(
                 username=row["username"], display_name=row["display_name"].strip(),
                 password_hash=domain.hash_password(row["password"]),
                 must_change_password=bool(row.get("must_change_password", False)))
                 .returning(users.c.id)).scalar_one()
-            report["created"].append(row["username"])
         else:
             uid = existing.id
-            have = sorted((g["tenant"], g["role"]) for g in _grants(uow, uid))
-            if existing.display_name == row["display_name"].strip() and have == wanted:
-                report["unchanged"].append(row["username"])
-                report["user_ids"][row["username"]] = str(uid)
-                continue
             uow.session.execute(users.update().where(users.c.id == uid).values(
                 display_name=row["display_name"].strip()))
-            report["updated"].append(row["username"])
-        uow.session.execute(role_grants.delete().where(role_grants.c.user_id == uid))
+        drop = role_grants.delete().where(role_grants.c.user_id == uid)
+        if scope is not None:
+            drop = drop.where(role_grants.c.tenant.in_(scope))
+        uow.session.execute(drop)
         for tenant, role in wanted:
             uow.session.execute(role_grants.insert().values(user_id=uid, tenant=tenant, role=role))
-        _audit(uow, "roles_set", username=row["username"], user_id=uid,
-               detail=f"by {caller.username}: " + ",".join(f"{t}:{r}" for t, r in wanted))
+        _audit(uow, "roles_set", username=row["username"], user_id=uid, tenant=None if scope is None else caller.tenant,
+               detail=f"by {caller.username}: " + (",".join(f"{t}:{r}" for t, r in wanted) or "no roles"))
         report["user_ids"][row["username"]] = str(uid)
     uow.commit()
     return report

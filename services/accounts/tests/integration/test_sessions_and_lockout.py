@@ -131,3 +131,26 @@ def test_proxy_delegations(db):
     with db.uow() as uow:
         usecases.revoke_proxy(uow, wang_caller, d["id"])
     assert resolve(db, lin["session_token"])["proxy_for"] == {}
+
+
+def test_import_preview_classifies_and_a_division_admin_stays_in_their_division(db):
+    rows = [{"username": "t_wang", "display_name": "王老師", "grants": [{"tenant": "day", "role": "subject_teacher"}]},
+            {"username": "new_one", "display_name": "新老師", "password": "initial-pass-1",
+             "grants": [{"tenant": "day", "role": "subject_teacher"}]},
+            {"username": "ce_admin", "display_name": "進修部管理者 改名", "grants": [{"tenant": "ce", "role": "system_admin"}]}]
+    with db.uow() as uow:
+        preview = usecases.import_people(uow, SYSTEM, rows, dry_run=True)
+    assert (preview["unchanged"], preview["created"], preview["updated"]) == (["t_wang"], ["new_one"], ["ce_admin"])
+    with db.uow() as uow:  # the dry run wrote nothing
+        assert code_of(lambda: usecases.sign_in(uow, "new_one", "initial-pass-1")) == "invalid_credentials"
+    day_admin = caller_mod.Caller(user_id=SYSTEM.user_id, username="day_admin", tenant="day", roles=("system_admin",))
+    with db.uow() as uow:
+        report = usecases.import_people(uow, day_admin, [
+            {"username": "ce_admin", "display_name": "x", "grants": [{"tenant": "ce", "role": "student"}]}])
+    assert [r["code"] for r in report["refused"]] == ["other_tenant"]
+    # a day admin giving a ce user a day role leaves the ce roles alone
+    with db.uow() as uow:
+        usecases.import_people(uow, day_admin, [{"username": "ce_admin", "display_name": "進修部管理者",
+                                                 "grants": [{"tenant": "day", "role": "ops"}]}])
+    grants = {(g["tenant"], g["role"]) for g in resolve(db, sign_in(db, username="ce_admin")["session_token"])["grants"]}
+    assert grants == {("ce", "system_admin"), ("day", "ops")}
