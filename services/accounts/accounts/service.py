@@ -79,6 +79,12 @@ class AccountsService:
             return usecases.revoke_proxy(uow, caller, delegation_id)
 
     @rpc
+    @allowed("registrar", "system_admin", "system")
+    def lookup_users(self, caller, usernames):
+        with self.platform.uow() as uow:
+            return usecases.lookup_users(uow, caller, usernames)
+
+    @rpc
     @allowed("ops", "executive_secretary", "principal", "system")
     def list_access_audit(self, caller, limit=200):
         with self.platform.uow() as uow:

@@ -306,6 +306,20 @@ def ensure_tenants(uow, caller, rows) -> list:
     return [t["code"] for t in rows]
 
 
+def lookup_users(uow, caller, usernames) -> dict:
+    """username -> {user_id, display_name, roles} for people of the caller's tenant (others: absent)."""
+    names = [u for u in (usernames or []) if isinstance(u, str)][:5000]
+    rows = uow.session.execute(
+        sa.select(users.c.id, users.c.username, users.c.display_name, role_grants.c.role)
+        .join(role_grants, role_grants.c.user_id == users.c.id)
+        .where(users.c.username.in_(names), role_grants.c.tenant == caller.tenant)).all()
+    out = {}
+    for r in rows:
+        entry = out.setdefault(r.username, {"user_id": str(r.id), "display_name": r.display_name, "roles": []})
+        entry["roles"].append(r.role)
+    return out
+
+
 def list_tenants(uow) -> list:
     return [dict(r._mapping) for r in uow.session.execute(sa.select(tenants).order_by(tenants.c.code)).all()]
 

@@ -23,10 +23,10 @@ class RecordsService:
 
     @rpc
     @allowed("registrar", "system")
-    def import_school(self, caller, data):
+    def import_school(self, caller, data, dry_run=False):
         payload = SchoolImport().load(data)
         with self.platform.uow() as uow:
-            return usecases.import_school(uow, self.platform.vault, caller, payload)
+            return usecases.import_school(uow, self.platform.vault, caller, payload, dry_run=dry_run)
 
     @rpc
     @allowed("student", "subject_teacher", "homeroom_teacher")

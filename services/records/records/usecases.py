@@ -33,8 +33,9 @@ def _audit(uow, tenant, entity, entity_id, action, actor, before=None, after=Non
 
 # ---------------------------------------------------------------- school data (registrar)
 
-def import_school(uow, vault, caller, data: dict) -> dict:
-    """Upsert classes, students, sections and enrolments of one tenant's term. Idempotent."""
+def import_school(uow, vault, caller, data: dict, dry_run=False) -> dict:
+    """Upsert classes, students, sections and enrolments of one tenant's term. Idempotent.
+    All or nothing; a dry run (the preview) reports the same and writes nothing."""
     caller.require(*REGISTRAR_ROLES)
     tenant = caller.tenant
     sy, sem = data["school_year"], data["semester"]
@@ -111,9 +112,10 @@ def import_school(uow, vault, caller, data: dict) -> dict:
                 continue
             s.execute(insert(enrolments).values(section_id=sec_id, student_id=sid).on_conflict_do_nothing())
             report["enrolments"] += 1
-    if refused:
+    if refused or dry_run:
         # All or nothing, like the accounts import: fix the file and import it again.
-        return {"imported": {k: 0 for k in report}, "refused": refused}
+        return {"imported": {k: 0 for k in report} if refused else report, "refused": refused,
+                "dry_run": dry_run}
     uow.commit()
     return {"imported": report, "refused": refused}
 
