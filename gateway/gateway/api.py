@@ -457,9 +457,41 @@ class Audit(MethodView):
         return rpc("accounts", "list_access_audit", request.args.get("limit", 200, type=int))
 
 
+students_bp = Blueprint("api_students", __name__, url_prefix="/api/v1/students",
+                        description="Student records (registrar)")
+
+
+class StudentOut(Schema):
+    id = fields.String()
+    student_no = fields.String()
+    name = fields.String()
+    class_code = fields.String()
+    national_id_masked = fields.String()
+
+
+@students_bp.route("")
+class Students(MethodView):
+    @login_required
+    @students_bp.response(200, StudentOut(many=True))
+    def get(self):
+        """The tenant's students, national IDs masked (registrar)."""
+        return rpc("records", "list_students")
+
+
+@students_bp.route("/<student_id>/national-id")
+class StudentNationalId(MethodView):
+    @login_required
+    @students_bp.response(200, description="{student_id, national_id}; the look is recorded")
+    def post(self, student_id):
+        """Show one student's full national ID (registrar). POST, so it is never cached or linked;
+        every look is kept in the student's change trail."""
+        resp = rpc("records", "reveal_national_id", student_id)
+        return resp, 200, {"Cache-Control": "no-store"}
+
+
 def init_app(app):
     api = Api(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
-    for bp in (auth_bp, me_bp, outcomes_bp, cert_bp, sel_bp, proxy_bp, audit_bp):
+    for bp in (auth_bp, me_bp, outcomes_bp, cert_bp, sel_bp, proxy_bp, audit_bp, students_bp):
         api.register_blueprint(bp)
     app.extensions["api"] = api

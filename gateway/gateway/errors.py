@@ -61,6 +61,7 @@ ERRORS = {
     "proxy_not_teacher": (422, "代理人與被代理人都必須是本部的教師。", "Both must be teachers of this division."),
     "user_not_found": (404, "找不到這個帳號。", "No such user."),
     "password_missing": (422, "新帳號需要初始密碼。", "A new account needs an initial password."),
+    "identity_not_linked": (401, "這個單一登入帳號尚未連結到本系統帳號，請洽系統管理者。", "This sign-in is not linked to an account."),
     "internal": (500, "系統發生錯誤，請稍後再試。", "Internal error."),
 }
 

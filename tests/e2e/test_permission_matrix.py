@@ -26,7 +26,7 @@ ARGS = {
     "records.import_school": ({"school_year": 115, "semester": 1},),
     "records.list_my_sections": (), "records.list_my_outcomes": (None,), "records.get_outcome": (X,),
     "records.list_my_students": (), "records.list_students": (),
-    "records.issue_outcome_ticket": (X, "x"), "records.release_outcome_ticket": (X,),
+    "records.issue_outcome_ticket": (X, "x"), "records.reveal_national_id": (X,), "records.release_outcome_ticket": (X,),
     "certification.list_queue": ("pending",), "certification.count_tasks": (),
     "certification.certify": ([X],), "certification.return_outcomes": ([X], "reason"),
     "submission.get_my_selection": (115,), "submission.select_outcomes": (115, []),
@@ -34,7 +34,7 @@ ARGS = {
     "accounts.ensure_tenants": ([],), "accounts.import_people": ([], True),
     "accounts.grant_proxy": ("nobody-a", "nobody-b", "2026-01-01", "2026-01-02"),
     "accounts.list_proxies": (), "accounts.revoke_proxy": (X,), "accounts.list_access_audit": (1,),
-    "accounts.reset_password": ("nobody-a",), "accounts.lookup_users": (["nobody-a"],),
+    "accounts.reset_password": ("nobody-a",), "accounts.link_identity": ("nobody-a", "moe-cloud", "sub-1"), "accounts.lookup_users": (["nobody-a"],),
 }
 
 

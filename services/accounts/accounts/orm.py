@@ -36,6 +36,16 @@ role_grants = sa.Table(
     sa.Column("role", sa.String(40), primary_key=True),
 )
 
+# External identities (a school's OpenID Connect single sign-on, e.g. the education cloud
+# account): (provider, subject) verified by the gateway's callback -> one of our users.
+identities = sa.Table(
+    "identities", metadata,
+    sa.Column("provider", sa.String(40), primary_key=True),
+    sa.Column("subject", sa.String(255), primary_key=True),
+    sa.Column("user_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), nullable=False),
+    sa.Column("linked_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+)
+
 # Server-side sessions: the portal cookie and API bearer tokens carry only a random token whose
 # SHA-256 is stored here, so signing out (or an admin's reset) really ends a session.
 sessions = sa.Table(

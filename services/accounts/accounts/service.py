@@ -29,6 +29,20 @@ class AccountsService:
                                     user_agent=user_agent, kind=kind)
 
     @rpc
+    @open_to(ANYONE)
+    def sign_in_with_identity(self, provider, subject, remote_addr=None, user_agent=None, kind="portal"):
+        # Only the gateway reaches the broker; it calls this after verifying an ID token.
+        with self.platform.uow() as uow:
+            return usecases.sign_in_with_identity(uow, provider, subject, remote_addr=remote_addr,
+                                                  user_agent=user_agent, kind=kind)
+
+    @rpc
+    @allowed("system_admin", "system")
+    def link_identity(self, caller, username, provider, subject):
+        with self.platform.uow() as uow:
+            return usecases.link_identity(uow, caller, username, provider, subject)
+
+    @rpc
     @open_to(SESSION)
     def resolve_session(self, session_token):
         with self.platform.uow() as uow:

@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from . import domain
 from .errors import AccountLocked, Invalid, InvalidCredentials, SessionInvalid, WrongPassword
-from .orm import access_audit, proxy_delegations, role_grants, sessions, tenants, users
+from .orm import access_audit, identities, proxy_delegations, role_grants, sessions, tenants, users
 from portfolio_common.errors import NotFound
 
 ADMIN_ROLES = ("system_admin", "system")
@@ -162,6 +162,44 @@ def revoke_proxy(uow, caller, delegation_id) -> bool:
     return True
 
 
+def _open_session(uow, row, *, kind, remote_addr, user_agent, how) -> dict:
+    token = secrets.token_urlsafe(32)
+    uow.session.execute(sessions.insert().values(
+        token_hash=_hash_token(token), user_id=row.id, kind=kind if kind in domain.SESSION_HOURS else "portal",
+        expires_at=sa.func.now() + sa.text(f"interval '{domain.SESSION_HOURS.get(kind, 12)} hours'"),
+        remote_addr=(remote_addr or "")[:64], user_agent=(user_agent or "")[:200]))
+    _audit(uow, "sign_in", username=row.username, user_id=row.id, remote_addr=remote_addr, detail=f"{kind} {how}")
+    uow.commit()
+    return dict(_profile(uow, row), session_token=token)
+
+
+def link_identity(uow, caller, username, provider, subject) -> bool:
+    """System admin: this external identity signs in as this user from now on."""
+    caller.require(*ADMIN_ROLES)
+    user = _user_by_name(uow, username)
+    if not _in_callers_tenant(uow, caller, user.id):
+        raise NotFound("no such user", code="user_not_found")
+    if not (provider or "").strip() or not (subject or "").strip():
+        raise Invalid("provider and subject are required", code="invalid")
+    uow.session.execute(insert(identities).values(provider=provider, subject=subject, user_id=user.id)
+                        .on_conflict_do_update(index_elements=["provider", "subject"], set_={"user_id": user.id}))
+    _audit(uow, "identity_linked", username=user.username, user_id=user.id, detail=f"{provider} by {caller.username}")
+    uow.commit()
+    return True
+
+
+def sign_in_with_identity(uow, provider, subject, *, remote_addr=None, user_agent=None, kind="portal") -> dict:
+    """Another way in: the gateway has verified an OpenID Connect ID token (signature, issuer,
+    audience, expiry, nonce) and passes its (provider, subject). Same session as a password."""
+    row = uow.session.execute(sa.select(users).join(identities, identities.c.user_id == users.c.id).where(
+        identities.c.provider == provider, identities.c.subject == subject)).first()
+    if row is None:
+        _audit(uow, "sign_in_failed", remote_addr=remote_addr, detail=f"{provider}: identity not linked")
+        uow.commit()
+        raise InvalidCredentials("this sign-in is not linked to an account", code="identity_not_linked")
+    return _open_session(uow, row, kind=kind, remote_addr=remote_addr, user_agent=user_agent, how=provider)
+
+
 def sign_in(uow, username, password, *, remote_addr=None, user_agent=None, kind="portal") -> dict:
     """Check the password (with lockout and back-off) and open a server-side session."""
     s = uow.session
@@ -185,15 +223,8 @@ def sign_in(uow, username, password, *, remote_addr=None, user_agent=None, kind=
         _audit(uow, "sign_in_failed", username=_safe_username(username), remote_addr=remote_addr)
         uow.commit()
         raise InvalidCredentials("wrong username or password")
-    token = secrets.token_urlsafe(32)
     s.execute(users.update().where(users.c.id == row.id).values(failed_logins=0, locked_until=None))
-    s.execute(sessions.insert().values(
-        token_hash=_hash_token(token), user_id=row.id, kind=kind if kind in domain.SESSION_HOURS else "portal",
-        expires_at=sa.func.now() + sa.text(f"interval '{domain.SESSION_HOURS.get(kind, 12)} hours'"),
-        remote_addr=(remote_addr or "")[:64], user_agent=(user_agent or "")[:200]))
-    _audit(uow, "sign_in", username=row.username, user_id=row.id, remote_addr=remote_addr, detail=kind)
-    uow.commit()
-    return dict(_profile(uow, row), session_token=token)
+    return _open_session(uow, row, kind=kind, remote_addr=remote_addr, user_agent=user_agent, how="password")
 
 
 def _live_session(uow, token, *, for_update=False):

@@ -53,6 +53,12 @@ class RecordsService:
             return StudentRead(many=True).dump(usecases.list_my_students(uow, caller))
 
     @rpc
+    @allowed("registrar")
+    def reveal_national_id(self, caller, student_id):
+        with self.platform.uow() as uow:
+            return usecases.reveal_national_id(uow, self.platform.vault, caller, student_id)
+
+    @rpc
     @allowed("registrar", "system")
     def list_students(self, caller):
         with self.platform.uow() as uow:

@@ -193,6 +193,19 @@ def list_my_students(uow, caller) -> list:
     return [dict(r._mapping) for r in rows]
 
 
+def reveal_national_id(uow, vault, caller, student_id) -> dict:
+    """The full national ID, for the registrar (national rosters need it); every look is kept
+    in the student's change trail (who, when)."""
+    caller.require(*REGISTRAR_ROLES)
+    row = uow.session.execute(sa.select(students).where(
+        students.c.id == _uuid(student_id, "student"), students.c.tenant == caller.tenant)).first()
+    if row is None:
+        raise NotFound("student not found")
+    _audit(uow, caller.tenant, "student", row.id, "national_id_viewed", caller.user_id)
+    uow.commit()
+    return {"student_id": str(row.id), "national_id": vault.decrypt(row.national_id_enc)}
+
+
 def list_students(uow, vault, caller) -> list:
     caller.require(*REGISTRAR_ROLES)
     rows = uow.session.execute(

@@ -154,3 +154,24 @@ def test_import_preview_classifies_and_a_division_admin_stays_in_their_division(
                                                  "grants": [{"tenant": "day", "role": "ops"}]}])
     grants = {(g["tenant"], g["role"]) for g in resolve(db, sign_in(db, username="ce_admin")["session_token"])["grants"]}
     assert grants == {("ce", "system_admin"), ("day", "ops")}
+
+
+def test_the_access_audit_is_append_only_in_the_database(db):
+    sign_in(db)
+    for statement in ("update access_audit set detail = 'x'", "delete from access_audit", "truncate access_audit"):
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+            with db.engine.begin() as c:
+                c.execute(sa.text(statement))
+    assert db.rows("access_audit")
+
+
+def test_single_sign_on_is_another_way_into_the_same_session(db):
+    admin = caller_mod.Caller(user_id=SYSTEM.user_id, username="admin", tenant="day", roles=("system_admin",))
+    with db.uow() as uow:
+        assert code_of(lambda: usecases.sign_in_with_identity(uow, "moe-cloud", "sub-123")) == "identity_not_linked"
+    with db.uow() as uow:
+        usecases.link_identity(uow, admin, "t_wang", "moe-cloud", "sub-123")
+    with db.uow() as uow:
+        s = usecases.sign_in_with_identity(uow, "moe-cloud", "sub-123", remote_addr="127.0.0.1")
+    assert resolve(db, s["session_token"])["username"] == "t_wang"
+    assert [r["detail"] for r in db.rows("access_audit") if r["action"] == "sign_in"][-1] == "portal moe-cloud"

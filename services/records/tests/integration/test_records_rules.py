@@ -163,3 +163,15 @@ def test_tickets_hold_quota_slots_so_parallel_uploads_cannot_exceed_six(db):
         assert not usecases.release_outcome_ticket(uow, person("s1"), tickets[1]["outcome_id"])
     with db.uow() as uow:
         assert usecases.issue_outcome_ticket(uow, person("s2"), sec, "第七件", "tk")["ticket"]
+
+
+def test_only_the_registrar_sees_a_full_national_id_and_each_look_is_recorded(db):
+    sid = str(db.rows("students")[0]["id"])
+    registrar = caller_mod.Caller(user_id=str(uuid.uuid4()), username="reg", tenant="day", roles=("registrar",))
+    with db.uow() as uow:
+        assert usecases.reveal_national_id(uow, VAULT, registrar, sid)["national_id"] == "A123456789"
+    assert db.rows("record_changes")[-1]["action"] == "national_id_viewed"
+    for who in (person("s1"), caller_mod.Caller(registrar.user_id, "reg", "ce", ("registrar",))):
+        with pytest.raises(Exception) as e, db.uow() as uow:
+            usecases.reveal_national_id(uow, VAULT, who, sid)
+        assert e.value.code in ("not_allowed", "not_found")
