@@ -319,8 +319,11 @@ class Outcomes(MethodView):
         """Upload a course outcome (PDF/JPG/PNG ≤ 4 MB) with its 簡述 (≤ 100 characters).
 
         The outcome appears in GET /outcomes once stored and announced (milliseconds).
+        Send the same `Idempotency-Key` header on every retry of one upload: a retry after a lost
+        answer then neither takes another quota slot nor stores a second copy (409 already_uploaded).
         """
-        return flows.upload_outcome(form["section_id"], form["description"], files.get("file"))
+        return flows.upload_outcome(form["section_id"], form["description"], files.get("file"),
+                                    request.headers.get("Idempotency-Key"))
 
 
 @outcomes_bp.route("/outcomes/<outcome_id>")

@@ -9,6 +9,7 @@ from portfolio_common.config import amqp_uri, env, secret
 from portfolio_common.errors import PortfolioError
 
 from . import admin, api, auth, portal
+from . import roster
 from .errors import ApiError, to_api_error
 from .rpc import RpcPool, ServiceUnavailable
 
@@ -41,6 +42,7 @@ def create_app(config=None):
     api.init_app(app)
     app.register_blueprint(portal.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(roster.bp)
 
     @app.before_request
     def _csrf():

@@ -3,7 +3,7 @@ from .clients import rpc, upload_outcome_file
 from .errors import ApiError
 
 
-def upload_outcome(section_id, description, file_storage) -> dict:
+def upload_outcome(section_id, description, file_storage, upload_key=None) -> dict:
     if file_storage is None or not file_storage.filename:
         raise ApiError("file_missing")
     stream = file_storage.stream
@@ -11,10 +11,14 @@ def upload_outcome(section_id, description, file_storage) -> dict:
     size = stream.tell()
     stream.seek(0)
     # records checks enrolment, 簡述 and the semester quota before any byte moves
-    ticket = rpc("records", "issue_outcome_ticket", section_id, description)
+    # upload_key: the same for every retry of one upload (Idempotency-Key, or the form's id), so
+    # a retry after a lost answer neither takes a second quota slot nor stores a second copy
+    ticket = rpc("records", "issue_outcome_ticket", section_id, description, upload_key)
     try:
         stored = upload_outcome_file(ticket["ticket"], stream, file_storage.filename, size)
     except ApiError as exc:
+        if exc.code == "already_uploaded":  # a retry of an upload that was in fact stored
+            raise
         if exc.status < 500:  # refused for good: give the quota slot back now, not in 15 minutes
             rpc("records", "release_outcome_ticket", ticket["outcome_id"])
         raise

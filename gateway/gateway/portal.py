@@ -162,7 +162,8 @@ def outcomes():
         form = {"section_id": request.form.get("section_id", ""),
                 "description": request.form.get("description", "")}
         try:
-            flows.upload_outcome(form["section_id"], form["description"], request.files.get("file"))
+            flows.upload_outcome(form["section_id"], form["description"], request.files.get("file"),
+                                 request.form.get("upload_key"))
         except Exception as exc:  # noqa: BLE001 - shown next to the form, input kept
             error = to_api_error(exc)
             if error.code == "internal":
@@ -176,8 +177,12 @@ def outcomes():
             return error.body(), error.status
     sections = rpc("records", "list_my_sections")
     items = rpc("records", "list_my_outcomes", None)
+    import uuid
+    # one key per upload form: a double click or a retry of the same form is one upload;
+    # after a refusal the same key is kept so the corrected retry is still the same upload
+    key = request.form.get("upload_key") if error else None
     return render_template("outcomes.html", sections=sections, outcomes=items, error=error, form=form,
-                           max_chars=100), (error.status if error else 200)
+                           max_chars=100, upload_key=key or uuid.uuid4().hex), (error.status if error else 200)
 
 
 @bp.get("/files/<file_id>")

@@ -12,6 +12,10 @@ from functools import partial
 from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider
 from nameko.messaging import QueueConsumer
+from nameko.rpc import Rpc, RpcConsumer
+
+import amqp.exceptions
+import kombu.exceptions
 
 from . import caller as caller_mod
 from .amqp import PikaPublisher, dead_letter_queue, declare_topology, retry_queue
@@ -34,7 +38,49 @@ def shared_publisher(uri: str, name: str) -> PikaPublisher:
         return _publishers[uri]
 
 
-class ReliableQueueConsumer(QueueConsumer):
+# What a lost broker connection raises while acking or replying.
+BROKEN_CONNECTION = (amqp.exceptions.ConnectionError, kombu.exceptions.OperationalError, OSError)
+
+
+class SafeQueueConsumer(QueueConsumer):
+    """nameko 2.14 lets a ConnectionResetError from acking on a dead channel escape, which
+    kills the container and the process. The broker redelivers an unacked message anyway, so
+    the only right thing is to log and go on; the consumer reconnects by itself."""
+
+    def ack_message(self, message):
+        try:
+            super().ack_message(message)
+        except BROKEN_CONNECTION as exc:
+            log.warning("ack lost with the broker connection (it will be redelivered): %r", exc)
+
+    def requeue_message(self, message):
+        try:
+            super().requeue_message(message)
+        except BROKEN_CONNECTION as exc:
+            log.warning("requeue lost with the broker connection (it will be redelivered): %r", exc)
+
+
+class SafeRpcConsumer(RpcConsumer):
+    queue_consumer = SafeQueueConsumer()
+
+    def handle_result(self, message, result, exc_info):
+        try:
+            return super().handle_result(message, result, exc_info)
+        except BROKEN_CONNECTION as exc:
+            # The reply could not be sent: the caller times out or retries; the request, not
+            # acked, is redelivered. Use cases that must not run twice are idempotent.
+            log.warning("rpc reply lost with the broker connection: %r", exc)
+            return result, exc_info
+
+
+class SafeRpc(Rpc):
+    rpc_consumer = SafeRpcConsumer()
+
+
+rpc = SafeRpc.decorator
+
+
+class ReliableQueueConsumer(SafeQueueConsumer):
     """nameko's shared consumer, plus: a body that cannot even be decoded (not JSON, wrong
     content type) is dead-lettered with the error instead of being dropped by kombu."""
 

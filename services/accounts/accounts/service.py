@@ -1,8 +1,7 @@
 """nameko entrypoints of the accounts service: load, call a use case, dump."""
-from nameko.rpc import rpc
 
 from portfolio_common import events
-from portfolio_common.nameko_kit import reliable_event_handler
+from portfolio_common.nameko_kit import reliable_event_handler, rpc
 
 from portfolio_common.permissions import ANYONE, SESSION, allowed, open_to
 

@@ -1,11 +1,10 @@
 """nameko entrypoints of the certification service: load, call a use case, dump."""
-from nameko.rpc import rpc
 
 from portfolio_common.permissions import ANYONE, allowed, open_to
 from nameko.timer import timer
 
 from portfolio_common import events
-from portfolio_common.nameko_kit import reliable_event_handler
+from portfolio_common.nameko_kit import reliable_event_handler, rpc
 
 from . import usecases
 from .dependencies import CertificationPlatform

@@ -97,6 +97,11 @@ upload_reservations = sa.Table(
     sa.Column("school_year", sa.Integer, nullable=False),
     sa.Column("semester", sa.SmallInteger, nullable=False),
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    # the client's key for one upload (kept across its retries): the same key gets the same
+    # ticket back instead of a second slot, even when a reply was lost and the call redelivered
+    sa.Column("upload_key", sa.String(80)),
+    sa.Column("used_at", sa.DateTime(timezone=True)),  # its outcome has arrived
+    sa.UniqueConstraint("student_id", "upload_key", name="upload_reservations_student_key"),
 )
 
 # Append-only trail of every change to a student's record: who, when, before, after.

@@ -1,11 +1,10 @@
 """nameko entrypoints of the records service: load, call a use case, dump. Nothing else."""
-from nameko.rpc import rpc
 
 from portfolio_common.permissions import ANYONE, allowed, open_to
 from nameko.timer import timer
 
 from portfolio_common import events
-from portfolio_common.nameko_kit import reliable_event_handler
+from portfolio_common.nameko_kit import reliable_event_handler, rpc
 
 from . import usecases
 from .dependencies import RecordsPlatform
@@ -66,10 +65,10 @@ class RecordsService:
 
     @rpc
     @allowed("student")
-    def issue_outcome_ticket(self, caller, section_id, description):
+    def issue_outcome_ticket(self, caller, section_id, description, upload_key=None):
         with self.platform.uow() as uow:
             return usecases.issue_outcome_ticket(uow, caller, section_id, description,
-                                                 self.platform.ticket_key)
+                                                 self.platform.ticket_key, upload_key)
 
     @rpc
     @allowed("student")

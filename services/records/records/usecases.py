@@ -41,14 +41,18 @@ def import_school(uow, vault, caller, data: dict, dry_run=False) -> dict:
     sy, sem = data["school_year"], data["semester"]
     s = uow.session
     report = {"classes": 0, "students": 0, "sections": 0, "enrolments": 0}
+    students_by_kind = {"created": [], "updated": [], "unchanged": []}
     refused = []
     class_ids = {}
     for c in data["classes"]:
         row = s.execute(insert(classes).values(
             tenant=tenant, school_year=sy, code=c["code"], name=c["name"],
             homeroom_user_id=c["homeroom_user_id"])
-            .on_conflict_do_update(index_elements=["tenant", "school_year", "code"],
-                                   set_={"name": c["name"], "homeroom_user_id": c["homeroom_user_id"]})
+            .on_conflict_do_update(index_elements=["tenant", "school_year", "code"], set_={
+                "name": c["name"],
+                # a roster without homeroom teachers must not clear the ones already set
+                "homeroom_user_id": sa.func.coalesce(insert(classes).excluded.homeroom_user_id,
+                                                     classes.c.homeroom_user_id)})
             .returning(classes.c.id)).scalar_one()
         class_ids[c["code"]] = row
         report["classes"] += 1
@@ -81,11 +85,19 @@ def import_school(uow, vault, caller, data: dict, dry_run=False) -> dict:
             s.execute(students.insert().values(id=sid, national_id_enc=vault.encrypt(nid), **values))
             _audit(uow, tenant, "student", sid, "created", caller.user_id,
                    after={"student_no": st["student_no"], "name": st["name"], "class": st["class_code"]})
+            students_by_kind["created"].append(st["student_no"])
         else:
             sid = existing.id
-            before = {"name": existing.name, "class_id": str(existing.class_id), "seat_no": existing.seat_no}
-            after = {"name": st["name"], "class_id": str(class_ids[st["class_code"]]), "seat_no": st["seat_no"]}
-            if before != after or existing.national_id_hash != h:
+            before = {"name": existing.name, "class_id": str(existing.class_id), "seat_no": existing.seat_no,
+                      "user_id": str(existing.user_id)}
+            after = {"name": st["name"], "class_id": str(class_ids[st["class_code"]]), "seat_no": st["seat_no"],
+                     "user_id": str(st["user_id"])}
+            if before == after and existing.national_id_hash == h:
+                students_by_kind["unchanged"].append(st["student_no"])
+            else:
+                students_by_kind["updated"].append(st["student_no"])
+                if existing.national_id_hash != h:  # which changed is recorded, never the number
+                    before["national_id"], after["national_id"] = "(previous)", "(corrected)"
                 s.execute(students.update().where(students.c.id == sid).values(
                     national_id_enc=vault.encrypt(nid), **values))
                 _audit(uow, tenant, "student", sid, "updated", caller.user_id, before=before, after=after)
@@ -115,9 +127,9 @@ def import_school(uow, vault, caller, data: dict, dry_run=False) -> dict:
     if refused or dry_run:
         # All or nothing, like the accounts import: fix the file and import it again.
         return {"imported": {k: 0 for k in report} if refused else report, "refused": refused,
-                "dry_run": dry_run}
+                "dry_run": dry_run, "students": {k: [] for k in students_by_kind} if refused else students_by_kind}
     uow.commit()
-    return {"imported": report, "refused": refused}
+    return {"imported": report, "refused": refused, "students": students_by_kind}
 
 
 # ---------------------------------------------------------------- reads
@@ -223,7 +235,19 @@ def list_students(uow, vault, caller) -> list:
 
 # ---------------------------------------------------------------- course outcomes
 
-def issue_outcome_ticket(uow, caller, section_id, description, ticket_key) -> dict:
+def _ticket(caller, st, sec, outcome_id, text, ticket_key):
+    claims = {
+        "kind": "outcome", "outcome_id": str(outcome_id), "tenant": caller.tenant,
+        "student_id": str(st.id), "student_user_id": caller.user_id, "section_id": str(sec.id),
+        "teacher_user_id": str(sec.teacher_user_id), "school_year": sec.school_year,
+        "semester": sec.semester, "course_code": sec.course_code, "subject_name": sec.subject_name,
+        "description": text,
+    }
+    return {"outcome_id": str(outcome_id),
+            "ticket": signing.sign(claims, ticket_key, ttl=TICKET_TTL, purpose=TICKET_PURPOSE)}
+
+
+def issue_outcome_ticket(uow, caller, section_id, description, ticket_key, upload_key=None) -> dict:
     """Check every rule of an upload before any byte moves; return a signed ticket that
     the files service verifies, and hold one slot of the semester quota for it (released when
     the outcome arrives, when the gateway reports the upload refused, or when it expires)."""
@@ -241,30 +265,31 @@ def issue_outcome_ticket(uow, caller, section_id, description, ticket_key) -> di
         enrolments.c.section_id == sec.id, enrolments.c.student_id == st.id)).first()
     if enrolled is None:
         raise NotEnrolled("you are not enrolled in this section")
+    key = (str(upload_key)[:80] or None) if upload_key else None
+    if key:
+        again = uow.session.execute(sa.select(upload_reservations).where(
+            upload_reservations.c.student_id == st.id, upload_reservations.c.upload_key == key)).first()
+        if again is not None:  # a retry, or a redelivered call whose reply was lost: same ticket
+            uow.commit()
+            return _ticket(caller, st, sec, again.outcome_id, text, ticket_key)
     used = uow.session.execute(sa.select(sa.func.count()).select_from(outcomes).where(
         outcomes.c.student_id == st.id, outcomes.c.school_year == sec.school_year,
         outcomes.c.semester == sec.semester, outcomes.c.status != "returned")).scalar_one()
     held = uow.session.execute(sa.select(sa.func.count()).select_from(upload_reservations).where(
         upload_reservations.c.student_id == st.id, upload_reservations.c.school_year == sec.school_year,
-        upload_reservations.c.semester == sec.semester,
+        upload_reservations.c.semester == sec.semester, upload_reservations.c.used_at.is_(None),
         upload_reservations.c.expires_at > sa.func.now())).scalar_one()
     domain.check_outcome_quota(used + held)
     outcome_id = str(uuid.uuid4())
     uow.session.execute(upload_reservations.delete().where(
-        upload_reservations.c.student_id == st.id, upload_reservations.c.expires_at <= sa.func.now()))
+        upload_reservations.c.student_id == st.id, upload_reservations.c.expires_at <= sa.func.now()
+        - sa.text("interval '1 day'")))
     uow.session.execute(upload_reservations.insert().values(
         outcome_id=outcome_id, tenant=caller.tenant, student_id=st.id, school_year=sec.school_year,
-        semester=sec.semester, expires_at=sa.func.now() + sa.text(f"interval '{TICKET_TTL} seconds'")))
+        semester=sec.semester, upload_key=key,
+        expires_at=sa.func.now() + sa.text(f"interval '{TICKET_TTL} seconds'")))
     uow.commit()
-    claims = {
-        "kind": "outcome", "outcome_id": outcome_id, "tenant": caller.tenant,
-        "student_id": str(st.id), "student_user_id": caller.user_id, "section_id": str(sec.id),
-        "teacher_user_id": str(sec.teacher_user_id), "school_year": sec.school_year,
-        "semester": sec.semester, "course_code": sec.course_code, "subject_name": sec.subject_name,
-        "description": text,
-    }
-    return {"outcome_id": outcome_id,
-            "ticket": signing.sign(claims, ticket_key, ttl=TICKET_TTL, purpose=TICKET_PURPOSE)}
+    return _ticket(caller, st, sec, outcome_id, text, ticket_key)
 
 
 def release_outcome_ticket(uow, caller, outcome_id) -> bool:
@@ -273,7 +298,7 @@ def release_outcome_ticket(uow, caller, outcome_id) -> bool:
     st = _student_of(uow, caller)
     res = uow.session.execute(upload_reservations.delete().where(
         upload_reservations.c.outcome_id == _uuid(outcome_id, "ticket"),
-        upload_reservations.c.student_id == st.id))
+        upload_reservations.c.student_id == st.id, upload_reservations.c.used_at.is_(None)))
     uow.commit()
     return res.rowcount == 1
 
@@ -296,7 +321,8 @@ def record_outcome_uploaded(uow, env) -> bool:
         content_type=p["content_type"], size=p["size"], sha256=p["sha256"], status="uploaded",
         uploaded_at=p["uploaded_at"])
     res = uow.session.execute(insert(outcomes).values(**values).on_conflict_do_nothing())
-    uow.session.execute(upload_reservations.delete().where(upload_reservations.c.outcome_id == p["outcome_id"]))
+    uow.session.execute(upload_reservations.update().where(upload_reservations.c.outcome_id == p["outcome_id"])
+                        .values(used_at=sa.func.now()))
     if res.rowcount:
         _audit(uow, env["tenant"], "outcome", p["outcome_id"], "uploaded", p["student_user_id"],
                after={"description": p["description"], "sha256": p["sha256"], "file_id": str(p["file_id"])},

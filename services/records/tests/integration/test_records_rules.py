@@ -175,3 +175,33 @@ def test_only_the_registrar_sees_a_full_national_id_and_each_look_is_recorded(db
         with pytest.raises(Exception) as e, db.uow() as uow:
             usecases.reveal_national_id(uow, VAULT, who, sid)
         assert e.value.code in ("not_allowed", "not_found")
+
+
+def test_reimport_reports_per_student_and_keeps_homeroom_teachers(db):
+    homeroom = str(uuid.uuid4())
+    with db.uow() as uow:
+        usecases.import_school(uow, VAULT, system("day"), term(classes=[
+            {"code": "101", "name": "一甲", "homeroom_user_id": homeroom}], sections=[]))
+    changed = term(sections=[])  # a roster without homeroom teachers
+    changed["students"][1]["seat_no"] = 9
+    with db.uow() as uow:
+        res = usecases.import_school(uow, VAULT, system("day"), changed)
+    assert res["students"] == {"created": [], "updated": ["2"], "unchanged": ["1", "3"]}
+    assert str(db.rows("classes")[0]["homeroom_user_id"]) == homeroom
+
+
+def test_the_same_upload_key_gets_the_same_ticket_and_one_slot(db):
+    sec = section_id(db)
+    with db.uow() as uow:
+        first = usecases.issue_outcome_ticket(uow, person("s1"), sec, "重試", "tk", upload_key="k-1")
+    for _ in range(3):  # retries, or the same call redelivered after a lost reply
+        with db.uow() as uow:
+            again = usecases.issue_outcome_ticket(uow, person("s1"), sec, "重試", "tk", upload_key="k-1")
+        assert again["outcome_id"] == first["outcome_id"]
+    assert len(db.rows("upload_reservations")) == 1
+    for i in range(5):  # five more slots: six in all, the key's one counted once
+        with db.uow() as uow:
+            usecases.issue_outcome_ticket(uow, person("s1"), sec, f"其他 {i}", "tk", upload_key=f"k-{i + 2}")
+    with pytest.raises(Exception) as e, db.uow() as uow:
+        usecases.issue_outcome_ticket(uow, person("s1"), sec, "第七件", "tk", upload_key="k-99")
+    assert e.value.code == "outcome_quota_exceeded"
