@@ -66,7 +66,8 @@ def caller_token(user=None) -> str:
     user = user or current_user()
     c = caller_mod.Caller(user_id=user["user_id"], username=user["username"], tenant=user["tenant"],
                           roles=tuple(sorted(roles(user))),
-                          proxy_for=tuple(user.get("proxy_for", {}).get(user["tenant"], ())))
+                          proxy_for=tuple(user.get("proxy_for", {}).get(user["tenant"], ())),
+                          remote_addr=request.remote_addr or "")
     return caller_mod.encode(c, current_app.config["CALLER_KEY"])
 
 

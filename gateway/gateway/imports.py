@@ -269,7 +269,9 @@ def _person(number, cells, columns):
     if problems:
         return {"row": number, "username": username, "display_name": display_name, "roles": roles_cell}, problems
     return {"row": number, "username": username, "display_name": display_name,
-            "password": password or None, "must_change_password": not password, "grants": grants}, []
+            # every account imported here chooses its own password at first sign-in, whether the
+            # file gave an initial one or the platform generated it
+            "password": password or None, "must_change_password": True, "grants": grants}, []
 
 
 def initial_passwords(rows):

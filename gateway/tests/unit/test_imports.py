@@ -25,7 +25,7 @@ def test_utf8_csv_with_bom_and_chinese_headers():
         {"row": 2, "username": "s1150001", "display_name": "陳怡君", "password": None,
          "must_change_password": True, "grants": [{"tenant": "day", "role": "student"}]},
         {"row": 3, "username": "t_hsu", "display_name": "許老師", "password": "secret-pass-1",
-         "must_change_password": False,
+         "must_change_password": True,
          "grants": [{"tenant": "day", "role": "subject_teacher"}, {"tenant": "day", "role": "homeroom_teacher"}]},
         {"row": 4, "username": "reg2", "display_name": "註冊組 吳組長", "password": None,
          "must_change_password": True,
@@ -78,7 +78,7 @@ def test_xlsx_first_sheet_with_numbers_and_a_title_row():
     assert problems == []
     assert rows == [
         {"row": 3, "username": "1150002", "display_name": "林柏宇", "password": "12345678",
-         "must_change_password": False, "grants": [{"tenant": "day", "role": "student"}]},
+         "must_change_password": True, "grants": [{"tenant": "day", "role": "student"}]},
         {"row": 4, "username": "t_chou", "display_name": "周老師", "password": None,
          "must_change_password": True, "grants": [{"tenant": "ce", "role": "subject_teacher"}]},
     ]
@@ -158,7 +158,7 @@ def test_initial_passwords_only_for_empty_cells_and_never_in_place():
     assert all("row" not in r for r in sendable)
     for r in sendable:
         assert len(r["password"]) >= 8
-        assert r["must_change_password"] == (r["username"] in generated)
+        assert r["must_change_password"] is True
     assert sendable[1]["password"] == "secret-pass-1"
     assert imports.initial_passwords(rows)[1]["s1150001"] != generated["s1150001"]
 

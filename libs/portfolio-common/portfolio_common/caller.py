@@ -25,6 +25,8 @@ class Caller:
     roles: tuple = field(default_factory=tuple)
     # teachers (user ids) whose sections this caller may certify today as their proxy (代理人)
     proxy_for: tuple = field(default_factory=tuple)
+    # where the request came from (for the access audit), as the gateway saw it
+    remote_addr: str = ""
 
     def has(self, *roles) -> bool:
         return any(r in self.roles for r in roles)
@@ -42,7 +44,8 @@ class Caller:
 
     def to_dict(self):
         return {"user_id": self.user_id, "username": self.username,
-                "tenant": self.tenant, "roles": list(self.roles), "proxy_for": list(self.proxy_for)}
+                "tenant": self.tenant, "roles": list(self.roles), "proxy_for": list(self.proxy_for),
+                "remote_addr": self.remote_addr}
 
 
 def encode(caller: Caller, key) -> str:
@@ -53,7 +56,7 @@ def decode(token: str, key) -> Caller:
     body = signing.verify(token, key, purpose=PURPOSE)
     return Caller(user_id=body["user_id"], username=body["username"],
                   tenant=body["tenant"], roles=tuple(body.get("roles", ())),
-                  proxy_for=tuple(body.get("proxy_for", ())))
+                  proxy_for=tuple(body.get("proxy_for", ())), remote_addr=body.get("remote_addr") or "")
 
 
 def system_caller(tenant: str) -> Caller:

@@ -174,6 +174,7 @@ class AccessRefused(_Strict):
     roles = fields.List(Str(), required=True)
     action = Str(required=True)
     code = Str(required=True)
+    remote_addr = Str(required=True, allow_none=True)
     at = fields.AwareDateTime(required=True)
 
 

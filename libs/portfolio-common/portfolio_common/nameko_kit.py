@@ -244,7 +244,8 @@ class Platform(DependencyProvider):
         from .events import ACCESS_REFUSED, make_event
         env = make_event(ACCESS_REFUSED, caller.tenant if caller else "unknown", {
             "user_id": caller.user_id if caller else None, "username": caller.username if caller else None,
-            "roles": list(caller.roles) if caller else [], "action": action, "code": code, "at": utcnow()},
+            "roles": list(caller.roles) if caller else [], "action": action, "code": code,
+            "remote_addr": (caller.remote_addr or None) if caller else None, "at": utcnow()},
             producer=self.service)
         with self.engine.begin() as conn:
             add_outbox_event(conn, self.outbox_table, env)

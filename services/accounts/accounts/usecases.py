@@ -38,6 +38,7 @@ def record_refusal(uow, caller, action, code):
     """A call to accounts itself was refused."""
     _audit(uow, "refused", username=caller.username if caller else None,
            user_id=caller.user_id if caller else None, tenant=caller.tenant if caller else None,
+           remote_addr=(caller.remote_addr or None) if caller else None,
            detail=f"{action}: {code}")
     uow.commit()
 
@@ -48,6 +49,7 @@ def record_access_refused(uow, env) -> bool:
         return False
     p = env["payload"]
     _audit(uow, "refused", username=p["username"], user_id=p["user_id"], tenant=env["tenant"],
+           remote_addr=p.get("remote_addr"),
            detail=f"{p['action']}: {p['code']} (roles: {','.join(p['roles']) or '-'})", event_id=env["event_id"])
     uow.commit()
     return True

@@ -100,7 +100,8 @@ def create_app(config=None):
         env = events.make_event(events.ACCESS_REFUSED, who.tenant if who else "unknown", {
             "user_id": who.user_id if who else None, "username": who.username if who else None,
             "roles": list(who.roles) if who else [], "action": f"files.{request.endpoint}",
-            "code": exc.code, "at": events.utcnow()}, producer="files")
+            "code": exc.code, "remote_addr": (who.remote_addr or None) if who else None,
+            "at": events.utcnow()}, producer="files")
         with engine.begin() as conn:
             add_outbox_event(conn, outbox, env)
         relay.kick()
