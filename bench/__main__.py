@@ -44,7 +44,7 @@ def main():
             burst = b.Burst(klass, workers=8)
             burst.start()
             burst.join(timeout=600)
-            ok = len(burst.outcome_ids())
+            ok = len(burst.outcome_ids)
             seconds = burst.finished - burst.started
             t0 = time.monotonic()
             stats, _, _ = b.poll_stats(klass, ok, timeout=120)
