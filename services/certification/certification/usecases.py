@@ -75,6 +75,11 @@ def _decide(uow, caller, task_ids, decision, reason=None):
             try:
                 proxy_for = domain.acting_for(row["teacher_user_id"], caller.user_id, caller.proxy_for)
             except PortfolioError:
+                # another teacher's item: answered like a missing one, audited as a refusal
+                uow.emit(events.make_event(events.ACCESS_REFUSED, caller.tenant, {
+                    "user_id": caller.user_id, "username": caller.username, "roles": list(caller.roles),
+                    "action": f"certification.{decision}", "code": "not_found",
+                    "remote_addr": caller.remote_addr or None, "at": now}, producer="certification"))
                 raise PortfolioError("item not found", code="not_found") from None
             domain.check_pending(row["status"])
         except PortfolioError as exc:

@@ -54,6 +54,8 @@ def test_per_item_refusals_do_not_stop_the_rest(uow):
     res = usecases.certify(uow, teacher(), [mine, *others, "not-an-id"])
     assert res["certified"] == [mine]
     assert [r["code"] for r in res["refused"]] == ["not_found"] * 3
+    # the other teacher's item is audited as a refusal (the other tenant's reads as missing)
+    assert sorted(e["event"] for e in uow.events) == ["access-refused", "certified"]
 
 
 def test_return_emits_the_reason(uow):
