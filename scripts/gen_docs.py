@@ -42,7 +42,10 @@ def emitted_by(service):
                 src += open(os.path.join(dirpath, n), encoding="utf-8").read()
     from portfolio_common import events
     consts = set(re.findall(r"make_event\(\s*events\.([A-Z_]+)", src))
-    return sorted(getattr(events, c) for c in consts)
+    found = {getattr(events, c) for c in consts}
+    if service in events.SHARED_EVENTS[events.ACCESS_REFUSED] and service in NAMEKO:
+        found.add(events.ACCESS_REFUSED)  # emitted for every refused call by nameko_kit.Platform
+    return sorted(found)
 
 
 def entrypoints(service):
