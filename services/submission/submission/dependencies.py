@@ -1,9 +1,9 @@
 import os
 
 from portfolio_common.nameko_kit import Platform
-from portfolio_common.uow import SqlUnitOfWork
 
-from .orm import outbox, processed_events
+from .orm import outbox
+from .unit_of_work import SubmissionUnitOfWork
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
@@ -14,5 +14,5 @@ class SubmissionPlatform(Platform):
 
     def get_dependency(self, worker_ctx):
         access = super().get_dependency(worker_ctx)
-        access.uow = lambda: SqlUnitOfWork(self.session_factory, outbox, processed_events)
+        access.uow = lambda: SubmissionUnitOfWork(self.session_factory)
         return access

@@ -1,15 +1,10 @@
 """Use cases of the submission service: plain functions over a unit of work."""
-import uuid
 from collections import defaultdict
-
-import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 
 from portfolio_common import events
 
 from . import domain
 from .errors import AlreadyLocked, Invalid, SelectionLocked
-from .orm import certified_outcomes, locked_selections, selection_locks, selections
 
 REGISTRAR_ROLES = ("registrar", "system")
 
@@ -18,11 +13,11 @@ def record_certified(uow, env) -> bool:
     if not uow.claim(env["event_id"], "submission.handle_certified"):
         return False
     p = env["payload"]
-    uow.session.execute(insert(certified_outcomes).values(
+    uow.selections.add_certified(dict(
         outcome_id=p["outcome_id"], tenant=env["tenant"], student_id=p["student_id"],
         student_user_id=p["student_user_id"], school_year=p["school_year"], semester=p["semester"],
         course_code=p["course_code"], subject_name=p["subject_name"], description=p["description"],
-        sha256=p["sha256"], certified_at=p["certified_at"]).on_conflict_do_nothing())
+        sha256=p["sha256"], certified_at=p["certified_at"]))
     uow.commit()
     return True
 
@@ -37,36 +32,23 @@ def _year(school_year):
     return y
 
 
-def _serialise(uow, tenant, year):
-    """Saves and the registrar's lock of one tenant's year take turns (no save slips past a lock)."""
-    uow.session.execute(sa.text("select pg_advisory_xact_lock(hashtext(:k))"),
-                        {"k": f"selection:{tenant}:{year}"})
-
-
-def _lock_of(uow, tenant, year):
-    return uow.session.execute(sa.select(selection_locks).where(
-        selection_locks.c.tenant == tenant, selection_locks.c.school_year == year)).first()
+def _iso(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def get_my_selection(uow, caller, school_year) -> dict:
     caller.require("student")
     year = _year(school_year)
-    s = uow.session
-    rows = s.execute(sa.select(certified_outcomes).where(
-        certified_outcomes.c.tenant == caller.tenant,
-        certified_outcomes.c.student_user_id == caller.user_id,
-        certified_outcomes.c.school_year == year).order_by(certified_outcomes.c.certified_at)).all()
-    chosen = set(str(r) for r in s.execute(sa.select(selections.c.outcome_id).where(
-        selections.c.student_user_id == caller.user_id, selections.c.school_year == year,
-        selections.c.tenant == caller.tenant)).scalars())
-    lock = _lock_of(uow, caller.tenant, year)
+    rows = uow.selections.certified_for(caller.tenant, caller.user_id, year)
+    chosen = uow.selections.selected_ids(caller.tenant, caller.user_id, year)
+    lock = uow.selections.lock_of(caller.tenant, year)
     return {
         "school_year": year, "locked": lock is not None,
-        "locked_at": lock.locked_at.isoformat() if lock else None,
+        "locked_at": _iso(lock["locked_at"]) if lock else None,
         "max_selected": domain.MAX_OUTCOMES_SELECTED_PER_YEAR,
-        "candidates": [dict(outcome_id=str(r.outcome_id), course_code=r.course_code,
-                            subject_name=r.subject_name, description=r.description,
-                            semester=r.semester, selected=str(r.outcome_id) in chosen) for r in rows],
+        "candidates": [dict(outcome_id=str(r["outcome_id"]), course_code=r["course_code"],
+                            subject_name=r["subject_name"], description=r["description"],
+                            semester=r["semester"], selected=str(r["outcome_id"]) in chosen) for r in rows],
     }
 
 
@@ -75,20 +57,12 @@ def select_outcomes(uow, caller, school_year, outcome_ids) -> dict:
     year = _year(school_year)
     if not isinstance(outcome_ids, list):
         raise Invalid("outcome_ids must be a list", code="invalid")
-    s = uow.session
-    _serialise(uow, caller.tenant, year)
-    if _lock_of(uow, caller.tenant, year) is not None:
+    uow.selections.serialise(caller.tenant, year)
+    if uow.selections.lock_of(caller.tenant, year) is not None:
         raise SelectionLocked("the selection for this school year is locked")
-    selectable = set(str(r) for r in s.execute(sa.select(certified_outcomes.c.outcome_id).where(
-        certified_outcomes.c.tenant == caller.tenant,
-        certified_outcomes.c.student_user_id == caller.user_id,
-        certified_outcomes.c.school_year == year)).scalars())
+    selectable = {str(r["outcome_id"]) for r in uow.selections.certified_for(caller.tenant, caller.user_id, year)}
     chosen = domain.check_selection(outcome_ids, selectable)
-    s.execute(selections.delete().where(selections.c.student_user_id == caller.user_id,
-                                        selections.c.school_year == year, selections.c.tenant == caller.tenant))
-    for oid in chosen:
-        s.execute(selections.insert().values(tenant=caller.tenant, student_user_id=caller.user_id,
-                                             school_year=year, outcome_id=oid))
+    uow.selections.replace_selection(caller.tenant, caller.user_id, year, chosen)
     uow.commit()
     return {"school_year": year, "selected": chosen}
 
@@ -97,32 +71,22 @@ def lock_selections(uow, caller, school_year) -> dict:
     """Freeze every student's selection of the tenant's school year and hold a copy."""
     caller.require(*REGISTRAR_ROLES)
     year = _year(school_year)
-    s = uow.session
-    _serialise(uow, caller.tenant, year)
+    uow.selections.serialise(caller.tenant, year)
     now = events.utcnow()
-    res = s.execute(insert(selection_locks).values(
-        tenant=caller.tenant, school_year=year, locked_by=caller.user_id, locked_at=now)
-        .on_conflict_do_nothing())
-    if res.rowcount == 0:
+    if not uow.selections.add_lock(caller.tenant, year, caller.user_id, now):
         raise AlreadyLocked("this school year is already locked")
-    rows = s.execute(
-        sa.select(selections.c.student_user_id, certified_outcomes)
-        .join(certified_outcomes, certified_outcomes.c.outcome_id == selections.c.outcome_id)
-        .where(selections.c.tenant == caller.tenant, selections.c.school_year == year)
-        .order_by(certified_outcomes.c.certified_at)).all()
+    rows = uow.selections.selected_outcomes(caller.tenant, year)
     per_student = defaultdict(list)
     for r in rows:
-        per_student[r.student_user_id].append(r)
+        per_student[str(r["student_user_id"])].append(r)
     for user_id, items in per_student.items():
-        student_id = items[0].student_id
-        s.execute(locked_selections.insert().values(
-            tenant=caller.tenant, school_year=year, student_user_id=user_id, student_id=student_id,
-            locked_at=now, outcomes=[{"outcome_id": str(i.outcome_id), "course_code": i.course_code,
-                                      "subject_name": i.subject_name, "description": i.description,
-                                      "sha256": i.sha256} for i in items]))
+        student_id = items[0]["student_id"]
+        uow.selections.hold(caller.tenant, year, user_id, student_id, [
+            {"outcome_id": str(i["outcome_id"]), "course_code": i["course_code"], "subject_name": i["subject_name"],
+             "description": i["description"], "sha256": i["sha256"]} for i in items], now)
         uow.emit(events.make_event(events.SELECTION_LOCKED, caller.tenant, {
-            "student_id": str(student_id), "student_user_id": str(user_id), "school_year": year,
-            "outcome_ids": [str(i.outcome_id) for i in items], "locked_by": caller.user_id,
+            "student_id": str(student_id), "student_user_id": user_id, "school_year": year,
+            "outcome_ids": [str(i["outcome_id"]) for i in items], "locked_by": caller.user_id,
             "locked_at": now}))
     uow.commit()
     return {"school_year": year, "locked_at": now.isoformat(), "students": len(per_student),
@@ -132,10 +96,8 @@ def lock_selections(uow, caller, school_year) -> dict:
 def list_locked(uow, caller, school_year) -> dict:
     caller.require(*REGISTRAR_ROLES)
     year = _year(school_year)
-    lock = _lock_of(uow, caller.tenant, year)
-    rows = uow.session.execute(sa.select(locked_selections).where(
-        locked_selections.c.tenant == caller.tenant, locked_selections.c.school_year == year)).all()
+    lock = uow.selections.lock_of(caller.tenant, year)
     return {"school_year": year, "locked": lock is not None,
-            "locked_at": lock.locked_at.isoformat() if lock else None,
-            "students": [{"student_id": str(r.student_id), "student_user_id": str(r.student_user_id),
-                          "outcomes": r.outcomes} for r in rows]}
+            "locked_at": _iso(lock["locked_at"]) if lock else None,
+            "students": [{"student_id": str(r["student_id"]), "student_user_id": str(r["student_user_id"]),
+                          "outcomes": r["outcomes"]} for r in uow.selections.held(caller.tenant, year)]}

@@ -1,0 +1,107 @@
+"""Storage of certified copies, selections, locks and held selections; plus an in-memory fake."""
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+
+from .orm import certified_outcomes, locked_selections, selection_locks, selections
+
+
+class SqlSelectionRepository:
+    def __init__(self, session):
+        self.s = session
+
+    def add_certified(self, row: dict) -> bool:
+        return self.s.execute(insert(certified_outcomes).values(**row).on_conflict_do_nothing()).rowcount == 1
+
+    def certified_for(self, tenant, student_user_id, year) -> list:
+        rows = self.s.execute(sa.select(certified_outcomes).where(
+            certified_outcomes.c.tenant == tenant, certified_outcomes.c.student_user_id == student_user_id,
+            certified_outcomes.c.school_year == year).order_by(certified_outcomes.c.certified_at)).all()
+        return [dict(r._mapping) for r in rows]
+
+    def selected_ids(self, tenant, student_user_id, year) -> set:
+        return {str(r) for r in self.s.execute(sa.select(selections.c.outcome_id).where(
+            selections.c.tenant == tenant, selections.c.student_user_id == student_user_id,
+            selections.c.school_year == year)).scalars()}
+
+    def replace_selection(self, tenant, student_user_id, year, outcome_ids):
+        self.s.execute(selections.delete().where(
+            selections.c.tenant == tenant, selections.c.student_user_id == student_user_id,
+            selections.c.school_year == year))
+        for oid in outcome_ids:
+            self.s.execute(selections.insert().values(tenant=tenant, student_user_id=student_user_id,
+                                                      school_year=year, outcome_id=oid))
+
+    def serialise(self, tenant, year):
+        """Saves and the registrar's lock of one tenant's year take turns."""
+        self.s.execute(sa.text("select pg_advisory_xact_lock(hashtext(:k))"), {"k": f"selection:{tenant}:{year}"})
+
+    def lock_of(self, tenant, year):
+        row = self.s.execute(sa.select(selection_locks).where(
+            selection_locks.c.tenant == tenant, selection_locks.c.school_year == year)).first()
+        return dict(row._mapping) if row else None
+
+    def add_lock(self, tenant, year, locked_by, at) -> bool:
+        return self.s.execute(insert(selection_locks).values(
+            tenant=tenant, school_year=year, locked_by=locked_by, locked_at=at)
+            .on_conflict_do_nothing()).rowcount == 1
+
+    def selected_outcomes(self, tenant, year) -> list:
+        rows = self.s.execute(
+            sa.select(selections.c.student_user_id, certified_outcomes)
+            .join(certified_outcomes, certified_outcomes.c.outcome_id == selections.c.outcome_id)
+            .where(selections.c.tenant == tenant, selections.c.school_year == year)
+            .order_by(certified_outcomes.c.certified_at)).all()
+        return [dict(r._mapping) for r in rows]
+
+    def hold(self, tenant, year, student_user_id, student_id, outcomes, at):
+        self.s.execute(locked_selections.insert().values(
+            tenant=tenant, school_year=year, student_user_id=student_user_id, student_id=student_id,
+            locked_at=at, outcomes=outcomes))
+
+    def held(self, tenant, year) -> list:
+        return [dict(r._mapping) for r in self.s.execute(sa.select(locked_selections).where(
+            locked_selections.c.tenant == tenant, locked_selections.c.school_year == year)).all()]
+
+
+class FakeSelectionRepository:
+    def __init__(self):
+        self.certified, self.selections, self.locks, self.holds = {}, {}, {}, []
+
+    def add_certified(self, row):
+        if str(row["outcome_id"]) in self.certified:
+            return False
+        self.certified[str(row["outcome_id"])] = dict(row, outcome_id=str(row["outcome_id"]))
+        return True
+
+    def certified_for(self, tenant, student_user_id, year):
+        return [r for r in self.certified.values() if r["tenant"] == tenant
+                and str(r["student_user_id"]) == str(student_user_id) and r["school_year"] == year]
+
+    def selected_ids(self, tenant, student_user_id, year):
+        return set(self.selections.get((tenant, str(student_user_id), year), []))
+
+    def replace_selection(self, tenant, student_user_id, year, outcome_ids):
+        self.selections[(tenant, str(student_user_id), year)] = list(outcome_ids)
+
+    def serialise(self, tenant, year):
+        pass
+
+    def lock_of(self, tenant, year):
+        return self.locks.get((tenant, year))
+
+    def add_lock(self, tenant, year, locked_by, at):
+        if (tenant, year) in self.locks:
+            return False
+        self.locks[(tenant, year)] = {"locked_by": locked_by, "locked_at": at}
+        return True
+
+    def selected_outcomes(self, tenant, year):
+        return [dict(self.certified[o], student_user_id=u) for (t, u, y), ids in self.selections.items()
+                if t == tenant and y == year for o in ids]
+
+    def hold(self, tenant, year, student_user_id, student_id, outcomes, at):
+        self.holds.append(dict(tenant=tenant, school_year=year, student_user_id=student_user_id,
+                               student_id=student_id, outcomes=outcomes, locked_at=at))
+
+    def held(self, tenant, year):
+        return [h for h in self.holds if h["tenant"] == tenant and h["school_year"] == year]

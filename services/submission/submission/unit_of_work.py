@@ -1,0 +1,24 @@
+from portfolio_common.testing import FakeUnitOfWork
+from portfolio_common.uow import SqlUnitOfWork
+
+from .orm import outbox, processed_events
+from .repository import FakeSelectionRepository, SqlSelectionRepository
+
+
+class SubmissionUnitOfWork(SqlUnitOfWork):
+    def __init__(self, session_factory):
+        super().__init__(session_factory, outbox, processed_events)
+
+    def __enter__(self):
+        super().__enter__()
+        self.selections = SqlSelectionRepository(self.session)
+        return self
+
+
+class FakeSubmissionUnitOfWork(FakeUnitOfWork):
+    def __init__(self):
+        super().__init__()
+        self.selections = FakeSelectionRepository()
+
+
+UnitOfWork = SubmissionUnitOfWork
