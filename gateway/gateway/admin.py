@@ -9,7 +9,7 @@ the whole import (accounts writes nothing then either).
 import hashlib
 import re
 
-from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 
 from . import auth, imports
 from .clients import rpc, rpc_public
@@ -220,3 +220,33 @@ def reset():
 def grant_names(grants):
     return "、".join(f"{TENANT_NAMES.get(g['tenant'], g['tenant'])} {ROLE_NAMES.get(g['role'], g['role'])}"
                      for g in grants or [])
+
+
+# ---------------------------------------------------------------- people and their roles
+
+@bp.route("/users", methods=["GET", "POST"])
+def users():
+    """The division's people and their roles; a role change goes through the same import path
+    (one row), so the same checks, division scope and audit apply."""
+    user = _need_admin()
+    error = None
+    if request.method == "POST":
+        username = request.form.get("username", "")
+        wanted = [r for r in request.form.getlist("role") if r in ROLE_NAMES]
+        try:
+            current = next((u for u in rpc("accounts", "list_users") if u["username"] == username), None)
+            if current is None:
+                raise ApiError("user_not_found")
+            report = rpc("accounts", "import_people", [{
+                "username": username, "display_name": current["display_name"],
+                "grants": [{"tenant": user["tenant"], "role": r} for r in wanted]}], False)
+            if report["refused"]:
+                raise ApiError(report["refused"][0]["code"], detail=report["refused"][0]["reason"])
+        except Exception as exc:  # noqa: BLE001
+            error = _fail(exc)
+        else:
+            flash(f"已更新 {username} 的角色。", "ok")
+            return redirect(url_for("admin.users"))
+    people = rpc("accounts", "list_users")
+    return render_template("admin_users.html", people=people, role_names=ROLE_NAMES, error=error), \
+        (error.status if error else 200)

@@ -211,3 +211,21 @@ def test_rows_for_the_other_division_are_refused(stack, admin, tag):
     data = people_csv([[f"imp_{tag}_o", "別部學生", "other-pass-123", "進修部:學生"]])
     preview = admin.upload(data)
     assert [(row, code) for row, code, _ in problems(preview.text)] == [(2, "other_tenant")]
+
+
+def test_admin_lists_people_and_changes_roles_in_their_division(stack, admin, tag):
+    user = f"imp_{tag}_u"
+    data = people_csv([[user, "角色調整", "roles-pass-123", "日間部:任課教師"]])
+    admin.upload(data)
+    admin.upload(data, confirm_sha=hashlib.sha256(data).hexdigest())
+    page = admin.s.get(stack.gateway_url + "/admin/users", timeout=30)
+    assert page.status_code == 200 and f'data-username="{user}"' in page.text and "s_day01" in page.text
+    assert "s_ce01" not in page.text  # only this division's people
+    r = admin.s.post(stack.gateway_url + "/admin/users", timeout=30, allow_redirects=False,
+                     data={"username": user, "role": ["subject_teacher", "homeroom_teacher"],
+                           "csrf_token": csrf(page.text)})
+    assert r.status_code == 302
+    t = token(stack, user, "roles-pass-123").json()["user"]
+    assert sorted(g["role"] for g in t["grants"]) == ["homeroom_teacher", "subject_teacher"]
+    s, _ = portal(stack, "t_wang")
+    assert s.get(stack.gateway_url + "/admin/users", timeout=30).status_code == 403

@@ -35,7 +35,7 @@ ARGS = {
     "accounts.ensure_tenants": ([],), "accounts.import_people": ([], True),
     "accounts.grant_proxy": ("nobody-a", "nobody-b", "2026-01-01", "2026-01-02"),
     "accounts.list_proxies": (), "accounts.revoke_proxy": (X,), "accounts.list_access_audit": (1,),
-    "accounts.reset_password": ("nobody-a",), "accounts.link_identity": ("nobody-a", "moe-cloud", "sub-1"), "accounts.lookup_users": (["nobody-a"],),
+    "accounts.reset_password": ("nobody-a",), "accounts.link_identity": ("nobody-a", "moe-cloud", "sub-1"), "accounts.lookup_users": (["nobody-a"],), "accounts.list_users": (),
 }
 
 

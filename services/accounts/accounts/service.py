@@ -92,6 +92,12 @@ class AccountsService:
             return usecases.revoke_proxy(uow, caller, delegation_id)
 
     @rpc
+    @allowed("system_admin", "system")
+    def list_users(self, caller):
+        with self.platform.uow() as uow:
+            return usecases.list_users(uow, caller)
+
+    @rpc
     @allowed("registrar", "system_admin", "system")
     def lookup_users(self, caller, usernames):
         with self.platform.uow() as uow:

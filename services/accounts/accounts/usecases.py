@@ -339,6 +339,22 @@ def ensure_tenants(uow, caller, rows) -> list:
     return [t["code"] for t in rows]
 
 
+def list_users(uow, caller) -> list:
+    """The people of the caller's division with their roles there (system admin)."""
+    caller.require(*ADMIN_ROLES)
+    rows = uow.session.execute(
+        sa.select(users.c.username, users.c.display_name, users.c.locked_until, users.c.must_change_password,
+                  role_grants.c.role)
+        .join(role_grants, role_grants.c.user_id == users.c.id)
+        .where(role_grants.c.tenant == caller.tenant).order_by(users.c.username, role_grants.c.role)).all()
+    out = {}
+    for r in rows:
+        e = out.setdefault(r.username, {"username": r.username, "display_name": r.display_name, "roles": [],
+                                        "locked": bool(r.locked_until), "must_change_password": r.must_change_password})
+        e["roles"].append(r.role)
+    return list(out.values())
+
+
 def lookup_users(uow, caller, usernames) -> dict:
     """username -> {user_id, display_name, roles} for people of the caller's tenant (others: absent)."""
     names = [u for u in (usernames or []) if isinstance(u, str)][:5000]
