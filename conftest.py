@@ -5,11 +5,17 @@ import uuid
 import pytest
 
 from tests.support import servers
-from tests.support.ids import RUN, SECRETS
+from tests.support.ids import RUN, SEAL_PUBLIC_KEYS, SECRETS
 # Services read their secrets from the environment (tests pass config in, but these four
 # are read by code under test that has no other seam); set them once, before any import.
 for _k, _v in SECRETS.items():
     os.environ.setdefault(_k, _v)
+os.environ.setdefault("SEAL_PUBLIC_KEYS", SEAL_PUBLIC_KEYS)
+# Every nameko RPC this test process makes (the matrix test, the reliability tests' direct
+# calls) is transient and seals passwords and national IDs, as the gateway's are.
+from portfolio_common import rpc_transport  # noqa: E402
+
+rpc_transport.install()
 
 
 @pytest.fixture(scope="session")
@@ -25,6 +31,16 @@ def pg_base_url():
 @pytest.fixture(scope="session")
 def amqp_uri():
     return servers.amqp_uri()
+
+
+@pytest.fixture
+def private_amqp_uri(amqp_uri):
+    """A RabbitMQ vhost of this test only (its administrator's URI), deleted afterwards: for
+    tests that declare the platform's own queue names, which other runs share otherwise."""
+    vhost = f"pt_{RUN}_{uuid.uuid4().hex[:6]}"
+    uri = servers.create_vhost(amqp_uri, vhost)
+    yield uri
+    servers.delete_vhost(vhost)
 
 
 @pytest.fixture(scope="session")

@@ -12,10 +12,10 @@ import os
 import sys
 import time
 
-from nameko.standalone.rpc import ClusterRpcProxy
 
 from portfolio_common import caller as caller_mod
-from portfolio_common.config import amqp_uri, secret
+from portfolio_common.config import secret
+from portfolio_common.rpc_transport import rpc_proxy
 
 HERE = os.path.join(os.path.dirname(__file__), "demo")
 DEMO_PASSWORD_NOTE = "demo-pass-2026"
@@ -87,7 +87,9 @@ def main(argv=None):
     a = p.parse_args(argv)
     with open(a.school, encoding="utf-8") as fh:
         school = json.load(fh)
-    with ClusterRpcProxy({"AMQP_URI": amqp_uri()}, timeout=60) as rpc:
+    # As the operator (AMQP_URI of the vhost's administrator); passwords and national IDs
+    # travel sealed to accounts and records (SEAL_PUBLIC_KEYS).
+    with rpc_proxy(client="demo-loader", timeout=60) as rpc:
         wait_for(rpc, ["accounts", "records"])
         report, results, people = load(rpc, secret("CALLER_KEY"), school)
     print(f"demo school loaded: {len(report['created'])} accounts created, "

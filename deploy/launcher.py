@@ -20,6 +20,14 @@ The `Stack` class is what the end-to-end and reliability tests use:
 State lives under `workdir`: `secrets.json` (generated once, mode 600), `log/<name>.log`,
 `pids/<name>.pid` (so another shell, or another Stack on the same workdir, can stop them) and
 `s3.json` (the endpoint of the S3 server this stack started).
+
+Before the first process starts, `migrate()` runs the migrate step (portfolio_common.migrate):
+each service gets its database `<db_prefix>_<name>` owned by the role `<db_prefix>_<name>_owner`
+(which runs the migrations) and connects as the role `<db_prefix>_<name>` (row rights only);
+the broker gets one user per service and one for the gateway (`<db_prefix>-<name>`, least
+privilege, portfolio_common.broker_access) and the platform's topology. `pg_base_url` and
+`amqp_uri` are the administrators' (a PostgreSQL superuser, the vhost's administrator): the
+processes never see them; clients of the stack (`client_env`, the tests) do.
 """
 from __future__ import annotations
 
@@ -55,6 +63,18 @@ SECRET_SIZES = {
     "GATEWAY_SECRET_KEY": 32,
     "S3_ACCESS_KEY": 10,
     "S3_SECRET_KEY": 20,
+}
+# Services with a database, and the broker's principals (portfolio_common.broker_access).
+DATABASE_SERVICES = ("accounts", "records", "files", "certification", "submission")
+BROKER_PRINCIPALS = NAMEKO_SERVICES + HTTP_PROCESSES
+# Services that receive sealed RPCs (portfolio_common.sealed): their private X25519 keys.
+SEALING_SERVICES = ("accounts", "records")
+# Each process's own credentials: given to that process only, never to clients of the stack.
+PRIVATE_SECRET_SIZES = {
+    **{f"{p.upper()}_AMQP_PASSWORD": 16 for p in BROKER_PRINCIPALS},
+    **{f"PG_{s.upper()}_PASSWORD": 16 for s in DATABASE_SERVICES},
+    **{f"PG_{s.upper()}_OWNER_PASSWORD": 16 for s in DATABASE_SERVICES},
+    **{f"{s.upper()}_SEAL_KEY": 32 for s in SEALING_SERVICES},
 }
 
 STOP_GRACE_S = 10.0
@@ -110,6 +130,7 @@ class Stack:
         self._external_s3 = s3_endpoint
         self._s3_endpoint = s3_endpoint
         self._procs: dict[str, subprocess.Popen] = {}  # children of this Stack object
+        self._migrated = False
         self.venv_bin = Path(sys.prefix) / "bin"
         for sub in ("log", "pids"):
             (self.workdir / sub).mkdir(parents=True, exist_ok=True)
@@ -142,9 +163,31 @@ class Stack:
         return dict(self._secrets)
 
     def database_url(self, name: str) -> str:
-        """pg_base_url with the database replaced by `<db_prefix>_<name>`."""
+        """pg_base_url with the database replaced by `<db_prefix>_<name>` (the administrator's
+        connection to that database: for tests and tools, never given to the process)."""
         parts = urlsplit(self.pg_base_url)
         return urlunsplit(parts._replace(path=f"/{self.db_prefix}_{name}"))
+
+    def service_database_url(self, name: str) -> str:
+        """What process `name` connects with: its own role, rights on rows only."""
+        from portfolio_common.migrate import names, role_url
+        n = names(self.db_prefix, name)
+        return role_url(self.pg_base_url, n["database"], n["runtime"],
+                        self.secrets[f"PG_{name.upper()}_PASSWORD"])
+
+    def broker_user(self, principal: str) -> str:
+        return f"{self.db_prefix}-{principal}"
+
+    def amqp_uri_for(self, principal: str) -> str:
+        """The broker URI process `principal` uses: its own user on the stack's vhost."""
+        from portfolio_common.broker_access import uri_for
+        return uri_for(self.amqp_uri, self.broker_user(principal),
+                       self.secrets[f"{principal.upper()}_AMQP_PASSWORD"])
+
+    def database_roles(self) -> list[str]:
+        from portfolio_common.migrate import names
+        return [r for s in DATABASE_SERVICES for r in (names(self.db_prefix, s)["owner"],
+                                                     names(self.db_prefix, s)["runtime"])]
 
     def client_env(self) -> dict:
         """Environment for a client of the stack (the demo loader, test helpers): broker,
@@ -153,7 +196,10 @@ class Stack:
         # A NAME_FILE variable would win over NAME in portfolio_common.config.secret().
         for name in SECRET_SIZES:
             env.pop(f"{name}_FILE", None)
-        env.update(self.secrets)
+        env.update({k: v for k, v in self.secrets.items() if k not in PRIVATE_SECRET_SIZES})
+        from portfolio_common.sealed import public_of
+        env["SEAL_PUBLIC_KEYS"] = ",".join(
+            f"{s}:{public_of(self.secrets[f'{s.upper()}_SEAL_KEY'])}" for s in SEALING_SERVICES)
         env.update(
             AMQP_URI=self.amqp_uri,
             S3_SECURE="0",
@@ -172,7 +218,11 @@ class Stack:
         """The environment process `name` is started with."""
         self._check_name(name)
         env = self.client_env()
-        env["DATABASE_URL"] = self.database_url(name)
+        env["AMQP_URI"] = self.amqp_uri_for(name)
+        if name in DATABASE_SERVICES:
+            env["DATABASE_URL"] = self.service_database_url(name)
+        if name in SEALING_SERVICES:
+            env["SEAL_KEY"] = self.secrets[f"{name.upper()}_SEAL_KEY"]
         # The process's own project dir first on the import path: with cwd = repo root, the
         # top-level `gateway/` directory would otherwise shadow the editable-installed
         # `gateway` package as an empty namespace package.
@@ -246,6 +296,8 @@ class Stack:
             self._check_port_free(name)
         if "files" in todo:
             self.start_s3()
+        if todo and not self._migrated:
+            self.migrate()
         for group in (NAMEKO_SERVICES, ("files",), ("gateway",)):
             group = [n for n in group if n in names]
             for name in group:
@@ -259,6 +311,44 @@ class Stack:
             if not self._alive(name):
                 raise StackError(f"{name} exited after becoming healthy{self._exit_note(name)}; last "
                                  f"lines of {self.log_path(name)}:\n{self.log_tail(name)}")
+
+    def migrate(self) -> None:
+        """The migrate step: database roles, databases and schemas (as each database's owner),
+        the broker's users, permissions and topology. Idempotent; queues whose arguments changed
+        are re-created (messages kept) only while no process of the stack runs."""
+        from portfolio_common import amqp, broker_access
+        from portfolio_common.migrate import migrate_service
+        for service in DATABASE_SERVICES:
+            up = service.upper()
+            try:
+                migrate_service(service, base_url=self.pg_base_url, prefix=self.db_prefix,
+                                admin_url=self.pg_base_url,
+                                owner_password=self.secrets[f"PG_{up}_OWNER_PASSWORD"],
+                                runtime_password=self.secrets[f"PG_{up}_PASSWORD"])
+            except Exception as exc:  # noqa: BLE001 - reported with what to do
+                raise StackError(f"migrating {service}'s database failed: {exc}") from exc
+        users = {p: (self.broker_user(p), self.secrets[f"{p.upper()}_AMQP_PASSWORD"])
+                 for p in BROKER_PRINCIPALS}
+        try:
+            broker_access.apply(self.amqp_uri, broker_access.definitions(
+                broker_access.vhost_of(self.amqp_uri), users))
+            pub = amqp.PikaPublisher(self.amqp_uri, connection_name="launcher-migrate")
+            try:
+                if not any(self._alive(n) for n in PROCESSES):
+                    amqp.migrate_queues(pub, log_fn=lambda m: print(f"launcher: {m}"))
+                pub.call(amqp.declare_topology)
+            finally:
+                pub.close()
+        except Exception as exc:  # noqa: BLE001
+            raise StackError(f"preparing the broker failed: {exc}") from exc
+        self._migrated = True
+
+    def remove_principals(self) -> None:
+        """Drop the broker users and database roles `migrate` made (test runs; databases first)."""
+        from portfolio_common import broker_access
+        from portfolio_common.migrate import drop_roles
+        broker_access.delete_users(self.amqp_uri, [self.broker_user(p) for p in BROKER_PRINCIPALS])
+        drop_roles(self.pg_base_url, self.database_roles())
 
     def _command(self, name: str) -> list[str]:
         if name in NAMEKO_SERVICES:
@@ -485,7 +575,7 @@ class Stack:
     def _load_secrets(self) -> dict:
         stored = self._read_json("secrets.json")
         merged = {**stored, **self._given_secrets}
-        for name, size in SECRET_SIZES.items():
+        for name, size in {**SECRET_SIZES, **PRIVATE_SECRET_SIZES}.items():
             merged.setdefault(name, _secrets.token_hex(size))
         if merged != stored:
             self._write_json("secrets.json", merged, mode=0o600)

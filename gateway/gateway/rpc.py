@@ -7,7 +7,9 @@ import logging
 import threading
 
 from nameko.exceptions import RemoteError, RpcTimeout
-from nameko.standalone.rpc import ClusterRpcProxy
+
+from portfolio_common.config import amqp_ssl_options
+from portfolio_common.rpc_transport import rpc_proxy
 
 log = logging.getLogger(__name__)
 
@@ -25,14 +27,15 @@ class RpcPool:
             self.init_app(app)
 
     def init_app(self, app):
-        self.config = {"AMQP_URI": app.config["AMQP_URI"]}
+        self.config = {"AMQP_URI": app.config["AMQP_URI"], "AMQP_SSL": amqp_ssl_options()}
         self.timeout = app.config.get("RPC_TIMEOUT", 30)
         app.extensions["rpc"] = self
 
     def _proxy(self):
         proxy = getattr(self._local, "proxy", None)
         if proxy is None:
-            ctx = ClusterRpcProxy(self.config, timeout=self.timeout)
+            # Reply queues rpc.reply-gateway-*: the only ones the gateway's broker user may use.
+            ctx = rpc_proxy(client="gateway", config=self.config, timeout=self.timeout)
             proxy = ctx.start()
             self._local.ctx, self._local.proxy = ctx, proxy
             with self._lock:

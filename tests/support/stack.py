@@ -31,6 +31,11 @@ def running_stack(tmp_path, *, name, pg_base_url, amqp_uri, s3_endpoint, secrets
                 drop_database(stack.database_url(p))
             except Exception:  # noqa: BLE001 - best effort cleanup
                 pass
+        # the run's own broker users (t_<run>_<name>-<service>) and database roles
+        try:
+            stack.remove_principals()
+        except Exception:  # noqa: BLE001 - best effort cleanup
+            pass
         servers.delete_vhost(vhost)
 
 

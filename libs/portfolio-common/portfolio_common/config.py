@@ -1,4 +1,5 @@
 """Configuration read in one place, with loopback defaults for a developer shell."""
+import json
 import os
 
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
@@ -15,6 +16,24 @@ def database_url(service: str) -> str:
 
 def amqp_uri() -> str:
     return env("AMQP_URI", DEFAULT_AMQP_URI)
+
+
+def amqp_ssl_options():
+    """TLS for AMQP: AMQP_SSL holds a JSON object of ssl options as nameko/py-amqp take them,
+    e.g. `{"ca_certs": "/run/secrets/amqp-ca.crt"}` (the same variable, YAML-parsed, is the
+    nameko services' AMQP_SSL setting in their config.yaml). None: plain AMQP (loopback)."""
+    raw = env("AMQP_SSL")
+    if raw in (None, "null"):
+        return None
+    value = json.loads(raw)
+    if not isinstance(value, dict):
+        raise RuntimeError("AMQP_SSL must be a JSON object, e.g. {\"ca_certs\": \"/path/ca.crt\"}")
+    return value
+
+
+def nameko_config(uri: str = None) -> dict:
+    """The config a standalone nameko proxy needs (broker and its TLS settings)."""
+    return {"AMQP_URI": uri or amqp_uri(), "AMQP_SSL": amqp_ssl_options()}
 
 
 def retry_delays_ms():

@@ -60,6 +60,28 @@ def run_migrations(engine, script_location: str):
         command.upgrade(cfg, "head")
 
 
+def check_schema_current(engine, script_location: str, service: str):
+    """Refuse to start on a database the migrate step has not brought to the code's head.
+
+    The running service has no right to migrate (its role owns nothing): the migrate step
+    (`python -m portfolio_common.migrate`, the launcher, compose's `migrate` one-shot) does it.
+    """
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    cfg = Config()
+    cfg.set_main_option("script_location", script_location)
+    heads = set(ScriptDirectory.from_config(cfg).get_heads())
+    try:
+        with engine.connect() as conn:
+            current = set(conn.execute(sa.text("select version_num from alembic_version")).scalars())
+    except sa.exc.ProgrammingError:
+        current = set()
+    if current != heads:
+        raise RuntimeError(
+            f"{service}: the database schema is at {sorted(current) or 'nothing'}, this code needs "
+            f"{sorted(heads)}: run the migrate step first (python -m portfolio_common.migrate {service})")
+
+
 def messaging_tables(metadata: sa.MetaData):
     """The outbox and the processed-events ledger, present in every producing/consuming DB."""
     outbox = sa.Table(
@@ -73,6 +95,8 @@ def messaging_tables(metadata: sa.MetaData):
         sa.Column("sent_at", sa.DateTime(timezone=True)),
         sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
         sa.Column("last_error", sa.Text),
+        # Set when the broker could not route the row: the relay skips it until then (parked).
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True)),
     )
     sa.Index("ix_outbox_unsent", outbox.c.seq, postgresql_where=outbox.c.sent_at.is_(None))
     processed = sa.Table(

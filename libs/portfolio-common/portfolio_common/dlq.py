@@ -3,11 +3,21 @@
   portfolio-dlq list
   portfolio-dlq show  <handler-queue> [--limit N]
   portfolio-dlq replay <handler-queue> [--limit N]
+
+Run it with the vhost's administrator (AMQP_URI). Dead-letter queues are quorum queues, which
+count every delivery, and RabbitMQ 4 drops a message after its delivery limit: so `show` never
+hands a letter back with basic.nack. It takes each letter and puts an identical copy (body,
+properties, headers) at the back of the same queue, confirmed, before acknowledging the
+original: the whole queue goes round once, in order, and every letter's delivery count stays 0.
+(A letter that arrives while `show` runs ends up ahead of the ones it went round with.)
 """
 import argparse
 import json
+import uuid
 
-from .amqp import PikaPublisher, all_queues, dead_letter_queue
+import pika
+
+from .amqp import PikaPublisher, all_queues, dead_letter_queue, queue_service, service_exchange
 from .config import amqp_uri
 
 
@@ -20,18 +30,30 @@ def counts(pub):
     return pub.call(fn)
 
 
+def _letter(props, body):
+    return {"headers": {k: v for k, v in (props.headers or {}).items()},
+            "body": body.decode("utf-8", "replace")}
+
+
 def peek(pub, queue, limit=20):
+    """The first `limit` dead letters of `queue`'s DLQ, without consuming a delivery of any."""
+    dlq = dead_letter_queue(queue)
+    route = (service_exchange(queue_service(queue)), dlq)
+
     def fn(ch):
-        items, tags = [], []
-        for _ in range(limit):
-            method, props, body = ch.basic_get(dead_letter_queue(queue), auto_ack=False)
+        total = ch.queue_declare(dlq, passive=True).method.message_count
+        items = []
+        for _ in range(total):
+            method, props, body = ch.basic_get(dlq, auto_ack=False)
             if method is None:
                 break
-            tags.append(method.delivery_tag)
-            items.append({"headers": {k: v for k, v in (props.headers or {}).items()},
-                          "body": body.decode("utf-8", "replace")})
-        for t in tags:
-            ch.basic_nack(t, requeue=True)
+            if len(items) < limit:
+                items.append(_letter(props, body))
+            # the copy is confirmed (confirm mode) before the original is acknowledged
+            ch.basic_publish(route[0], route[1], body, pika.BasicProperties(
+                content_type=props.content_type, delivery_mode=2, headers=props.headers,
+                message_id=props.message_id, correlation_id=props.correlation_id), mandatory=True)
+            ch.basic_ack(method.delivery_tag)
         return items
     return pub.call(fn)
 
@@ -40,10 +62,11 @@ def replay(pub, queue, limit=None):
     """Move dead letters back to the handler's queue, attempt count reset. Returns how many.
 
     A letter that fails again comes back to the DLQ while the replay still runs; it carries
-    this replay's id, so the replay stops there instead of looping on it.
+    this replay's id, so the replay stops there instead of looping on it (that one letter is
+    handed back once, counting one delivery).
     """
-    import uuid
     replay_id = uuid.uuid4().hex
+    exchange = service_exchange(queue_service(queue))
     moved = 0
 
     def take(ch):
@@ -59,7 +82,7 @@ def replay(pub, queue, limit=None):
             break
         headers = {k: v for k, v in headers.items() if not k.startswith("x-")}
         headers["x-replay-id"] = replay_id
-        pub.publish("", queue, body, headers=headers)
+        pub.publish(exchange, queue, body, headers=headers)
         pub.call(lambda ch: ch.basic_ack(method.delivery_tag))
         moved += 1
     return moved

@@ -5,10 +5,11 @@ import sys
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     service = argv[0]
-    from nameko.standalone.rpc import ClusterRpcProxy
-    from .config import amqp_uri
+    from .rpc_transport import rpc_proxy
     try:
-        with ClusterRpcProxy({"AMQP_URI": amqp_uri()}, timeout=5) as rpc:
+        # As the service's own broker user: its reply queue is named after it, and `ping` of
+        # its own service is a call its permissions allow (portfolio_common.broker_access).
+        with rpc_proxy(client=service, timeout=5) as rpc:
             ok = getattr(rpc, service).ping() == "pong"
     except Exception as exc:  # noqa: BLE001 - any failure is "unhealthy"
         print(f"{service}: {exc!r}")

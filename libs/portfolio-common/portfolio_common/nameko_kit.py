@@ -9,21 +9,29 @@ import traceback
 
 from functools import partial
 
+from kombu import Exchange
+from nameko.constants import AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_SERIALIZER, \
+    LOGIN_METHOD_CONFIG_KEY, SERIALIZER_CONFIG_KEY
 from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider
 from nameko.messaging import QueueConsumer
-from nameko.rpc import Rpc, RpcConsumer
+import nameko.rpc as nameko_rpc
+from nameko.rpc import Responder, Rpc, RpcConsumer
 
 import amqp.exceptions
 import kombu.exceptions
 
 from . import caller as caller_mod
-from .amqp import PikaPublisher, dead_letter_queue, declare_topology, retry_queue
+from . import rpc_transport, sealed
+from .amqp import PikaPublisher, dead_letter_queue, handler_arguments, retry_queue, service_exchange
 from .config import amqp_uri as default_amqp_uri, database_url, retry_delays_ms, retry_later_max_seconds, secret
-from .db import ensure_database, make_engine, make_session_factory, run_migrations
+from .db import check_schema_current, make_engine, make_session_factory
 from .errors import NotAllowed, NotAuthenticated, NotFound, PermanentEventError, RetryLater
 from .events import utcnow
-from .outbox import OutboxRelay
+from .outbox import OutboxRelay, RelayLoop
+
+# Transient RPC messages, no declaration of nameko-rpc, sealed bodies (rpc_transport.py).
+rpc_transport.install()
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +68,26 @@ class SafeQueueConsumer(QueueConsumer):
             log.warning("requeue lost with the broker connection (it will be redelivered): %r", exc)
 
 
+def _sealing_responder(reply_key):
+    """nameko's Responder whose publisher seals the answer to the caller's reply key."""
+    base = Responder.publisher_cls
+
+    class SealingPublisher(base):
+        def publish(self, payload, **kwargs):
+            return super().publish(sealed.seal_reply(reply_key, payload), **kwargs)
+
+    class SealingResponder(Responder):
+        publisher_cls = SealingPublisher
+
+    return SealingResponder
+
+
 class SafeRpcConsumer(RpcConsumer):
     queue_consumer = SafeQueueConsumer()
 
     def handle_result(self, message, result, exc_info):
         try:
-            return super().handle_result(message, result, exc_info)
+            return self._reply(message, result, exc_info)
         except BROKEN_CONNECTION as exc:
             # The reply could not be sent: the caller times out or retries; the request, not
             # acked, is redelivered. Use cases that must not run twice are idempotent.
@@ -73,8 +95,32 @@ class SafeRpcConsumer(RpcConsumer):
             return result, exc_info
 
 
+    def _reply(self, message, result, exc_info):
+        # nameko's RpcConsumer.handle_result, with the answer sealed when the request was.
+        config = self.container.config
+        reply_key = getattr(message, "portfolio_reply_key", None)
+        responder_cls = Responder if reply_key is None else _sealing_responder(reply_key)
+        responder = responder_cls(
+            config[AMQP_URI_CONFIG_KEY], nameko_rpc.get_rpc_exchange(config),
+            config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
+            ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
+        result, exc_info = responder.send_response(result, exc_info)
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
+
+
 class SafeRpc(Rpc):
+    """nameko's Rpc entrypoint that opens sealed requests (sealed.py) and refuses a request
+    for a sealed method that came in the clear."""
+
     rpc_consumer = SafeRpcConsumer()
+
+    def handle_message(self, body, message):
+        method = f"{self.container.service_name}.{self.method_name}"
+        body, reply_key = sealed.open_request(method, body)
+        if reply_key is not None:
+            message.portfolio_reply_key = reply_key
+        return super().handle_message(body, message)
 
 
 rpc = SafeRpc.decorator
@@ -99,7 +145,8 @@ class ReliableQueueConsumer(SafeQueueConsumer):
         uri = self.container.config.get("AMQP_URI") or default_amqp_uri()
         try:
             shared_publisher(uri, self.container.service_name).publish(
-                "", dead_letter_queue(queue), message.body, headers=headers)
+                service_exchange(self.container.service_name), dead_letter_queue(queue),
+                message.body, headers=headers)
         except Exception:  # noqa: BLE001 - keep it rather than lose it
             log.exception("could not dead-letter an undecodable message; requeueing it")
             message.requeue()
@@ -122,7 +169,12 @@ class ReliableEventHandler(EventHandler):
 
     def setup(self):
         super().setup()
-        self.queue.queue_arguments = {"x-queue-type": "quorum"}
+        # The arguments portfolio-topology declared (a mismatch is refused by the broker), and
+        # the source's exchange is not declared here: that needs the right to configure (and
+        # so to delete) another service's exchange, which no service has.
+        self.queue.queue_arguments = handler_arguments(self.container.service_name, self.queue.name)
+        self.queue.exchange = Exchange(self.queue.exchange.name, type="topic", durable=True,
+                                       no_declare=True)
 
     def handle_message_processed(self, message, result=None, exc_info=None):
         if exc_info is not None:
@@ -142,13 +194,14 @@ class ReliableEventHandler(EventHandler):
         queue = self.queue.name
         uri = self.container.config.get("AMQP_URI") or default_amqp_uri()
         pub = shared_publisher(uri, self.container.service_name)
+        own = service_exchange(self.container.service_name)
         headers["x-attempt"] = attempt
         first = headers.setdefault("x-first-failed-at", utcnow().isoformat())
         waiting_on_another_event = isinstance(exc, RetryLater) and (
             utcnow() - datetime.fromisoformat(first)).total_seconds() < retry_later_max_seconds()
         if waiting_on_another_event and attempt > len(delays):
             log.info("event on %s waits for another event (attempt %s): %s", queue, attempt, exc)
-            pub.publish("", retry_queue(queue, delays[-1]), message.body, headers=headers)
+            pub.publish(own, retry_queue(queue, delays[-1]), message.body, headers=headers)
         elif isinstance(exc, PermanentEventError) or attempt > len(delays):
             headers.update({
                 "x-error-type": type(exc).__name__,
@@ -157,10 +210,10 @@ class ReliableEventHandler(EventHandler):
                 "x-dead-lettered-at": utcnow().isoformat(),
             })
             log.error("dead-lettering message from %s after %s attempt(s): %r", queue, attempt, exc)
-            pub.publish("", dead_letter_queue(queue), message.body, headers=headers)
+            pub.publish(own, dead_letter_queue(queue), message.body, headers=headers)
         else:
             log.warning("handler on %s failed (attempt %s), retrying: %r", queue, attempt, exc)
-            pub.publish("", retry_queue(queue, delays[attempt - 1]), message.body, headers=headers)
+            pub.publish(own, retry_queue(queue, delays[attempt - 1]), message.body, headers=headers)
 
 
 reliable_event_handler = ReliableEventHandler.decorator
@@ -184,11 +237,21 @@ class PlatformAccess:
         self._p.flush_after(self._worker_ctx)
 
     def flush(self):
-        return self._p.relay.flush()
+        """Wake the relay (the services' timers call this as the safety net); never waits."""
+        self._p.loop.kick()
+
+    def outbox_backlog(self):
+        """{"pending", "parked", "oldest_s"} of this service's outbox (see outbox.py)."""
+        return self._p.relay.backlog()
 
 
 class Platform(DependencyProvider):
-    """Per-service database (ensured, migrated at start), topology, outbox relay, caller key."""
+    """Per-service database (its runtime role; the schema must be at head), outbox relay, caller key.
+
+    The service neither creates nor migrates its database, nor declares the broker topology:
+    the migrate step does both with the owner role and the vhost's administrator
+    (`python -m portfolio_common.migrate`), so the running service needs neither right.
+    """
 
     def __init__(self, service: str, script_location: str, outbox_table):
         self.service = service
@@ -199,15 +262,18 @@ class Platform(DependencyProvider):
     def setup(self):
         config = self.container.config
         url = config.get("DATABASE_URL") or database_url(self.service)
-        ensure_database(url)
         self.engine = make_engine(url)
-        run_migrations(self.engine, self.script_location)
+        check_schema_current(self.engine, self.script_location, self.service)
         self.session_factory = make_session_factory(self.engine)
         uri = config.get("AMQP_URI") or default_amqp_uri()
         publisher = PikaPublisher(uri, connection_name=f"{self.service}-outbox")
-        publisher.call(declare_topology)
         self.relay = OutboxRelay(self.engine, self.outbox_table, publisher)
+        self.loop = RelayLoop(self.relay, interval=1.0, name=f"{self.service}-outbox")
         self.caller_key = secret("CALLER_KEY")
+
+    def start(self):
+        # One green thread publishes; workers only kick it (never wait on the publisher lock).
+        self.loop.start(spawn=self.container.spawn_managed_thread)
 
     def get_dependency(self, worker_ctx):
         return PlatformAccess(self, worker_ctx)
@@ -249,21 +315,14 @@ class Platform(DependencyProvider):
             producer=self.service)
         with self.engine.begin() as conn:
             add_outbox_event(conn, self.outbox_table, env)
-        self.container.spawn_managed_thread(self._flush_quietly)
+        self.loop.kick()
 
     def worker_teardown(self, worker_ctx):
         if worker_ctx.call_id in self._flush_requested:
             self._flush_requested.discard(worker_ctx.call_id)
-            self.container.spawn_managed_thread(self._flush_quietly)
-
-    def _flush_quietly(self):
-        # A managed thread that raises kills the whole container: a database hiccup here must
-        # only delay the events (the timer retries), never stop the service.
-        try:
-            self.relay.flush()
-        except Exception:  # noqa: BLE001
-            log.exception("outbox flush after commit failed; the timer will retry")
+            self.loop.kick()
 
     def stop(self):
+        self.loop.stop()
         self.relay.publisher.close()
         self.engine.dispose()

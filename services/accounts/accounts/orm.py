@@ -93,3 +93,7 @@ access_audit = sa.Table(
     sa.Column("remote_addr", sa.String(64)),
     sa.Column("detail", sa.String(500)),
 )
+
+# Tables the service's database role may DELETE from (portfolio_common.migrate): role grants are
+# replaced when an import changes a person's roles.
+DELETES_FROM = ("role_grants",)

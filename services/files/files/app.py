@@ -1,20 +1,19 @@
 """Flask adapter of the files service (stateless; run N replicas behind the gateway)."""
 import logging
 import os
-import threading
 import time
 from urllib.parse import quote, unquote
 
 from flask import Flask, Response, jsonify, request, stream_with_context
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, generate_latest
 
 from portfolio_common import caller as caller_mod
-from portfolio_common.amqp import PikaPublisher, declare_topology
+from portfolio_common.amqp import PikaPublisher
 from portfolio_common.config import amqp_uri, database_url, env, secret
-from portfolio_common.db import add_outbox_event, ensure_database, make_engine, run_migrations
+from portfolio_common.db import add_outbox_event, check_schema_current, make_engine
 from portfolio_common import events
 from portfolio_common.errors import NotAllowed, NotAuthenticated, NotFound, PortfolioError
-from portfolio_common.outbox import OutboxRelay
+from portfolio_common.outbox import OutboxRelay, RelayLoop
 
 from . import usecases
 from .orm import outbox
@@ -26,36 +25,31 @@ MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 UPLOADS = Counter("files_uploads_total", "Outcome uploads by result", ["result"])
 
 
+OUTBOX_BACKLOG = Gauge("files_outbox_backlog", "Unsent outbox rows: pending (due now) or parked "
+                       "(unroutable, waiting for their back-off)", ["state"])
+OUTBOX_PARKED = Counter("files_outbox_parked_total", "Outbox rows parked because the broker could not route them")
+
+
 class Relay:
-    """Publishes the outbox right after each commit and, as a safety net, every second."""
+    """The outbox relay of this process: one thread publishes, requests only kick it.
+
+    It publishes right after each commit (the kick) and, as a safety net, every second; a
+    broker outage keeps that thread waiting, never a request.
+    """
 
     def __init__(self, engine, uri):
         self.publisher = PikaPublisher(uri, connection_name="files")
-        self.relay = OutboxRelay(engine, outbox, self.publisher)
-        self.declared = False
-        self._wake = threading.Event()
-        threading.Thread(target=self._loop, name="outbox-relay", daemon=True).start()
+        self.relay = OutboxRelay(engine, outbox, self.publisher, on_parked=OUTBOX_PARKED.inc)
+        self.loop = RelayLoop(self.relay, interval=1.0, after_flush=self._update_gauges,
+                              name="files-outbox").start()
 
-    def _ensure_topology(self):
-        if not self.declared:
-            self.publisher.call(declare_topology)
-            self.declared = True
+    def _update_gauges(self):
+        backlog = self.relay.backlog()
+        OUTBOX_BACKLOG.labels(state="pending").set(backlog["pending"])
+        OUTBOX_BACKLOG.labels(state="parked").set(backlog["parked"])
 
     def kick(self):
-        self._wake.set()
-
-    def flush_now(self):
-        try:
-            self._ensure_topology()
-            self.relay.flush()
-        except Exception as exc:  # noqa: BLE001 - the loop retries; rows stay in the outbox
-            log.warning("outbox relay: %r", exc)
-
-    def _loop(self):
-        while True:
-            self._wake.wait(1.0)
-            self._wake.clear()
-            self.flush_now()
+        self.loop.kick()
 
 
 def create_app(config=None):
@@ -74,9 +68,9 @@ def create_app(config=None):
     }
     cfg.update(config or {})
     logging.basicConfig(level=logging.INFO)
-    ensure_database(cfg["DATABASE_URL"])
     engine = make_engine(cfg["DATABASE_URL"])
-    run_migrations(engine, MIGRATIONS)
+    # Migrated by the migrate step as the database's owner; this process may only use rows.
+    check_schema_current(engine, MIGRATIONS, "files")
     store = ObjectStore(cfg["S3_ENDPOINT"], cfg["S3_ACCESS_KEY"], cfg["S3_SECRET_KEY"],
                         secure=cfg["S3_SECURE"], prefix=cfg["S3_BUCKET_PREFIX"],
                         verify_tls=cfg["S3_VERIFY_TLS"])
@@ -127,7 +121,7 @@ def create_app(config=None):
             UPLOADS.labels(result=exc.code).inc()
             raise
         UPLOADS.labels(result="stored").inc()
-        relay.flush_now()
+        relay.kick()  # never flush here: a broker outage must not hold the upload's answer
         return jsonify(result), 201
 
     @app.get("/v1/files/<file_id>")

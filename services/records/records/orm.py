@@ -119,3 +119,7 @@ record_changes = sa.Table(
     sa.Column("before", JSONB),
     sa.Column("after", JSONB),
 )
+
+# Tables the service's database role may DELETE from (portfolio_common.migrate): an upload
+# reservation is released when its upload is abandoned.
+DELETES_FROM = ("upload_reservations",)

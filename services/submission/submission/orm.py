@@ -53,3 +53,7 @@ locked_selections = sa.Table(
     sa.Column("outcomes", JSONB, nullable=False),  # [{outcome_id, course_code, subject_name, description, sha256}]
     sa.Column("locked_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+# Tables the service's database role may DELETE from (portfolio_common.migrate): a student's
+# selection is replaced as a whole.
+DELETES_FROM = ("selections",)

@@ -31,7 +31,7 @@ def test_exchange(publisher):
 
     def setup(ch):
         ch.exchange_declare(ex, "topic", durable=True)
-        ch.queue_declare(q, durable=True, arguments=amqp.QUORUM)
+        ch.queue_declare(q, durable=True, arguments={"x-queue-type": "quorum"})
         ch.queue_bind(q, ex, routing_key="#")
     publisher.call(setup)
     yield ex, q
@@ -61,7 +61,8 @@ def test_unroutable_publish_is_an_error_not_a_silent_drop(publisher):
     publisher.call(lambda ch: ch.exchange_delete(ex))
 
 
-def test_topology_is_quorum_and_idempotent(publisher):
+def test_topology_is_quorum_and_idempotent(private_amqp_uri):
+    publisher = amqp.PikaPublisher(private_amqp_uri)
     publisher.call(amqp.declare_topology)
     publisher.call(amqp.declare_topology)
     q = events.queue_name(*events.SUBSCRIPTIONS[0][:3])
@@ -69,6 +70,7 @@ def test_topology_is_quorum_and_idempotent(publisher):
     with pytest.raises(pika.exceptions.ChannelClosedByBroker) as e:
         publisher.call(lambda ch: ch.queue_declare(q, durable=True))
     assert e.value.reply_code == 406
+    publisher.close()
 
 
 def test_outbox_relay_publishes_confirmed_rows_once(fresh_db, publisher, test_exchange, amqp_uri):
@@ -134,12 +136,13 @@ def _wait(pred, timeout=30):
     return False
 
 
-def test_failing_handler_is_retried_then_dead_lettered_and_replayable(tmp_path, amqp_uri, publisher):
+def test_failing_handler_is_retried_then_dead_lettered_and_replayable(tmp_path, private_amqp_uri):
+    amqp_uri = private_amqp_uri
+    publisher = amqp.PikaPublisher(amqp_uri, connection_name="kit-test")
     delays = [200, 200, 200]
     ex, queue = "kitsrc.events", "evt-kitsrc-thing-happened--kittest.handle"
     publisher.call(lambda ch: ch.exchange_declare(ex, "topic", durable=True))
     publisher.call(lambda ch: amqp.declare_handler_queue(ch, ex, "thing-happened", queue, delays))
-    publisher.call(lambda ch: [ch.queue_purge(q) for q in (queue, amqp.dead_letter_queue(queue))])
     cfg = tmp_path / "config.yaml"
     cfg.write_text(f"AMQP_URI: {amqp_uri}\n")
     env = dict(os.environ, KIT_STATE_DIR=str(tmp_path), EVENT_RETRY_DELAYS_MS=",".join(map(str, delays)),
@@ -176,5 +179,4 @@ def test_failing_handler_is_retried_then_dead_lettered_and_replayable(tmp_path, 
     finally:
         proc.terminate()
         proc.wait(20)
-        publisher.call(lambda ch: [ch.queue_delete(q) for q in
-                                   [queue, amqp.dead_letter_queue(queue)] + [amqp.retry_queue(queue, d) for d in set(delays)]])
+        publisher.close()  # the vhost goes with the fixture
