@@ -372,9 +372,21 @@ def record_selection_locked(uow, env):
         return False
     ids = [str(i) for i in p["outcome_ids"]]
     if ids:
-        uow.session.execute(outcomes.update().where(
-            outcomes.c.id.in_(ids), outcomes.c.tenant == env["tenant"],
-            outcomes.c.student_id == p["student_id"]).values(selected_locked=True))
+        known = {str(r.id): r for r in uow.session.execute(sa.select(
+            outcomes.c.id, outcomes.c.tenant, outcomes.c.student_id).where(outcomes.c.id.in_(ids))
+            .with_for_update()).all()}
+        foreign = [i for i, r in known.items()
+                   if r.tenant != env["tenant"] or str(r.student_id) != str(p["student_id"])]
+        if foreign:
+            from portfolio_common.errors import PermanentEventError
+            raise PermanentEventError("selection-locked names outcomes of another student or tenant")
+        missing = [i for i in ids if i not in known]
+        if missing:
+            # A selected outcome's upload event has not been applied yet (another queue, maybe a
+            # backlog after an outage): retried like `certified`, never locked half-way.
+            from portfolio_common.errors import RetryLater
+            raise RetryLater(f"{len(missing)} selected outcome(s) not yet known")
+        uow.session.execute(outcomes.update().where(outcomes.c.id.in_(ids)).values(selected_locked=True))
     _audit(uow, env["tenant"], "selection", p["student_id"], "selection_locked", p["locked_by"],
            after={"school_year": p["school_year"], "outcome_ids": ids}, event_id=env["event_id"])
     uow.commit()
