@@ -196,6 +196,11 @@ class Stack:
         # A NAME_FILE variable would win over NAME in portfolio_common.config.secret().
         for name in SECRET_SIZES:
             env.pop(f"{name}_FILE", None)
+        for name in PRIVATE_SECRET_SIZES:  # another process's own credentials: never inherited
+            env.pop(name, None)
+            env.pop(f"{name}_FILE", None)
+        for name in ("SEAL_KEY", "SEAL_KEY_FILE"):
+            env.pop(name, None)
         env.update({k: v for k, v in self.secrets.items() if k not in PRIVATE_SECRET_SIZES})
         from portfolio_common.sealed import public_of
         env["SEAL_PUBLIC_KEYS"] = ",".join(
