@@ -120,7 +120,47 @@ def permissions_md():
     out += ["", "The files service (HTTP, called by the gateway) checks the same signed caller: an upload",
             "needs a ticket records issued to that student in that tenant; a download is for the owner,",
             "the reviewing teacher (or their proxy) and the tenant's registrar.", ""]
+    out += broker_md() + database_md()
     return "\n".join(out)
+
+
+def broker_md():
+    """The broker users' permissions, from portfolio_common.broker_access."""
+    from portfolio_common import broker_access as b
+    out = ["## Broker users", "",
+           "Each service and the gateway connect to RabbitMQ as their own user (`<prefix>-<name>`:",
+           "`portfolio-records` in compose, `t_<run>_<stack>-records` in a test run), with these",
+           "permissions on the platform's vhost (regular expressions on exchange and queue names), and",
+           "topic permissions on the routing keys of each topic exchange it reaches. Exchanges and",
+           "queues are declared by the vhost's administrator in the migrate step, never by a service.",
+           "(`libs/portfolio-common/portfolio_common/broker_access.py`)", "",
+           "| user | configure | write | read |", "|---|---|---|---|"]
+    def cell(regex):  # a pipe inside a table cell must be escaped, even in code
+        return "`" + regex.replace("|", "\\|") + "`"
+    for p in b.PRINCIPALS:
+        perm = b.permissions(p)
+        out.append(f"| {p} | {cell(perm['configure'])} | {cell(perm['write'])} | {cell(perm['read'])} |")
+    out += ["", "| user | topic exchange | may publish with | may bind with |", "|---|---|---|---|"]
+    for p in b.PRINCIPALS:
+        for tp in b.topic_permissions(p):
+            out.append(f"| {p} | `{tp['exchange']}` | {cell(tp['write'])} | {cell(tp['read'])} |")
+    return out + [""]
+
+
+def database_md():
+    """The database roles' rights, from portfolio_common.migrate and each service's orm."""
+    from portfolio_common.migrate import SERVICES, deletes_from
+    out = ["## Database roles", "",
+           "Each service's database `<prefix>_<service>` is owned by `<prefix>_<service>_owner`, which",
+           "runs the migrations (the migrate step); the service connects as `<prefix>_<service>`, which",
+           "owns nothing and may connect only to its own database (CONNECT is revoked from PUBLIC). It",
+           "may SELECT, INSERT and UPDATE every table, DELETE only where its code deletes, and only",
+           "SELECT and INSERT an append-only table; it cannot run DDL, nor drop or disable a trigger.",
+           "(`libs/portfolio-common/portfolio_common/migrate.py`)", "",
+           "| service | tables it may DELETE from |", "|---|---|"]
+    for s in SERVICES:
+        out.append(f"| {s} | {', '.join(f'`{t}`' for t in deletes_from(s)) or '—'} |")
+    return out + [""]
 
 
 def replace_block(text, name, body):
@@ -136,6 +176,14 @@ def main():
     for s in ALL:
         targets[os.path.join(ROOT, "services", s, "README.md")] = [("interface", service_block(s))]
     stale = []
+    from portfolio_common.broker_access import definitions_template
+    tpl_path = os.path.join(ROOT, "deploy", "rabbitmq", "definitions.json.template")
+    tpl = definitions_template()
+    if not os.path.exists(tpl_path) or open(tpl_path, encoding="utf-8").read() != tpl:
+        stale.append("deploy/rabbitmq/definitions.json.template")
+        if not check:
+            os.makedirs(os.path.dirname(tpl_path), exist_ok=True)
+            open(tpl_path, "w", encoding="utf-8").write(tpl)
     perm_path = os.path.join(ROOT, "docs", "permissions.md")
     perm = permissions_md()
     if not os.path.exists(perm_path) or open(perm_path, encoding="utf-8").read() != perm:

@@ -24,6 +24,7 @@ CONTRACT_FILE = ROOT / "docs" / "LAYOUT-CONTRACT.md"
 GEN_SECRETS = ROOT / "deploy" / "gen-secrets.sh"
 
 INFRA = ("postgres", "rabbitmq", "minio")
+ONE_SHOTS = ("migrate", "demo")
 MINIO_IMAGE = "minio/minio:RELEASE.2025-10-15T17-29-55Z"
 SERVICE_DATABASES = {
     "portfolio_accounts",
@@ -41,6 +42,11 @@ HEX_SECRETS = (
     "MINIO_ROOT_USER",
     "MINIO_ROOT_PASSWORD",
     "POSTGRES_PASSWORD",
+    "RABBITMQ_ADMIN_PASSWORD",
+    *(f"PG_{d.split('_', 1)[1].upper()}_{kind}" for d in sorted(SERVICE_DATABASES)
+      for kind in ("PASSWORD", "OWNER_PASSWORD")),
+    *(f"{p.upper()}_AMQP_PASSWORD" for p in ("accounts", "records", "certification", "submission", "files", "gateway")),
+    "ACCOUNTS_SEAL_KEY", "ACCOUNTS_SEAL_PUBLIC_KEY", "RECORDS_SEAL_KEY", "RECORDS_SEAL_PUBLIC_KEY",
 )
 
 # ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?message}, ${VAR?message}, ${VAR:+x}, ${VAR+x};
@@ -232,7 +238,7 @@ def environment(svc: dict) -> dict:
 
 
 def is_one_shot(svc: dict) -> bool:
-    return bool(svc.get("profiles")) and str(svc.get("restart", "no")) == "no"
+    return str(svc.get("restart", "no")) == "no"
 
 
 @pytest.fixture(scope="module")
@@ -318,6 +324,9 @@ def test_depends_on_targets_exist_and_wait_for_health():
             pytest.fail(f"{name}: depends_on without conditions")
         for target, spec in deps.items():
             assert target in svcs, f"{name} depends on unknown service {target}"
+            if is_one_shot(svcs[target]):  # a one-shot step is waited for until it succeeded
+                assert spec.get("condition") == "service_completed_successfully", f"{name} -> {target}"
+                continue
             assert spec.get("condition") == "service_healthy", f"{name} -> {target}"
             assert "healthcheck" in svcs[target], f"{name} waits for {target}, which has no healthcheck"
 
@@ -365,7 +374,7 @@ def test_infrastructure_images_and_healthchecks():
     assert svcs["rabbitmq"]["image"] == "rabbitmq:3.13-management"
     assert svcs["rabbitmq"]["healthcheck"]["test"] == ["CMD", "rabbitmq-diagnostics", "-q", "ping"]
     published = {str(p).rsplit(":", 1)[-1] for p in svcs["rabbitmq"]["ports"]}
-    assert {"5672", "15672"} <= published
+    assert {"5671", "15672"} <= published and "5672" not in published, "AMQP only over TLS"
 
 
 def test_every_long_running_service_has_a_healthcheck_and_restarts():
@@ -407,14 +416,75 @@ def test_each_service_uses_its_own_database():
         assert f"portfolio_{name}" in SERVICE_DATABASES
 
 
-def test_postgres_init_creates_the_five_databases():
+def test_only_the_migrate_step_uses_the_superuser_and_each_service_its_own_role():
+    svcs = services()
+    for name, svc in svcs.items():
+        env = environment(svc)
+        if name in ("migrate", "postgres"):
+            continue
+        assert "POSTGRES_PASSWORD" not in " ".join(map(str, env.values())), f"{name} knows the superuser's password"
+        assert "POSTGRES_ADMIN_URL" not in env, name
+    for name in contract_env()["DATABASE_URL"]:
+        url = environment(svcs[name])["DATABASE_URL"]
+        user = url.split("://", 1)[1].split(":", 1)[0]
+        assert user == f"portfolio_{name}", f"{name} connects as {user}, not its own role"
+        assert f"${{PG_{name.upper()}_PASSWORD:?" in url, f"{name}: its role's password comes from .env"
+    migrate = svcs["migrate"]
+    assert migrate["command"] == ["python", "-m", "portfolio_common.migrate", "--topology"]
+    assert is_one_shot(migrate) and "profiles" not in migrate, "the migrate step runs on every up"
+    env = environment(migrate)
+    assert env["POSTGRES_ADMIN_URL"].startswith("postgresql+psycopg2://postgres:${POSTGRES_PASSWORD:?")
+    assert env["AMQP_URI"].startswith("amqps://portfolio-admin:")
+    for name in contract_env()["DATABASE_URL"]:
+        assert f"PG_{name.upper()}_PASSWORD" in env and f"PG_{name.upper()}_OWNER_PASSWORD" in env
+        assert svcs[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert {"postgres", "rabbitmq"} <= set(migrate["depends_on"])
+    assert "migrate" in svcs["gateway"]["depends_on"]
+
+
+def test_every_process_uses_its_own_broker_user_over_tls():
+    from portfolio_common.broker_access import PRINCIPALS
+    svcs = services()
+    for name in PRINCIPALS:
+        env = environment(svcs[name])
+        assert env["AMQP_URI"].startswith(f"amqps://portfolio-{name}:${{{name.upper()}_AMQP_PASSWORD:?"), name
+        assert env["AMQP_URI"].endswith("@rabbitmq:5671/"), name
+    for name, svc in svcs.items():
+        env = environment(svc)
+        if "AMQP_URI" not in env:
+            continue
+        assert env["AMQP_URI"].startswith("amqps://"), f"{name}: AMQP without TLS"
+        assert json.loads(env["AMQP_SSL"]) == {"ca_certs": "/run/secrets/amqp-ca.crt"}, name
+        assert "amqp-ca.crt" in [x if isinstance(x, str) else x["source"] for x in svc.get("secrets", [])], name
+        if name not in ("migrate", "demo"):
+            assert "portfolio-admin" not in env["AMQP_URI"], f"{name} holds the broker's administrator"
     data = load_compose()
-    mounted = {c["source"]: c["target"] for c in data["services"]["postgres"]["configs"]}
-    created = set()
-    for source, target in mounted.items():
-        assert target.startswith("/docker-entrypoint-initdb.d/") and target.endswith(".sql")
-        created |= set(re.findall(r"CREATE DATABASE (\w+);", data["configs"][source]["content"]))
-    assert created == SERVICE_DATABASES
+    for source in ("amqp-ca.crt", "rabbitmq.crt", "rabbitmq.key", "rabbitmq-definitions.json"):
+        assert data["secrets"][source]["file"] == f"./secrets/{source}"
+    rabbit = svcs["rabbitmq"]
+    assert "environment" not in rabbit or not any("RABBITMQ_DEFAULT" in k for k in environment(rabbit)), \
+        "no default user: the definitions are the only users"
+    mounted = {m["target"]: m["source"] for m in rabbit["secrets"]}
+    conf = (ROOT / data["configs"][rabbit["configs"][0]["source"]]["file"]).read_text()
+    settings = {k.strip(): v.strip() for k, v in (line.split("=", 1) for line in
+                (x.strip() for x in conf.splitlines()) if line and not line.startswith("#"))}
+    assert settings["listeners.tcp"] == "none" and settings["listeners.ssl.default"] == "5671"
+    for key in ("cacertfile", "certfile", "keyfile"):
+        assert settings[f"ssl_options.{key}"] in mounted, key
+    assert mounted[settings["load_definitions"]] == "rabbitmq-definitions.json"
+
+
+def test_seal_keys_go_to_their_services_and_their_public_halves_to_the_callers():
+    svcs = services()
+    for name, svc in svcs.items():
+        env = environment(svc)
+        assert ("SEAL_KEY" in env) == (name in ("accounts", "records")), name
+        if name in ("accounts", "records"):
+            assert env["SEAL_KEY"] == f"${{{name.upper()}_SEAL_KEY:?run deploy/gen-secrets.sh}}"
+    for name in ("gateway", "demo"):
+        keys = environment(svcs[name])["SEAL_PUBLIC_KEYS"]
+        assert keys == ("accounts:${ACCOUNTS_SEAL_PUBLIC_KEY:?run deploy/gen-secrets.sh},"
+                        "records:${RECORDS_SEAL_PUBLIC_KEY:?run deploy/gen-secrets.sh}")
 
 
 def test_named_volumes_and_networks_are_declared():
@@ -430,6 +500,7 @@ def test_named_volumes_and_networks_are_declared():
         for net in nets if isinstance(nets, list) else list(nets):
             assert net in networks, f"{name}: network {net} not declared"
     assert {"postgres-data", "rabbitmq-data", "minio-data"} <= volumes
+    assert not ({"postgres-init"} & set(data.get("configs") or {})), "the migrate step creates the databases"
 
 
 def test_every_variable_has_a_default_or_comes_from_gen_secrets(generated_env):
@@ -471,7 +542,94 @@ def test_gen_secrets_never_overwrites(generated_env):
     )
     assert result.returncode == 0, result.stderr
     assert path.read_bytes() == before
-    assert sorted(p.name for p in path.parent.iterdir()) == [".env"], "temporary file left behind"
+    assert sorted(p.name for p in path.parent.iterdir()) == [".env", "secrets"], "temporary file left behind"
+
+
+def test_gen_secrets_writes_the_brokers_users_with_least_privilege(generated_env):
+    import base64
+    import hashlib
+
+    from portfolio_common import broker_access
+    secrets_dir = Path(generated_env["__path__"]).parent / "secrets"
+    assert stat.S_IMODE(secrets_dir.stat().st_mode) == 0o700
+    doc = json.loads((secrets_dir / "rabbitmq-definitions.json").read_text())
+    users = {u["name"]: u for u in doc["users"]}
+    expected = {f"portfolio-{p}": f"{p.upper()}_AMQP_PASSWORD" for p in broker_access.PRINCIPALS}
+    expected["portfolio-admin"] = "RABBITMQ_ADMIN_PASSWORD"
+    assert set(users) == set(expected), "exactly the platform's users: no guest, no default user"
+    for name, var in expected.items():
+        raw = base64.b64decode(users[name]["password_hash"])
+        assert hashlib.sha256(raw[:4] + generated_env[var].encode()).digest() == raw[4:], name
+        assert users[name]["hashing_algorithm"] == "rabbit_password_hashing_sha256"
+    perms = {p["user"]: p for p in doc["permissions"]}
+    for principal in broker_access.PRINCIPALS:
+        got = perms[f"portfolio-{principal}"]
+        assert {k: got[k] for k in ("configure", "write", "read")} == broker_access.permissions(principal)
+        topics = [{k: t[k] for k in ("exchange", "write", "read")} for t in doc["topic_permissions"]
+                  if t["user"] == f"portfolio-{principal}"]
+        assert topics == broker_access.topic_permissions(principal), principal
+    assert users["portfolio-admin"]["tags"] == ["administrator"]
+    assert all(u["tags"] == [] for n, u in users.items() if n != "portfolio-admin")
+
+
+def test_gen_secrets_tls_certificate_is_verified_by_the_services_clients(generated_env, tmp_path):
+    import socket
+    import ssl
+    import threading
+
+    from portfolio_common.amqp import connection_parameters
+    secrets_dir = Path(generated_env["__path__"]).parent / "secrets"
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(secrets_dir / "rabbitmq.crt", secrets_dir / "rabbitmq.key")
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve():
+        for _ in range(2):
+            conn, _ = listener.accept()
+            try:
+                server_ctx.wrap_socket(conn, server_side=True).close()
+            except (ssl.SSLError, OSError):
+                conn.close()
+    threading.Thread(target=serve, daemon=True).start()
+
+    def handshake(ca_file, hostname):
+        params = connection_parameters(f"amqps://u:p@{hostname}:5671/", ssl_options={"ca_certs": str(ca_file)})
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            params.ssl_options.context.wrap_socket(raw, server_hostname=params.ssl_options.server_hostname).close()
+
+    handshake(secrets_dir / "amqp-ca.crt", "rabbitmq")  # what the services do: verified, TLS
+    other = tmp_path / "other-ca.crt"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-subj", "/CN=other", "-keyout", str(tmp_path / "k"), "-out", str(other)],
+                   check=True, capture_output=True)
+    with pytest.raises(ssl.SSLCertVerificationError):  # a broker the CA did not sign is refused
+        handshake(other, "rabbitmq")
+    listener.close()
+
+
+def test_gen_secrets_seal_keys_are_x25519_pairs(generated_env):
+    from portfolio_common.sealed import public_of
+    for s in ("ACCOUNTS", "RECORDS"):
+        assert public_of(generated_env[f"{s}_SEAL_KEY"]) == generated_env[f"{s}_SEAL_PUBLIC_KEY"]
+    assert generated_env["ACCOUNTS_SEAL_KEY"] != generated_env["RECORDS_SEAL_KEY"]
+
+
+def test_gen_secrets_upgrades_an_older_env_without_changing_a_value(tmp_path):
+    env_file = tmp_path / ".env"
+    old = "CALLER_KEY=" + "a" * 64 + "\nPOSTGRES_PASSWORD=" + "b" * 48 + "\nRABBITMQ_DEFAULT_USER=portfolio\n"
+    env_file.write_text(old)
+    env_file.chmod(0o600)
+    result = subprocess.run(["bash", str(GEN_SECRETS)], env={**os.environ, "ENV_FILE": str(env_file)},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    text = env_file.read_text()
+    assert text.startswith(old), "existing lines stay as they were"
+    values = dict(line.split("=", 1) for line in text.splitlines() if "=" in line and not line.startswith("#"))
+    assert values["CALLER_KEY"] == "a" * 64 and text.count("CALLER_KEY=") == 1
+    for var in HEX_SECRETS:
+        assert re.fullmatch(r"[0-9a-f]{16,}", values.get(var, "")), f"{var} was not added"
+    assert (tmp_path / "secrets" / "rabbitmq-definitions.json").is_file()
 
 
 def test_gen_secrets_defaults_to_repo_root_env():
@@ -534,7 +692,8 @@ def test_dockerignore_keeps_junk_and_secrets_out():
         for line in (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
         if line.strip() and not line.startswith("#")
     }
-    for pattern in (".venv", ".git", "**/__pycache__", "var", "**/.pytest_cache", "**/node_modules", ".env"):
+    for pattern in (".venv", ".git", "**/__pycache__", "var", "**/.pytest_cache", "**/node_modules", ".env",
+                    "secrets"):
         assert pattern in lines, f".dockerignore lacks {pattern}"
 
 

@@ -109,22 +109,36 @@ def password_hash(password: str, salt: bytes = None) -> str:
     return base64.b64encode(salt + hashlib.sha256(salt + password.encode()).digest()).decode()
 
 
-def definitions(vhost: str, users: dict, *, admin: tuple = None) -> dict:
+def definitions(vhost: str, users: dict, *, admin: tuple = None, hash_fn=password_hash) -> dict:
     """A definitions document: `users` maps principal -> (username, password); `admin` is an
     optional (username, password) given every right on the vhost (tags: administrator)."""
     doc = {"users": [], "vhosts": [{"name": vhost}], "permissions": [], "topic_permissions": []}
     for principal, (name, password) in sorted(users.items()):
-        doc["users"].append({"name": name, "password_hash": password_hash(password),
+        doc["users"].append({"name": name, "password_hash": hash_fn(password),
                              "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": []})
         doc["permissions"].append({"user": name, "vhost": vhost, **permissions(principal)})
         for tp in topic_permissions(principal):
             doc["topic_permissions"].append({"user": name, "vhost": vhost, **tp})
     if admin:
         name, password = admin
-        doc["users"].append({"name": name, "password_hash": password_hash(password),
+        doc["users"].append({"name": name, "password_hash": hash_fn(password),
                              "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": ["administrator"]})
         doc["permissions"].append({"user": name, "vhost": vhost, "configure": ".*", "write": ".*", "read": ".*"})
     return doc
+
+
+COMPOSE_USER_PREFIX = "portfolio-"
+COMPOSE_ADMIN = "portfolio-admin"
+
+
+def definitions_template() -> str:
+    """deploy/rabbitmq/definitions.json.template: compose's broker users and permissions, with
+    `@<NAME>_HASH@` where deploy/gen-secrets.sh puts the hash of the password `<NAME>` of .env
+    (scripts/gen_docs.py writes it; a test fails when it is stale)."""
+    users = {p: (COMPOSE_USER_PREFIX + p, f"{p.upper()}_AMQP_PASSWORD") for p in PRINCIPALS}
+    doc = definitions("/", users, admin=(COMPOSE_ADMIN, "RABBITMQ_ADMIN_PASSWORD"),
+                      hash_fn=lambda var: f"@{var}_HASH@")
+    return json.dumps(doc, indent=2) + "\n"
 
 
 def uri_for(admin_uri: str, username: str, password: str) -> str:
@@ -202,21 +216,10 @@ def delete_users(admin_uri: str, names, *, management_port=15672):
 
 
 def main(argv=None):
-    """`python -m portfolio_common.broker_access definitions --vhost V --user-prefix P`: print a
-    definitions template (passwords from `<PRINCIPAL>_AMQP_PASSWORD` in the environment)."""
-    import argparse
-    p = argparse.ArgumentParser(prog="python -m portfolio_common.broker_access")
-    p.add_argument("command", choices=["definitions", "permissions"])
-    p.add_argument("--vhost", default="/")
-    p.add_argument("--user-prefix", default="portfolio-")
-    a = p.parse_args(argv)
-    if a.command == "permissions":
-        for principal in PRINCIPALS:
-            print(json.dumps({"principal": principal, **permissions(principal),
-                              "topic": topic_permissions(principal)}, indent=1))
-        return 0
-    users = {pr: (a.user_prefix + pr, os.environ[f"{pr.upper()}_AMQP_PASSWORD"]) for pr in PRINCIPALS}
-    print(json.dumps(definitions(a.vhost, users), indent=1))
+    """`python -m portfolio_common.broker_access permissions`: print every principal's rights."""
+    for principal in PRINCIPALS:
+        print(json.dumps({"principal": principal, **permissions(principal),
+                          "topic": topic_permissions(principal)}, indent=1))
     return 0
 
 
