@@ -69,9 +69,25 @@ ensure_postgres() {
     return 1
 }
 
+# The launcher and the tests create one broker user per service and for the gateway
+# (portfolio_common/broker_access.py) with `rabbitmqctl import_definitions`, which needs root
+# next to the broker, or else through the management API: say so early when neither will work.
+check_broker_admin() {
+    export PATH=$PATH:/usr/sbin
+    if is_root && command -v rabbitmqctl >/dev/null 2>&1; then
+        return 0
+    fi
+    if port_open 15672; then
+        return 0
+    fi
+    log "warning: cannot create the per-service broker users: not root (rabbitmqctl) and no management API"
+    log "  run as root, or enable it: rabbitmq-plugins enable rabbitmq_management"
+}
+
 ensure_rabbitmq() {
     if port_open 5672; then
         log "RabbitMQ answers on 127.0.0.1:5672"
+        check_broker_admin
         return 0
     fi
     if ! command -v rabbitmq-server >/dev/null 2>&1 && [ ! -x /usr/sbin/rabbitmq-server ]; then
@@ -86,6 +102,7 @@ ensure_rabbitmq() {
     while [ $SECONDS -lt $deadline ]; do
         if rabbitmqctl -q await_startup >/dev/null 2>&1 && port_open 5672; then
             log "RabbitMQ is up"
+            check_broker_admin
             return 0
         fi
         sleep 2
