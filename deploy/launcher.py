@@ -338,15 +338,26 @@ class Stack:
             broker_access.apply(self.amqp_uri, broker_access.definitions(
                 broker_access.vhost_of(self.amqp_uri), users))
             pub = amqp.PikaPublisher(self.amqp_uri, connection_name="launcher-migrate")
+            # retry queues for every back-off a process is configured with (EVENT_RETRY_DELAYS_MS)
+            delays = self._retry_delays()
             try:
                 if not any(self._alive(n) for n in PROCESSES):
-                    amqp.migrate_queues(pub, log_fn=lambda m: print(f"launcher: {m}"))
-                pub.call(amqp.declare_topology)
+                    amqp.migrate_queues(pub, delays, log_fn=lambda m: print(f"launcher: {m}"))
+                pub.call(lambda ch: amqp.declare_topology(ch, delays))
             finally:
                 pub.close()
         except Exception as exc:  # noqa: BLE001
             raise StackError(f"preparing the broker failed: {exc}") from exc
         self._migrated = True
+
+    def _retry_delays(self) -> list[int]:
+        from portfolio_common.config import retry_delays_ms
+        delays = set()
+        for name in NAMEKO_SERVICES:
+            raw = self.env_for(name).get("EVENT_RETRY_DELAYS_MS")
+            delays |= set(retry_delays_ms() if raw is None else
+                          [int(x) for x in raw.split(",") if x.strip()])
+        return sorted(delays)
 
     def remove_principals(self) -> None:
         """Drop the broker users and database roles `migrate` made (test runs; databases first)."""
