@@ -25,7 +25,6 @@ import json
 import logging
 import ssl
 import threading
-import uuid
 
 import pika
 from pika.exceptions import AMQPError, ChannelClosedByBroker, NackError, UnroutableError
