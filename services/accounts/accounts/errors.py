@@ -19,3 +19,7 @@ class SessionInvalid(NotAuthenticated):
 
 class WrongPassword(Invalid):
     code = "wrong_password"
+
+
+class SignInThrottled(NotAuthenticated):
+    code = "sign_in_throttled"

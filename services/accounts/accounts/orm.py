@@ -1,7 +1,7 @@
 import uuid
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 from portfolio_common.db import messaging_tables
 
@@ -34,6 +34,26 @@ role_grants = sa.Table(
     sa.Column("user_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), primary_key=True),
     sa.Column("tenant", sa.String(32), sa.ForeignKey("tenants.code"), primary_key=True),
     sa.Column("role", sa.String(40), primary_key=True),
+)
+
+# Platform grants: roles of the platform itself (domain.PLATFORM_ROLES), tied to no tenant and
+# held by no school division. Only a platform-level caller sets them.
+platform_grants = sa.Table(
+    "platform_grants", metadata,
+    sa.Column("user_id", UUID(as_uuid=True), sa.ForeignKey("users.id"), primary_key=True),
+    sa.Column("role", sa.String(40), primary_key=True),
+)
+
+# Sign-in guard: failures counted per key (username from a source, a source, a username),
+# decaying after the window, with the lock they caused (domain.guard_keys, domain.Limit).
+# Keyed by the username as typed, so an unknown username locks like a known one.
+sign_in_guard = sa.Table(
+    "sign_in_guard", metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("last_failed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("locked_until", sa.DateTime(timezone=True)),
+    sa.Column("last_audited_at", sa.DateTime(timezone=True)),
 )
 
 # External identities (a school's OpenID Connect single sign-on, e.g. the education cloud
@@ -89,6 +109,9 @@ access_audit = sa.Table(
     sa.Column("user_id", UUID(as_uuid=True)),
     sa.Column("action", sa.String(40), nullable=False),
     sa.Column("tenant", sa.String(32)),          # set for refusals inside a tenant
+    # the tenants of the account concerned: each tenant's audit readers see the rows that
+    # name their tenant; rows naming none (unknown usernames, sources) are platform-level
+    sa.Column("tenants", ARRAY(sa.String(32)), nullable=False, server_default="{}"),
     sa.Column("event_id", UUID(as_uuid=True)),   # set when reported by another service
     sa.Column("remote_addr", sa.String(64)),
     sa.Column("detail", sa.String(500)),

@@ -15,6 +15,8 @@ class PersonIn(Schema):
     password = fields.String(load_default=None)
     must_change_password = fields.Boolean(load_default=False)
     grants = fields.List(fields.Nested(GrantIn), load_default=list)
+    # platform grants (domain.PLATFORM_ROLES): None leaves them as they are; platform level only
+    platform_roles = fields.List(fields.String(), load_default=None)
 
 
 class TenantIn(Schema):

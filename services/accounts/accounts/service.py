@@ -36,7 +36,7 @@ class AccountsService:
                                                   user_agent=user_agent, kind=kind)
 
     @rpc
-    @allowed("system_admin", "system")
+    @allowed("system_admin", "platform_admin", "system")
     def link_identity(self, caller, username, provider, subject):
         with self.platform.uow() as uow:
             return usecases.link_identity(uow, caller, username, provider, subject)
@@ -92,7 +92,7 @@ class AccountsService:
             return usecases.revoke_proxy(uow, caller, delegation_id)
 
     @rpc
-    @allowed("system_admin", "system")
+    @allowed("system_admin", "platform_admin", "system")
     def list_users(self, caller):
         with self.platform.uow() as uow:
             return usecases.list_users(uow, caller)
@@ -104,7 +104,7 @@ class AccountsService:
             return usecases.lookup_users(uow, caller, usernames)
 
     @rpc
-    @allowed("ops", "executive_secretary", "principal", "system")
+    @allowed("ops", "executive_secretary", "principal", "platform_admin", "system")
     def list_access_audit(self, caller, limit=200):
         with self.platform.uow() as uow:
             return usecases.list_access_audit(uow, caller, limit)
@@ -119,7 +119,7 @@ class AccountsService:
             usecases.record_access_refused(uow, env)
 
     @rpc
-    @allowed("system_admin", "system")
+    @allowed("system_admin", "platform_admin", "system")
     def reset_password(self, caller, username):
         with self.platform.uow() as uow:
             return usecases.reset_password(uow, caller, username)
@@ -131,13 +131,13 @@ class AccountsService:
             return usecases.list_tenants(uow)
 
     @rpc
-    @allowed("system_admin", "system")
+    @allowed("platform_admin", "system")
     def ensure_tenants(self, caller, rows):
         with self.platform.uow() as uow:
             return usecases.ensure_tenants(uow, caller, TenantIn(many=True).load(rows))
 
     @rpc
-    @allowed("system_admin", "system")
+    @allowed("system_admin", "platform_admin", "system")
     def import_people(self, caller, rows, dry_run=False):
         with self.platform.uow() as uow:
             return usecases.import_people(uow, caller, PersonIn(many=True).load(rows), dry_run=dry_run)
