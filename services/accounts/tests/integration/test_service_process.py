@@ -89,3 +89,22 @@ def test_a_burst_of_sign_ins_does_not_stall_session_checks(accounts_service):
     # verification queued before it (measured: one check of 6.5 s for a burst of 10 x 0.7 s);
     # off the loop the checks go on between them (measured: the slowest 0.5 s, 125 checks).
     assert max(checks) < one_sign_in * BURST / 4, (one_sign_in, len(checks), sorted(checks)[-5:])
+
+
+def test_a_bogus_bearer_token_on_every_request_is_audited_once_with_a_count(accounts_service):
+    db, uri = accounts_service
+    with ClusterRpcProxy({"AMQP_URI": uri}, timeout=30) as rpc:
+        for i in range(40):
+            with pytest.raises(RemoteError) as e:
+                rpc.accounts.resolve_session(f"bogus-{i}")
+            assert "session_invalid" in e.value.value
+        # a forged caller token is an anonymous refusal too
+        forged = caller_mod.encode(caller_mod.system_caller("day"), "not-the-key")
+        for _ in range(10):
+            with pytest.raises(RemoteError):
+                rpc.accounts.list_users(forged)
+    time.sleep(0.5)
+    with db.engine.connect() as c:
+        rows = c.execute(sa.text("select detail from access_audit where action = 'refused'")).scalars().all()
+    assert len([d for d in rows if d.startswith("accounts.resolve_session")]) == 1
+    assert len([d for d in rows if d.startswith("accounts.list_users")]) == 1
