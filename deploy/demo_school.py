@@ -22,14 +22,16 @@ DEMO_PASSWORD_NOTE = "demo-pass-2026"
 
 
 def read_people(path):
-    """CSV columns: username, display_name, password, roles ('tenant:role;tenant:role')."""
+    """CSV columns: username, display_name, password, roles ('tenant:role;tenant:role'); a
+    'platform:role' is a platform grant (tied to no tenant), set here at platform level."""
     rows = []
     with open(path, encoding="utf-8-sig", newline="") as fh:
         for r in csv.DictReader(fh):
             grants = [dict(zip(("tenant", "role"), g.strip().split(":", 1)))
                       for g in (r.get("roles") or "").split(";") if g.strip()]
             rows.append({"username": r["username"].strip(), "display_name": r["display_name"].strip(),
-                         "password": r["password"], "grants": grants})
+                         "password": r["password"], "grants": [g for g in grants if g["tenant"] != "platform"],
+                         "platform_roles": [g["role"] for g in grants if g["tenant"] == "platform"]})
     return rows
 
 
@@ -99,7 +101,8 @@ def main(argv=None):
     print(f"\nportal: {a.gateway}/")
     print(f"demo logins (password for all: {DEMO_PASSWORD_NOTE}):")
     for person in people:
-        roles = ", ".join(f"{g['tenant']}:{g['role']}" for g in person["grants"])
+        roles = ", ".join([f"{g['tenant']}:{g['role']}" for g in person["grants"]]
+                          + [f"platform:{r}" for r in person["platform_roles"]])
         print(f"  {person['username']:<10} {person['display_name']:<12} {roles}")
     return 0
 

@@ -11,14 +11,17 @@ import re
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 
-from . import auth, imports
-from .clients import rpc, rpc_public
+from . import auth, imports, tenants
+from .clients import rpc
 from .errors import ERRORS, ApiError, to_api_error
-from .portal import ROLE_NAMES, TENANT_NAMES
+from .portal import ROLE_NAMES
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 ADMIN_ROLE = "system_admin"
+# a platform grant (tied to no tenant): manages every account, those spanning divisions included
+PLATFORM_ADMIN = "platform_admin"
+TENANT_ROLES = {code: name for code, name in ROLE_NAMES.items() if code != PLATFORM_ADMIN}
 ACTION_NAMES = {"created": "新增", "updated": "更新", "unchanged": "不變"}
 
 # accounts' row refusals ({row, username, code, reason (English)}) in the words an admin reads
@@ -36,7 +39,9 @@ def refusal_message(code: str, reason: str = "", *, first_row=None) -> str:
         return (f"角色「{value}」不存在。" if value else "角色名稱不正確。") + \
             "可用的角色如「學生」「任課教師」「導師」「註冊組」（或英文代碼 student、subject_teacher…）。"
     if code == "unknown_tenant":
-        return (f"部別「{value}」不存在。" if value else "部別不正確。") + "請寫「日間部」或「進修部」（或 day、ce）。"
+        known = "、".join(f"「{name}」" for name in tenants.names().values())
+        codes = "、".join(tenants.names())
+        return (f"部別「{value}」不存在。" if value else "部別不正確。") + f"請寫{known}（或 {codes}）。"
     if code == "duplicate_username":
         return "帳號在檔案中重複出現" + (f"（與第 {first_row} 列相同）" if first_row else "") + "；每個帳號只能有一列。"
     if code == "password_too_short":
@@ -52,9 +57,13 @@ def _need_admin():
     user = auth.current_user()
     if not user:
         raise ApiError("not_authenticated")
-    if ADMIN_ROLE not in auth.roles(user):
+    if not auth.roles(user) & {ADMIN_ROLE, PLATFORM_ADMIN}:
         raise ApiError("not_allowed")
     return user
+
+
+def _platform(user) -> bool:
+    return PLATFORM_ADMIN in auth.roles(user)
 
 
 def _no_store(resp):
@@ -79,16 +88,17 @@ def index():
 
 # ---------------------------------------------------------------- people import
 
-def _tenant_problems(user, rows):
-    """An admin imports roles only for the divisions they administer (accounts' import itself is
-    not scoped to the caller's tenant). Unknown tenant codes are left for accounts to refuse."""
-    mine = {g["tenant"] for g in user["grants"] if g["role"] == ADMIN_ROLE}
-    known = {t["code"] for t in rpc_public("accounts", "list_tenants")}
+def _tenant_problems(user, rows, names):
+    """An admin imports roles only for the divisions they administer (a platform admin: every
+    division); accounts checks again. Unknown tenant codes are left for accounts to refuse.
+    names: {code: name} of every tenant (accounts' tenant table)."""
+    known = set(names)
+    mine = known if _platform(user) else {g["tenant"] for g in user["grants"] if g["role"] == ADMIN_ROLE}
     kept, problems, skipped = [], [], []
     for row in rows:
         foreign = sorted({g["tenant"] for g in row["grants"] if g["tenant"] in known - mine})
         if foreign:
-            names = "、".join(TENANT_NAMES.get(t, t) for t in foreign)
+            names = "、".join(names.get(t, t) for t in foreign)
             problems.append((row["row"], "tenant_not_allowed",
                              f"您不是{names}的系統管理者，不能匯入該部別的角色。"))
             skipped.append(dict(row, roles=grant_names(row["grants"])))
@@ -121,11 +131,11 @@ def _preview_page(filename, digest, rows, skipped, problems, report, *, error=No
         for username in (report or {}).get(key) or []:
             action[username] = key
     problem_rows = {p[0] for p in problems}
-    entries = [{"row": r["row"], "username": r["username"], "display_name": r["display_name"],
+    entries = [{"row": r["row"], "username": imports.masked_username(r["username"]), "display_name": r["display_name"],
                 "roles": grant_names(r["grants"]),
                 "password": "檔案提供" if r["password"] else "系統產生（首次登入須變更）",
                 "action": action.get(r["username"]), "problem": r["row"] in problem_rows} for r in rows]
-    entries += [{"row": r["row"], "username": r["username"], "display_name": r["display_name"],
+    entries += [{"row": r["row"], "username": imports.masked_username(r["username"]), "display_name": r["display_name"],
                  "roles": r["roles"], "password": "", "action": None, "problem": True} for r in skipped]
     entries.sort(key=lambda e: e["row"])
     counts = {key: sum(1 for r in rows if action.get(r["username"]) == key) for key in ACTION_NAMES}
@@ -147,10 +157,11 @@ def people_import():
         return render_template("admin_import.html", error=ApiError("file_missing")), 422
     data = upload.stream.read(imports.MAX_BYTES + 1)
     digest = hashlib.sha256(data).hexdigest()
-    rows, problems, skipped = imports.read_people(upload.filename, data)
     try:
+        names = tenants.names(refresh=True)  # the import names tenants: read the table itself
+        rows, problems, skipped = imports.read_people(upload.filename, data, names)
         if rows:
-            rows, more, foreign = _tenant_problems(user, rows)
+            rows, more, foreign = _tenant_problems(user, rows, names)
             problems, skipped = problems + more, skipped + foreign
         confirm = request.form.get("confirm") == "1"
         if confirm and request.form.get("sha256") != digest:
@@ -209,7 +220,7 @@ def reset():
         result = rpc("accounts", "reset_password", username)
     except Exception as exc:  # noqa: BLE001
         error = _fail(exc)
-        if error.code == "not_found":
+        if error.code in ("not_found", "user_not_found"):
             error = ApiError("user_not_found")
             error.zh = "找不到這個帳號（或此帳號不屬於您目前的部別）。"
         return render_template("admin_reset.html", result=None, error=error, username=username), error.status
@@ -218,8 +229,9 @@ def reset():
 
 @bp.app_template_filter("grant_names")
 def grant_names(grants):
-    return "、".join(f"{TENANT_NAMES.get(g['tenant'], g['tenant'])} {ROLE_NAMES.get(g['role'], g['role'])}"
-                     for g in grants or [])
+    names = tenants.names_with(*{g["tenant"] for g in grants or []})
+    return "、".join(f"{'平台' if g['tenant'] == imports.PLATFORM else names.get(g['tenant'], g['tenant'])} "
+                     f"{ROLE_NAMES.get(g['role'], g['role'])}" for g in grants or [])
 
 
 # ---------------------------------------------------------------- people and their roles
@@ -227,19 +239,25 @@ def grant_names(grants):
 @bp.route("/users", methods=["GET", "POST"])
 def users():
     """The division's people and their roles; a role change goes through the same import path
-    (one row), so the same checks, division scope and audit apply."""
+    (one row), so the same checks, division scope and audit apply. Accounts that span divisions
+    (or hold a platform grant) are shown read-only to a division's admin, with why: only a
+    platform admin changes them (accounts refuses it anyway)."""
     user = _need_admin()
     error = None
     if request.method == "POST":
         username = request.form.get("username", "")
-        wanted = [r for r in request.form.getlist("role") if r in ROLE_NAMES]
+        wanted = [r for r in request.form.getlist("role") if r in TENANT_ROLES]
         try:
             current = next((u for u in rpc("accounts", "list_users") if u["username"] == username), None)
             if current is None:
                 raise ApiError("user_not_found")
+            if not current["editable"]:
+                raise ApiError("account_managed_elsewhere")
+            # a platform admin changes this division's roles and keeps the others as they are
+            kept = [g for g in current.get("grants") or [] if g["tenant"] != user["tenant"]]
             report = rpc("accounts", "import_people", [{
                 "username": username, "display_name": current["display_name"],
-                "grants": [{"tenant": user["tenant"], "role": r} for r in wanted]}], False)
+                "grants": kept + [{"tenant": user["tenant"], "role": r} for r in wanted]}], False)
             if report["refused"]:
                 raise ApiError(report["refused"][0]["code"], detail=report["refused"][0]["reason"])
         except Exception as exc:  # noqa: BLE001
@@ -248,5 +266,5 @@ def users():
             flash(f"已更新 {username} 的角色。", "ok")
             return redirect(url_for("admin.users"))
     people = rpc("accounts", "list_users")
-    return render_template("admin_users.html", people=people, role_names=ROLE_NAMES, error=error), \
-        (error.status if error else 200)
+    return render_template("admin_users.html", people=people, role_names=TENANT_ROLES, error=error,
+                           platform=_platform(user)), (error.status if error else 200)

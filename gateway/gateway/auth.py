@@ -59,7 +59,8 @@ def roles(user=None) -> set:
     user = user or current_user()
     if not user:
         return set()
-    return {gr["role"] for gr in user["grants"] if gr["tenant"] == user["tenant"]}
+    # platform grants (accounts' platform_roles) hold in every tenant
+    return {gr["role"] for gr in user["grants"] if gr["tenant"] == user["tenant"]} | set(user.get("platform_roles") or ())
 
 
 def caller_token(user=None) -> str:

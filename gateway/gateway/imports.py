@@ -16,11 +16,12 @@ duplicates, password length) are accounts' and come back from its dry run.
 """
 import csv
 import io
+import re
 import secrets
 import unicodedata
 import zipfile
 
-from .portal import ROLE_NAMES, TENANT_NAMES
+from .portal import ROLE_NAMES
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000
@@ -40,7 +41,10 @@ REQUIRED = ("username", "display_name", "roles")
 LABELS = {"username": "帳號", "display_name": "姓名", "password": "密碼", "roles": "角色"}
 
 ROLE_CODES = {zh: code for code, zh in ROLE_NAMES.items()}
-TENANT_CODES = {zh: code for code, zh in TENANT_NAMES.items()}
+# "platform:platform_admin" / "平台:平台管理者": a platform grant, tied to no tenant (only a
+# platform admin may import it; accounts refuses it from a division's admin)
+PLATFORM = "platform"
+PLATFORM_NAMES = ("platform", "平台")
 
 _INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060"), None)
 
@@ -151,8 +155,12 @@ def _records(filename: str, data: bytes):
 
 # ---------------------------------------------------------------- roles
 
-def parse_roles(cell: str):
-    """'day:student;ce:registrar' / '日間部:學生、進修部：註冊組' -> ([{tenant, role}], bad_parts)."""
+def parse_roles(cell: str, tenants=None):
+    """'day:student;ce:registrar' / '日間部:學生、進修部：註冊組' -> ([{tenant, role}], bad_parts).
+
+    tenants: {code: name} from accounts' tenant table, so a tenant's name works as well as its
+    code. A platform grant comes back as {"tenant": "platform", role}."""
+    codes = {name: code for code, name in (tenants or {}).items()}
     text = unicodedata.normalize("NFKC", cell or "")  # full-width ：；， become ASCII
     for sep in ("、", ",", "\n", "|", "/"):
         text = text.replace(sep, ";")
@@ -165,7 +173,7 @@ def parse_roles(cell: str):
         if not colon or not tenant or not role or ":" in role:
             bad.append(part)
             continue
-        tenant = TENANT_CODES.get(tenant, tenant.lower())
+        tenant = PLATFORM if tenant.lower() in PLATFORM_NAMES else codes.get(tenant, tenant.lower())
         role = ROLE_CODES.get(role, role.lower())
         if {"tenant": tenant, "role": role} not in grants:
             grants.append({"tenant": tenant, "role": role})
@@ -174,13 +182,14 @@ def parse_roles(cell: str):
 
 # ---------------------------------------------------------------- the whole file
 
-def parse_people(filename: str, data: bytes):
-    """Spreadsheet bytes -> (rows for accounts.import_people, [(row_number, code, zh_message)])."""
-    rows, problems, _ = read_people(filename, data)
+def parse_people(filename: str, data: bytes, tenants=None):
+    """Spreadsheet bytes -> (rows for accounts.import_people, [(row_number, code, zh_message)]).
+    tenants: {code: name} (accounts.list_tenants) for the 部別 names in the roles column."""
+    rows, problems, _ = read_people(filename, data, tenants)
     return rows, problems
 
 
-def read_people(filename: str, data: bytes):
+def read_people(filename: str, data: bytes, tenants=None):
     """parse_people, plus the rows left out for a problem as the sheet has them
     ([{row, username, display_name, roles}], raw text) so a preview can still show them."""
     if not data:
@@ -188,12 +197,12 @@ def read_people(filename: str, data: bytes):
     if len(data) > MAX_BYTES:
         return [], [(0, "file_too_large", f"檔案超過 {MAX_BYTES // (1024 * 1024)} MB 上限；請分批匯入。")], []
     try:
-        return _parse(_records(filename, data))
+        return _parse(_records(filename, data), tenants)
     except _Refused as refused:
         return [], [refused.problem], []
 
 
-def _parse(records):
+def _parse(records, tenants=None):
     rows, problems, skipped = [], [], []
     columns, header_row, blank_rows, data_rows = None, None, [], 0
     for number, record in enumerate(records, start=1):
@@ -219,7 +228,7 @@ def _parse(records):
         # a blank row followed by data is a hole in the list; blank rows at the end are ignored
         problems += [(b, "empty_row", "空白列：請刪除此列，或補上這一列的資料。") for b in blank_rows]
         blank_rows = []
-        row, row_problems = _person(number, cells, columns)
+        row, row_problems = _person(number, cells, columns, tenants)
         if row_problems:
             problems += row_problems
             skipped.append(row)
@@ -244,7 +253,7 @@ def _parse(records):
     return rows, problems, skipped
 
 
-def _person(number, cells, columns):
+def _person(number, cells, columns, tenants=None):
     def get(field):
         where = columns.get(field)
         return cells[where[0]] if where and where[0] < len(cells) else ""
@@ -258,13 +267,13 @@ def _person(number, cells, columns):
     if len(display_name) > NAME_MAX:
         problems.append((number, "name_too_long", f"姓名超過 {NAME_MAX} 個字。"))
     roles_cell = get("roles")
-    grants, bad = parse_roles(roles_cell)
+    grants, bad = parse_roles(roles_cell, tenants)
     if bad:
         shown = "、".join(f"「{b}」" for b in bad[:3])
         problems.append((number, "role_format",
                          f"角色{shown}格式不正確；請寫成「部別:角色」，多個以分號分隔，"
                          "例如「日間部:學生」或「day:student;ce:registrar」。"))
-    elif not grants:
+    elif not grants:  # (a platform grant alone is a role too)
         problems.append((number, "roles_missing", "未填角色；每個帳號至少要有一個角色，例如「日間部:學生」。"))
     if problems:
         return {"row": number, "username": username, "display_name": display_name, "roles": roles_cell}, problems
@@ -272,6 +281,15 @@ def _person(number, cells, columns):
             # every account imported here chooses its own password at first sign-in, whether the
             # file gave an initial one or the platform generated it
             "password": password or None, "must_change_password": True, "grants": grants}, []
+
+
+_NATIONAL_ID_SHAPED = re.compile(r"^[A-Za-z][0-9A-Da-d]\d{8}$")
+
+
+def masked_username(username) -> str:
+    """A username typed as a national ID (accounts refuses it) is shown masked, never in clear."""
+    u = username or ""
+    return u[:3] + "*" * (len(u) - 5) + u[-2:] if _NATIONAL_ID_SHAPED.match(u) else u
 
 
 def initial_passwords(rows):
@@ -283,7 +301,7 @@ def initial_passwords(rows):
         if not row.get("password"):
             row["password"] = generated[row["username"]] = _new_password()
             row["must_change_password"] = True
-        out.append(row)
+        out.append(_split_platform(row))
     return out, generated
 
 
@@ -300,4 +318,12 @@ def _new_password(length=12) -> str:
 
 def for_accounts(rows):
     """The rows as accounts.import_people takes them (without the spreadsheet row number)."""
-    return [{k: v for k, v in row.items() if k != "row"} for row in rows]
+    return [_split_platform({k: v for k, v in row.items() if k != "row"}) for row in rows]
+
+
+def _split_platform(row):
+    """Platform grants travel as `platform_roles`, apart from the tenant grants."""
+    platform = [g["role"] for g in row.get("grants") or [] if g["tenant"] == PLATFORM]
+    if platform:
+        row = dict(row, grants=[g for g in row["grants"] if g["tenant"] != PLATFORM], platform_roles=platform)
+    return row

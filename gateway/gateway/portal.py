@@ -2,7 +2,7 @@
 from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
                    url_for)
 
-from . import auth, flows
+from . import auth, flows, tenants
 from .api import stream_file
 from .clients import rpc, rpc_public
 from .errors import ApiError, to_api_error
@@ -15,8 +15,8 @@ ROLE_NAMES = {
     "guidance_counsellor": "輔導教師", "registrar": "註冊組", "elective_officer": "實研業務承辦人",
     "discipline_section": "生輔組", "activities_section": "訓育組", "organising_unit": "校內承辦單位",
     "system_admin": "系統管理者", "executive_secretary": "執行秘書", "principal": "校長", "ops": "維運",
+    "platform_admin": "平台管理者",
 }
-TENANT_NAMES = {"day": "日間部", "ce": "進修部"}
 STATUS_NAMES = {"uploaded": "待認證", "certified": "已認證", "returned": "已退回", "pending": "待認證"}
 
 
@@ -33,7 +33,7 @@ def tw_time(value):
 
 @bp.app_context_processor
 def _names():
-    return {"ROLE_NAMES": ROLE_NAMES, "TENANT_NAMES": TENANT_NAMES, "STATUS_NAMES": STATUS_NAMES}
+    return {"ROLE_NAMES": ROLE_NAMES, "TENANT_NAMES": tenants.for_page(), "STATUS_NAMES": STATUS_NAMES}
 
 
 def to_login():
@@ -284,6 +284,7 @@ def proxies():
 
 
 AUDIT_ACTIONS = {"sign_in": "登入", "sign_in_failed": "登入失敗", "sign_in_locked": "鎖定中嘗試登入",
+                 "identity_linked": "連結單一登入", "identity_unlinked": "移除單一登入連結",
                  "locked_out": "帳號鎖定", "sign_out": "登出", "session_ended": "結束登入",
                  "password_changed": "變更密碼", "password_reset": "重設密碼", "roles_set": "設定角色",
                  "proxy_granted": "設定代理人", "proxy_revoked": "取消代理人", "refused": "拒絕存取"}
@@ -291,5 +292,5 @@ AUDIT_ACTIONS = {"sign_in": "登入", "sign_in_failed": "登入失敗", "sign_in
 
 @bp.get("/audit")
 def audit():
-    _need("ops", "executive_secretary", "principal")
+    _need("ops", "executive_secretary", "principal", "platform_admin")
     return render_template("audit.html", rows=rpc("accounts", "list_access_audit", 300), names=AUDIT_ACTIONS)

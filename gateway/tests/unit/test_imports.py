@@ -6,7 +6,14 @@ import openpyxl
 import pytest
 
 from gateway import imports
-from gateway.imports import parse_people
+from gateway.imports import parse_people as _parse_people
+
+TENANTS = {"day": "日間部", "ce": "進修部"}
+
+
+def parse_people(filename, data):
+    return _parse_people(filename, data, TENANTS)
+
 
 CSV_ZH = ("帳號,姓名,密碼,角色\n"
           "s1150001,陳怡君,,日間部:學生\n"
@@ -100,7 +107,7 @@ def test_xlsx_row_problems_keep_the_sheet_row_numbers():
 
 
 def test_roles_accept_chinese_english_and_mixed_separators():
-    grants, bad = imports.parse_roles("日間部:學生、 ce:Registrar , 進修部：系統管理者;日間部:學生")
+    grants, bad = imports.parse_roles("日間部:學生、 ce:Registrar , 進修部：系統管理者;日間部:學生", TENANTS)
     assert bad == []
     assert grants == [{"tenant": "day", "role": "student"}, {"tenant": "ce", "role": "registrar"},
                       {"tenant": "ce", "role": "system_admin"}]
