@@ -14,7 +14,7 @@ from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from nameko.rpc import Rpc
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from accounts.domain import ROLES
+from accounts.domain import PLATFORM_ROLES, ROLES
 from portfolio_common import caller as caller_mod
 from tests.e2e.conftest import eventually
 from tests.support.ids import SECRETS
@@ -60,7 +60,7 @@ def test_every_role_against_every_rpc_directly(stack):
     denied = []
     with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=30) as rpc:
         for tenant in TENANTS:
-            for role in (*ROLES, None):
+            for role in (*ROLES, *PLATFORM_ROLES, None):
                 who = caller_mod.Caller(user_id=str(uuid.uuid4()), username=f"mx-{run}-{tenant}-{role}",
                                         tenant=tenant, roles=(role,) if role else ())
                 token = caller_mod.encode(who, SECRETS["CALLER_KEY"])

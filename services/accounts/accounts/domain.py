@@ -75,7 +75,8 @@ def password_problem(password, username=None):
         return "password_too_long", f"a password may have at most {PASSWORD_MAX} characters"
     low = password.lower()
     base = _TRAILING.sub("", low)
-    if username and username.lower() in (low, base):
+    name = (username or "").lower()
+    if name and (low == name or (low.startswith(name) and _TRAILING.fullmatch(low[len(name):]))):
         return "password_is_username", "the password may not be the username"
     if NATIONAL_ID_SHAPED.match(password):
         return "password_like_national_id", "the password may not look like a national ID number"

@@ -217,7 +217,8 @@ def test_usernames_shaped_like_a_national_id_are_refused(uow, username):
 @pytest.mark.parametrize("password, code", [
     ("short1", "password_too_short"), ("password", "password_too_common"), ("qwerty123", "password_too_common"),
     ("1qaz2wsx", "password_too_common"), ("Dragon2026!", "password_too_common"), ("aaaaaaaaaa", "password_too_common"),
-    ("A123456789", "password_like_national_id"), ("t_wang_2", None), ("new_person", "password_is_username")])
+    ("A123456789", "password_like_national_id"), ("t_wang_2", None), ("new_person", "password_is_username"),
+    ("New_Person2026!", "password_is_username")])
 def test_weak_passwords_are_refused_on_import(uow, password, code):
     report = usecases.import_people(uow, admin_of("day"), [
         {"username": "new_person", "display_name": "新", "password": password,
@@ -230,6 +231,7 @@ def test_weak_passwords_are_refused_on_change_and_the_old_one_stays(uow):
     for weak, code in (("12345678", "password_too_common"), ("short", "password_too_short"),
                        ("T_WANG", "password_too_short"), ("t_wang12", "password_is_username"),
                        ("Z198765432", "password_like_national_id")):
+        assert domain.password_problem("abc1230!", "abc123")[0] == "password_is_username"  # a name ending in digits
         got = code_of(lambda: usecases.change_password_of(uow, user["id"], None, PW, weak))
         assert got == code, weak
     assert uow.passwords.verify(uow.accounts.user_by_name("t_wang")["password_hash"], PW)
