@@ -25,7 +25,7 @@ def test_repeated_failures_lock_the_account_with_a_clear_answer(stack):
         assert token(stack, "principal", "wrong-password").json()["error"]["code"] == "invalid_credentials"
     r = token(stack, "principal")
     assert (r.status_code, r.json()["error"]["code"]) == (429, "account_locked")
-    assert "帳號暫時鎖定" in r.json()["error"]["message_zh"]
+    assert "此帳號暫時無法從這裡登入" in r.json()["error"]["message_zh"]
 
 
 def test_a_named_proxy_certifies_the_teachers_section_and_is_recorded(stack, api):
