@@ -177,3 +177,18 @@ def test_a_third_tenant_added_as_a_row_works_on_the_admin_and_roster_import_page
     done = upload(reg, base, "/registrar/roster", roster, "名冊.csv", school_year="115", semester="1",
                   confirm_sha=hashlib.sha256(roster).hexdigest())
     assert done.status_code == 200 and name in done.text, done.text
+
+
+def test_a_bogus_bearer_token_on_every_request_does_not_write_a_row_each(stack):
+    with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=30) as rpc:
+        def session_refusals():
+            rows = rpc.accounts.list_access_audit(system_token(), 1000)
+            return [r for r in rows if r["action"] == "refused" and (r["detail"] or "").startswith(
+                "accounts.resolve_session")]
+        before = len(session_refusals())
+        for i in range(30):
+            r = requests.get(stack.gateway_url + "/api/v1/me", timeout=30,
+                             headers={"Authorization": f"Bearer bogus-{i}-{uuid.uuid4().hex}"})
+            assert (r.status_code, r.json()["error"]["code"]) == (401, "session_invalid")
+        # one row a minute per kind (with the count left out), never one per request
+        assert len(session_refusals()) - before <= 2

@@ -110,7 +110,13 @@ class Passwords:
     def __init__(self, run=direct, hasher=None):
         self._run = run
         self._hasher = hasher or PasswordHasher()
-        self._dummy = self._hasher.hash(secrets.token_urlsafe(12))
+        self._dummy_hash = None
+
+    @property
+    def _dummy(self):
+        if self._dummy_hash is None:  # made once, with this hasher's parameters
+            self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(12))
+        return self._dummy_hash
 
     def hash(self, password: str) -> str:
         return self._run(self._hasher.hash, password)
@@ -129,7 +135,8 @@ class Passwords:
 _default = None
 
 
-def _passwords():
+def default_passwords():
+    """One shared Passwords computing in the calling thread (tools, tests)."""
     global _default
     if _default is None:
         _default = Passwords()
@@ -138,11 +145,11 @@ def _passwords():
 
 def hash_password(password: str) -> str:
     check_password(password)
-    return _passwords().hash(password)
+    return default_passwords().hash(password)
 
 
 def verify_password(stored_hash, password: str) -> bool:
-    return _passwords().verify(stored_hash, password)
+    return default_passwords().verify(stored_hash, password)
 
 
 def temporary_password() -> str:

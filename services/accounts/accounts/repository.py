@@ -139,10 +139,22 @@ class SqlAccounts:
         rows = self.s.execute(q.with_for_update() if for_update else q).all()
         return {r.key: dict(r._mapping) for r in rows}
 
-    def save_guard(self, key, state):
-        values = {k: state[k] for k in ("failures", "last_failed_at", "locked_until")}
-        self.s.execute(insert(sign_in_guard).values(key=key, **values)
-                       .on_conflict_do_update(index_elements=["key"], set_=values))
+    def count_failure(self, key, limit, now) -> dict:
+        """One more failure of `key` at `now`, counted atomically (concurrent attempts wait on
+        the row, so a parallel burst cannot undercount), decayed after the limit's window, and
+        the lock it earns (domain.Limit). Returns the key's new state with `lock_seconds`."""
+        g = sign_in_guard
+        failures = self.s.execute(
+            insert(g).values(key=key, failures=1, last_failed_at=now, locked_until=None)
+            .on_conflict_do_update(index_elements=["key"], set_={
+                "failures": sa.case((g.c.last_failed_at > now - dt.timedelta(seconds=limit.window_s),
+                                     g.c.failures + 1), else_=1),
+                "last_failed_at": now}).returning(g.c.failures)).scalar_one()
+        lock = limit.lock_seconds(failures)
+        until = now + dt.timedelta(seconds=lock) if lock else None
+        if lock:
+            self.s.execute(g.update().where(g.c.key == key).values(locked_until=until))
+        return {"failures": failures, "last_failed_at": now, "locked_until": until, "lock_seconds": lock}
 
     def mark_guard_audited(self, key, at):
         self.s.execute(sign_in_guard.update().where(sign_in_guard.c.key == key).values(last_audited_at=at))
@@ -270,9 +282,12 @@ class FakeAccounts:
     def guard_states(self, keys, *, for_update=False):
         return {k: dict(self.guard[k]) for k in keys if k in self.guard}
 
-    def save_guard(self, key, state):
+    def count_failure(self, key, limit, now):
+        from .domain import after_failure
+        state = after_failure(self.guard.get(key), limit, now)
         self.guard[key] = dict(self.guard.get(key, {"last_audited_at": None}), key=key,
                                **{k: state[k] for k in ("failures", "last_failed_at", "locked_until")})
+        return state
 
     def mark_guard_audited(self, key, at):
         self.guard[key]["last_audited_at"] = at

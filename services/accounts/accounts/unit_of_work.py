@@ -15,7 +15,7 @@ class AccountsUnitOfWork(SqlUnitOfWork):
 
     def __init__(self, session_factory, passwords=None):
         super().__init__(session_factory, outbox, processed_events)
-        self.passwords = passwords or domain.Passwords()
+        self.passwords = passwords or domain.default_passwords()
 
     def __enter__(self):
         super().__enter__()

@@ -296,8 +296,7 @@ def sign_in(uow, username, password, *, remote_addr=None, user_agent=None, kind=
     ok = uow.passwords.verify(user["password_hash"] if user else None, password if isinstance(password, str) else "")
     if not ok:
         for what, (limit, key) in keys.items():
-            after = domain.after_failure(states.get(key), limit, now)
-            repo.save_guard(key, after)
+            after = repo.count_failure(key, limit, now)
             if after["lock_seconds"]:
                 _audit(uow, "locked_out", username=name if what != "source" else None,
                        user_id=user["id"] if user and what != "source" else None, remote_addr=remote_addr,

@@ -181,3 +181,15 @@ def test_weak_passwords_are_refused_on_change_with_a_reason_code(db):
         with db.uow() as uow:
             assert code_of(lambda: usecases.change_password(uow, s["session_token"], PW, weak)) == code
     assert sign_in(db, "t_wang")["username"] == "t_wang"  # the old password still works
+
+
+def test_a_parallel_burst_of_guesses_is_counted_in_full(db):
+    """Failures are counted atomically in the database: attempts made at the same moment (each
+    in its own transaction) cannot overwrite each other's count."""
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda _: code_of(lambda: sign_in(db, "s_day01", "guess-guess-1", addr="10.40.0.1")),
+                      range(8)))
+    with db.engine.connect() as c:
+        n = c.execute(sa.text("select failures from sign_in_guard where key = 'pair:s_day01|10.40.0.1'")).scalar()
+    assert n == 8
