@@ -59,8 +59,20 @@ def test_big5_csv_as_excel_in_taiwan_saves_it():
 def test_demo_people_csv_reads_like_the_demo_loader():
     with open(Path(__file__).resolve().parents[3] / "deploy" / "demo" / "people.csv", "rb") as fh:
         rows, problems = parse_people("people.csv", fh.read())
-    assert problems == [] and len(rows) == 15
+    assert problems == [] and len(rows) == 18
     assert rows[0]["grants"] == [{"tenant": "day", "role": "system_admin"}, {"tenant": "ce", "role": "system_admin"}]
+    # a platform grant (tied to no tenant) travels apart from the tenant grants, as the loader sends it
+    (platform,) = [r for r in imports.for_accounts(rows) if r["username"] == "platform"]
+    assert platform["platform_roles"] == ["platform_admin"]
+    assert platform["grants"] == [{"tenant": "day", "role": "ops"}, {"tenant": "ce", "role": "ops"}]
+
+
+def test_tenant_names_come_from_the_tenant_table_not_the_code():
+    """A third tenant added as a row is named in the roles column like the first two."""
+    grants, bad = imports.parse_roles("附設夜間部:學生;平台:平台管理者", {**TENANTS, "night": "附設夜間部"})
+    assert bad == [] and grants == [{"tenant": "night", "role": "student"},
+                                    {"tenant": "platform", "role": "platform_admin"}]
+    assert imports.parse_roles("附設夜間部:學生", TENANTS)[0] == [{"tenant": "附設夜間部", "role": "student"}]
 
 
 def _xlsx(table, title_rows=()):
