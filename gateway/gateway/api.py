@@ -233,7 +233,9 @@ class Token(MethodView):
     def post(self, body):
         """Exchange username and password for a bearer token (a server-side session, 8 hours).
 
-        Repeated failures lock the account for a while (429 account_locked)."""
+        Repeated failures lock this username from this address, or the username everywhere, for
+        a while (429 account_locked); many failures from one address throttle it (429
+        sign_in_throttled). An unknown username is answered exactly like a known one."""
         found = rpc_public("accounts", "sign_in", body["username"], body["password"],
                            request.remote_addr, request.user_agent.string, "api")
         token = found.pop("session_token")
@@ -456,7 +458,8 @@ class Audit(MethodView):
     @login_required
     @audit_bp.response(200, description="Newest first: sign-ins, failures, lockouts, role changes, refusals")
     def get(self):
-        """The access audit of the caller's tenant (ops, executive secretary, principal)."""
+        """The access audit rows naming the caller's tenant (ops, executive secretary, principal):
+        each row carries the tenants of the account concerned (`tenants`)."""
         return rpc("accounts", "list_access_audit", request.args.get("limit", 200, type=int))
 
 
