@@ -278,7 +278,7 @@ def sign_in(uow, username, password, *, remote_addr=None, user_agent=None, kind=
     user = repo.user_by_name(username) if isinstance(username, str) else None
     tenants = _tenants_of(uow, user["id"]) if user else []
     name = _safe_username(username if isinstance(username, str) else "")
-    for what in ("source", "pair", "account"):
+    for what in [w for w in ("source", "pair", "account") if w in keys]:
         limit, key = keys[what]
         wait = domain.locked_for(states.get(key), now)
         if wait:

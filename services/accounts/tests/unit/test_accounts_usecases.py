@@ -168,6 +168,15 @@ def test_one_source_trying_many_accounts_is_throttled(uow):
     assert sign_in(uow, "t_wang", PW, "10.8.8.8") == "ok"  # other sources are not
 
 
+def test_the_platforms_own_host_is_not_throttled_as_a_source_but_usernames_still_lock(uow):
+    codes = [sign_in(uow, f"user{i:03d}", "wrong-wrong-1", "127.0.0.1") for i in range(domain.SOURCE.after + 5)]
+    assert set(codes) == {"invalid_credentials"}
+    assert sign_in(uow, "t_wang", PW, "127.0.0.1") == "ok"
+    for _ in range(5):
+        sign_in(uow, "t_wang", "wrong-wrong-1", "127.0.0.1")
+    assert sign_in(uow, "t_wang", PW, "127.0.0.1") == "account_locked"
+
+
 def test_guessing_from_many_sources_locks_the_account_for_a_while(uow):
     for i in range(domain.ACCOUNT.after):
         sign_in(uow, "t_wang", "wrong-wrong-1", f"10.0.0.{i}")
