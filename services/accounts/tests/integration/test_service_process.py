@@ -5,7 +5,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -15,15 +14,16 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from accounts import domain, usecases
 from accounts.unit_of_work import AccountsUnitOfWork
+from portfolio_common import amqp
 from portfolio_common import caller as caller_mod
-from tests.support import servers
+from tests.support.ids import SECRETS
 
 PW = "old-password-1"
 BURST = 10
 
 
 @pytest.fixture
-def accounts_service(request, tmp_path, fresh_db, amqp_uri, run_id):
+def accounts_service(request, tmp_path, fresh_db, private_amqp_uri):
     """(ServiceDb, AMQP URI) of an accounts service running in its own process, on its own
     database and vhost; with `@pytest.mark.parametrize("accounts_service", [n], indirect=True)`,
     n users whose argon2 hashes are slow on purpose (time cost 12)."""
@@ -43,13 +43,15 @@ def accounts_service(request, tmp_path, fresh_db, amqp_uri, run_id):
             for i in range(users):
                 uow.accounts.add_user(f"u{i:02d}", f"u{i}", hashed, False)
             uow.commit()
-    vhost = f"pt_{run_id}_acc_{uuid.uuid4().hex[:6]}"
-    uri = servers.create_vhost(amqp_uri, vhost)
+    uri = private_amqp_uri
+    admin = amqp.PikaPublisher(uri)
+    admin.call(amqp.declare_topology)  # the migrate step's part: the service declares no exchange
+    admin.close()
     cfg = tmp_path / "accounts.yaml"
     cfg.write_text(f"AMQP_URI: '{uri}'\nDATABASE_URL: '{url}'\nmax_workers: 20\n")
     log = tmp_path / "accounts.log"
     proc = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "nameko"), "run", "--config",
-                             str(cfg), "accounts.service"], env=dict(os.environ),
+                             str(cfg), "accounts.service"], env=dict(os.environ, SEAL_KEY=SECRETS["ACCOUNTS_SEAL_KEY"]),
                             stdout=open(log, "w"), stderr=subprocess.STDOUT)
     try:
         with ClusterRpcProxy({"AMQP_URI": uri}, timeout=30) as rpc:
@@ -67,7 +69,6 @@ def accounts_service(request, tmp_path, fresh_db, amqp_uri, run_id):
         proc.terminate()
         proc.wait(20)
         db.engine.dispose()
-        servers.delete_vhost(vhost)
 
 
 @pytest.mark.parametrize("accounts_service", [BURST + 1], indirect=True)
