@@ -117,6 +117,7 @@ access_audit = sa.Table(
     sa.Column("detail", sa.String(500)),
 )
 
-# Tables the service's database role may DELETE from (portfolio_common.migrate): role grants are
-# replaced when an import changes a person's roles.
-DELETES_FROM = ("role_grants",)
+# Tables the service's database role may DELETE from (portfolio_common.migrate): role and
+# platform grants are replaced when an import changes a person's roles; a success or an admin's
+# reset clears a username's sign-in guard counts.
+DELETES_FROM = ("role_grants", "platform_grants", "sign_in_guard")
