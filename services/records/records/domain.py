@@ -1,7 +1,7 @@
 """Rules of the student record, free of frameworks and I/O."""
 import re
 
-from .errors import DescriptionInvalid, NationalIdInvalid, OutcomeQuotaExceeded
+from .errors import DescriptionInvalid, IdempotencyKeyReused, NationalIdInvalid, OutcomeQuotaExceeded
 
 MAX_OUTCOMES_PER_SEMESTER = 6      # regulation §4: at most 6 course outcomes per semester
 MAX_DESCRIPTION_CHARS = 100        # national practice: 簡述 at most 100 characters
@@ -49,3 +49,20 @@ def check_outcome_quota(existing_in_semester: int):
     if existing_in_semester >= MAX_OUTCOMES_PER_SEMESTER:
         raise OutcomeQuotaExceeded(
             f"at most {MAX_OUTCOMES_PER_SEMESTER} course outcomes per semester")
+
+
+def check_same_upload(reserved: dict, asked: dict) -> None:
+    """An upload key names one upload: the retry of a reserved upload must ask for the same
+    section, term (school_year, semester) and 簡述, else IdempotencyKeyReused.
+
+    `reserved` and `asked` are {section_id, school_year, semester, description}; a reservation
+    made before keys were bound has section_id and description None, and is then compared
+    on its term only. Where it comes from: issue 6 item 9 (a key reused for another term
+    carried a slot past that term's quota check).
+    """
+    if (reserved["school_year"], reserved["semester"]) != (asked["school_year"], asked["semester"]):
+        raise IdempotencyKeyReused("this Idempotency-Key was used for an upload of another term")
+    if reserved["section_id"] is not None and str(reserved["section_id"]) != str(asked["section_id"]):
+        raise IdempotencyKeyReused("this Idempotency-Key was used for an upload to another section")
+    if reserved["description"] is not None and reserved["description"] != asked["description"]:
+        raise IdempotencyKeyReused("this Idempotency-Key was used for an upload with another description")

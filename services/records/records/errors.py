@@ -1,4 +1,4 @@
-from portfolio_common.errors import Invalid, NotAllowed, NotFound, QuotaExceeded  # noqa: F401
+from portfolio_common.errors import Conflict, Invalid, NotAllowed, NotFound, QuotaExceeded  # noqa: F401
 
 
 class NotEnrolled(NotAllowed):
@@ -15,3 +15,8 @@ class NationalIdInvalid(Invalid):
 
 class OutcomeQuotaExceeded(QuotaExceeded):
     code = "outcome_quota_exceeded"
+
+
+class IdempotencyKeyReused(Conflict):
+    """An upload key sent again for a different upload (section, term or 簡述)."""
+    code = "idempotency_key_reused"

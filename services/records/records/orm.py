@@ -101,6 +101,11 @@ upload_reservations = sa.Table(
     # ticket back instead of a second slot, even when a reply was lost and the call redelivered
     sa.Column("upload_key", sa.String(80)),
     sa.Column("used_at", sa.DateTime(timezone=True)),  # its outcome has arrived
+    # what the key was for: a reuse with another section (so another term) or another 簡述 is
+    # refused, so a key cannot carry a slot of one term into another or outlive its quota check
+    # (NULL only on reservations made before this was recorded; bound on their first reuse)
+    sa.Column("section_id", UUID(as_uuid=True), sa.ForeignKey("sections.id")),
+    sa.Column("description", sa.String(100)),
     sa.UniqueConstraint("student_id", "upload_key", name="upload_reservations_student_key"),
 )
 

@@ -247,10 +247,29 @@ def _ticket(caller, st, sec, outcome_id, text, ticket_key):
             "ticket": signing.sign(claims, ticket_key, ttl=TICKET_TTL, purpose=TICKET_PURPOSE)}
 
 
+def _slots_taken(uow, st, sec) -> int:
+    """Outcomes of the section's term that count (not returned) plus live reservations."""
+    used = uow.session.execute(sa.select(sa.func.count()).select_from(outcomes).where(
+        outcomes.c.student_id == st.id, outcomes.c.school_year == sec.school_year,
+        outcomes.c.semester == sec.semester, outcomes.c.status != "returned")).scalar_one()
+    held = uow.session.execute(sa.select(sa.func.count()).select_from(upload_reservations).where(
+        upload_reservations.c.student_id == st.id, upload_reservations.c.school_year == sec.school_year,
+        upload_reservations.c.semester == sec.semester, upload_reservations.c.used_at.is_(None),
+        upload_reservations.c.expires_at > sa.func.now())).scalar_one()
+    return used + held
+
+
 def issue_outcome_ticket(uow, caller, section_id, description, ticket_key, upload_key=None) -> dict:
     """Check every rule of an upload before any byte moves; return a signed ticket that
     the files service verifies, and hold one slot of the semester quota for it (released when
-    the outcome arrives, when the gateway reports the upload refused, or when it expires)."""
+    the outcome arrives, when the gateway reports the upload refused, or when it expires).
+
+    `upload_key` (the client's Idempotency-Key, ≤ 80 characters kept) names one upload: sent
+    again with the same section and 簡述 it gets the same outcome id and no second slot; sent
+    with another section, term or 簡述 it is refused (IdempotencyKeyReused, 409). A retry
+    after its reservation lapsed (15 minutes) is checked against the quota again.
+    Raises NotFound, NotEnrolled, DescriptionInvalid, OutcomeQuotaExceeded, IdempotencyKeyReused.
+    """
     caller.require("student")
     text = domain.clean_description(description)
     _student_of(uow, caller)
@@ -267,26 +286,32 @@ def issue_outcome_ticket(uow, caller, section_id, description, ticket_key, uploa
         raise NotEnrolled("you are not enrolled in this section")
     key = (str(upload_key)[:80] or None) if upload_key else None
     if key:
-        again = uow.session.execute(sa.select(upload_reservations).where(
-            upload_reservations.c.student_id == st.id, upload_reservations.c.upload_key == key)).first()
+        r = upload_reservations.c
+        again = uow.session.execute(sa.select(upload_reservations, (r.expires_at <= sa.func.now()).label("lapsed"))
+                                    .where(r.student_id == st.id, r.upload_key == key)).first()
         if again is not None:  # a retry, or a redelivered call whose reply was lost: same ticket
+            domain.check_same_upload(
+                {"section_id": again.section_id, "school_year": again.school_year, "semester": again.semester,
+                 "description": again.description},
+                {"section_id": sec.id, "school_year": sec.school_year, "semester": sec.semester,
+                 "description": text})
+            values = {"section_id": sec.id, "description": text}  # binds a reservation made before migration 0006
+            if again.used_at is None and again.lapsed:
+                # its slot stopped counting when it lapsed: a retry now must fit the quota again
+                domain.check_outcome_quota(_slots_taken(uow, st, sec))
+                values["expires_at"] = sa.func.now() + sa.text(f"interval '{TICKET_TTL} seconds'")
+            uow.session.execute(upload_reservations.update().where(r.outcome_id == again.outcome_id)
+                                .values(**values))
             uow.commit()
             return _ticket(caller, st, sec, again.outcome_id, text, ticket_key)
-    used = uow.session.execute(sa.select(sa.func.count()).select_from(outcomes).where(
-        outcomes.c.student_id == st.id, outcomes.c.school_year == sec.school_year,
-        outcomes.c.semester == sec.semester, outcomes.c.status != "returned")).scalar_one()
-    held = uow.session.execute(sa.select(sa.func.count()).select_from(upload_reservations).where(
-        upload_reservations.c.student_id == st.id, upload_reservations.c.school_year == sec.school_year,
-        upload_reservations.c.semester == sec.semester, upload_reservations.c.used_at.is_(None),
-        upload_reservations.c.expires_at > sa.func.now())).scalar_one()
-    domain.check_outcome_quota(used + held)
+    domain.check_outcome_quota(_slots_taken(uow, st, sec))
     outcome_id = str(uuid.uuid4())
     uow.session.execute(upload_reservations.delete().where(
         upload_reservations.c.student_id == st.id, upload_reservations.c.expires_at <= sa.func.now()
         - sa.text("interval '1 day'")))
     uow.session.execute(upload_reservations.insert().values(
         outcome_id=outcome_id, tenant=caller.tenant, student_id=st.id, school_year=sec.school_year,
-        semester=sec.semester, upload_key=key,
+        semester=sec.semester, upload_key=key, section_id=sec.id, description=text,
         expires_at=sa.func.now() + sa.text(f"interval '{TICKET_TTL} seconds'")))
     uow.commit()
     return _ticket(caller, st, sec, outcome_id, text, ticket_key)

@@ -30,3 +30,23 @@ def test_six_outcomes_per_semester():
     domain.check_outcome_quota(5)
     with pytest.raises(OutcomeQuotaExceeded):
         domain.check_outcome_quota(6)
+
+
+UPLOAD = {"section_id": "s-1", "school_year": 115, "semester": 1, "description": "期末專題"}
+
+
+@pytest.mark.parametrize("change", [{"section_id": "s-2"}, {"semester": 2}, {"school_year": 116},
+                                    {"description": "期中報告"}])
+def test_an_upload_key_names_one_upload(change):
+    from records.errors import IdempotencyKeyReused
+    domain.check_same_upload(UPLOAD, dict(UPLOAD))
+    with pytest.raises(IdempotencyKeyReused):
+        domain.check_same_upload(UPLOAD, {**UPLOAD, **change})
+
+
+def test_a_reservation_made_before_keys_were_bound_is_compared_on_its_term():
+    from records.errors import IdempotencyKeyReused
+    legacy = {**UPLOAD, "section_id": None, "description": None}
+    domain.check_same_upload(legacy, {**UPLOAD, "section_id": "s-2", "description": "x"})
+    with pytest.raises(IdempotencyKeyReused):
+        domain.check_same_upload(legacy, {**UPLOAD, "semester": 2})
