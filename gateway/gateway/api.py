@@ -3,13 +3,40 @@ from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
+from werkzeug.routing import IntegerConverter
 
 from . import auth, flows
 from .auth import login_required
 from .clients import open_file, rpc, rpc_public
-from .errors import ApiError
+from .errors import ERRORS, ApiError, ErrorSchema
 
-ERROR_DOC = {"description": "Error with a stable code: {error: {code, message, message_zh}}"}
+
+class PortfolioApi(Api):
+    """flask-smorest's Api with our error body declared as `Error`: every operation's
+    `default` and 422 responses, and every status listed with `refusals`, point at it."""
+    ERROR_SCHEMA = ErrorSchema
+
+
+def refusals(bp, *codes):
+    """Document the errors an operation answers on purpose, grouped by status, each with the
+    one `Error` schema (codes come from gateway.errors.ERRORS)."""
+    by_status = {}
+    for code in codes:
+        by_status.setdefault(ERRORS[code][0], []).append(code)
+
+    def decorate(view):
+        for status, names in sorted(by_status.items(), reverse=True):
+            view = bp.alt_response(status, schema=ErrorSchema, description=" | ".join(names))(view)
+        return view
+    return decorate
+
+
+SCHOOL_YEARS = {"minimum": 100, "maximum": 200}  # ROC years the services accept (submission._year)
+
+
+class SchoolYearConverter(IntegerConverter):
+    """`<school_year:...>` in a path: any whole number matches the route, so a year out of
+    range gets its own 422 school_year_invalid from the service, not a bare 404."""
 
 
 class _In(Schema):
@@ -24,7 +51,8 @@ class TokenIn(_In):
 
 class PasswordIn(_In):
     old_password = fields.String(required=True, load_only=True)
-    new_password = fields.String(required=True, load_only=True)
+    new_password = fields.String(required=True, load_only=True, metadata={
+        "minLength": 8, "description": "at least 8 characters, not the old one (accounts decides)"})
 
 
 class SessionOut(Schema):
@@ -87,12 +115,13 @@ class OutcomeOut(Schema):
 
 
 class OutcomeUploadIn(_In):
-    section_id = fields.String(required=True)
-    description = fields.String(required=True, metadata={"description": "簡述, 1-100 characters"})
-
-
-class OutcomeFileIn(_In):
-    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+    """One multipart/form-data body: the two fields and the file (read from request.files;
+    documented here so the OpenAPI document shows one body, as OpenAPI 3 has no formData)."""
+    section_id = fields.String(required=True, metadata={"format": "uuid"})
+    description = fields.String(required=True, metadata={
+        "description": "簡述, 1-100 characters", "minLength": 1, "maxLength": 100})
+    file = fields.Raw(load_default=None, metadata={
+        "type": "string", "format": "binary", "description": "the evidence file (PDF, JPG or PNG, ≤ 4 MB); required"})
 
 
 class UploadOut(Schema):
@@ -213,7 +242,13 @@ class ProxyOut(Schema):
 
 
 class OutcomeQuery(_In):
-    school_year = fields.Integer(load_default=None)
+    school_year = fields.Integer(load_default=None, validate=validate.Range(
+        min=SCHOOL_YEARS["minimum"], max=SCHOOL_YEARS["maximum"]))
+
+
+class AuditQuery(_In):
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000),
+                           metadata={"description": "how many rows, newest first (1-1000)"})
 
 
 auth_bp = Blueprint("api_auth", __name__, url_prefix="/api/v1/auth", description="Sign-in for API clients")
@@ -229,7 +264,7 @@ sel_bp = Blueprint("api_selections", __name__, url_prefix="/api/v1/selections",
 class Token(MethodView):
     @auth_bp.arguments(TokenIn)
     @auth_bp.response(201, TokenOut)
-    @auth_bp.alt_response(401, description=ERROR_DOC["description"])
+    @refusals(auth_bp, "invalid_credentials", "account_locked")
     def post(self, body):
         """Exchange username and password for a bearer token (a server-side session, 8 hours).
 
@@ -311,20 +346,23 @@ class Outcomes(MethodView):
         return rpc("records", "list_my_outcomes", query["school_year"])
 
     @login_required
-    @outcomes_bp.arguments(OutcomeUploadIn, location="form")
-    @outcomes_bp.arguments(OutcomeFileIn, location="files")
+    @outcomes_bp.doc(parameters=[{
+        "in": "header", "name": "Idempotency-Key", "required": False,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 80},
+        "description": "the same for every retry of one upload; a new one for every new upload"}])
+    @outcomes_bp.arguments(OutcomeUploadIn, location="form", content_type="multipart/form-data")
     @outcomes_bp.response(201, UploadOut)
-    @outcomes_bp.alt_response(413, description="file_too_large")
-    @outcomes_bp.alt_response(415, description="file_type_refused")
-    @outcomes_bp.alt_response(422, description="description_empty | description_too_long | file_missing")
-    def post(self, form, files):
+    @refusals(outcomes_bp, "file_too_large", "file_type_refused", "description_empty",
+              "description_too_long", "file_missing", "not_enrolled", "outcome_quota_exceeded",
+              "already_uploaded", "idempotency_key_reused")
+    def post(self, form):
         """Upload a course outcome (PDF/JPG/PNG ≤ 4 MB) with its 簡述 (≤ 100 characters).
 
         The outcome appears in GET /outcomes once stored and announced (milliseconds).
         Send the same `Idempotency-Key` header on every retry of one upload: a retry after a lost
         answer then neither takes another quota slot nor stores a second copy (409 already_uploaded).
         """
-        return flows.upload_outcome(form["section_id"], form["description"], files.get("file"),
+        return flows.upload_outcome(form["section_id"], form["description"], request.files.get("file"),
                                     request.headers.get("Idempotency-Key"))
 
 
@@ -416,7 +454,7 @@ class ProxyOne(MethodView):
         rpc("accounts", "revoke_proxy", delegation_id)
 
 
-@sel_bp.route("/<int:school_year>")
+@sel_bp.route("/<school_year:school_year>")
 class Selection(MethodView):
     @login_required
     @sel_bp.response(200, SelectionOut)
@@ -432,7 +470,7 @@ class Selection(MethodView):
         return rpc("submission", "select_outcomes", school_year, body["outcome_ids"])
 
 
-@sel_bp.route("/<int:school_year>/lock")
+@sel_bp.route("/<school_year:school_year>/lock")
 class Lock(MethodView):
     @login_required
     @sel_bp.response(201, LockOut)
@@ -441,7 +479,7 @@ class Lock(MethodView):
         return rpc("submission", "lock_selections", school_year)
 
 
-@sel_bp.route("/<int:school_year>/locked")
+@sel_bp.route("/<school_year:school_year>/locked")
 class Locked(MethodView):
     @login_required
     @sel_bp.response(200, LockedOut)
@@ -456,11 +494,12 @@ audit_bp = Blueprint("api_audit", __name__, url_prefix="/api/v1/audit", descript
 @audit_bp.route("")
 class Audit(MethodView):
     @login_required
+    @audit_bp.arguments(AuditQuery, location="query")
     @audit_bp.response(200, description="Newest first: sign-ins, failures, lockouts, role changes, refusals")
-    def get(self):
+    def get(self, query):
         """The access audit rows naming the caller's tenant (ops, executive secretary, principal):
         each row carries the tenants of the account concerned (`tenants`)."""
-        return rpc("accounts", "list_access_audit", request.args.get("limit", 200, type=int))
+        return rpc("accounts", "list_access_audit", query["limit"])
 
 
 students_bp = Blueprint("api_students", __name__, url_prefix="/api/v1/students",
@@ -496,8 +535,10 @@ class StudentNationalId(MethodView):
 
 
 def init_app(app):
-    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
+    app.url_map.converters["school_year"] = SchoolYearConverter
+    api = PortfolioApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
+    api.register_converter(SchoolYearConverter, lambda _: {"type": "integer", **SCHOOL_YEARS})
     for bp in (auth_bp, me_bp, outcomes_bp, cert_bp, sel_bp, proxy_bp, audit_bp, students_bp):
         api.register_blueprint(bp)
     app.extensions["api"] = api

@@ -2,13 +2,13 @@
 import logging
 
 from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from nameko.exceptions import RemoteError
 from portfolio_common.config import amqp_uri, env, secret
 from portfolio_common.errors import PortfolioError
 
-from . import admin, api, auth, portal
+from . import admin, api, auth, inputs, portal, web
 from . import roster
 from .errors import ApiError, to_api_error
 from .rpc import RpcPool, ServiceUnavailable
@@ -23,6 +23,12 @@ def create_app(config=None):
         CALLER_KEY=secret("CALLER_KEY"),
         AMQP_URI=amqp_uri(),
         FILES_URL=env("FILES_URL", "http://127.0.0.1:8081"),
+        # The address the browser uses for the files service (a URL, or a path on this origin
+        # behind the ingress); the portal's Content-Security-Policy lets pages talk to it.
+        FILES_PUBLIC_URL=env("FILES_PUBLIC_URL", ""),
+        # How many proxies in front of the gateway append to X-Forwarded-For (0: none, the TCP
+        # peer is the client). Never more than there are: the client could then pick its address.
+        TRUSTED_PROXY_HOPS=env("TRUSTED_PROXY_HOPS", "0"),
         SCHOOL_YEAR=int(env("CURRENT_SCHOOL_YEAR", "115")),
         SEMESTER=int(env("CURRENT_SEMESTER", "1")),
         # The largest evidence file is 4 MB; leave room for the form around it.
@@ -38,6 +44,8 @@ def create_app(config=None):
     )
     app.config.update(config or {})
     logging.basicConfig(level=logging.INFO)
+    web.init_app(app)
+    app.before_request(inputs.check_request)  # first: nothing below sees what no one can mean
     RpcPool(app)
     api.init_app(app)
     app.register_blueprint(portal.bp)
@@ -46,8 +54,8 @@ def create_app(config=None):
 
     @app.before_request
     def _csrf():
-        if request.endpoint in ("api_auth.Token", "portal.healthz"):
-            return
+        if request.endpoint in ("api_auth.Token", "portal.healthz") or request.routing_exception is not None:
+            return  # no view will run: routing answers 404/405 itself
         try:
             auth.current_user()
         except ApiError:
@@ -70,13 +78,14 @@ def create_app(config=None):
             err = to_api_error(exc)
         if err.code == "internal":
             log.exception("unhandled error on %s %s", request.method, request.path, exc_info=exc)
+        # a 405 says which methods the address does take (RFC 9110 section 15.5.6)
+        headers = {"Allow": ", ".join(sorted(exc.valid_methods))} \
+            if isinstance(exc, MethodNotAllowed) and exc.valid_methods else {}
         if request.path.startswith("/api/") or request.headers.get("X-Requested-With") == "fetch":
-            if isinstance(exc, HTTPException) and getattr(exc, "data", None):
-                err.extra.setdefault("fields", exc.data.get("messages"))
-            return jsonify(err.body()), err.status
+            return jsonify(err.body()), err.status, headers
         if err.code in ("not_authenticated", "token_invalid", "token_expired"):
             return portal.to_login()
-        return render_template("error.html", error=err), err.status
+        return render_template("error.html", error=err), err.status, headers
 
     for exc_type in (ApiError, RemoteError, PortfolioError, ServiceUnavailable, HTTPException, Exception):
         app.register_error_handler(exc_type, handle)

@@ -30,7 +30,14 @@ def session_token():
 
 
 def current_user():
-    """The signed-in user with the active tenant, or None. One accounts RPC per request."""
+    """The signed-in user with the active tenant, or None. One accounts RPC per request.
+
+    An API client picks its tenant with the X-Portfolio-Tenant header; a tenant the user holds
+    no role in is refused (403 tenant_not_granted), never replaced by another of the user's
+    tenants. Without the header the first of the user's tenants is active; the portal keeps
+    the one chosen on the division switch (checked when it was chosen)."""
+    if "user_error" in g:
+        raise g.user_error
     if "user" in g:
         return g.user
     token = session_token()
@@ -48,7 +55,13 @@ def current_user():
                 raise err from None
         else:
             tenants = sorted({gr["tenant"] for gr in found["grants"]})
-            wanted = request.headers.get(TENANT_HEADER) if g.get("via_token") else session.get("tenant")
+            if g.get("via_token"):
+                wanted = request.headers.get(TENANT_HEADER, "").strip()
+                if wanted and wanted not in tenants:
+                    g.user_error = ApiError("tenant_not_granted")
+                    raise g.user_error
+            else:
+                wanted = session.get("tenant")
             found["tenant"] = wanted if wanted in tenants else (tenants[0] if tenants else None)
             user = found
     g.user = user

@@ -1,4 +1,6 @@
 """One table maps every error code to an HTTP status and a message (zh-TW first, English)."""
+from flask import has_request_context, request
+from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import HTTPException
 
 from nameko.exceptions import RemoteError
@@ -12,6 +14,8 @@ ERRORS = {
     "not_allowed": (403, "您沒有權限執行此操作。", "You are not allowed to do this."),
     "not_a_student": (403, "此帳號沒有學生學籍資料。", "This account has no student record."),
     "other_tenant": (403, "您沒有權限執行此操作。", "You are not allowed to do this."),
+    "tenant_not_granted": (403, "您在此部別沒有任何角色，無法以此部別的身分操作。",
+                           "You hold no role in the tenant named by X-Portfolio-Tenant."),
     "not_authenticated": (401, "請先登入。", "Please sign in."),
     "invalid_credentials": (401, "帳號或密碼錯誤。", "Wrong username or password."),
     "token_invalid": (401, "登入憑證無效，請重新登入。", "Token is invalid; sign in again."),
@@ -77,26 +81,53 @@ ERRORS = {
     "user_not_found": (404, "找不到這個帳號。", "No such user."),
     "password_missing": (422, "新帳號需要初始密碼。", "A new account needs an initial password."),
     "identity_not_linked": (401, "這個單一登入帳號尚未連結到本系統帳號，請洽系統管理者。", "This sign-in is not linked to an account."),
+    "malformed_request": (400, "無法解讀送出的資料，請確認格式後再送出。", "The request body could not be read (malformed JSON or form)."),
+    "method_not_allowed": (405, "此網址不接受這種操作。", "This method is not allowed here."),
+    "request_too_large": (413, "送出的資料太大。", "The request body is too large."),
+    "unsupported_media_type": (415, "不接受此種資料格式。", "This content type is not accepted here."),
+    "bad_request": (400, "請求不正確。", "Bad request."),
+    "idempotency_key_reused": (409, "這個上傳識別碼（Idempotency-Key）已用於另一筆上傳（不同課程、學期或簡述），請為新的上傳使用新的識別碼。",
+                               "This Idempotency-Key was used for another upload (other section, term or description); "
+                               "use a new key for a new upload."),
     "internal": (500, "系統發生錯誤，請稍後再試。", "Internal error."),
 }
+
+
+class ErrorDetail(Schema):
+    code = fields.String(required=True, validate=validate.OneOf(sorted(ERRORS)),
+                         metadata={"description": "stable code from the gateway's error table"})
+    message = fields.String(required=True, metadata={"description": "English sentence"})
+    message_zh = fields.String(required=True, metadata={"description": "Traditional Chinese sentence"})
+    detail = fields.String(metadata={"description": "what exactly was refused (English, for developers)"})
+    fields_ = fields.Dict(data_key="fields", metadata={
+        "description": "per input location and field, the reasons it was refused"})
+
+
+class ErrorSchema(Schema):
+    """The body of every error the gateway sends: `{"error": {code, message, message_zh,
+    detail?, fields?}}`. Declared once in the OpenAPI document (`Error`) for every error
+    response of every operation."""
+    error = fields.Nested(ErrorDetail, required=True)
 
 
 class ApiError(Exception):
     """An error the gateway shows: stable code, status, messages, optional details."""
 
-    def __init__(self, code, detail=None, status=None, **extra):
+    def __init__(self, code, detail=None, status=None, fields=None):
         status_, zh, en = ERRORS.get(code, ERRORS["internal"])
         self.code, self.status = code, status or status_
         self.zh, self.en = zh, en
         self.detail = detail
-        self.extra = extra
+        self.fields = fields
         super().__init__(code)
 
     def body(self):
+        """The JSON body (matches ErrorSchema)."""
         err = {"code": self.code, "message": self.en, "message_zh": self.zh}
         if self.detail:
-            err["detail"] = self.detail
-        err.update(self.extra)
+            err["detail"] = str(self.detail)
+        if self.fields:
+            err["fields"] = self.fields
         return {"error": err}
 
 
@@ -115,10 +146,24 @@ def to_api_error(exc) -> ApiError:
     if isinstance(exc, ServiceUnavailable):
         return ApiError("service_unavailable")
     if isinstance(exc, HTTPException):
-        if exc.code == 413:
-            return ApiError("file_too_large")
-        if exc.code == 404:
-            return ApiError("not_found")
-        return ApiError("invalid" if exc.code in (400, 422) else "internal", status=exc.code,
-                        detail=getattr(exc, "description", None))
+        return _http_error(exc)
     return ApiError("internal")
+
+
+def _http_error(exc: HTTPException) -> ApiError:
+    """Werkzeug's and webargs' refusals (routing, body parsing, validation) in our own words."""
+    messages = (getattr(exc, "data", None) or {}).get("messages")
+    if exc.code == 422:
+        return ApiError("invalid", fields=messages)
+    if exc.code == 400:
+        return ApiError("malformed_request", fields=messages, detail=exc.description)
+    if exc.code == 413:
+        # the upload form is the one body that may be big; anything else is simply too large
+        upload = request.mimetype == "multipart/form-data" if has_request_context() else False
+        return ApiError("file_too_large" if upload else "request_too_large")
+    named = {404: "not_found", 405: "method_not_allowed", 415: "unsupported_media_type"}
+    if exc.code in named:
+        return ApiError(named[exc.code])
+    if exc.code and 400 <= exc.code < 500:
+        return ApiError("bad_request", status=exc.code, detail=exc.description)
+    return ApiError("internal", status=exc.code if exc.code and exc.code >= 500 else None)

@@ -6,6 +6,7 @@ from . import auth, flows, tenants
 from .api import stream_file
 from .clients import rpc, rpc_public
 from .errors import ApiError, to_api_error
+from .web import safe_next
 
 bp = Blueprint("portal", __name__)
 
@@ -82,8 +83,8 @@ def login():
             session["st"] = found["session_token"]
             if found["must_change_password"]:
                 return redirect(url_for("portal.password"))
-            nxt = request.args.get("next") or ""
-            return redirect(nxt if nxt.startswith("/") and not nxt.startswith("//") else url_for("portal.home"))
+            # only a path on this site, whatever the encoding tricks (web.safe_next)
+            return redirect(safe_next(request.args.get("next"), url_for("portal.home")))
     return render_template("login.html", error=error), (error.status if error else 200)
 
 

@@ -60,3 +60,61 @@ def api(stack):
             cache[username] = Api(stack.gateway_url, username)
         return cache[username]
     return make
+
+
+class ExtraGateway:
+    """One more gateway process in front of the stack's services, with its own settings (for
+    example behind a proxy, or with secure cookies): the gateway keeps nothing, so a second one
+    serves the same platform. Its log is its own, so a test can read just what it did."""
+
+    def __init__(self, stack, tmp_path, env):
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        from tests.support.servers import free_port
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = Path(tmp_path) / f"gateway-{self.port}.log"
+        run_env = stack.env_for("gateway")
+        run_env.update({k: str(v) for k, v in env.items()})
+        cmd = [str(Path(sys.prefix) / "bin" / "gunicorn"), "-k", "gthread", "-w", "1", "--threads", "4",
+               "-b", f"127.0.0.1:{self.port}", "gateway.app:create_app()"]
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(cmd, cwd=Path(__file__).resolve().parents[2], env=run_env,
+                                         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while True:
+            try:
+                if requests.get(self.url + "/healthz", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if self.proc.poll() is not None or time.time() > deadline:
+                self.stop()
+                raise AssertionError(f"extra gateway did not start:\n{self.log_path.read_text()[-3000:]}")
+            time.sleep(0.3)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except Exception:  # noqa: BLE001 - still there after 15 s: take it down
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture(scope="module")
+def extra_gateway(stack, tmp_path_factory):
+    """Factory: extra_gateway({"TRUSTED_PROXY_HOPS": "1"}) -> a running ExtraGateway (stopped
+    at the end of the module)."""
+    made = []
+
+    def make(env):
+        gw = ExtraGateway(stack, tmp_path_factory.mktemp("gateway"), env)
+        made.append(gw)
+        return gw
+    yield make
+    for gw in made:
+        gw.stop()

@@ -40,3 +40,60 @@ def test_service_error_codes_are_all_mapped():
         for _, cls in inspect.getmembers(mod, inspect.isclass):
             if issubclass(cls, PortfolioError) and cls.code not in ("error", "malformed_event"):
                 assert cls.code in ERRORS, f"{mod.__name__}.{cls.__name__} code {cls.code} unmapped"
+
+
+# ---------------------------------------------------------------- the documented error body
+
+def _spec():
+    from gateway.app import create_app
+    return create_app().test_client().get("/api/v1/openapi.json").get_json()
+
+
+def _error_validator(spec):
+    import jsonschema
+    return jsonschema.Draft7Validator({"$ref": "#/components/schemas/Error", "components": spec["components"]})
+
+
+def test_the_openapi_document_declares_one_error_schema_for_every_error_response():
+    spec = _spec()
+    responses = spec["components"]["responses"]
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            if method == "parameters":
+                continue
+            for status, resp in op["responses"].items():
+                if status.startswith(("2", "3")):
+                    continue
+                resp = responses[resp["$ref"].rsplit("/", 1)[1]] if "$ref" in resp else resp
+                schema = resp["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/Error"}, (method, path, status)
+
+
+@pytest.mark.parametrize("code", sorted(ERRORS))
+def test_every_error_body_matches_the_declared_schema(code):
+    validator = _error_validator(_spec())
+    validator.validate(ApiError(code).body())
+    validator.validate(ApiError(code, detail="why", fields={"json": {"x": ["Missing data."]}}).body())
+
+
+def test_a_body_outside_the_schema_is_caught_by_it():
+    """The check above is not vacuous: flask-smorest's own error shape would fail it."""
+    import jsonschema
+    with pytest.raises(jsonschema.ValidationError):
+        _error_validator(_spec()).validate({"code": 405, "status": "Method Not Allowed"})
+
+
+@pytest.mark.parametrize("exc,code,status", [
+    ("BadRequest", "malformed_request", 400),
+    ("NotFound", "not_found", 404),
+    ("MethodNotAllowed", "method_not_allowed", 405),
+    ("NotAcceptable", "bad_request", 406),
+    ("UnsupportedMediaType", "unsupported_media_type", 415),
+    ("UnprocessableEntity", "invalid", 422),
+    ("RequestEntityTooLarge", "request_too_large", 413),
+    ("InternalServerError", "internal", 500),
+])
+def test_http_refusals_get_their_own_code_not_internal(exc, code, status):
+    import werkzeug.exceptions as wexc
+    err = to_api_error(getattr(wexc, exc)())
+    assert (err.code, err.status) == (code, status)

@@ -1,0 +1,47 @@
+// Behaviour of the portal's pages, kept out of the HTML so the Content-Security-Policy can
+// forbid inline scripts (script-src 'self'). Each part looks for its elements and does nothing
+// on pages without them; every form still works without JavaScript.
+(function () {
+  'use strict';
+
+  // <select data-autosubmit>: choosing an option submits its form (the division switch).
+  document.querySelectorAll('select[data-autosubmit]').forEach((sel) => {
+    sel.addEventListener('change', () => sel.form.submit());
+  });
+
+  // <form data-confirm="question">: ask before submitting (locking a school year).
+  document.querySelectorAll('form[data-confirm]').forEach((form) => {
+    form.addEventListener('submit', (ev) => {
+      if (!window.confirm(form.dataset.confirm)) ev.preventDefault();
+    });
+  });
+
+  // <button data-print>: print the page (the initial passwords sheet).
+  document.querySelectorAll('[data-print]').forEach((button) => {
+    button.addEventListener('click', () => window.print());
+  });
+
+  // Certification: the header checkbox selects every pending task.
+  const all = document.getElementById('all');
+  if (all) {
+    all.addEventListener('change', () => {
+      document.querySelectorAll('input[name=task_id]').forEach((c) => { c.checked = all.checked; });
+    });
+  }
+
+  // Selection: count what is chosen and stop at the per-year maximum.
+  const selForm = document.querySelector('form[data-max-selected]');
+  if (selForm) {
+    const max = parseInt(selForm.dataset.maxSelected, 10);
+    const locked = selForm.dataset.locked === 'true';
+    const boxes = [...selForm.querySelectorAll('input[name=outcome_id]')];
+    const out = document.getElementById('sel-count');
+    const update = () => {
+      const n = boxes.filter((b) => b.checked).length;
+      if (out) out.textContent = `已勾選 ${n} / ${max} 件`;
+      if (!locked) boxes.forEach((b) => { if (!b.checked) b.disabled = n >= max; });
+    };
+    boxes.forEach((b) => b.addEventListener('change', update));
+    update();
+  }
+})();
