@@ -65,6 +65,13 @@ def bad_requests(base, token):
     cases["upload with a NUL in the 簡述"] = lambda: requests.post(
         api + "/outcomes", headers=bearer, data={"section_id": "x", "description": "a\u0000b"},
         files={"file": ("a.pdf", b"%PDF-1.4\n", "application/pdf")})
+    boundary = "b0undary"  # found by Schemathesis: the multipart parser reads name="x\\" as the name None
+    unreadable = (f'--{boundary}\r\nContent-Disposition: form-data; name="S\x1d\\"\r\n\r\n-4180647\r\n'
+                  f'--{boundary}\r\nContent-Disposition: form-data; name="section_id"\r\n\r\nx\r\n'
+                  f'--{boundary}--\r\n').encode()
+    cases["upload with a part whose name cannot be read"] = lambda: requests.post(
+        api + "/outcomes", data=unreadable,
+        headers={**bearer, "Content-Type": f"multipart/form-data; boundary={boundary}"})
     cases["sign-in as a form"] = lambda: requests.post(api + "/auth/token",
                                                        data={"username": "s_day01", "password": PASSWORD})
     cases["sign-in as text"] = lambda: requests.post(api + "/auth/token", data="username=s_day01",
