@@ -114,7 +114,9 @@ class ApiError(Exception):
     """An error the gateway shows: stable code, status, messages, optional details."""
 
     def __init__(self, code, detail=None, status=None, fields=None):
-        status_, zh, en = ERRORS.get(code, ERRORS["internal"])
+        if code not in ERRORS:  # a code no one mapped is a bug: say so, and keep the body documented
+            code, detail = "internal", f"unmapped error code {code!r}" + (f": {detail}" if detail else "")
+        status_, zh, en = ERRORS[code]
         self.code, self.status = code, status or status_
         self.zh, self.en = zh, en
         self.detail = detail

@@ -97,3 +97,10 @@ def test_http_refusals_get_their_own_code_not_internal(exc, code, status):
     import werkzeug.exceptions as wexc
     err = to_api_error(getattr(wexc, exc)())
     assert (err.code, err.status) == (code, status)
+
+
+def test_a_code_no_one_mapped_becomes_internal_and_stays_documented():
+    err = ApiError("no_such_code", detail="from the files service")
+    assert (err.code, err.status) == ("internal", 500)
+    assert "no_such_code" in err.body()["error"]["detail"]
+    _error_validator(_spec()).validate(err.body())
