@@ -4,8 +4,8 @@ cannot mean is a clear 4xx and never a 500 deep inside a service:
 - no NUL character anywhere in the path, the query, form fields or JSON strings and keys
   (PostgreSQL text cannot hold one: the service's query failed with a 500);
 - a JSON body that Python can parse (a deeply nested one raised RecursionError: a 500);
-- an API body is JSON, except on the one multipart operation (the upload): anything else is
-  415 unsupported_media_type instead of an unhelpful "field missing".
+- an API body is JSON, except on the one form operation (the upload, multipart/form-data):
+  anything else is 415 unsupported_media_type instead of an unhelpful "field missing".
 
 Found by fuzzing the API (issue 6 items 13 and 16); each has a regression test in
 tests/e2e/test_api_errors_e2e.py.
@@ -52,7 +52,8 @@ def check_request():
     api = request.path.startswith("/api/")
     if api and request.url_rule is not None and _has_body() and request.method in ("POST", "PUT", "PATCH"):
         multipart = request.endpoint in MULTIPART_ENDPOINTS
-        if not (request.mimetype == "multipart/form-data" if multipart else request.is_json):
+        form = request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded")
+        if not (form if multipart else request.is_json):  # a form without its file: 422 file_missing
             raise ApiError("unsupported_media_type",
                            detail="send multipart/form-data" if multipart else "send application/json")
     if request.is_json and _has_body():

@@ -72,12 +72,13 @@ def test_an_api_body_that_is_not_json_is_415(client, content_type):
     assert code(resp) == (415, "unsupported_media_type")
 
 
-def test_the_upload_takes_multipart_and_nothing_else(client):
+def test_the_upload_takes_a_form_and_nothing_else(client):
     assert code(client.post("/api/v1/outcomes", data=b'{"section_id": "x"}', content_type="application/json")) \
         == (415, "unsupported_media_type")
-    resp = client.post("/api/v1/outcomes", data={"section_id": "x", "description": "d"},
-                       content_type="multipart/form-data")
-    assert code(resp) == (401, "not_authenticated")  # past the input checks, at the sign-in wall
+    for content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        resp = client.post("/api/v1/outcomes", data={"section_id": "x", "description": "d"},
+                           content_type=content_type)
+        assert code(resp) == (401, "not_authenticated")  # past the input checks, at the sign-in wall
 
 
 def test_a_body_too_large_is_413_and_not_called_a_file(client):
