@@ -6,8 +6,9 @@ import pytest
 
 from tests.support import servers
 from tests.support.ids import RUN, SEAL_PUBLIC_KEYS, SECRETS
-# Services read their secrets from the environment (tests pass config in, but these four
-# are read by code under test that has no other seam); set them once, before any import.
+# Services read their secrets from the environment (tests pass config in, but these are read by
+# code under test that has no other seam); set them once, before any import. The launcher never
+# passes this process's caller signing keys on: each process it starts gets only its own.
 for _k, _v in SECRETS.items():
     os.environ.setdefault(_k, _v)
 os.environ.setdefault("SEAL_PUBLIC_KEYS", SEAL_PUBLIC_KEYS)

@@ -3,7 +3,10 @@
 Accounts come through the same import path a registrar uses (accounts.import_people from a
 CSV), school data through records.import_school. Idempotent: running it twice changes nothing.
 
-  python -m deploy.demo_school            (uses AMQP_URI and CALLER_KEY from the environment)
+  python -m deploy.demo_school            (uses AMQP_URI and OPS_SIGNING_KEY from the environment)
+
+It is one of the platform's tools: it signs its calls with the ops key as the platform-level
+`system` caller (portfolio_common.trust), one token per service called.
 """
 import argparse
 import csv
@@ -14,7 +17,6 @@ import time
 
 
 from portfolio_common import caller as caller_mod
-from portfolio_common.config import secret
 from portfolio_common.rpc_transport import rpc_proxy
 
 HERE = os.path.join(os.path.dirname(__file__), "demo")
@@ -62,12 +64,15 @@ def wait_for(rpc, services, timeout=60):
                 time.sleep(1)
 
 
-def load(rpc, key, school):
+def load(rpc, signer, school):
     people = read_people(os.path.join(HERE, "people.csv"))
     names = {p["username"]: p["display_name"] for p in people}
-    system = caller_mod.encode(caller_mod.system_caller("day"), key)
-    rpc.accounts.ensure_tenants(system, school["tenants"])
-    report = rpc.accounts.import_people(system, people)
+
+    def system(tenant, service):  # a fresh token per call: each lives 60 s
+        return signer.mint(caller_mod.system_caller(tenant), service)
+
+    rpc.accounts.ensure_tenants(system("day", "accounts"), school["tenants"])
+    report = rpc.accounts.import_people(system("day", "accounts"), people)
     if report["refused"]:
         raise SystemExit(f"people.csv refused: {report['refused']}")
     user_ids = report["user_ids"]
@@ -75,8 +80,7 @@ def load(rpc, key, school):
     for tenant, term in school["terms"].items():
         for s in term["students"]:
             s["display_name"] = names[s["username"]]
-        token = caller_mod.encode(caller_mod.system_caller(tenant), key)
-        results[tenant] = rpc.records.import_school(token, term_import(term, user_ids))
+        results[tenant] = rpc.records.import_school(system(tenant, "records"), term_import(term, user_ids))
         if results[tenant]["refused"]:
             raise SystemExit(f"{tenant}: refused {results[tenant]['refused']}")
     return report, results, people
@@ -93,7 +97,7 @@ def main(argv=None):
     # travel sealed to accounts and records (SEAL_PUBLIC_KEYS).
     with rpc_proxy(client="demo-loader", timeout=60) as rpc:
         wait_for(rpc, ["accounts", "records"])
-        report, results, people = load(rpc, secret("CALLER_KEY"), school)
+        report, results, people = load(rpc, caller_mod.Signer.from_config("ops"), school)
     print(f"demo school loaded: {len(report['created'])} accounts created, "
           f"{len(report['updated'])} updated, {len(report['unchanged'])} unchanged")
     for tenant, r in results.items():

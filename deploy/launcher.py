@@ -47,6 +47,8 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from portfolio_common import trust
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 NAMEKO_SERVICES = ("accounts", "records", "certification", "submission")
@@ -57,7 +59,6 @@ S3 = "s3"  # the S3 server the stack starts itself when no endpoint is given
 # Generated once per workdir. The S3 keys are used as MinIO's root credentials (moto accepts
 # any); their lengths stay inside MinIO's limits (access key <= 20, secret key <= 40 chars).
 SECRET_SIZES = {
-    "CALLER_KEY": 32,
     "TICKET_KEY": 32,
     "NATIONAL_ID_KEY": 32,
     "GATEWAY_SECRET_KEY": 32,
@@ -76,6 +77,12 @@ PRIVATE_SECRET_SIZES = {
     **{f"PG_{s.upper()}_OWNER_PASSWORD": 16 for s in DATABASE_SERVICES},
     **{f"{s.upper()}_SEAL_KEY": 32 for s in SEALING_SERVICES},
 }
+
+# Caller tokens (portfolio_common.trust): an Ed25519 key per issuer, generated once per workdir
+# into secrets.json beside the others. Each process gets only its own private key
+# (<NAME>_SIGNING_KEY); the ops tools (demo loader, client_env) get OPS_SIGNING_KEY; every process
+# gets the public keys (CALLER_PUBLIC_KEYS), derived from the private ones.
+OPS_TOOLS = "ops"
 
 STOP_GRACE_S = 10.0
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
@@ -114,7 +121,7 @@ class Stack:
                          start one (`start_s3`).
         env_overrides -- extra environment, applied last: {"VAR": "value"} for every process,
                          {"records": {"VAR": "value"}} for one process; a value None unsets.
-        secrets       -- values for CALLER_KEY, TICKET_KEY, ... instead of generated ones.
+        secrets       -- values for TICKET_KEY, GATEWAY_SIGNING_KEY, ... instead of generated ones.
         """
         if not re.fullmatch(r"[a-z][a-z0-9_]*", db_prefix):
             raise ValueError(f"db_prefix must match [a-z][a-z0-9_]* (a bare database name): {db_prefix!r}")
@@ -190,21 +197,29 @@ class Stack:
                                                      names(self.db_prefix, s)["runtime"])]
 
     def client_env(self) -> dict:
-        """Environment for a client of the stack (the demo loader, test helpers): broker,
-        secrets, S3 and the addresses of files and gateway; no DATABASE_URL."""
+        """Environment for the platform's tools run against the stack (the demo loader, ops
+        commands, test helpers): broker, secrets, S3, the addresses of files and gateway, and the
+        ops tools' caller signing key (OPS_SIGNING_KEY); no DATABASE_URL."""
+        return self._env(OPS_TOOLS)
+
+    def _env(self, signer: str) -> dict:
         env = dict(os.environ)
-        # A NAME_FILE variable would win over NAME in portfolio_common.config.secret().
-        for name in SECRET_SIZES:
-            env.pop(f"{name}_FILE", None)
-        for name in PRIVATE_SECRET_SIZES:  # another process's own credentials: never inherited
+        # A NAME_FILE variable would win over NAME in portfolio_common.config.secret(); and no
+        # caller signing key of the launching shell may leak into a process.
+        for name in (*SECRET_SIZES, *PRIVATE_SECRET_SIZES, *trust.SIGNING_KEY_NAMES, trust.PUBLIC_KEYS,
+                     "SEAL_KEY"):
             env.pop(name, None)
             env.pop(f"{name}_FILE", None)
-        for name in ("SEAL_KEY", "SEAL_KEY_FILE"):
-            env.pop(name, None)
-        env.update({k: v for k, v in self.secrets.items() if k not in PRIVATE_SECRET_SIZES})
+        secrets = self.secrets
+        # every process's own credentials (broker, database, sealing, signing keys) are passed on
+        # only to that process (env_for); the signing key here is the one `signer` owns
+        private = (*PRIVATE_SECRET_SIZES, *trust.SIGNING_KEY_NAMES)
+        env.update({k: v for k, v in secrets.items() if k not in private})
+        own_key = trust.signing_key_name(signer)
+        env[own_key] = secrets[own_key]
         from portfolio_common.sealed import public_of
         env["SEAL_PUBLIC_KEYS"] = ",".join(
-            f"{s}:{public_of(self.secrets[f'{s.upper()}_SEAL_KEY'])}" for s in SEALING_SERVICES)
+            f"{s}:{public_of(secrets[f'{s.upper()}_SEAL_KEY'])}" for s in SEALING_SERVICES)
         env.update(
             AMQP_URI=self.amqp_uri,
             S3_SECURE="0",
@@ -222,7 +237,7 @@ class Stack:
     def env_for(self, name: str) -> dict:
         """The environment process `name` is started with."""
         self._check_name(name)
-        env = self.client_env()
+        env = self._env(name)  # its own caller signing key only
         env["AMQP_URI"] = self.amqp_uri_for(name)
         if name in DATABASE_SERVICES:
             env["DATABASE_URL"] = self.service_database_url(name)
@@ -590,11 +605,18 @@ class Stack:
 
     def _load_secrets(self) -> dict:
         stored = self._read_json("secrets.json")
-        merged = {**stored, **self._given_secrets}
+        known = (*SECRET_SIZES, *PRIVATE_SECRET_SIZES, *trust.SIGNING_KEY_NAMES)
+        # Only what is still used (an older workdir may hold the retired CALLER_KEY).
+        merged = {k: v for k, v in {**stored, **self._given_secrets}.items() if k in known}
         for name, size in {**SECRET_SIZES, **PRIVATE_SECRET_SIZES}.items():
             merged.setdefault(name, _secrets.token_hex(size))
+        for name in trust.SIGNING_KEY_NAMES:
+            merged.setdefault(name, trust.generate_signing_key())
         if merged != stored:
             self._write_json("secrets.json", merged, mode=0o600)
+        # The public keys always match the private ones: derived, never stored apart.
+        merged[trust.PUBLIC_KEYS] = trust.public_keys_json(
+            {issuer: merged[trust.signing_key_name(issuer)] for issuer in trust.ISSUERS})
         return merged
 
     def _read_json(self, filename: str) -> dict:

@@ -5,11 +5,13 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from nameko.exceptions import RemoteError
+from portfolio_common import trust
+from portfolio_common.caller import Signer
 from portfolio_common.config import amqp_uri, env, secret
 from portfolio_common.errors import PortfolioError
 
 from . import admin, api, auth, inputs, portal, web
-from . import roster
+from . import roster, sessions
 from .errors import ApiError, to_api_error
 from .rpc import RpcPool, ServiceUnavailable
 
@@ -20,7 +22,10 @@ def create_app(config=None):
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=secret("GATEWAY_SECRET_KEY"),
-        CALLER_KEY=secret("CALLER_KEY"),
+        # Only the gateway holds this key: it signs the caller of every call (caller.Signer).
+        CALLER_SIGNER=Signer("gateway", secret(trust.signing_key_name("gateway"))),
+        # How long a worker trusts accounts' answer about a session (sessions.SessionCache).
+        SESSION_CACHE_SECONDS=float(env("SESSION_CACHE_SECONDS", str(sessions.DEFAULT_SECONDS))),
         AMQP_URI=amqp_uri(),
         FILES_URL=env("FILES_URL", "http://127.0.0.1:8081"),
         # The address the browser uses for the files service (a URL, or a path on this origin
@@ -47,6 +52,7 @@ def create_app(config=None):
     web.init_app(app)
     app.before_request(inputs.check_request)  # first: nothing below sees what no one can mean
     RpcPool(app)
+    app.extensions["sessions"] = sessions.SessionCache(app.config["SESSION_CACHE_SECONDS"])
     api.init_app(app)
     app.register_blueprint(portal.bp)
     app.register_blueprint(admin.bp)

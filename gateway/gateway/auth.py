@@ -1,16 +1,25 @@
 """Who is calling: the portal cookie or an API bearer token carries a server-side session token
 (accounts owns the sessions); the gateway turns it into a signed caller for the services.
 
+The session check is local on most requests (`sessions.SessionCache`: accounts' answer is kept a
+few seconds per worker). The caller token is minted per service called (`aud`), signed with the
+gateway's Ed25519 key (GATEWAY_SIGNING_KEY), lives 60 s, and is reused for every call to that
+service while serving one request (`portfolio_common.caller`).
+
 Other ways in (a school's OpenID Connect single sign-on) end the same way: accounts opens a
-session for a verified identity, and everything after that is unchanged.
+session for a verified identity (`sign_in_with_identity`, which answers only the gateway's own
+signed identity), and everything after that is unchanged.
 """
+import dataclasses
 import hmac
 import secrets
+import time
 from functools import wraps
 
 from flask import current_app, g, request, session
 
 from portfolio_common import caller as caller_mod
+from portfolio_common.caller import TTL_SECONDS
 
 from .errors import ApiError
 
@@ -30,7 +39,8 @@ def session_token():
 
 
 def current_user():
-    """The signed-in user with the active tenant, or None. One accounts RPC per request.
+    """The signed-in user with the active tenant, or None. Accounts is asked at most once per
+    SESSION_CACHE_SECONDS per session token and worker (sessions.SessionCache).
 
     An API client picks its tenant with the X-Portfolio-Tenant header; a tenant the user holds
     no role in is refused (403 tenant_not_granted), never replaced by another of the user's
@@ -44,7 +54,7 @@ def current_user():
     user = None
     if token:
         try:
-            found = _rpc().call("accounts", "resolve_session", token)
+            found = _resolve_session(token)
         except Exception as exc:  # noqa: BLE001
             from .errors import to_api_error
             err = to_api_error(exc)
@@ -76,13 +86,64 @@ def roles(user=None) -> set:
     return {gr["role"] for gr in user["grants"] if gr["tenant"] == user["tenant"]} | set(user.get("platform_roles") or ())
 
 
-def caller_token(user=None) -> str:
+def _sessions():
+    return current_app.extensions["sessions"]
+
+
+def _resolve_session(token):
+    cache = _sessions()
+    found = cache.get(token)
+    if found is None:
+        started = cache.clock()  # the entry's life counts from before the question was asked
+        found = _rpc().call("accounts", "resolve_session", token)
+        cache.put(token, found, started)
+    return found
+
+
+# Accounts RPCs that end sessions, and what this worker must forget at once when one succeeds.
+def sessions_changed(method, args):
+    """Called after every successful accounts RPC (clients.rpc / rpc_public)."""
+    cache = _sessions()
+    if method == "sign_out":
+        cache.forget_token(args[0])
+    elif method == "change_password":          # the user's other sessions end
+        user = g.get("user")
+        if user:
+            cache.forget(user_id=user["user_id"])
+        cache.forget_token(args[0])
+    elif method == "end_session":
+        cache.forget(session_id=args[1])
+    elif method == "reset_password":           # every session of that user ends
+        cache.forget(username=args[0])
+
+
+def caller_token(audience: str, user=None) -> str:
+    """The signed caller for one call to `audience` (a service name); one token per service and
+    request, minted again when it has lived half its 60 s (a long upload)."""
     user = user or current_user()
+    tokens = g.setdefault("caller_tokens", {})
+    key = (audience, user["user_id"], user["tenant"])
+    minted = tokens.get(key)
+    if minted and time.monotonic() - minted[0] < TTL_SECONDS / 2:
+        return minted[1]
     c = caller_mod.Caller(user_id=user["user_id"], username=user["username"], tenant=user["tenant"],
                           roles=tuple(sorted(roles(user))),
                           proxy_for=tuple(user.get("proxy_for", {}).get(user["tenant"], ())),
                           remote_addr=request.remote_addr or "")
-    return caller_mod.encode(c, current_app.config["CALLER_KEY"])
+    token = current_app.config["CALLER_SIGNER"].mint(c, audience)
+    tokens[key] = (time.monotonic(), token)
+    return token
+
+
+def sign_in_with_identity(provider: str, subject: str, kind: str = "portal") -> dict:
+    """Open a session for an external identity the gateway has verified (an OpenID Connect ID
+    token: signature, issuer, audience, expiry, nonce). Accounts answers only the gateway's own
+    signed identity (`system:gateway`), so nothing else on the broker can sign anyone in this way.
+    Returns the profile with `session_token`, as a password sign-in does."""
+    me = dataclasses.replace(caller_mod.service_caller("gateway"), remote_addr=request.remote_addr or "")
+    token = current_app.config["CALLER_SIGNER"].mint(me, "accounts")
+    return _rpc().call("accounts", "sign_in_with_identity", token, provider, subject,
+                       request.remote_addr, request.user_agent.string, kind)
 
 
 def login_required(view):

@@ -16,8 +16,10 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from accounts.domain import PLATFORM_ROLES, ROLES
 from portfolio_common import caller as caller_mod
+from portfolio_common import trust
+from portfolio_common.caller import Signer
 from tests.e2e.conftest import eventually
-from tests.support.ids import SECRETS
+from tests.support.callers import as_system, signer
 
 TENANTS = ("day", "ce")
 X = str(uuid.UUID(int=1))
@@ -35,6 +37,7 @@ ARGS = {
     "accounts.ensure_tenants": ([],), "accounts.import_people": ([], True),
     "accounts.grant_proxy": ("nobody-a", "nobody-b", "2026-01-01", "2026-01-02"),
     "accounts.list_proxies": (), "accounts.revoke_proxy": (X,), "accounts.list_access_audit": (1,),
+    "accounts.sign_in_with_identity": ("moe-cloud", "nobody-sub"),
     "accounts.reset_password": ("nobody-a",), "accounts.link_identity": ("nobody-a", "moe-cloud", "sub-1"), "accounts.lookup_users": (["nobody-a"],), "accounts.list_users": (),
 }
 
@@ -60,12 +63,15 @@ def test_every_role_against_every_rpc_directly(stack):
     denied = []
     with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=30) as rpc:
         for tenant in TENANTS:
-            for role in (*ROLES, *PLATFORM_ROLES, None):
+            # people's roles as the gateway signs them, the platform's tools (`system`, ops key)
+            # and the gateway's own identity (`system:gateway`)
+            for role in (*ROLES, *PLATFORM_ROLES, None, "system", "system:gateway"):
                 who = caller_mod.Caller(user_id=str(uuid.uuid4()), username=f"mx-{run}-{tenant}-{role}",
                                         tenant=tenant, roles=(role,) if role else ())
-                token = caller_mod.encode(who, SECRETS["CALLER_KEY"])
+                issuer = "ops" if role == "system" else "gateway"
                 for name, allowed in table.items():
                     service, method = name.split(".")
+                    token = signer(issuer).mint(who, service)
                     try:
                         getattr(getattr(rpc, service), method)(token, *ARGS[name])
                         gate_refused = False
@@ -75,20 +81,19 @@ def test_every_role_against_every_rpc_directly(stack):
                     assert gate_refused == expect_refused, f"{name} as {tenant}:{role}"
                     if expect_refused:
                         denied.append((who.username, name))
-        # a forged caller (wrong key) gets nothing anywhere
-        forged = caller_mod.encode(caller_mod.system_caller("day"), "not-the-key")
+        # a forged caller (a key that is not the ops tools') gets nothing anywhere
+        forger = Signer("ops", trust.generate_signing_key())
         for name in table:
             service, method = name.split(".")
             with pytest.raises(RemoteError) as e:
-                getattr(getattr(rpc, service), method)(forged, *ARGS[name])
+                getattr(getattr(rpc, service), method)(forger.mint(caller_mod.system_caller("day"), service),
+                                                        *ARGS[name])
             assert e.value.exc_type == "NotAuthenticated"
 
         # every denial is in the audit (through access-refused events, or written by accounts)
-        reader = caller_mod.encode(caller_mod.system_caller("day"), SECRETS["CALLER_KEY"])
-        reader_ce = caller_mod.encode(caller_mod.system_caller("ce"), SECRETS["CALLER_KEY"])
-
         def audited():
-            rows = rpc.accounts.list_access_audit(reader, 1000) + rpc.accounts.list_access_audit(reader_ce, 1000)
+            rows = (rpc.accounts.list_access_audit(as_system("day", "accounts"), 1000)
+                    + rpc.accounts.list_access_audit(as_system("ce", "accounts"), 1000))
             got = {(r["username"], r["detail"].split(":")[0]) for r in rows if r["action"] == "refused"}
             return not [d for d in denied if d not in got]
         eventually(audited, timeout=60, interval=1)
@@ -131,8 +136,7 @@ def test_every_role_of_both_tenants_against_the_api(stack):
     people = [{"username": f"api-{run}-{t}-{r}", "display_name": f"{t} {r}", "password": "matrix-pass-1",
                "grants": [{"tenant": t, "role": r}]} for t in TENANTS for r in ROLES]
     with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=30) as rpc:
-        report = rpc.accounts.import_people(caller_mod.encode(caller_mod.system_caller("day"),
-                                                              SECRETS["CALLER_KEY"]), people)
+        report = rpc.accounts.import_people(as_system("day", "accounts"), people)
     assert not report["refused"]
     spec_paths = set(requests.get(stack.gateway_url + "/api/v1/openapi.json").json()["paths"])
     for p in people:

@@ -26,9 +26,8 @@ import pytest
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from portfolio_common import caller as caller_mod
 from records.domain import national_id_checksum_ok
-from tests.support.ids import SECRETS
+from tests.support.callers import as_system
 
 TENANT = "day"
 TENANT_HEADER = "X-Portfolio-Tenant"   # gateway/gateway/auth.py
@@ -123,8 +122,9 @@ class BurstClass:
     students: list = field(default_factory=list)
 
 
-def system_token(tenant=TENANT):
-    return caller_mod.encode(caller_mod.system_caller(tenant), SECRETS["CALLER_KEY"])
+def system_token(audience, tenant=TENANT):
+    """The platform's tools' caller (`system`, signed with the ops key) for one service."""
+    return as_system(tenant, audience)
 
 
 def add_burst_class(stack, n_students=STUDENTS) -> BurstClass:
@@ -151,12 +151,12 @@ def add_burst_class(stack, n_students=STUDENTS) -> BurstClass:
                       "students": [s.student_no for s in students]}],
     }
     with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=60) as rpc:
-        report = rpc.accounts.import_people(system_token(), people)
+        report = rpc.accounts.import_people(system_token("accounts"), people)
         assert not report["refused"], f"accounts refused the burst class: {report['refused']}"
         username_of = {s.student_no: s.username for s in students}
         for st in term["students"]:
             st["user_id"] = report["user_ids"][username_of[st["student_no"]]]
-        result = rpc.records.import_school(system_token(), term)
+        result = rpc.records.import_school(system_token("records"), term)
         assert not result["refused"], f"records refused the burst class: {result['refused']}"
         assert result["imported"]["students"] == n_students, result
 

@@ -22,7 +22,7 @@ import amqp.exceptions
 import kombu.exceptions
 
 from . import caller as caller_mod
-from . import rpc_transport, sealed
+from . import rpc_transport, sealed, trust
 from .amqp import PikaPublisher, dead_letter_queue, handler_arguments, retry_queue, service_exchange
 from .config import amqp_uri as default_amqp_uri, database_url, retry_delays_ms, retry_later_max_seconds, secret
 from .db import check_schema_current, make_engine, make_session_factory
@@ -227,7 +227,13 @@ class PlatformAccess:
         self.engine = provider.engine
 
     def caller(self, token):
-        return caller_mod.decode(token, self._p.caller_key)
+        """The verified caller of a token meant for this service (NotAuthenticated otherwise)."""
+        return self._p.verifier.verify(token)
+
+    def own_caller_token(self, audience, tenant=caller_mod.ANY_TENANT):
+        """A token for this service acting on its own (role `system:<service>`, trust map), for
+        a call it makes to `audience`. Needs `<SERVICE>_SIGNING_KEY`."""
+        return self._p.signer().mint(caller_mod.service_caller(self._p.service, tenant), audience)
 
     def session(self):
         return self.session_factory()
@@ -246,7 +252,8 @@ class PlatformAccess:
 
 
 class Platform(DependencyProvider):
-    """Per-service database (its runtime role; the schema must be at head), outbox relay, caller key.
+    """Per-service database (its runtime role; the schema must be at head), outbox relay, and the
+    verifier of caller tokens (the issuers' public keys, this service as the audience).
 
     The service neither creates nor migrates its database, nor declares the broker topology:
     the migrate step does both with the owner role and the vhost's administrator
@@ -269,7 +276,14 @@ class Platform(DependencyProvider):
         publisher = PikaPublisher(uri, connection_name=f"{self.service}-outbox")
         self.relay = OutboxRelay(self.engine, self.outbox_table, publisher)
         self.loop = RelayLoop(self.relay, interval=1.0, name=f"{self.service}-outbox")
-        self.caller_key = secret("CALLER_KEY")
+        self.verifier = caller_mod.Verifier(self.service, secret(trust.PUBLIC_KEYS))
+        self._signer = None
+
+    def signer(self):
+        # Read when first needed: a service that never acts on its own needs no private key.
+        if self._signer is None:
+            self._signer = caller_mod.Signer.from_config(self.service)
+        return self._signer
 
     def start(self):
         # One green thread publishes; workers only kick it (never wait on the publisher lock).
@@ -303,7 +317,7 @@ class Platform(DependencyProvider):
             log.exception("could not record a refused call")
 
     def caller_of(self, token):
-        return token if isinstance(token, caller_mod.Caller) else caller_mod.decode(token, self.caller_key)
+        return token if isinstance(token, caller_mod.Caller) else self.verifier.verify(token)
 
     def record_refusal(self, caller, action, code):
         from .db import add_outbox_event

@@ -4,9 +4,13 @@
     @allowed("subject_teacher", "homeroom_teacher")
     def certify(self, caller, task_ids): ...
 
-The decorator verifies the signed caller (the gateway's token), refuses a role that is not
-listed, and hands the method the decoded caller. Use cases check again where the rule is finer
-(own sections, own outcomes): the declaration is the coarse gate, not the only one.
+The decorator verifies the signed caller through the service's Platform dependency (an Ed25519
+token meant for this service, from an issuer of the trust map that may assert every role it
+carries: `portfolio_common.trust`), refuses a role that is not listed, and hands the method the
+verified caller. Roles are those people hold (signed by the gateway), `system` (the platform's
+tools, signed by ops) and `system:<issuer>` (a service or the gateway acting on its own). Use
+cases check again where the rule is finer (own sections, own outcomes): the declaration is the
+coarse gate, not the only one.
 """
 from functools import wraps
 

@@ -4,10 +4,13 @@ from portfolio_common import events
 from portfolio_common.nameko_kit import reliable_event_handler, rpc
 
 from portfolio_common.permissions import ANYONE, SESSION, allowed, open_to
+from portfolio_common.trust import service_role
 
 from . import usecases
 from .dependencies import AccountsPlatform
 from .schemas import PersonIn, ProxyPeriod, TenantIn
+
+GATEWAY_ITSELF = service_role("gateway")  # the gateway acting on its own (only its key may sign it)
 
 
 class AccountsService:
@@ -28,9 +31,12 @@ class AccountsService:
                                     user_agent=user_agent, kind=kind)
 
     @rpc
-    @open_to(ANYONE)
-    def sign_in_with_identity(self, provider, subject, remote_addr=None, user_agent=None, kind="portal"):
-        # Only the gateway reaches the broker; it calls this after verifying an ID token.
+    @allowed(GATEWAY_ITSELF)
+    def sign_in_with_identity(self, caller, provider, subject, remote_addr=None, user_agent=None, kind="portal"):
+        """Open a session for an external identity (provider, subject) the gateway has verified.
+
+        Answers only the gateway's own signed identity (`system:gateway`, which only the
+        gateway's key may assert): anything else on the broker is refused and audited."""
         with self.platform.uow() as uow:
             return usecases.sign_in_with_identity(uow, provider, subject, remote_addr=remote_addr,
                                                   user_agent=user_agent, kind=kind)

@@ -8,6 +8,7 @@ from flask import Flask, Response, jsonify, request, stream_with_context
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, generate_latest
 
 from portfolio_common import caller as caller_mod
+from portfolio_common import trust
 from portfolio_common.amqp import PikaPublisher
 from portfolio_common.config import amqp_uri, database_url, env, secret
 from portfolio_common.db import add_outbox_event, check_schema_current, make_engine
@@ -63,7 +64,8 @@ def create_app(config=None):
         "S3_SECURE": env("S3_SECURE", "0") == "1",
         "S3_VERIFY_TLS": env("S3_VERIFY_TLS", "1") == "1",
         "S3_BUCKET_PREFIX": env("S3_BUCKET_PREFIX", "portfolio"),
-        "CALLER_KEY": secret("CALLER_KEY"),
+        # the issuers' public keys: this service verifies callers for the audience `files` only
+        "CALLER_PUBLIC_KEYS": secret(trust.PUBLIC_KEYS),
         "TICKET_KEY": secret("TICKET_KEY"),
     }
     cfg.update(config or {})
@@ -78,8 +80,10 @@ def create_app(config=None):
     repo = SqlFileRepository(engine)
     app.extensions["files"] = {"engine": engine, "store": store, "relay": relay}
 
+    verifier = caller_mod.Verifier("files", cfg["CALLER_PUBLIC_KEYS"])
+
     def current_caller():
-        return caller_mod.decode(request.headers.get("X-Portfolio-Caller", ""), cfg["CALLER_KEY"])
+        return verifier.verify(request.headers.get("X-Portfolio-Caller", ""))
 
     def audit_refusal(exc):
         """Refused calls are audited (accounts keeps the trail) through this service's outbox."""
