@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Writes what docker-compose.yml reads: the .env (random secrets, mode 600) and, beside it, the
 # secrets/ folder (mode 700): the broker's TLS certificate and key, its CA certificate (what
-# every client verifies the broker with), and the broker's definitions (one user per service
-# and for the gateway, least privilege, passwords from .env; portfolio_common/broker_access.py).
+# every client verifies the broker with), the broker's definitions (one user per service
+# and for the gateway, least privilege, passwords from .env; portfolio_common/broker_access.py),
+# and the caller signing keys: one Ed25519 private key per issuer (<issuer>-signing.key) and
+# their public keys (caller-public-keys.json, a JWKS whose kid is the issuer). Compose mounts
+# each private key only into its own container (portfolio_common/trust.py).
 #
 # Never changes a value that exists (rotating a key is a deliberate act: delete or edit its
 # line, or delete the file, and recreate the containers). On an existing deployment it adds
@@ -22,6 +25,8 @@ template="$repo_root/deploy/rabbitmq/definitions.json.template"
 
 SERVICES=(accounts records files certification submission)
 BROKER_PRINCIPALS=(accounts records certification submission files gateway)
+# The issuers of caller tokens (portfolio_common.trust.ISSUERS).
+ISSUERS=(gateway ops accounts records certification submission files)
 
 # rand_hex N: N random bytes as 2N lowercase hex characters.
 rand_hex() {
@@ -63,8 +68,6 @@ add() {  # add NAME VALUE
 }
 note() { lines+=("# $1"); }
 
-note "Signs the verified caller the gateway forwards to every service."
-add CALLER_KEY "$(rand_hex 32)"
 note "records issues upload tickets, files verifies them."
 add TICKET_KEY "$(rand_hex 32)"
 note "records derives the national-ID encryption and lookup keys from it. Losing it loses the IDs."
@@ -156,4 +159,28 @@ if [[ ! -e "$secrets_dir/rabbitmq-definitions.json" ]]; then
     printf '%s\n' "$defs" >"$secrets_dir/rabbitmq-definitions.json"
     chmod 644 "$secrets_dir/rabbitmq-definitions.json"
     echo "gen-secrets: wrote the broker's users and permissions to $secrets_dir/rabbitmq-definitions.json"
+fi
+# Caller signing keys: what is missing is made; the public keys are written again whenever a
+# private key was, so they always match.
+made_key=
+for issuer in "${ISSUERS[@]}"; do
+    key="$secrets_dir/$issuer-signing.key"
+    if [[ ! -e "$key" ]]; then
+        openssl genpkey -algorithm ed25519 -out "$key.tmp" 2>/dev/null
+        chmod 644 "$key.tmp"
+        mv "$key.tmp" "$key"
+        made_key=1
+    fi
+done
+if [[ -n "$made_key" || ! -e "$secrets_dir/caller-public-keys.json" ]]; then
+    jwks=""
+    for issuer in "${ISSUERS[@]}"; do
+        # The raw 32-byte public key is the tail of its DER form; a JWK carries it base64url.
+        x="$(openssl pkey -in "$secrets_dir/$issuer-signing.key" -pubout -outform DER 2>/dev/null \
+            | tail -c 32 | openssl base64 -A | tr '+/' '-_' | tr -d '=')"
+        jwks+="${jwks:+,}{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"$x\",\"kid\":\"$issuer\",\"alg\":\"EdDSA\",\"use\":\"sig\"}"
+    done
+    printf '{"keys":[%s]}\n' "$jwks" >"$secrets_dir/caller-public-keys.json"
+    chmod 644 "$secrets_dir/caller-public-keys.json"
+    echo "gen-secrets: wrote the caller signing keys and their public keys to $secrets_dir"
 fi

@@ -100,9 +100,9 @@ def _resolve_session(token):
     return found
 
 
-# Accounts RPCs that end sessions, and what this worker must forget at once when one succeeds.
 def sessions_changed(method, args):
-    """Called after every successful accounts RPC (clients.rpc / rpc_public)."""
+    """What this worker forgets at once after an accounts RPC that ends sessions or changes
+    rights succeeded (clients.rpc / rpc_public call it); other workers within the bound."""
     cache = _sessions()
     if method == "sign_out":
         cache.forget_token(args[0])
@@ -115,6 +115,14 @@ def sessions_changed(method, args):
         cache.forget(session_id=args[1])
     elif method == "reset_password":           # every session of that user ends
         cache.forget(username=args[0])
+    # rights change: the profiles concerned are asked again (roles, proxies)
+    elif method == "import_people" and not (len(args) > 1 and args[1]):
+        for row in args[0] or ():
+            cache.forget(username=row.get("username"))
+    elif method == "grant_proxy":
+        cache.forget(username=args[1])
+    elif method == "revoke_proxy":             # whose delegation it was is not known here
+        cache.clear()
 
 
 def caller_token(audience: str, user=None) -> str:

@@ -11,6 +11,8 @@ What that means for ending a session (the bound stated in the README):
   admin reset take effect at once in the worker that served them (it forgets the entries
   concerned), and in every other worker within SESSION_CACHE_SECONDS: an entry lives that long
   from the moment its check *started*, so no answer older than the bound is ever used;
+- a change of rights (roles imported, a proxy named or revoked) likewise: at once in the worker
+  that served it, within SESSION_CACHE_SECONDS everywhere;
 - sign-in is never cached: a lockout refuses the next sign-in at once;
 - a profile that must change its password first is never cached (it changes on the next request).
 """
@@ -75,6 +77,11 @@ class SessionCache:
             for k in gone:
                 self._cache.pop(k, None)
         return len(gone)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._last_forget = self.clock()
+            self._cache.clear()
 
     def __len__(self):
         with self._lock:

@@ -35,7 +35,6 @@ SERVICE_DATABASES = {
 }
 # Secrets gen-secrets.sh must produce as random hex (the brief's list).
 HEX_SECRETS = (
-    "CALLER_KEY",
     "TICKET_KEY",
     "NATIONAL_ID_KEY",
     "GATEWAY_SECRET_KEY",
@@ -127,7 +126,7 @@ def contract_env() -> dict[str, set[str]]:
                 raise AssertionError(f"contract: cannot read 'used by' {used_by!r}")
         for name in re.sub(r"\([^)]*\)", "", names).split(","):
             wanted[name.strip()] = users
-    assert {"AMQP_URI", "DATABASE_URL", "CALLER_KEY", "FILES_URL"} <= set(wanted), wanted
+    assert {"AMQP_URI", "DATABASE_URL", "CALLER_PUBLIC_KEYS", "GATEWAY_SIGNING_KEY", "FILES_URL"} <= set(wanted), wanted
     return wanted
 
 
@@ -404,7 +403,49 @@ def test_environment_matches_the_contract():
     for var, users in contract_env().items():
         for user in users:
             assert user in svcs, f"contract names {user}, compose does not"
-            assert var in environment(svcs[user]), f"{user} lacks {var}"
+            env = environment(svcs[user])
+            # NAME or NAME_FILE (portfolio_common.config.secret reads either)
+            assert var in env or f"{var}_FILE" in env, f"{user} lacks {var}"
+
+
+def mounted_secrets(svc: dict) -> set[str]:
+    return {s if isinstance(s, str) else s["source"] for s in svc.get("secrets") or []}
+
+
+def test_secret_files_are_mounted_where_their_variables_point():
+    data = load_compose()
+    declared = data.get("secrets") or {}
+    for name, svc in data["services"].items():
+        for var, value in environment(svc).items():
+            if not var.endswith("_FILE"):
+                continue
+            assert str(value).startswith("/run/secrets/"), f"{name}: {var}={value}"
+            secret = str(value).removeprefix("/run/secrets/")
+            assert secret in mounted_secrets(svc), f"{name}: {var} points at {secret}, which is not mounted"
+        for secret in mounted_secrets(svc):
+            assert secret in declared, f"{name}: secret {secret} is not declared"
+    for secret, spec in declared.items():
+        assert spec["file"].startswith("./secrets/"), f"{secret}: written by gen-secrets.sh into secrets/"
+
+
+def test_only_the_gateway_gets_the_gateway_private_key_and_each_process_only_its_own():
+    from portfolio_common import trust
+    svcs = services()
+    process_of = {"gateway": "gateway", "ops": "demo", **{s: s for s in trust.SERVICES}}
+    for name, svc in svcs.items():
+        env = environment(svc)
+        keys = {s for s in mounted_secrets(svc) if s.endswith("-signing.key")}
+        own = {f"{issuer}-signing.key" for issuer, proc in process_of.items() if proc == name}
+        assert keys == own, f"{name} gets the signing keys {sorted(keys)}, should get {sorted(own)}"
+        for issuer in trust.ISSUERS:
+            var = trust.signing_key_name(issuer)
+            assert var not in env, f"{name}: {var} inline; mount it as a secret file"
+            if f"{var}_FILE" in env:
+                assert process_of[issuer] == name, f"{name} points at {issuer}'s private key"
+    assert "gateway-signing.key" in mounted_secrets(svcs["gateway"])
+    for name in trust.SERVICES:
+        assert "caller-public-keys.json" in mounted_secrets(svcs[name]), f"{name} cannot verify callers"
+    assert "CALLER_KEY" not in COMPOSE_FILE.read_text(encoding="utf-8")
 
 
 def test_each_service_uses_its_own_database():
@@ -523,16 +564,34 @@ def test_gen_secrets_writes_private_random_hex(generated_env):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     for var in HEX_SECRETS:
         assert re.fullmatch(r"[0-9a-f]{16,}", generated_env.get(var, "")), f"{var} is not random hex"
-    for var in ("CALLER_KEY", "TICKET_KEY", "NATIONAL_ID_KEY", "GATEWAY_SECRET_KEY"):
+    for var in ("TICKET_KEY", "NATIONAL_ID_KEY", "GATEWAY_SECRET_KEY"):
         assert len(generated_env[var]) >= 64, f"{var}: at least 32 bytes"
     # MinIO: access key 3..20 characters, secret key 8..40.
     assert 3 <= len(generated_env["MINIO_ROOT_USER"]) <= 20
     assert 8 <= len(generated_env["MINIO_ROOT_PASSWORD"]) <= 40
 
 
+def test_gen_secrets_writes_the_caller_keys_as_private_files(generated_env):
+    """One Ed25519 key per issuer, and the public keys that verify exactly those keys."""
+    from portfolio_common import trust
+    from portfolio_common.caller import Caller, Signer, Verifier
+    keys = Path(generated_env["__path__"]).parent / "secrets"
+    assert stat.S_IMODE(keys.stat().st_mode) == 0o700  # only its owner may enter
+    declared = {spec["file"].removeprefix("./secrets/") for spec in load_compose()["secrets"].values()}
+    assert declared <= {p.name for p in keys.iterdir()}
+    public = (keys / "caller-public-keys.json").read_text()
+    by_kid = {k["kid"]: k for k in json.loads(public)["keys"]}
+    assert by_kid == {i: trust.public_jwk(i, (keys / f"{i}-signing.key").read_text()) for i in trust.ISSUERS}
+    who = Caller(user_id="u", username="u", tenant="day", roles=("registrar",))
+    token = Signer("gateway", (keys / "gateway-signing.key").read_text()).mint(who, "records")
+    assert Verifier("records", public).verify(token).roles == ("registrar",)
+
+
 def test_gen_secrets_never_overwrites(generated_env):
     path = Path(generated_env["__path__"])
     before = path.read_bytes()
+    keys = path.parent / "secrets"
+    keys_before = {p.name: p.read_bytes() for p in keys.iterdir()}
     result = subprocess.run(
         ["bash", str(GEN_SECRETS)],
         env={**os.environ, "ENV_FILE": str(path)},
@@ -542,6 +601,7 @@ def test_gen_secrets_never_overwrites(generated_env):
     )
     assert result.returncode == 0, result.stderr
     assert path.read_bytes() == before
+    assert {p.name: p.read_bytes() for p in keys.iterdir()} == keys_before
     assert sorted(p.name for p in path.parent.iterdir()) == [".env", "secrets"], "temporary file left behind"
 
 
@@ -630,6 +690,7 @@ def test_gen_secrets_upgrades_an_older_env_without_changing_a_value(tmp_path):
     for var in HEX_SECRETS:
         assert re.fullmatch(r"[0-9a-f]{16,}", values.get(var, "")), f"{var} was not added"
     assert (tmp_path / "secrets" / "rabbitmq-definitions.json").is_file()
+    assert (tmp_path / "secrets" / "gateway-signing.key").is_file()  # an old deployment gets the caller keys
 
 
 def test_gen_secrets_defaults_to_repo_root_env():

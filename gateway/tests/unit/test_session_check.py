@@ -202,3 +202,37 @@ def test_sign_in_with_identity_is_sent_as_the_gateways_own_identity(worker):
     assert (service, method, args[1:3]) == ("accounts", "sign_in_with_identity", ("moe-cloud", "sub-1"))
     me = Verifier("accounts", SECRETS["CALLER_PUBLIC_KEYS"]).verify(args[0])
     assert me.roles == ("system:gateway",) and me.issuer == "gateway" and me.remote_addr == "10.1.2.3"
+
+
+def test_a_change_of_rights_in_this_worker_is_seen_at_once(worker):
+    """Roles imported, a proxy named or revoked: the profiles concerned are asked again."""
+    from gateway.clients import rpc
+    app, fake, clock, client, get = worker
+    lin, wang, s1, admin = fake.open("t_lin"), fake.open("t_wang"), fake.open("s_day01"), fake.open("admin")
+    fake.sessions[admin]["grants"] = [{"tenant": "day", "role": "system_admin"}]
+    real_call = fake.call
+    fake.call = lambda service, method, *a, **kw: (
+        {} if method in ("grant_proxy", "revoke_proxy", "import_people") else real_call(service, method, *a, **kw))
+
+    def asked(token):
+        return sum(1 for _, m, args in fake.calls if m == "resolve_session" and args[0] == token)
+
+    for t in (lin, wang, s1):
+        get(t)
+    with app.test_request_context(headers={"Authorization": f"Bearer {admin}"}):
+        rpc("accounts", "grant_proxy", "t_wang", "t_lin", "2026-01-01", "2026-01-31")
+    for t in (lin, wang, s1):
+        get(t)
+    assert (asked(lin), asked(wang), asked(s1)) == (2, 1, 1)
+    with app.test_request_context(headers={"Authorization": f"Bearer {admin}"}):
+        rpc("accounts", "import_people", [{"username": "s_day01"}], True)   # a preview changes nothing
+        get(s1)
+        assert asked(s1) == 1
+        rpc("accounts", "import_people", [{"username": "s_day01"}], False)
+    get(s1)
+    assert asked(s1) == 2
+    with app.test_request_context(headers={"Authorization": f"Bearer {admin}"}):
+        rpc("accounts", "revoke_proxy", str(uuid.uuid4()))
+    for t in (lin, wang, s1):
+        get(t)
+    assert (asked(lin), asked(wang), asked(s1)) == (3, 2, 3)
