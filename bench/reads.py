@@ -27,7 +27,7 @@ RATES = (50, 100, 200, 300)
 READERS = 50
 TARGET_P95_MS = 300                 # a page's data call at the 95th percentile
 THREADS = 96
-DEMO_STUDENTS = ("s_day01", "s_day02", "s_day03", "s_ce01", "s_ce02", "s_ce03")
+DEMO_STUDENTS = ("s_day01", "s_day02", "s_day03", "s_day04", "s_ce01", "s_ce02")
 DEMO_PASSWORD = "demo-pass-2026"    # deploy/demo/people.csv
 PATH = "/api/v1/outcomes"
 

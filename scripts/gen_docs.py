@@ -81,7 +81,7 @@ def service_block(service):
     out = []
     if service in NAMEKO:
         rpcs, handlers = entrypoints(service)
-        out.append("**RPC** (nameko, `" + service + "` service; `caller_token` is the gateway's signed caller):\n")
+        out.append("**RPC** (nameko, `" + service + "` service; `caller` is a caller token signed for this service, see `portfolio_common/trust.py`):\n")
         out += [f"- {r}" for r in rpcs]
         out.append("\n**Consumes** (durable quorum queues, retried with back-off, then dead-lettered):\n")
         out += [f"- {h}" for h in handlers] or ["- nothing"]
