@@ -12,6 +12,7 @@ The common request checks the session in the gateway's worker (a few seconds' ca
 gateway/gateway/sessions.py) and makes one RPC to records. Run with SESSION_CACHE_SECONDS=0 in
 the environment to measure the old way (an accounts RPC on every request).
 """
+import collections
 import http.client
 import itertools
 import os
@@ -103,11 +104,12 @@ def run(stack):
     for rate in RATES:
         results = open_loop(client, tokens, rate, seconds)
         ok = sorted(ms for ms, status in results if status == 200)
-        errors = len(results) - len(ok)
+        failed = collections.Counter(status or "no answer" for _, status in results if status != 200)
+        errors = ", ".join(f"{n} x {status}" for status, n in sorted(failed.items(), key=str)) or "0 errors"
         if not ok:
-            print(f"reads {rate:>4}/s  no request answered 200 ({errors} errors)")
+            print(f"reads {rate:>4}/s  no request answered 200 ({errors})")
             continue
         p50, p95, p99 = statistics.median(ok), pct(ok, 0.95), pct(ok, 0.99)
         print(f"reads {rate:>4}/s  p50 {p50:6.0f} ms  p95 {p95:6.0f} ms  p99 {p99:6.0f} ms  "
-              f"{len(ok)} ok, {errors} errors   vs p95 target {TARGET_P95_MS} ms   "
+              f"{len(ok)} ok ({errors})   vs p95 target {TARGET_P95_MS} ms   "
               f"ratio {TARGET_P95_MS / p95:.1f}x")

@@ -100,7 +100,7 @@ def _resolve_session(token):
     return found
 
 
-def sessions_changed(method, args):
+def sessions_changed(method, args, kwargs=None):
     """What this worker forgets at once after an accounts RPC that ends sessions or changes
     rights succeeded (clients.rpc / rpc_public call it); other workers within the bound."""
     cache = _sessions()
@@ -116,7 +116,7 @@ def sessions_changed(method, args):
     elif method == "reset_password":           # every session of that user ends
         cache.forget(username=args[0])
     # rights change: the profiles concerned are asked again (roles, proxies)
-    elif method == "import_people" and not (len(args) > 1 and args[1]):
+    elif method == "import_people" and not (args[1] if len(args) > 1 else (kwargs or {}).get("dry_run")):
         for row in args[0] or ():
             cache.forget(username=row.get("username"))
     elif method == "grant_proxy":

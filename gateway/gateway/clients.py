@@ -15,7 +15,7 @@ def rpc(service, method, *args, **kwargs):
     """RPC with the verified caller, signed for this service only, as first argument."""
     result = current_app.extensions["rpc"].call(service, method, caller_token(service), *args, **kwargs)
     if service == "accounts":
-        sessions_changed(method, args)
+        sessions_changed(method, args, kwargs)
     return result
 
 
@@ -23,7 +23,7 @@ def rpc_public(service, method, *args, **kwargs):
     """RPC without a caller (sign-in, the session RPCs that take the session token itself)."""
     result = current_app.extensions["rpc"].call(service, method, *args, **kwargs)
     if service == "accounts":
-        sessions_changed(method, args)
+        sessions_changed(method, args, kwargs)
     return result
 
 
