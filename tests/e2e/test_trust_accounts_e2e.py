@@ -14,17 +14,17 @@ import pytest
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from portfolio_common import caller as caller_mod
 from tests.e2e.conftest import PASSWORD
 from tests.e2e.test_admin_import_e2e import count, csrf, people_csv, portal, problems, token
 from tests.e2e.test_roster_import_e2e import national_id, roster_csv
-from tests.support.ids import SECRETS
+from tests.support.callers import as_system
 
 pytestmark = pytest.mark.slow
 
 
 def system_token(tenant="day"):
-    return caller_mod.encode(caller_mod.system_caller(tenant), SECRETS["CALLER_KEY"])
+    """The platform's tools' caller (`system`, the ops key) for accounts."""
+    return as_system(tenant, "accounts")
 
 
 def upload(s, base, path, data, filename, confirm_sha=None, **form):

@@ -16,6 +16,8 @@ from accounts import domain, usecases
 from accounts.unit_of_work import AccountsUnitOfWork
 from portfolio_common import amqp
 from portfolio_common import caller as caller_mod
+from portfolio_common import trust
+from portfolio_common.caller import Signer
 from tests.support.ids import SECRETS
 
 PW = "old-password-1"
@@ -104,7 +106,7 @@ def test_a_bogus_bearer_token_on_every_request_is_audited_once_with_a_count(acco
                 rpc.accounts.resolve_session(f"bogus-{i}")
             assert "session_invalid" in e.value.value
         # a forged caller token is an anonymous refusal too
-        forged = caller_mod.encode(caller_mod.system_caller("day"), "not-the-key")
+        forged = Signer("ops", trust.generate_signing_key()).mint(caller_mod.system_caller("day"), "accounts")
         for _ in range(10):
             with pytest.raises(RemoteError):
                 rpc.accounts.list_users(forged)

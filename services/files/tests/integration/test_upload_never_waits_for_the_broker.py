@@ -12,6 +12,7 @@ from files.app import create_app
 from portfolio_common import amqp
 from portfolio_common import caller as caller_mod
 from portfolio_common import signing
+from tests.support.callers import as_gateway
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF\n"
 
@@ -52,7 +53,7 @@ def test_upload_answers_while_the_broker_hangs_and_the_event_follows(
 
     def upload():
         r = app.test_client().post("/v1/outcome-files", data=PDF, headers={
-            "X-Portfolio-Caller": caller_mod.encode(student, os.environ["CALLER_KEY"]),
+            "X-Portfolio-Caller": as_gateway(student, "files"),
             "X-Upload-Ticket": ticket, "X-Filename": "a.pdf", "Content-Type": "application/pdf"})
         answer.update(status=r.status_code, body=r.get_json())
 
