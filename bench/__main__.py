@@ -29,9 +29,15 @@ def main(argv=None):
         return 2
     loaded = [importlib.import_module(f"bench.{name}") for name in names]
 
+    from portfolio_common import rpc_transport
     from tests.support import servers
-    from tests.support.ids import RUN, SECRETS
+    from tests.support.ids import RUN, SEAL_PUBLIC_KEYS, SECRETS
     from tests.support.stack import running_stack
+
+    # Direct RPCs from here (the bench's class import) are sealed and transient, as the
+    # gateway's are (the same as the test suite's conftest.py).
+    os.environ.setdefault("SEAL_PUBLIC_KEYS", SEAL_PUBLIC_KEYS)
+    rpc_transport.install()
 
     moto = None if os.environ.get("TEST_S3_ENDPOINT") else servers.MotoServer()
     s3 = os.environ.get("TEST_S3_ENDPOINT") or moto.endpoint
