@@ -160,11 +160,17 @@ class Sealed(_Strict):
 
 
 class StudentStatusChanged(_Strict):
+    """A dated status change of a student (WAVE2-CONTRACTS.md): consumers are submission
+    (rosters' variant sheets, selection eligibility) and certification (transfer out)."""
     student_id = UUIDStr(required=True)
+    student_user_id = UUIDStr(required=True)
     change = Str(required=True, validate=validate.OneOf(
-        ["repeat", "reinstatement", "transfer", "visiting_study"]))
+        ["repeat", "reinstatement", "transfer_in", "transfer_out", "department_transfer", "visiting_study"]))
     effective_on = fields.Date(required=True)
-    original_school_code = Str(required=True, allow_none=True)
+    # origin school (transfer in) or host school (transfer out, visiting study); null for a repeat
+    other_school_code = Str(required=True, allow_none=True, validate=validate.Regexp(r"^\d{6}$"))
+    school_year = fields.Integer(required=True, validate=validate.Range(min=100, max=200))
+    semester = fields.Integer(required=True, validate=validate.OneOf([1, 2]))
 
 
 class AccessRefused(_Strict):

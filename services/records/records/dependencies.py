@@ -3,9 +3,9 @@ import os
 from portfolio_common.config import secret
 from portfolio_common.crypto import NationalIdVault
 from portfolio_common.nameko_kit import Platform
-from portfolio_common.uow import SqlUnitOfWork
 
-from .orm import outbox, processed_events
+from .orm import outbox
+from .unit_of_work import RecordsUnitOfWork
 
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
 
@@ -23,5 +23,5 @@ class RecordsPlatform(Platform):
         access = super().get_dependency(worker_ctx)
         access.vault = self.vault
         access.ticket_key = self.ticket_key
-        access.uow = lambda: SqlUnitOfWork(self.session_factory, outbox, processed_events)
+        access.uow = lambda: RecordsUnitOfWork(self.session_factory)
         return access

@@ -1,18 +1,38 @@
-"""Rules of the student record, free of frameworks and I/O."""
+"""Rules of the student record shared by every item kind, free of frameworks and I/O.
+
+Sources: DOMAIN.md ("身分證號 validation", "Rules with numbers"), the WAVE2 clock contract.
+"""
+import datetime as dt
 import re
+import unicodedata
+
+from portfolio_common import clock
+from portfolio_common.text import clean_text
 
 from .errors import DescriptionInvalid, IdempotencyKeyReused, NationalIdInvalid, OutcomeQuotaExceeded
 
 MAX_OUTCOMES_PER_SEMESTER = 6      # regulation §4: at most 6 course outcomes per semester
 MAX_DESCRIPTION_CHARS = 100        # national practice: 簡述 at most 100 characters
+# Old two-letter resident certificate numbers stay valid until this date (DOMAIN.md).
+OLD_RESIDENT_VALID_UNTIL = dt.date(2031, 1, 1)
 
 _LETTERS = {
     "A": 10, "B": 11, "C": 12, "D": 13, "E": 14, "F": 15, "G": 16, "H": 17, "I": 34, "J": 18,
     "K": 19, "L": 20, "M": 21, "N": 22, "O": 35, "P": 23, "Q": 24, "R": 25, "S": 26, "T": 27,
     "U": 28, "V": 29, "W": 32, "X": 30, "Y": 31, "Z": 33,
 }
-_NEW_FORMAT = re.compile(r"^[A-Z][1289]\d{8}$")
+_CITIZEN = re.compile(r"^[A-Z][12]\d{8}$")
+_RESIDENT_2021 = re.compile(r"^[A-Z][89]\d{8}$")
 _OLD_RESIDENT = re.compile(r"^[A-Z][A-D]\d{8}$")
+
+
+def normalize_national_id(raw) -> str:
+    """What a person typed -> the canonical form the checksum and the duplicate check see:
+    NFKC (full-width Ａ１ -> A1), invisible characters and spaces removed, upper case.
+    Every path (form, import, API) goes through here before anything else."""
+    text = unicodedata.normalize("NFKC", str(raw or ""))
+    text = "".join(ch for ch in text if not ch.isspace() and unicodedata.category(ch) not in ("Cc", "Cf"))
+    return text.upper()
 
 
 def national_id_checksum_ok(nid: str) -> bool:
@@ -23,19 +43,38 @@ def national_id_checksum_ok(nid: str) -> bool:
     return sum(d * w for d, w in zip(digits, weights)) % 10 == 0
 
 
-def validate_national_id(raw: str) -> str:
-    """Citizens (1/2), new resident numbers (8/9), and old two-letter resident numbers."""
-    nid = (raw or "").strip().upper()
-    if not (_NEW_FORMAT.match(nid) or _OLD_RESIDENT.match(nid)):
+def national_id_kind(nid: str) -> str | None:
+    if _CITIZEN.match(nid):
+        return "citizen"
+    if _RESIDENT_2021.match(nid):
+        return "resident"
+    if _OLD_RESIDENT.match(nid):
+        return "old_resident"
+    return None
+
+
+def validate_national_id(raw, today: dt.date | None = None) -> str:
+    """Citizens (second character 1/2), resident certificates since 2021 (8/9), and the old
+    two-letter resident numbers (second letter A-D) until 2031-01-01 by the platform clock.
+    Returns the normalised ID; raises NationalIdInvalid (never quoting the number)."""
+    nid = normalize_national_id(raw)
+    if not nid:
+        raise NationalIdInvalid("national ID is missing", code="national_id_missing")
+    kind = national_id_kind(nid)
+    if kind is None:
         raise NationalIdInvalid("national ID has the wrong format")
+    if kind == "old_resident" and (today or clock.today_in_school()) >= OLD_RESIDENT_VALID_UNTIL:
+        raise NationalIdInvalid("old two-letter resident numbers are valid until 2030-12-31",
+                                code="national_id_expired_format")
     if not national_id_checksum_ok(nid):
-        raise NationalIdInvalid("national ID checksum does not match")
+        raise NationalIdInvalid("national ID checksum does not match", code="national_id_checksum")
     return nid
 
 
 def clean_description(raw) -> str:
-    """簡述: required, at most 100 characters (counted as characters, not bytes)."""
-    text = (raw or "").strip()
+    """簡述: required, at most 100 characters, cleaned and counted by portfolio_common.text
+    (the portal's counter follows the same rules)."""
+    text = clean_text(raw)
     if not text:
         raise DescriptionInvalid("description (簡述) is required", code="description_empty")
     if len(text) > MAX_DESCRIPTION_CHARS:

@@ -20,3 +20,14 @@ class OutcomeQuotaExceeded(QuotaExceeded):
 class IdempotencyKeyReused(Conflict):
     """An upload key sent again for a different upload (section, term or 簡述)."""
     code = "idempotency_key_reused"
+
+
+class StaleRecord(Conflict):
+    """The record changed since the caller read it: they must reload and redo their change
+    (a change never silently overwrites another's)."""
+    code = "stale_record"
+
+
+class FieldsInvalid(Invalid):
+    """One or more fields refused: details carry problems [{field, code}] for the form."""
+    code = "fields_invalid"

@@ -37,7 +37,21 @@ students = sa.Table(
     sa.Column("seat_no", sa.Integer),
     sa.Column("national_id_enc", sa.LargeBinary, nullable=False),
     sa.Column("national_id_hash", sa.String(64), nullable=False),
+    # student profile (基本資料, issue 8 item 1); codes are the national rosters' (DOMAIN.md)
+    sa.Column("birth_date", sa.Date),
+    sa.Column("gender", sa.String(2)),               # 性別代碼: 1 male, 2 female
+    sa.Column("school_code", sa.String(10)),          # 學校代碼
+    sa.Column("group_code", sa.String(10)),           # 群別代碼
+    sa.Column("department_code", sa.String(10)),      # 科班學程別代碼
+    sa.Column("class_type_code", sa.String(4)),       # 班別
+    sa.Column("division_code", sa.String(4)),         # 部別代碼
+    sa.Column("enrolment_route", sa.String(10)),      # 入學方式
+    sa.Column("status", sa.String(20), nullable=False, server_default="enrolled"),  # 學籍狀態
+    sa.Column("status_changed_on", sa.Date),          # 學籍異動日期
+    # optimistic concurrency: a change names the version it was made from (stale_record)
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
     _now("created_at"),
+    sa.Column("updated_at", sa.DateTime(timezone=True)),
     sa.UniqueConstraint("tenant", "student_no"),
     sa.UniqueConstraint("tenant", "national_id_hash"),
     sa.UniqueConstraint("tenant", "user_id"),
@@ -109,22 +123,43 @@ upload_reservations = sa.Table(
     sa.UniqueConstraint("student_id", "upload_key", name="upload_reservations_student_key"),
 )
 
-# Append-only trail of every change to a student's record: who, when, before, after.
+# Append-only, hash-chained history of every change to a student's record: who, when, before,
+# after (records/history.py states the chain and its canonical serialisation).
 record_changes = sa.Table(
     "record_changes", metadata,
     sa.Column("seq", sa.BigInteger, sa.Identity(), primary_key=True),
     sa.Column("tenant", sa.String(32), nullable=False),
+    sa.Column("chain_seq", sa.BigInteger, nullable=False),
     sa.Column("entity", sa.String(40), nullable=False),
-    sa.Column("entity_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("entity_id", sa.String(64), nullable=False),
+    sa.Column("student_id", UUID(as_uuid=True)),
     sa.Column("action", sa.String(40), nullable=False),
-    sa.Column("actor_user_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("actor_user_id", UUID(as_uuid=True)),
+    sa.Column("actor_username", sa.String(64)),
     sa.Column("acting_for", UUID(as_uuid=True)),
     sa.Column("event_id", UUID(as_uuid=True)),
-    _now("at"),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("before", JSONB),
     sa.Column("after", JSONB),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.UniqueConstraint("tenant", "chain_seq", name="record_changes_chain"),
+    sa.Index("ix_record_changes_student", "tenant", "student_id"),
+    sa.Index("ix_record_changes_entity", "tenant", "entity", "entity_id"),
 )
 
 # Tables the service's database role may DELETE from (portfolio_common.migrate): an upload
 # reservation is released when its upload is abandoned.
 DELETES_FROM = ("upload_reservations",)
+
+
+def __getattr__(name):
+    """records.orm.<table> for the tables the item-kind packages define too."""
+    if name in metadata.tables:
+        return metadata.tables[name]
+    raise AttributeError(name)
+
+
+from .areas import load_tables  # noqa: E402 - the areas' tables join this metadata
+
+load_tables()

@@ -1,4 +1,8 @@
-"""nameko entrypoints of the records service: load, call a use case, dump. Nothing else."""
+"""nameko entrypoints of the records service: load, call a use case, dump. Nothing else.
+
+The entrypoints of each item kind live in its package (records/<area>/rpc.py, class Rpc) and
+are mixed in here (records/areas.py); this module keeps the older ones and the event handlers.
+"""
 
 from portfolio_common.permissions import ANYONE, allowed, open_to
 from nameko.timer import timer
@@ -6,12 +10,12 @@ from nameko.timer import timer
 from portfolio_common import events
 from portfolio_common.nameko_kit import reliable_event_handler, rpc
 
-from . import usecases
+from . import areas, usecases
 from .dependencies import RecordsPlatform
 from .schemas import OutcomeRead, SchoolImport, SectionRead, StudentRead
 
 
-class RecordsService:
+class RecordsService(*areas.rpc_mixins()):
     name = "records"
     platform = RecordsPlatform()
 
@@ -56,12 +60,6 @@ class RecordsService:
     def reveal_national_id(self, caller, student_id):
         with self.platform.uow() as uow:
             return usecases.reveal_national_id(uow, self.platform.vault, caller, student_id)
-
-    @rpc
-    @allowed("registrar", "system")
-    def list_students(self, caller):
-        with self.platform.uow() as uow:
-            return StudentRead(many=True).dump(usecases.list_students(uow, self.platform.vault, caller))
 
     @rpc
     @allowed("student")

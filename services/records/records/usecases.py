@@ -9,7 +9,7 @@ from portfolio_common.crypto import mask
 
 from . import domain
 from .errors import Invalid, NotAllowed, NotEnrolled, NotFound
-from .orm import classes, enrolments, outcomes, record_changes, sections, students, upload_reservations
+from .orm import classes, enrolments, outcomes, sections, students, upload_reservations
 
 TICKET_PURPOSE = "upload-ticket"
 TICKET_TTL = 15 * 60
@@ -25,10 +25,11 @@ def _uuid(value, what="id"):
 
 
 def _audit(uow, tenant, entity, entity_id, action, actor, before=None, after=None,
-           event_id=None, acting_for=None):
-    uow.session.execute(record_changes.insert().values(
-        tenant=tenant, entity=entity, entity_id=entity_id, action=action, actor_user_id=actor,
-        acting_for=acting_for, event_id=event_id, before=before, after=after))
+           event_id=None, acting_for=None, student_id=None, actor_username=None):
+    """One row of the hash-chained history (records/history.py), written at commit."""
+    uow.history.record(tenant, entity, entity_id, action, actor, before=before, after=after,
+                       event_id=event_id, acting_for=acting_for, actor_username=actor_username,
+                       student_id=student_id if student_id is not None else (entity_id if entity == "student" else None))
 
 
 # ---------------------------------------------------------------- school data (registrar)
@@ -83,7 +84,7 @@ def import_school(uow, vault, caller, data: dict, dry_run=False) -> dict:
         if existing is None:
             sid = uuid.uuid4()
             s.execute(students.insert().values(id=sid, national_id_enc=vault.encrypt(nid), **values))
-            _audit(uow, tenant, "student", sid, "created", caller.user_id,
+            _audit(uow, tenant, "student", sid, "created", caller.user_id, actor_username=caller.username,
                    after={"student_no": st["student_no"], "name": st["name"], "class": st["class_code"]})
             students_by_kind["created"].append(st["student_no"])
         else:
@@ -99,8 +100,10 @@ def import_school(uow, vault, caller, data: dict, dry_run=False) -> dict:
                 if existing.national_id_hash != h:  # which changed is recorded, never the number
                     before["national_id"], after["national_id"] = "(previous)", "(corrected)"
                 s.execute(students.update().where(students.c.id == sid).values(
-                    national_id_enc=vault.encrypt(nid), **values))
-                _audit(uow, tenant, "student", sid, "updated", caller.user_id, before=before, after=after)
+                    national_id_enc=vault.encrypt(nid), version=students.c.version + 1,
+                    updated_at=sa.func.now(), **values))
+                _audit(uow, tenant, "student", sid, "updated", caller.user_id, before=before, after=after,
+                       actor_username=caller.username)
         student_ids[st["student_no"]] = sid
         report["students"] += 1
     for sec in data["sections"]:
@@ -213,24 +216,10 @@ def reveal_national_id(uow, vault, caller, student_id) -> dict:
         students.c.id == _uuid(student_id, "student"), students.c.tenant == caller.tenant)).first()
     if row is None:
         raise NotFound("student not found")
-    _audit(uow, caller.tenant, "student", row.id, "national_id_viewed", caller.user_id)
+    _audit(uow, caller.tenant, "student", row.id, "national_id_viewed", caller.user_id,
+           actor_username=caller.username)
     uow.commit()
     return {"student_id": str(row.id), "national_id": vault.decrypt(row.national_id_enc)}
-
-
-def list_students(uow, vault, caller) -> list:
-    caller.require(*REGISTRAR_ROLES)
-    rows = uow.session.execute(
-        sa.select(students, classes.c.code.label("class_code"))
-        .join(classes, classes.c.id == students.c.class_id)
-        .where(students.c.tenant == caller.tenant).order_by(students.c.student_no)).all()
-    out = []
-    for r in rows:
-        m = dict(r._mapping)
-        m["national_id_masked"] = mask(vault.decrypt(m.pop("national_id_enc")))
-        m.pop("national_id_hash")
-        out.append(m)
-    return out
 
 
 # ---------------------------------------------------------------- course outcomes
@@ -350,6 +339,7 @@ def record_outcome_uploaded(uow, env) -> bool:
                         .values(used_at=sa.func.now()))
     if res.rowcount:
         _audit(uow, env["tenant"], "outcome", p["outcome_id"], "uploaded", p["student_user_id"],
+               student_id=p["student_id"],
                after={"description": p["description"], "sha256": p["sha256"], "file_id": str(p["file_id"])},
                event_id=env["event_id"])
     uow.commit()
@@ -368,7 +358,7 @@ def _set_status(uow, env, handler, outcome_id, values, actor, action, acting_for
         raise RetryLater(f"outcome {outcome_id} not yet known")
     before = {k: (str(row._mapping[k]) if row._mapping[k] is not None else None) for k in values}
     uow.session.execute(outcomes.update().where(outcomes.c.id == outcome_id).values(**values))
-    _audit(uow, env["tenant"], "outcome", outcome_id, action, actor, before=before,
+    _audit(uow, env["tenant"], "outcome", outcome_id, action, actor, before=before, student_id=row.student_id,
            after={k: (str(v) if v is not None else None) for k, v in values.items()},
            event_id=env["event_id"], acting_for=acting_for)
     uow.commit()
@@ -413,6 +403,7 @@ def record_selection_locked(uow, env):
             raise RetryLater(f"{len(missing)} selected outcome(s) not yet known")
         uow.session.execute(outcomes.update().where(outcomes.c.id.in_(ids)).values(selected_locked=True))
     _audit(uow, env["tenant"], "selection", p["student_id"], "selection_locked", p["locked_by"],
+           student_id=p["student_id"],
            after={"school_year": p["school_year"], "outcome_ids": ids}, event_id=env["event_id"])
     uow.commit()
     return True

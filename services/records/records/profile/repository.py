@@ -1,0 +1,133 @@
+"""Storage of student profiles and classes behind a small interface, with an in-memory fake."""
+import copy
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+
+from portfolio_common import clock
+
+from ..orm import classes, students
+
+_COLS = [students, classes.c.code.label("class_code"), classes.c.name.label("class_name"),
+         classes.c.school_year.label("class_school_year")]
+
+
+class SqlStudentRepository:
+    def __init__(self, session):
+        self.s = session
+
+    def _one(self, *where, lock=False):
+        q = sa.select(*_COLS).outerjoin(classes, classes.c.id == students.c.class_id).where(*where)
+        if lock:
+            q = q.with_for_update(of=students)
+        row = self.s.execute(q).first()
+        return dict(row._mapping) if row else None
+
+    def get(self, tenant, student_id, lock=False):
+        return self._one(students.c.tenant == tenant, students.c.id == student_id, lock=lock)
+
+    def by_student_no(self, tenant, student_no, lock=False):
+        return self._one(students.c.tenant == tenant, students.c.student_no == student_no, lock=lock)
+
+    def by_national_hash(self, tenant, national_id_hash):
+        return self._one(students.c.tenant == tenant, students.c.national_id_hash == national_id_hash)
+
+    def by_user(self, tenant, user_id):
+        return self._one(students.c.tenant == tenant, students.c.user_id == user_id)
+
+    def list(self, tenant, class_code=None):
+        q = sa.select(*_COLS).outerjoin(classes, classes.c.id == students.c.class_id).where(students.c.tenant == tenant)
+        if class_code:
+            q = q.where(classes.c.code == class_code)
+        return [dict(r._mapping) for r in self.s.execute(q.order_by(students.c.student_no)).all()]
+
+    def ensure_class(self, tenant, school_year, code, name=None):
+        """The class's id, created when missing (a name given renames it)."""
+        stmt = insert(classes).values(tenant=tenant, school_year=school_year, code=code, name=name or code)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["tenant", "school_year", "code"],
+            set_={"name": sa.func.coalesce(sa.literal(name, sa.String), classes.c.name)})
+        return self.s.execute(stmt.returning(classes.c.id)).scalar_one()
+
+    def find_class(self, tenant, school_year, code):
+        row = self.s.execute(sa.select(classes).where(classes.c.tenant == tenant, classes.c.school_year == school_year,
+                                                      classes.c.code == code)).first()
+        return dict(row._mapping) if row else None
+
+    def add(self, values) -> uuid.UUID:
+        sid = uuid.uuid4()
+        self.s.execute(students.insert().values(id=sid, version=1, **values))
+        return sid
+
+    def update(self, student_id, expected_version, values) -> bool:
+        """Apply when the stored version is still the one the change was made from."""
+        res = self.s.execute(students.update().where(students.c.id == student_id,
+                                                     students.c.version == expected_version)
+                             .values(version=students.c.version + 1, updated_at=clock.now(), **values))
+        return res.rowcount == 1
+
+
+class FakeStudentRepository:
+    def __init__(self):
+        self.rows = {}
+        self.classes = {}
+
+    def _with_class(self, row):
+        if row is None:
+            return None
+        out = copy.deepcopy(row)
+        c = next((c for c in self.classes.values() if c["id"] == row.get("class_id")), None)
+        out.update(class_code=c["code"] if c else None, class_name=c["name"] if c else None,
+                   class_school_year=c["school_year"] if c else None)
+        return out
+
+    def _find(self, tenant, **match):
+        for r in self.rows.values():
+            if r["tenant"] == tenant and all(str(r.get(k)) == str(v) for k, v in match.items()):
+                return self._with_class(r)
+        return None
+
+    def get(self, tenant, student_id, lock=False):
+        return self._find(tenant, id=student_id)
+
+    def by_student_no(self, tenant, student_no, lock=False):
+        return self._find(tenant, student_no=student_no)
+
+    def by_national_hash(self, tenant, national_id_hash):
+        return self._find(tenant, national_id_hash=national_id_hash)
+
+    def by_user(self, tenant, user_id):
+        return self._find(tenant, user_id=user_id)
+
+    def list(self, tenant, class_code=None):
+        out = [self._with_class(r) for r in self.rows.values() if r["tenant"] == tenant]
+        return sorted([r for r in out if not class_code or r["class_code"] == class_code],
+                      key=lambda r: r["student_no"])
+
+    def ensure_class(self, tenant, school_year, code, name=None):
+        key = (tenant, school_year, code)
+        if key not in self.classes:
+            self.classes[key] = {"id": uuid.uuid4(), "tenant": tenant, "school_year": school_year,
+                                 "code": code, "name": name or code, "homeroom_user_id": None}
+        elif name:
+            self.classes[key]["name"] = name
+        return self.classes[key]["id"]
+
+    def find_class(self, tenant, school_year, code):
+        return copy.deepcopy(self.classes.get((tenant, school_year, code)))
+
+    def add(self, values):
+        sid = uuid.uuid4()
+        self.rows[sid] = dict(values, id=sid, version=1)
+        return sid
+
+    def update(self, student_id, expected_version, values):
+        row = self.rows.get(student_id) or self.rows.get(uuid.UUID(str(student_id)))
+        if row is None or row["version"] != expected_version:
+            return False
+        row.update(values, version=row["version"] + 1)
+        return True
+
+
+REPOSITORIES = {"students": (SqlStudentRepository, FakeStudentRepository)}
