@@ -510,17 +510,180 @@ class StudentOut(Schema):
     id = fields.String()
     student_no = fields.String()
     name = fields.String()
-    class_code = fields.String()
+    class_code = fields.String(allow_none=True)
+    class_name = fields.String(allow_none=True)
+    school_year = fields.Integer(allow_none=True)
+    seat_no = fields.Integer(allow_none=True)
     national_id_masked = fields.String()
+    birth_date = fields.String(allow_none=True, metadata={"description": "ISO date"})
+    birth_date_roc = fields.String(allow_none=True, metadata={"description": "ROC yyyMMdd (national rosters)"})
+    gender = fields.String(allow_none=True)
+    school_code = fields.String(allow_none=True)
+    group_code = fields.String(allow_none=True)
+    department_code = fields.String(allow_none=True)
+    class_type_code = fields.String(allow_none=True)
+    division_code = fields.String(allow_none=True)
+    enrolment_route = fields.String(allow_none=True)
+    status = fields.String()
+    status_changed_on = fields.String(allow_none=True)
+    user_id = fields.String(allow_none=True)
+    version = fields.Integer(metadata={"description": "send it back with a change (stale_record otherwise)"})
+
+
+class StudentQuery(_In):
+    class_code = fields.String(load_default=None)
+
+
+class StudentIn(_In):
+    """A profile as text, the way a person types it; records reads and checks every field."""
+    student_no = fields.String(required=True)
+    name = fields.String(required=True)
+    national_id = fields.String(load_default="", metadata={"description": "any case, full-width allowed; "
+                                                                          "empty on a change = unchanged"})
+    birth_date = fields.String(load_default="", metadata={"description": "0940315, 94/03/15 or 2005-03-15"})
+    gender = fields.String(load_default="")
+    class_code = fields.String(required=True)
+    class_name = fields.String(load_default="")
+    seat_no = fields.String(load_default="")
+    school_code = fields.String(load_default="")
+    group_code = fields.String(load_default="")
+    department_code = fields.String(load_default="")
+    class_type_code = fields.String(load_default="")
+    division_code = fields.String(load_default="")
+    enrolment_route = fields.String(load_default="")
+    status = fields.String(load_default="")
+    username = fields.String(load_default="", metadata={"description": "the student's account; empty on a change = unchanged"})
+    version = fields.Integer(load_default=None, metadata={"description": "required on PUT: the version you read"})
+
+
+class StatusChangeIn(_In):
+    change = fields.String(required=True, metadata={"description": "repeat | reinstatement | transfer_in | "
+                                                                    "transfer_out | department_transfer | visiting_study"})
+    effective_on = fields.String(required=True)
+    other_school_code = fields.String(load_default="")
+    school_year = fields.String(load_default="")
+    semester = fields.String(load_default="")
+    note = fields.String(load_default="")
+
+
+class StatusChangeOut(Schema):
+    id = fields.String()
+    student_id = fields.String()
+    change = fields.String()
+    effective_on = fields.String()
+    other_school_code = fields.String(allow_none=True)
+    school_year = fields.Integer()
+    semester = fields.Integer()
+    note = fields.String(allow_none=True)
+    recorded_via = fields.String()
+    recorded_by = fields.String(allow_none=True)
+    recorded_at = fields.String(allow_none=True)
+    voided_at = fields.String(allow_none=True)
+    void_reason = fields.String(allow_none=True)
+    version = fields.Integer()
+
+
+class VoidIn(_In):
+    version = fields.Integer(required=True)
+    reason = fields.String(required=True)
+
+
+class HistoryOut(Schema):
+    chain_seq = fields.Integer()
+    at = fields.String()
+    entity = fields.String()
+    entity_id = fields.String()
+    action = fields.String()
+    actor_user_id = fields.String(allow_none=True)
+    actor_username = fields.String(allow_none=True)
+    acting_for = fields.String(allow_none=True)
+    before = fields.Dict(allow_none=True)
+    after = fields.Dict(allow_none=True)
+    hash = fields.String()
+
+
+def _profile_data(body):
+    from .students import form_data
+    return form_data({k: ("" if v is None else str(v)) for k, v in body.items()})
+
+
+def _profile_options():
+    from flask import current_app
+
+    from .roster import tenant_school_code
+    return {"school_year": current_app.config["SCHOOL_YEAR"],
+            "school_code": tenant_school_code(auth.current_user()["tenant"])}
 
 
 @students_bp.route("")
 class Students(MethodView):
     @login_required
+    @students_bp.arguments(StudentQuery, location="query")
     @students_bp.response(200, StudentOut(many=True))
-    def get(self):
-        """The tenant's students, national IDs masked (registrar)."""
-        return rpc("records", "list_students")
+    def get(self, query):
+        """The tenant's student profiles, national IDs masked (registrar)."""
+        return rpc("records", "list_students", query["class_code"])
+
+    @login_required
+    @students_bp.arguments(StudentIn)
+    @students_bp.response(201, StudentOut)
+    def post(self, body):
+        """Add a student profile (registrar). Field problems: 422 fields_invalid with
+        error.fields [{field, code, message, message_zh}]."""
+        return rpc("records", "create_student", _profile_data(body), _profile_options())
+
+
+@students_bp.route("/<student_id>")
+class StudentOne(MethodView):
+    @login_required
+    @students_bp.response(200, StudentOut)
+    def get(self, student_id):
+        """One profile (the registrar of its tenant, or the student themself)."""
+        return rpc("records", "get_student", student_id)
+
+    @login_required
+    @students_bp.arguments(StudentIn)
+    @students_bp.response(200, StudentOut)
+    def put(self, body, student_id):
+        """Change a profile; send the `version` you read: 409 stale_record when someone changed it since."""
+        version = body.pop("version")
+        return rpc("records", "update_student", student_id, _profile_data(body),
+                   version if version is not None else -1, _profile_options())
+
+
+@students_bp.route("/<student_id>/history")
+class StudentHistory(MethodView):
+    @login_required
+    @students_bp.response(200, HistoryOut(many=True))
+    def get(self, student_id):
+        """Everything that happened to the student's record: who, when, before, after (oldest first)."""
+        return rpc("records", "get_history", "student", student_id)
+
+
+@students_bp.route("/<student_id>/status-changes")
+class StatusChanges(MethodView):
+    @login_required
+    @students_bp.response(200, StatusChangeOut(many=True))
+    def get(self, student_id):
+        """The student's status changes, voided ones included and marked."""
+        return rpc("records", "list_status_changes", student_id)
+
+    @login_required
+    @students_bp.arguments(StatusChangeIn)
+    @students_bp.response(201, StatusChangeOut)
+    def post(self, body, student_id):
+        """Add a dated status change (registrar); publishes student-status-changed."""
+        return rpc("records", "record_status_change", student_id, body)
+
+
+@students_bp.route("/<student_id>/status-changes/<change_id>/void")
+class StatusChangeVoid(MethodView):
+    @login_required
+    @students_bp.arguments(VoidIn)
+    @students_bp.response(200, StatusChangeOut)
+    def post(self, body, student_id, change_id):
+        """Mark a mistaken status change void (kept, with who and why)."""
+        return rpc("records", "void_status_change", change_id, body["version"], body["reason"])
 
 
 @students_bp.route("/<student_id>/national-id")
@@ -534,11 +697,63 @@ class StudentNationalId(MethodView):
         return resp, 200, {"Cache-Control": "no-store"}
 
 
+imports_bp = Blueprint("api_imports", __name__, url_prefix="/api/v1/imports",
+                       description="Spreadsheet imports of records item kinds (one flow for every kind)")
+
+
+class ImportIn(_In):
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+class ImportForm(_In):
+    dry_run = fields.Boolean(load_default=True, metadata={"description": "true: preview only (default)"})
+    basis = fields.String(load_default=None, metadata={"description": "the dry run's basis: refused with "
+                                                                      "stale_record when records changed since"})
+    school_year = fields.Integer(load_default=None)
+    semester = fields.Integer(load_default=None)
+
+
+@imports_bp.route("")
+class ImportKinds(MethodView):
+    @login_required
+    @imports_bp.response(200, description="[{kind, roles, key_field, columns}] the caller may import")
+    def get(self):
+        """The import kinds open to the caller, with their columns."""
+        return rpc("records", "list_import_kinds")
+
+
+@imports_bp.route("/<kind>")
+class ImportOne(MethodView):
+    @login_required
+    @imports_bp.arguments(ImportForm, location="form")
+    @imports_bp.arguments(ImportIn, location="files")
+    @imports_bp.response(200, description="{kind, dry_run, written, problems [{row, column, code, message, "
+                                          "message_zh}], notices, rows, actions, summary, basis, sha256}")
+    def post(self, form, files, kind):
+        """Import a CSV (UTF-8 or Big5) or xlsx file of one kind: a dry run (default) reports every
+        row's problems by row and column; `dry_run=false` with the dry run's `basis` writes all
+        rows or none. Never a server error for a malformed file: a file-level problem (row 0)."""
+        from flask import current_app
+
+        from . import importflow
+        from .roster import options_for
+        if kind not in importflow.RPCS:
+            raise ApiError("not_found")
+        upload = files["file"]
+        data = upload.stream.read(6 * 1024 * 1024)
+        year = form["school_year"] or current_app.config["SCHOOL_YEAR"]
+        semester = form["semester"] or current_app.config["SEMESTER"]
+        report = importflow.run(kind, upload.filename or "", data, dry_run=form["dry_run"], basis=form["basis"],
+                                options=options_for(kind, auth.current_user(), year, semester))
+        report["actions"] = {str(k): v for k, v in report["actions"].items()}
+        return report
+
+
 def init_app(app):
     app.url_map.converters["school_year"] = SchoolYearConverter
     api = PortfolioApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
     api.register_converter(SchoolYearConverter, lambda _: {"type": "integer", **SCHOOL_YEARS})
-    for bp in (auth_bp, me_bp, outcomes_bp, cert_bp, sel_bp, proxy_bp, audit_bp, students_bp):
+    for bp in (auth_bp, me_bp, outcomes_bp, cert_bp, sel_bp, proxy_bp, audit_bp, students_bp, imports_bp):
         api.register_blueprint(bp)
     app.extensions["api"] = api

@@ -89,6 +89,46 @@ ERRORS = {
     "idempotency_key_reused": (409, "這個上傳識別碼（Idempotency-Key）已用於另一筆上傳（不同課程、學期或簡述），請為新的上傳使用新的識別碼。",
                                "This Idempotency-Key was used for another upload (other section, term or description); "
                                "use a new key for a new upload."),
+    # --- student records (issue 8): whole-request refusals
+    "stale_record": (409, "資料在您開啟後已被其他人修改；請重新整理後再改一次（您的修改尚未存入）。",
+                     "The record changed since you read it; reload and make your change again."),
+    "fields_invalid": (422, "有欄位不正確，請依各欄位的說明修正。", "Some fields are invalid; see each field."),
+    "import_rows_invalid": (422, "匯入資料的格式不正確。", "The import rows are malformed."),
+    "too_many_rows": (413, "資料超過 5000 列；請分成幾個檔案匯入。", "At most 5000 rows at once."),
+    # --- student records: row and field problems (the column's name is put in front)
+    "field_missing": (422, "未填。", "Missing."),
+    "character_lost": (422, "有「?」或無法顯示的字：Big5 檔無法存放某些字（如罕用字），請改存 CSV UTF-8 或 .xlsx 後重新上傳。",
+                       "Has '?' where a Big5 export lost a character; save as CSV UTF-8 or xlsx."),
+    "text_too_long": (422, "超過 {limit} 個字。", "Longer than {limit} characters."),
+    "national_id_missing": (422, "未填身分證號。", "The national ID is missing."),
+    "national_id_checksum": (422, "身分證號檢查碼不正確（可能有打錯的字）。", "The national ID's check digit does not match."),
+    "national_id_expired_format": (422, "舊式（第二碼為英文字母）居留證號已於 2031 年 1 月 1 日停用，請改填新式統一證號。",
+                                   "Old two-letter resident numbers are no longer valid."),
+    "date_missing": (422, "未填日期。", "The date is missing."),
+    "date_format": (422, "日期寫法無法辨識；請寫民國年 0940315、94/03/15，或西元 2005-03-15。",
+                    "Unknown date spelling; use 0940315, 94/03/15 or 2005-03-15."),
+    "date_impossible": (422, "沒有這一天（例如 2 月 31 日、13 月）。", "No such date."),
+    "date_mixed_era": (422, "民國年與西元年混用（例如「民國2005年」）；請擇一寫法。", "ROC and Gregorian years are mixed."),
+    "date_in_future": (422, "日期在今天之後。", "The date is in the future."),
+    "date_too_far": (422, "日期超過一年後，請確認。", "The date is more than a year ahead."),
+    "code_unknown": (422, "代碼不在規定的代碼表中。", "Unknown code."),
+    "code_invalid": (422, "代碼只能是英文字母與數字（最多 10 碼）。", "A code has letters and digits only."),
+    "school_code_invalid": (422, "學校代碼須為 6 位數字（例如 050407）。", "A school code has 6 digits."),
+    "seat_no_invalid": (422, "座號須為 1–999 的整數。", "The seat number is 1-999."),
+    "student_no_invalid": (422, "學號只能是英文字母、數字或「-」「_」。", "Letters, digits, - and _ only."),
+    "student_account_missing": (422, "找不到此學生帳號（或此帳號在本部不是學生）；請先請系統管理者匯入學生帳號。",
+                                "No student account with this username in this division."),
+    "duplicate_in_file": (422, "與第 {first_row} 列重複；每筆資料只能有一列。", "Same as row {first_row}."),
+    "class_name_conflict": (422, "同一班級代碼在第 {first_row} 列的班級名稱不同。", "Another class name in row {first_row}."),
+    "duplicate_national_id": (422, "身分證號與本部另一位學生重複。", "Another student of this division has this national ID."),
+    "student_no_taken": (422, "學號已由本部另一位學生使用。", "Another student has this student number."),
+    "account_taken": (422, "此帳號已連到另一位學生（學號 {student_no}）。", "This account belongs to student {student_no}."),
+    "class_unknown": (422, "本學年度沒有這個班級；請一併填寫班級名稱以新增班級。", "Unknown class; give its name to create it."),
+    "status_change_exists": (422, "同一天已有同類異動且內容不同；請先作廢原紀錄。", "Another change of this kind on this day."),
+    "student_unknown": (422, "本部沒有這個學號的學生。", "No student with this number in this division."),
+    "other_school_required": (422, "轉學與借讀須填寫原校或借讀學校代碼。", "The other school's code is required."),
+    "other_school_not_expected": (422, "重讀不須填寫學校代碼。", "A repeat has no other school."),
+    "semester_invalid": (422, "學期須為 1 或 2。", "The semester is 1 or 2."),
     "internal": (500, "系統發生錯誤，請稍後再試。", "Internal error."),
 }
 
@@ -133,6 +173,26 @@ class ApiError(Exception):
         return {"error": err}
 
 
+def _field_problems(text) -> list:
+    """A service's field problems (JSON in the error text) with their sentences."""
+    import json
+    try:
+        problems = json.loads(text)
+    except ValueError:
+        return []
+    out = []
+    for p in problems if isinstance(problems, list) else []:
+        if not isinstance(p, dict):
+            continue
+        _, zh, en = ERRORS.get(p.get("code"), ERRORS["invalid"])
+        try:
+            zh, en = zh.format(**(p.get("params") or {})), en.format(**(p.get("params") or {}))
+        except (KeyError, IndexError, ValueError):
+            pass
+        out.append({"field": p.get("field"), "code": p.get("code"), "message": en, "message_zh": zh})
+    return out
+
+
 def to_api_error(exc) -> ApiError:
     if isinstance(exc, ApiError):
         return exc
@@ -140,6 +200,8 @@ def to_api_error(exc) -> ApiError:
         code, text = split_remote(exc.value or "")
         if exc.exc_type == "ValidationError":
             return ApiError("invalid", detail=exc.value)
+        if code == "fields_invalid":
+            return ApiError(code, fields=_field_problems(text))
         if code in ERRORS:
             return ApiError(code, detail=text)
         return ApiError("internal")

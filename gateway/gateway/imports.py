@@ -14,23 +14,19 @@ the whole file). Rows with a problem are left out of `rows` (`read_people` also 
 the sheet has them, for the preview); the content rules (username shape, known roles and tenants,
 duplicates, password length) are accounts' and come back from its dry run.
 """
-import csv
-import io
 import re
 import secrets
 import unicodedata
-import zipfile
 
+from . import sheets
 from .portal import ROLE_NAMES
 
-MAX_BYTES = 2 * 1024 * 1024
-MAX_ROWS = 5000
-MAX_XLSX_UNPACKED = 40 * 1024 * 1024  # a 2 MB zip may not unpack into a zip bomb
-MAX_COLUMNS = 60
-HEADER_SEARCH_ROWS = 10  # a title row or two above the header is common in school sheets
+MAX_BYTES = sheets.MAX_BYTES
+MAX_ROWS = sheets.MAX_ROWS
+HEADER_SEARCH_ROWS = sheets.HEADER_SEARCH_ROWS
 NAME_MAX = 100  # users.display_name
 
-# canonical field: accepted header names (compared after _norm_header)
+# canonical field: accepted header names (compared after sheets.norm_header)
 COLUMNS = {
     "username": ("帳號", "帳號名稱", "使用者帳號", "登入帳號", "username", "user", "account", "login"),
     "display_name": ("姓名", "名稱", "顯示名稱", "display_name", "name", "full_name"),
@@ -39,119 +35,15 @@ COLUMNS = {
 }
 REQUIRED = ("username", "display_name", "roles")
 LABELS = {"username": "帳號", "display_name": "姓名", "password": "密碼", "roles": "角色"}
+SHEET_COLUMNS = [{"field": f, "label": LABELS[f], "aliases": list(a), "required": f in REQUIRED,
+                  "type": "username" if f == "username" else "text", "width": None}
+                 for f, a in COLUMNS.items()]
 
 ROLE_CODES = {zh: code for code, zh in ROLE_NAMES.items()}
 # "platform:platform_admin" / "平台:平台管理者": a platform grant, tied to no tenant (only a
 # platform admin may import it; accounts refuses it from a division's admin)
 PLATFORM = "platform"
 PLATFORM_NAMES = ("platform", "平台")
-
-_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060"), None)
-
-
-def _norm_header(text) -> str:
-    return unicodedata.normalize("NFKC", str(text or "")).translate(_INVISIBLE).strip().lower() \
-        .replace(" ", "_").replace("-", "_")
-
-
-_ALIASES = {_norm_header(alias): field for field, aliases in COLUMNS.items() for alias in aliases}
-
-
-def _cell(value) -> str:
-    """A cell as text: xlsx gives numbers (a student number 110001 arrives as 110001 or 110001.0)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).translate(_INVISIBLE).strip()
-
-
-def _field_of(header) -> str | None:
-    """'帳號', 'username', '帳號(username)', '帳號 Username' -> 'username'."""
-    text = _norm_header(header)
-    if not text:
-        return None
-    candidates = [text]
-    for opening, closing in (("(", ")"), ("[", "]"), ("【", "】"), ("「", "」")):
-        if opening in text:
-            head, _, rest = text.partition(opening)
-            candidates += [head.strip("_"), rest.partition(closing)[0].strip("_")]
-    candidates += [part for part in text.split("_") if part]
-    for c in candidates:
-        if c in _ALIASES:
-            return _ALIASES[c]
-    return None
-
-
-# ---------------------------------------------------------------- reading the table
-
-class _Refused(Exception):
-    def __init__(self, code, message):
-        super().__init__(code)
-        self.problem = (0, code, message)
-
-
-def _read_csv(data: bytes):
-    if b"\x00" in data[:4096]:
-        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            raise _Refused("encoding_unknown", "這是 UTF-16（Unicode 文字）檔；請在 Excel 另存為「CSV UTF-8（逗號分隔）」或 .xlsx。")
-        raise _Refused("file_type_refused", "這不是 CSV 文字檔；只接受 CSV 或 Excel 活頁簿（.xlsx）。")
-    for encoding in ("utf-8-sig", "cp950"):  # Excel in Taiwan saves "CSV (逗號分隔)" as Big5 (cp950)
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise _Refused("encoding_unknown", "無法辨識 CSV 的文字編碼；請存成 UTF-8 或 Big5 後再上傳。")
-    # the first of , TAB ; that the top lines use (a ";" inside a roles cell never wins over ",")
-    top = [line for line in text.splitlines()[:HEADER_SEARCH_ROWS] if line.strip()]
-    delimiter = next((d for d in (",", "\t", ";") if any(d in line for line in top)), ",")
-    try:
-        for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
-            yield record
-    except csv.Error as exc:
-        raise _Refused("csv_malformed", f"CSV 格式有誤（{exc}）；請用 Excel 重新存檔。") from None
-
-
-def _read_xlsx(data: bytes):
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            unpacked = sum(info.file_size for info in zf.infolist())
-    except zipfile.BadZipFile:
-        raise _Refused("xlsx_invalid", "無法讀取這個 Excel 檔；檔案可能已損毀。") from None
-    if unpacked > MAX_XLSX_UNPACKED:
-        raise _Refused("file_too_large", "Excel 檔解壓後內容過大；請只保留名單工作表，或另存為 CSV。")
-    try:
-        import openpyxl
-    except ImportError:  # pragma: no cover - a deployment without openpyxl
-        raise _Refused("xlsx_unavailable", "系統目前無法讀取 .xlsx，請另存為 CSV 後上傳。") from None
-    try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 - any unreadable workbook is the same answer to the admin
-        raise _Refused("xlsx_invalid", "無法讀取這個 Excel 檔；檔案可能已損毀或設有密碼保護。") from None
-    try:
-        ws = wb.worksheets[0]
-        for values in ws.iter_rows(max_col=MAX_COLUMNS, values_only=True):
-            yield list(values)
-    finally:
-        wb.close()
-
-
-def _records(filename: str, data: bytes):
-    name = (filename or "").lower()
-    if data[:4] == b"PK\x03\x04":
-        return _read_xlsx(data)
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or name.endswith(".xls"):
-        raise _Refused("xls_unsupported", "不支援舊版 Excel（.xls）；請在 Excel「另存新檔」為 Excel 活頁簿（.xlsx）或 CSV。")
-    if name.endswith(".xlsx"):
-        raise _Refused("xlsx_invalid", "無法讀取這個 Excel 檔；檔案可能已損毀。")
-    if name.endswith((".csv", ".txt")):
-        return _read_csv(data)
-    raise _Refused("file_type_refused", "只接受 CSV（.csv）或 Excel 活頁簿（.xlsx）檔案。")
-
 
 # ---------------------------------------------------------------- roles
 
@@ -191,72 +83,29 @@ def parse_people(filename: str, data: bytes, tenants=None):
 
 def read_people(filename: str, data: bytes, tenants=None):
     """parse_people, plus the rows left out for a problem as the sheet has them
-    ([{row, username, display_name, roles}], raw text) so a preview can still show them."""
-    if not data:
-        return [], [(0, "file_empty", "檔案是空的。")], []
-    if len(data) > MAX_BYTES:
-        return [], [(0, "file_too_large", f"檔案超過 {MAX_BYTES // (1024 * 1024)} MB 上限；請分批匯入。")], []
-    try:
-        return _parse(_records(filename, data), tenants)
-    except _Refused as refused:
-        return [], [refused.problem], []
-
-
-def _parse(records, tenants=None):
-    rows, problems, skipped = [], [], []
-    columns, header_row, blank_rows, data_rows = None, None, [], 0
-    for number, record in enumerate(records, start=1):
-        cells = [_cell(v) for v in record]
-        if columns is None:
-            found = {}
-            for i, header in enumerate(cells):
-                field = _field_of(header)
-                if field:
-                    found.setdefault(field, []).append(i)
-            if found:
-                header_row, columns = number, found
-                continue
-            if number >= HEADER_SEARCH_ROWS:
-                break
-            continue
-        if not any(cells):
-            blank_rows.append(number)
-            continue
-        data_rows += 1
-        if data_rows > MAX_ROWS:
-            return [], [(0, "too_many_rows", f"資料超過 {MAX_ROWS} 列；請分成幾個檔案匯入。")], []
-        # a blank row followed by data is a hole in the list; blank rows at the end are ignored
-        problems += [(b, "empty_row", "空白列：請刪除此列，或補上這一列的資料。") for b in blank_rows]
-        blank_rows = []
-        row, row_problems = _person(number, cells, columns, tenants)
-        if row_problems:
+    ([{row, username, display_name, roles}], raw text) so a preview can still show them.
+    The file is read by gateway/sheets.py, the reader every import shares."""
+    sheet = sheets.read_sheet(filename, data, SHEET_COLUMNS)
+    problems = [(p["row"], p["code"], p["message"]) for p in sheet.problems]
+    if not sheet.rows or any(p[0] in (0, sheet.header_row) for p in problems):
+        return [], problems, []
+    rows, skipped = [], []
+    bad = {p[0] for p in problems}
+    for r in sheet.rows:
+        row, row_problems = _person(r["row"], r["cells"], tenants)
+        if row_problems or r["row"] in bad:
             problems += row_problems
-            skipped.append(row)
+            skipped.append(row if row_problems else {"row": r["row"], "username": row["username"],
+                                                     "display_name": row["display_name"],
+                                                     "roles": r["cells"].get("roles", "")})
         else:
             rows.append(row)
-    if columns is None:
-        return [], [(1, "header_missing", "找不到標題列；第一列需有欄位名稱：帳號、姓名、密碼、角色"
-                     "（或 username、display_name、password、roles）。")], []
-    header_problems = []
-    for field in REQUIRED:
-        if field not in columns:
-            header_problems.append((header_row, "column_missing",
-                                    f"缺少「{LABELS[field]}」欄；標題請寫「{LABELS[field]}」或「{field}」。"))
-    for field, where in columns.items():
-        if len(where) > 1:
-            header_problems.append((header_row, "column_duplicate",
-                                    f"「{LABELS[field]}」欄出現 {len(where)} 次；請只保留一欄。"))
-    if header_problems:
-        return [], header_problems, []
-    if not rows and not problems:
-        return [], [(0, "no_rows", "檔案中沒有任何人員資料。")], []
     return rows, problems, skipped
 
 
-def _person(number, cells, columns, tenants=None):
+def _person(number, cells, tenants=None):
     def get(field):
-        where = columns.get(field)
-        return cells[where[0]] if where and where[0] < len(cells) else ""
+        return cells.get(field, "")
 
     username = unicodedata.normalize("NFKC", get("username")).strip()
     display_name = get("display_name")

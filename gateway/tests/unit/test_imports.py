@@ -5,7 +5,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from gateway import imports
+from gateway import imports, sheets
 from gateway.imports import parse_people as _parse_people
 
 TENANTS = {"day": "日間部", "ce": "進修部"}
@@ -165,7 +165,7 @@ def test_too_many_rows():
 
 
 def test_xlsx_that_unpacks_too_large_is_refused(monkeypatch):
-    monkeypatch.setattr(imports, "MAX_XLSX_UNPACKED", 1000)
+    monkeypatch.setattr(sheets, "MAX_XLSX_UNPACKED", 1000)
     data = _xlsx([["帳號", "姓名", "角色"]] + [[f"u{i}", "某" * 20, "day:student"] for i in range(50)])
     assert codes(parse_people("a.xlsx", data)[1]) == [(0, "file_too_large")]
 

@@ -29,5 +29,12 @@ class StaleRecord(Conflict):
 
 
 class FieldsInvalid(Invalid):
-    """One or more fields refused: details carry problems [{field, code}] for the form."""
+    """One or more fields refused: problems [{field, code, params}] for the form. They travel in
+    the message as JSON (nameko carries only the message across RPC); codes and field names
+    only, never a value typed into a field."""
     code = "fields_invalid"
+
+    def __init__(self, message="", *, problems=(), **details):
+        import json
+        problems = [dict(p) for p in problems]
+        super().__init__(json.dumps(problems, ensure_ascii=False, default=str), problems=problems, **details)

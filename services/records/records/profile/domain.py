@@ -131,6 +131,8 @@ def read_profile(cells: dict, *, today: dt.date) -> tuple[dict, list]:
     # --- the student's portal account
     uid = cells.get("user_id")
     values["user_id"] = None
+    if "account_roles" in cells and "student" not in str(cells.get("account_roles") or "").split(","):
+        uid = None  # the named account is not a student of this tenant (the gateway looked it up)
     if uid not in (None, ""):
         try:
             values["user_id"] = str(uuid.UUID(str(uid)))

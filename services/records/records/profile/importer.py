@@ -20,8 +20,8 @@ _C = [  # field, zh label, accepted header names (besides the label and the fiel
     ("status", "學籍狀態", ("status",), False, "text", None),
     ("username", "帳號", ("學生帳號", "使用者帳號", "登入帳號", "username", "account"), True, "username", None),
 ]
-COLUMNS = [{"field": f, "label": label, "aliases": list(aliases), "required": req, "type": t, "width": w}
-           for f, label, aliases, req, t, w in _C]
+COLUMNS = [{"field": f, "label": label, "aliases": list(aliases), "required": req, "type": t, "width": w,
+            "masked": f == "national_id"} for f, label, aliases, req, t, w in _C]
 
 
 class StudentProfileImporter:
@@ -32,12 +32,8 @@ class StudentProfileImporter:
     columns = COLUMNS
 
     def read(self, cells, ctx):
-        cells = dict(cells)
-        # the gateway resolves the username column to the account's id and roles: records
-        # decides whether that account may hold a student record
-        roles = cells.pop("account_roles", None) or ""
-        if cells.get("user_id") and "student" not in str(roles).split(","):
-            cells["user_id"] = None
+        # the gateway resolves the username column to the account's id and roles (account_roles);
+        # read_profile decides whether that account may hold a student record
         values, problems = domain.read_profile(cells, today=ctx["today"])
         return values, [(("username" if f == "user_id" else f), c, p) for f, c, p in problems]
 

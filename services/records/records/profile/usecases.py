@@ -147,6 +147,11 @@ def update_student(uow, vault, caller, student_id, data: dict, expected_version,
     if not isinstance(expected_version, int) or existing["version"] != expected_version:
         raise StaleRecord("the student's record changed since you opened it", code="stale_record",
                           current_version=existing["version"])
+    if not str(data.get("national_id") or "").strip():  # left blank on the form: unchanged
+        data = dict(data, national_id=vault.decrypt(existing["national_id_enc"]))
+    if not data.get("user_id"):
+        data = dict(data, user_id=str(existing["user_id"]))
+        data.pop("account_roles", None)
     values, problems = domain.read_profile(data, today=ctx["today"])
     if problems:
         _refuse(problems)

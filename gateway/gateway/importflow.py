@@ -1,0 +1,96 @@
+"""The import plumbing every records item kind shares: file -> rows (sheets.py) -> the owning
+service's dry run or real run -> one report of every row's problems by row and column.
+
+    report = run("student_profile", filename, data, dry_run=True, options={...})
+
+The service (records.list_import_kinds) publishes each kind's columns and its RPC
+(records.import_<kind>s, declared with its roles); the gateway reads the file, resolves the
+`username` column to the account (accounts.lookup_users) and shows what the service says.
+A real run happens only when the file reads cleanly and the service finds no problem; it names
+the dry run's `basis`, so a record changed since the preview refuses it (stale_record).
+Personal data: columns marked `masked` (national IDs) are masked before anything is shown, and
+no row is ever logged.
+"""
+import hashlib
+
+from . import sheets
+from .clients import rpc
+from .errors import ERRORS, ApiError
+
+# kind -> the records RPC that imports it (each declared with its own roles)
+RPCS = {"student_profile": "import_student_profiles", "status_change": "import_status_changes"}
+
+
+def kinds() -> dict:
+    """{kind: description} the caller may import (records decides by role)."""
+    return {k["kind"]: k for k in rpc("records", "list_import_kinds") if k["kind"] in RPCS}
+
+
+def kind_spec(kind) -> dict:
+    spec = kinds().get(kind)
+    if spec is None:
+        raise ApiError("not_allowed" if kind in RPCS else "not_found")
+    return spec
+
+
+def mask(value) -> str:
+    text = str(value or "")
+    return text[:3] + "*" * (len(text) - 5) + text[-2:] if len(text) >= 8 else "*" * len(text)
+
+
+def problem_text(code, params=None, label=None) -> tuple[str, str]:
+    """(zh, en) sentence for a row problem code, with its column's label in front."""
+    _, zh, en = ERRORS.get(code, ERRORS["invalid"])
+    try:
+        zh, en = zh.format(**(params or {})), en.format(**(params or {}))
+    except (KeyError, IndexError, ValueError):
+        pass
+    return (f"{label}：{zh}" if label else zh), en
+
+
+def _resolve_accounts(rows):
+    """username -> user_id and roles (accounts), so records can decide whether it may hold a
+    student record."""
+    names = sorted({r["cells"].get("username", "") for r in rows} - {""})
+    users = rpc("accounts", "lookup_users", names) if names else {}
+    for r in rows:
+        u = users.get(r["cells"].get("username", ""))
+        r["cells"]["user_id"] = u["user_id"] if u else None
+        r["cells"]["account_roles"] = ",".join(u["roles"]) if u else ""
+
+
+def run(kind, filename, data, *, dry_run=True, basis=None, options=None, spec=None) -> dict:
+    """Read, resolve and send one file. Returns {kind, filename, sha256, dry_run, written,
+    problems, notices, rows (as the file has them, masked), actions {row: action}, summary,
+    basis, columns (the file's columns in spec order)}. Raises ApiError for refusals of the
+    whole request (stale_record, not_allowed, ...)."""
+    spec = spec or kind_spec(kind)
+    labels = {c["field"]: c["label"] for c in spec["columns"]}
+    masked = {c["field"] for c in spec["columns"] if c.get("masked")}
+    sheet = sheets.read_sheet(filename, data, spec["columns"])
+    problems = [dict(p, message_zh=p["message"], message=p["code"]) for p in sheet.problems]
+    report = {"kind": kind, "filename": filename, "sha256": hashlib.sha256(data or b"").hexdigest(),
+              "dry_run": dry_run, "written": False, "notices": sheet.notices, "actions": {},
+              "summary": {"created": 0, "updated": 0, "unchanged": 0}, "basis": None,
+              "columns": [c for c in spec["columns"] if c["field"] in sheet.columns], "header_row": sheet.header_row}
+    rows = sheet.rows
+    if rows:
+        if "username" in labels:
+            _resolve_accounts(rows)
+        send = [{"row": r["row"], "cells": {k: v for k, v in r["cells"].items() if k != "username"}} for r in rows]
+        real = not dry_run and not problems
+        result = rpc("records", RPCS[kind], send, not real, basis if real else None, options or {})
+        seen = {(p["row"], p["column"], p["code"]) for p in problems}
+        for p in result["problems"]:
+            column = "username" if p["column"] == "user_id" else p["column"]
+            if (p["row"], column, p["code"]) in seen:  # the reader already said it
+                continue
+            zh, en = problem_text(p["code"], p.get("params"), labels.get(column))
+            problems.append({"row": p["row"], "column": column, "code": p["code"], "message_zh": zh, "message": en})
+        report.update(written=result["written"], summary=result["summary"], basis=result["basis"],
+                      actions={r["row"]: r["action"] for r in result["rows"]})
+    report["problems"] = sorted(problems, key=lambda p: (p["row"], p["column"] or "", p["code"]))
+    report["rows"] = [{"row": r["row"], "cells": {k: (mask(v) if k in masked and v else v)
+                                                  for k, v in r["cells"].items()
+                                                  if k not in ("user_id", "account_roles")}} for r in rows]
+    return report
