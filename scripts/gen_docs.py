@@ -48,6 +48,16 @@ def emitted_by(service):
     return sorted(found)
 
 
+def members(cls):
+    """(name, attribute) of a service class, then of the item-kind mixins it is made of
+    (records/areas.py), each name once."""
+    out = dict(vars(cls))
+    for base in cls.__mro__[1:-1]:
+        for k, v in vars(base).items():
+            out.setdefault(k, v)
+    return list(out.items())
+
+
 def entrypoints(service):
     from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
     from nameko.rpc import Rpc
@@ -55,7 +65,7 @@ def entrypoints(service):
     mod = importlib.import_module(f"{service}.service")
     cls = next(v for v in vars(mod).values() if isinstance(v, type) and getattr(v, "name", None) == service)
     rpcs, handlers = [], []
-    for attr, fn in vars(cls).items():
+    for attr, fn in members(cls):
         for ep in getattr(fn, ENTRYPOINT_EXTENSIONS_ATTR, ()):
             if isinstance(ep, Rpc):
                 params = [p for p in inspect.signature(fn).parameters if p != "self"]
@@ -99,7 +109,7 @@ def permissions_md():
     for service in NAMEKO:
         mod = importlib.import_module(f"{service}.service")
         cls = next(v for v in vars(mod).values() if isinstance(v, type) and getattr(v, "name", None) == service)
-        for attr, fn in vars(cls).items():
+        for attr, fn in members(cls):
             if not any(isinstance(ep, Rpc) for ep in getattr(fn, ENTRYPOINT_EXTENSIONS_ATTR, ())):
                 continue
             roles = getattr(fn, "allowed_roles", None)

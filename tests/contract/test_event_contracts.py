@@ -132,6 +132,18 @@ def test_records_dead_letters_an_upload_for_an_unknown_student(records_db):
     assert records_db.rows("outcomes") == [] and records_db.rows("processed_events") == []
 
 
+def test_records_produces_student_status_changed(records_db):
+    from records.status import usecases as status
+    p = CANON["student-status-changed"]["payload"]
+    registrar = caller_mod.Caller(user_id=str(uuid.uuid4()), username="r", tenant="day", roles=("registrar",))
+    with records_db.uow() as uow:
+        status.record_status_change(uow, registrar, p["student_id"], {
+            "change": p["change"], "effective_on": p["effective_on"], "other_school_code": p["other_school_code"]})
+    (emitted,) = records_db.outbox_bodies("student-status-changed")
+    assert_matches_canon(emitted, "student-status-changed")
+    assert emitted["payload"] == p and emitted["tenant"] == "day"
+
+
 # ------------------------------------------------------------------ certification (both sides)
 
 def teacher(tenant="day"):
