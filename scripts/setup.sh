@@ -57,6 +57,20 @@ if ! "$PY" -c 'import sys' >/dev/null 2>&1; then
     create_venv
 fi
 
+# --- browser-test tools from npm (axe-core, injected by Playwright into the portal's pages) --
+# Outside the pip stamp: node_modules is checked on every run and installed from the lock file.
+if [ -f "$ROOT/package-lock.json" ]; then
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "setup: warning: npm is missing (apt-get install nodejs npm); browser accessibility tests need it" >&2
+    elif ! cmp -s "$ROOT/package-lock.json" "$ROOT/node_modules/.installed-lock.json" 2>/dev/null; then
+        if (cd "$ROOT" && npm ci --no-audit --no-fund --ignore-scripts --silent); then
+            cp "$ROOT/package-lock.json" "$ROOT/node_modules/.installed-lock.json"
+        else
+            echo "setup: warning: npm ci failed; browser accessibility tests need node_modules/axe-core" >&2
+        fi
+    fi
+fi
+
 # --- what gets installed -------------------------------------------------------------------
 # portfolio-common with its nameko extra: `python -m portfolio_common.health` needs nameko even
 # before any service is installed.

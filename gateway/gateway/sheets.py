@@ -37,7 +37,9 @@ MAX_CELL = 1000
 MAX_XLSX_UNPACKED = 40 * 1024 * 1024
 HEADER_SEARCH_ROWS = 10
 
-_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad"), None)
+# invisible characters, and control characters no cell legitimately holds (NUL breaks databases)
+_INVISIBLE = dict.fromkeys([*map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad"),
+                            *(c for c in range(32) if chr(c) not in "\t\n\r"), 0x7f], None)
 _TEXT_FORMULA = re.compile(r'^=\s*"((?:[^"]|"")*)"\s*$')
 
 MESSAGES = {  # zh-TW for the file-level and reading problems (row problems of content: the service's codes)
@@ -308,8 +310,10 @@ def _read(filename, data, columns, sheet):
                 value = value[:MAX_CELL]
             elif sheet.encoding == "cp950" and col.get("type") == "text" and "?" in value:
                 sheet.problem(number, f, "character_lost", label=col["label"])
-            if col.get("type") in ("code", "username", "date"):
+            if col.get("type") in ("username", "date"):
                 value = unicodedata.normalize("NFKC", value).strip()
+            elif col.get("type") == "code":  # as the service reads it: full-width and case do not matter
+                value = unicodedata.normalize("NFKC", value).strip().upper()
             row[f] = value
         sheet.rows.append({"row": number, "cells": row})
     _restore_leading_zeros(sheet, [c for c in columns if c.get("type") == "code" and c["field"] in found])

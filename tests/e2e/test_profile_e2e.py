@@ -6,7 +6,6 @@ import re
 import uuid
 
 import pytest
-import sqlalchemy as sa
 
 from tests.e2e.conftest import eventually
 from tests.e2e.test_admin_import_e2e import csrf, portal
@@ -95,26 +94,40 @@ def test_others_read_a_profile_as_missing_and_a_student_reads_their_own(api):
 
 
 def test_a_status_change_is_kept_published_and_voided_not_deleted(stack, api, newcomer):
+    """The event travels over the broker: a queue of this test, bound as a consumer's would be,
+    receives student-status-changed with the WAVE2 payload."""
+    import json
+
+    import pika
     reg = api("reg_day")
     sid = newcomer.get("id") or pytest.fail("needs the profile test's student (run the module)")
-    r = reg.post(f"/students/{sid}/status-changes", json={"change": "visiting_study", "effective_on": "115/03/02",
-                                                          "other_school_code": "11301", "note": "交換一學期"})
-    assert r.status_code == 201, r.text
-    ch = r.json()
-    assert (ch["other_school_code"], ch["school_year"], ch["semester"], ch["recorded_via"]) == ("011301", 114, 2, "form")
-    engine = sa.create_engine(stack.database_url("records"))
+    conn = pika.BlockingConnection(pika.URLParameters(stack.amqp_uri))
+    ch_ = conn.channel()
+    queue = f"test-status-{uuid.uuid4().hex[:8]}"
+    ch_.queue_declare(queue, exclusive=True)
+    ch_.queue_bind(queue, "records.events", routing_key="student-status-changed")
     try:
-        def published():
-            with engine.connect() as c:
-                return c.execute(sa.text("select body, sent_at from outbox where routing_key='student-status-changed' "
-                                         "and body->'payload'->>'student_id' = :s"), {"s": sid}).first()
-        row = eventually(published)
-        assert row.body["payload"] == {"student_id": sid, "student_user_id": row.body["payload"]["student_user_id"],
-                                            "change": "visiting_study", "effective_on": "2026-03-02",
-                                            "other_school_code": "011301", "school_year": 114, "semester": 2}
-        eventually(lambda: published().sent_at is not None)
+        r = reg.post(f"/students/{sid}/status-changes", json={"change": "visiting_study", "effective_on": "115/03/02",
+                                                              "other_school_code": "11301", "note": "交換一學期"})
+        assert r.status_code == 201, r.text
+        ch = r.json()
+        assert (ch["other_school_code"], ch["school_year"], ch["semester"], ch["recorded_via"]) == ("011301", 114, 2, "form")
+
+        def received():
+            while True:
+                method, _, body = ch_.basic_get(queue, auto_ack=True)
+                if method is None:
+                    return None
+                env = json.loads(body)
+                if env["payload"]["student_id"] == sid:
+                    return env
+        env = eventually(received)
+        assert env["event"] == "student-status-changed" and env["producer"] == "records" and env["tenant"] == "day"
+        assert env["payload"] == {"student_id": sid, "student_user_id": env["payload"]["student_user_id"],
+                                  "change": "visiting_study", "effective_on": "2026-03-02",
+                                  "other_school_code": "011301", "school_year": 114, "semester": 2}
     finally:
-        engine.dispose()
+        conn.close()
     r = reg.post(f"/students/{sid}/status-changes/{ch['id']}/void", json={"version": 1, "reason": "登錄錯誤"})
     assert r.status_code == 200 and r.json()["voided_at"]
     assert reg.post(f"/students/{sid}/status-changes/{ch['id']}/void", json={"version": 1, "reason": "x"}).status_code == 409

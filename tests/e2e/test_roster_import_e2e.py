@@ -42,8 +42,8 @@ def problems(page_html):
     """[(row, column, code, zh message)] of the preview's problem table."""
     return [(int(row), col, code, html.unescape(re.sub(r"<[^>]+>", "", msg)).strip())
             for row, col, code, msg in re.findall(
-                r'<tr data-row="(\d+)" data-column="([a-z_]*)" data-code="([a-z_0-9]+)">.*?<td>.*?</td>\s*<td>.*?</td>\s*'
-                r'<td>.*?</td>\s*<td>(.*?)</td>', page_html, re.S)]
+                r'<tr data-row="(\d+)" data-column="([a-z_]*)" data-code="([a-z_0-9]+)">\s*<td[^>]*>[^<]*</td>\s*'
+                r'<td>[^<]*</td>\s*<td>[^<]*</td>\s*<td>([^<]*)</td>', page_html)]
 
 
 def hidden(page_html, name):
@@ -159,7 +159,7 @@ def test_a_change_made_after_the_preview_refuses_the_confirm(school, api):
     preview = reg.upload(renamed)
     assert count(preview.text, "count-updated") == 3
     registrar = api("reg_day")
-    (st,) = [s for s in registrar.get("/students").json() if s["student_no"] == f"R{tag}0"]
+    (st,) = [s for s in registrar.get("/students").json() if s["student_no"] == f"R{tag}0".upper()]
     body = {k: (st[k] if st[k] is not None else "") for k in ("student_no", "class_code", "birth_date")}
     r = registrar.put(f"/students/{st['id']}", json=body | {"name": "表單改名", "seat_no": "1", "version": st["version"]})
     assert r.status_code == 200, r.text

@@ -141,3 +141,10 @@ def test_zip_bombs_are_refused(monkeypatch):
     monkeypatch.setattr(sheets, "MAX_XLSX_UNPACKED", 1000)
     data = xlsx([["學號", "姓名", "身分證號", "班級代碼", "帳號"]] + [[i, "某" * 20, "A123456789", 101, "s"] for i in range(50)])
     assert [p["code"] for p in sheets.read_sheet("a.xlsx", data, COLUMNS).problems] == ["file_too_large"]
+
+
+def test_control_characters_never_reach_a_service():
+    data = "學號,姓名,身分證號,班級代碼,帳號\n11\x1b50001,陳\x07怡君,A123456789,101,s\x08_day01\n".encode()
+    (row,) = sheets.read_sheet("a.csv", data, COLUMNS).rows
+    assert row["cells"]["student_no"] == "1150001" and row["cells"]["name"] == "陳怡君"
+    assert row["cells"]["username"] == "s_day01"

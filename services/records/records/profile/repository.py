@@ -68,6 +68,11 @@ class SqlStudentRepository:
         return res.rowcount == 1
 
 
+def _columns_exist(values):
+    unknown = set(values) - set(students.c.keys())
+    assert not unknown, f"no such columns: {unknown}"  # the fake is as strict as the table
+
+
 class FakeStudentRepository:
     def __init__(self):
         self.rows = {}
@@ -118,11 +123,13 @@ class FakeStudentRepository:
         return copy.deepcopy(self.classes.get((tenant, school_year, code)))
 
     def add(self, values):
+        _columns_exist(values)
         sid = uuid.uuid4()
         self.rows[sid] = dict(values, id=sid, version=1)
         return sid
 
     def update(self, student_id, expected_version, values):
+        _columns_exist(values)
         row = self.rows.get(student_id) or self.rows.get(uuid.UUID(str(student_id)))
         if row is None or row["version"] != expected_version:
             return False

@@ -59,6 +59,8 @@ class FakeStatusRepository:
                      and r["effective_on"] == effective_on), None)
 
     def add(self, values):
+        unknown = set(values) - set(status_changes.c.keys())
+        assert not unknown, f"no such columns: {unknown}"  # as faithful as the table
         cid = uuid.uuid4()
         self.rows[cid] = dict(values, id=cid, version=1, voided_at=None, voided_by=None, void_reason=None)
         return cid

@@ -47,8 +47,10 @@ def plan_change(uow, caller, student, values) -> tuple[str, object, list]:
 
 def apply_change(uow, caller, student, values, via) -> uuid.UUID:
     tenant = caller.tenant
-    row = dict(values, tenant=tenant, student_id=student["id"], recorded_via=via,
-               recorded_by=caller.user_id, recorded_at=clock.now())
+    row = {k: values[k] for k in ("change", "effective_on", "other_school_code", "school_year", "semester", "note")}
+    row.update(tenant=tenant, student_id=student["id"], recorded_via=via, recorded_by=caller.user_id,
+               recorded_at=clock.now())
+    values = {k: v for k, v in values.items() if k != "student_no"}
     cid = uow.status_changes.add(row)
     uow.history.record(tenant, "status_change", cid, "created", caller.user_id, actor_username=caller.username,
                        student_id=student["id"], after=snapshot(values | {"recorded_via": via}))
