@@ -125,18 +125,20 @@ def test_outcome_upload_certify_select_lock(browser, shots_dir, stack, tmp_path)
     expect(student.get_by_role("button", name="上傳", exact=True)).to_be_enabled()
     screenshot(student, shots_dir, "02-refused-not-a-pdf")
 
-    # ... and the 簡述 cannot grow past 100 characters: typing a 101st is prevented.
+    # ... and the 簡述 is counted as the service counts it: a 101st character is not cut off
+    # silently, the counter says it is over; a line break counts once (U09: 50 + Enter + 49 = 100).
     box = description_box(student)
     box.fill("")
     box.press_sequentially("夜" * 101)
-    typed = box.input_value()
-    assert len(typed) <= 100, f"textarea accepted {len(typed)} characters"
     counter = student.locator("#count")  # no data-testid on the counter
-    expect(counter).to_have_text(re.compile(r"^\d+ / 100$"))
-    shown = int(counter.inner_text().split("/")[0])
-    assert shown <= 100, f"counter shows {counter.inner_text()!r}"
-    assert shown == len(typed), f"counter {counter.inner_text()!r} but {len(typed)} characters typed"
+    expect(box).to_have_value("夜" * 101)
+    expect(counter).to_have_text("101 / 100")
+    expect(counter).to_have_class(re.compile(r"\bover\b"))
+    box.fill("夜" * 50 + "\n" + "夜" * 49)
+    expect(counter).to_have_text("100 / 100")
     expect(counter).not_to_have_class(re.compile(r"\bover\b"))
+    box.fill("\u200b\u200b")
+    expect(counter).to_have_text("0 / 100")
 
     # 3. A real PDF goes through; the page reloads and the row reaches 待認證.
     pdf = small_pdf(tmp_path / "期末報告.pdf")

@@ -5,14 +5,15 @@
   if (!form) return;
   const text = form.querySelector('textarea[name=description]');
   const count = document.getElementById('count');
-  const max = parseInt(text.getAttribute('maxlength'), 10);
+  const max = parseInt(text.dataset.max || text.getAttribute('maxlength'), 10);
   const bar = document.getElementById('progress');
   const msg = document.getElementById('upload-msg');
   const button = form.querySelector('button[type=submit]');
   const fileInput = form.querySelector('input[type=file]');
   const LIMIT = 4 * 1024 * 1024;
   function updateCount() {
-    const n = [...text.value.trim()].length;
+    // counted as the service counts it (textrules.js): a line break once, invisible characters not
+    const n = window.TextRules ? window.TextRules.cleanedLength(text.value) : [...text.value.trim()].length;
     count.textContent = `${n} / ${max}`;
     count.classList.toggle('over', n > max);
   }
