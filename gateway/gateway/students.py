@@ -32,8 +32,11 @@ FIELDS = [  # field, label, input kind, hint
     ("status", "學籍狀態", "select", ""),
     ("username", "學生帳號", "text", "學生的登入帳號（須已由系統管理者建立）。"),
 ]
-LABELS = {f: label for f, label, _, _ in FIELDS} | {"user_id": "學生帳號", "national_id": "身分證號",
-                                                    "class_id": "班級", "status_changed_on": "學籍異動日期"}
+LABELS = {f: label for f, label, _, _ in FIELDS} | {
+    "user_id": "學生帳號", "national_id": "身分證號", "class_id": "班級", "class": "班級", "status_changed_on": "學籍異動日期",
+    "change": "異動類別", "effective_on": "異動日期", "other_school_code": "原校或借讀學校代碼", "school_year": "學年度",
+    "semester": "學期", "note": "備註", "recorded_via": "來源", "voided": "作廢", "void_reason": "作廢原因",
+    "description": "簡述", "sha256": "檔案指紋", "file_id": "檔案", "outcome_ids": "課程學習成果"}
 CHOICES = {
     "gender": [("", "（未填）"), ("1", "1 男"), ("2", "2 女")],
     "class_type_code": [("", "（未填）"), ("1", "1 日間部（一般班）"), ("2", "2 夜間部"), ("3", "3 實用技能學程"),
@@ -47,7 +50,25 @@ STATUS_NAMES = dict(CHOICES["status"])
 ACTION_NAMES = {"created": "新增", "updated": "修改", "status_changed": "學籍狀態變更", "voided": "作廢",
                 "national_id_viewed": "檢視完整身分證號", "uploaded": "上傳", "certified": "認證", "returned": "退回",
                 "selection_locked": "勾選鎖定"}
+VALUE_NAMES = {"repeat": "重讀", "reinstatement": "復學", "transfer_in": "轉入", "transfer_out": "轉出",
+               "department_transfer": "轉科", "visiting_study": "借讀", "enrolled": "在學", "suspended": "休學",
+               "transferred_out": "轉出", "graduated": "畢業", "withdrawn": "退學", "form": "表單", "import": "匯入",
+               "set": "已設定", "changed": "已變更"}
 ENTITY_NAMES = {"student": "基本資料", "status_change": "學籍異動", "outcome": "課程學習成果", "selection": "勾選"}
+
+
+@bp.app_template_filter("value_name")
+def value_name(value) -> str:
+    """A value of a history row as a person reads it (codes in words, lists joined)."""
+    if value is None:
+        return "（空）"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return "、".join(value_name(v) for v in value) or "（無）"
+    if isinstance(value, dict):
+        return "；".join(f"{LABELS.get(k, k)} {value_name(v)}" for k, v in value.items())
+    return str(VALUE_NAMES.get(value, value)) if isinstance(value, str) else str(value)
 
 
 def _need_registrar():
