@@ -118,6 +118,12 @@ def student_list():
         "students.html", students=students, classes=classes, class_code=class_code, STATUS_NAMES=STATUS_NAMES)))
 
 
+def _values(student) -> dict:
+    """The form's values for a stored profile: the national ID never (empty = unchanged), the
+    birth date in ROC yyyMMdd as the national rosters write it."""
+    return dict(student, national_id="", username="", birth_date=student.get("birth_date_roc") or "")
+
+
 def _form_page(student, values, errors, error=None, status=200, change_values=None, change_errors=None):
     return _no_store(make_response(render_template(
         "student_form.html", student=student, values=values, errors=errors, error=error, FIELDS=FIELDS,
@@ -148,7 +154,7 @@ def student_edit(student_id):
     user = _need_registrar()
     student = rpc("records", "get_student", student_id)
     if request.method == "GET":
-        return _form_page(student, dict(student, national_id="", username=""), {})
+        return _form_page(student, _values(student), {})
     values = request.form.to_dict()
     values.pop("national_id", None)
     try:
@@ -165,7 +171,7 @@ def student_edit(student_id):
             err.zh = ("這位學生的資料在您開啟後已被其他人修改，您的修改沒有存入。下方已顯示最新資料，"
                       "請重新修改後再儲存。")
             fresh = rpc("records", "get_student", student_id)
-            return _form_page(fresh, dict(fresh, national_id="", username=""), {}, err, 409)
+            return _form_page(fresh, _values(fresh), {}, err, 409)
         return _form_page(student, dict(values, version=student["version"]), _field_errors(err), err, err.status)
     flash("已儲存。" if saved["version"] != student["version"] else "沒有變更。", "ok")
     return redirect(url_for("students.student_edit", student_id=student_id))
@@ -182,7 +188,7 @@ def status_change_add(student_id):
         if err.code == "internal":
             raise
         student = rpc("records", "get_student", student_id)
-        return _form_page(student, dict(student, national_id="", username=""), {}, err, err.status,
+        return _form_page(student, _values(student), {}, err, err.status,
                           change_values=data, change_errors=_field_errors(err))
     flash("已新增學籍異動。", "ok")
     return redirect(url_for("students.student_edit", student_id=student_id) + "#status")

@@ -85,6 +85,7 @@ def test_registrar_profile_pages_work_on_a_phone_and_pass_axe(browser, stack, sh
         page.get_by_test_id("save").click()
         expect(page.locator(".flash.ok")).to_contain_text("已儲存")
         expect(page.get_by_label("座號")).to_have_value("12")
+        expect(page.get_by_label("出生日期")).to_have_value("0940315")
         expect(page.locator(".mono").first).to_have_text("0940315")
 
         # a status change, kept in the list
