@@ -31,6 +31,9 @@ SEALED_METHODS = {
     "accounts.import_people": "each row's initial password",
     "records.import_school": "each student's national ID",
     "records.reveal_national_id": "the national ID in its answer",
+    "records.create_student": "the student's national ID",
+    "records.update_student": "the student's national ID",
+    "records.import_student_profiles": "each row's national ID",
 }
 FIELD = "sealed"
 
