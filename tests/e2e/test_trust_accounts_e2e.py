@@ -17,6 +17,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from tests.e2e.conftest import PASSWORD
 from tests.e2e.test_admin_import_e2e import count, csrf, people_csv, portal, problems, token
 from tests.e2e.test_roster_import_e2e import national_id, roster_csv
+from tests.e2e.test_roster_import_e2e import problems as roster_problems
 from tests.support.callers import as_system
 
 pytestmark = pytest.mark.slow
@@ -167,16 +168,17 @@ def test_a_third_tenant_added_as_a_row_works_on_the_admin_and_roster_import_page
     reg, r = portal(stack, registrar)
     assert r.status_code == 302
     form = reg.get(base + "/registrar/roster", timeout=30)
-    assert f"匯入{name}的班級與學生學籍" in form.text
+    assert f"匯入{name}的學籍資料" in form.text
     rng = random.Random(tag)
     roster = roster_csv([[f"N{tag}{i}", f"第三部學生{i}", national_id(rng), f"N{tag}", "夜間一年甲班", i + 1, u]
-                         for i, u in enumerate(students)])
+                         for i, u in enumerate(students)], header="學號,姓名,身分證號,班級代碼,班級名稱,座號,帳號")
     preview = upload(reg, base, "/registrar/roster", roster, "名冊.csv", school_year="115", semester="1")
-    assert preview.status_code == 200 and problems(preview.text) == [], preview.text
+    assert preview.status_code == 200 and roster_problems(preview.text) == [], preview.text
+    assert count(preview.text, "count-created") == 2, preview.text
     assert name in preview.text
     done = upload(reg, base, "/registrar/roster", roster, "名冊.csv", school_year="115", semester="1",
                   confirm_sha=hashlib.sha256(roster).hexdigest())
-    assert done.status_code == 200 and name in done.text, done.text
+    assert done.status_code == 200 and name in done.text and count(done.text, "count-created") == 2, done.text
 
 
 def test_a_bogus_bearer_token_on_every_request_does_not_write_a_row_each(stack):
