@@ -5,7 +5,6 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from portfolio_common import signing
-from portfolio_common.crypto import mask
 
 from . import domain
 from .errors import Invalid, NotAllowed, NotEnrolled, NotFound
