@@ -206,3 +206,25 @@ def test_the_same_upload_key_gets_the_same_ticket_and_one_slot(db):
     with pytest.raises(Exception) as e, db.uow() as uow:
         usecases.issue_outcome_ticket(uow, person("s1"), sec, "第七件", "tk", upload_key="k-99")
     assert e.value.code == "outcome_quota_exceeded"
+
+
+def _shared_case(name):
+    import os
+    root = os.path.dirname(os.path.abspath(__file__))
+    path = os.path.join(root, "..", "..", "..", "..", "..", "shared", "cases", name, "description.txt")
+    with open(path, encoding="utf-8", newline="") as fh:
+        return fh.read()
+
+
+def test_shared_cases_U09_and_U11_get_the_verdict_the_portal_counter_shows(db):
+    """U09: 50 characters, CRLF, 49 characters is 100 (a line break counts once): accepted.
+    U11: only zero-width spaces is empty: description_empty. (portfolio_common.text)"""
+    sec = section_id(db)
+    u09, u11 = _shared_case("U09_crlf_description"), _shared_case("U11_zero_width_description")
+    with db.uow() as uow:
+        t = usecases.issue_outcome_ticket(uow, person("s1"), sec, u09, "tk")
+    claims = signing.verify(t["ticket"], "tk", purpose=usecases.TICKET_PURPOSE)
+    assert len(claims["description"]) == 100 and claims["description"] == u09.replace("\r\n", "\n")
+    with pytest.raises(Exception) as e, db.uow() as uow:
+        usecases.issue_outcome_ticket(uow, person("s1"), sec, u11, "tk")
+    assert e.value.code == "description_empty"
