@@ -173,14 +173,16 @@ class ApiError(Exception):
         return {"error": err}
 
 
-def _field_problems(text) -> list:
-    """A service's field problems (JSON in the error text) with their sentences."""
+def _field_problems(text) -> dict:
+    """A service's field problems (JSON in the error text) in the documented `fields` shape,
+    location "record" (the service's verdict on the record's fields):
+    {"record": {field: [{code, message, message_zh}]}}."""
     import json
     try:
         problems = json.loads(text)
     except ValueError:
-        return []
-    out = []
+        return {}
+    out = {}
     for p in problems if isinstance(problems, list) else []:
         if not isinstance(p, dict):
             continue
@@ -189,8 +191,8 @@ def _field_problems(text) -> list:
             zh, en = zh.format(**(p.get("params") or {})), en.format(**(p.get("params") or {}))
         except (KeyError, IndexError, ValueError):
             pass
-        out.append({"field": p.get("field"), "code": p.get("code"), "message": en, "message_zh": zh})
-    return out
+        out.setdefault(str(p.get("field")), []).append({"code": p.get("code"), "message": en, "message_zh": zh})
+    return {"record": out} if out else {}
 
 
 def to_api_error(exc) -> ApiError:

@@ -19,7 +19,7 @@ from .errors import ApiError
 NUL = "\x00"
 # API operations that take a multipart/form-data body (the file upload); every other API
 # operation with a body takes JSON.
-MULTIPART_ENDPOINTS = {"api_outcomes.Outcomes"}
+MULTIPART_ENDPOINTS = {"api_outcomes.Outcomes", "api_imports.ImportOne"}  # + the spreadsheet imports
 
 
 def _has_nul(value) -> bool:

@@ -97,9 +97,8 @@ def form_data(form) -> dict:
 
 def _field_errors(err) -> dict:
     out = {}
-    for p in err.extra.get("fields") or []:
-        field = "username" if p["field"] == "user_id" else p["field"]
-        out.setdefault(field, p["message_zh"])
+    for field, problems in ((err.fields or {}).get("record") or {}).items():
+        out.setdefault("username" if field == "user_id" else field, problems[0]["message_zh"])
     return out
 
 

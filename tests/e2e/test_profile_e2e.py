@@ -47,7 +47,8 @@ def test_the_registrar_creates_changes_and_reads_a_profile_with_its_history(stac
     # the same person again (typed in lower case): refused by the duplicate check after normalising
     r = reg.post("/students", json=body | {"student_no": f"Q{newcomer['tag']}", "national_id": newcomer["nid"].lower()})
     assert r.status_code == 422 and r.json()["error"]["code"] == "fields_invalid"
-    assert {(f["field"], f["code"]) for f in r.json()["error"]["fields"]} >= {("national_id", "duplicate_national_id")}
+    assert {(f, p["code"]) for f, ps in r.json()["error"]["fields"]["record"].items() for p in ps} >= {
+        ("national_id", "duplicate_national_id")}
     # a change with the version read; a second change from the same old version is refused
     upd = {"student_no": newcomer["student_no"], "name": "林新生", "class_code": "101", "birth_date": "2005-03-16"}
     r = reg.put(f"/students/{st['id']}", json=upd | {"version": 1})
@@ -76,8 +77,9 @@ def test_bad_fields_are_refused_by_field_and_nothing_is_written(api, over, field
             "class_code": "101", "username": "nobody-here"} | over
     r = reg.post("/students", json=body)
     assert r.status_code == 422, r.text
-    assert (field, code) in {(f["field"], f["code"]) for f in r.json()["error"]["fields"]}
-    assert all(f["message_zh"] for f in r.json()["error"]["fields"])
+    found = r.json()["error"]["fields"]["record"]
+    assert (field, code) in {(f, p["code"]) for f, ps in found.items() for p in ps}
+    assert all(p["message_zh"] for ps in found.values() for p in ps)
     assert len(reg.get("/students").json()) == before
 
 
