@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from tests.support import servers
-from tests.support.ids import RUN, SEAL_PUBLIC_KEYS, SECRETS
+from tests.support.ids import BUCKET_PREFIX, RUN, S3_ADMIN, S3_FILES, SEAL_PUBLIC_KEYS, SECRETS
 # Services read their secrets from the environment (tests pass config in, but these are read by
 # code under test that has no other seam); set them once, before any import. The launcher never
 # passes this process's caller signing keys on: each process it starts gets only its own.
@@ -45,14 +45,17 @@ def private_amqp_uri(amqp_uri):
 
 
 @pytest.fixture(scope="session")
-def s3_endpoint():
+def s3_endpoint(tmp_path_factory):
+    """`host:port` of a real S3 server: TEST_S3_ENDPOINT, else a SeaweedFS of this session."""
     given = os.environ.get("TEST_S3_ENDPOINT")
     if given:
         yield given
         return
-    moto = servers.MotoServer()
-    yield moto.endpoint
-    moto.stop()
+    from deploy.seaweedfs import Identity
+    weed = servers.SeaweedServer(tmp_path_factory.mktemp("seaweedfs"), admin=S3_ADMIN,
+                                 files_identity=Identity("files", *S3_FILES, bucket_prefix=BUCKET_PREFIX))
+    yield weed.endpoint
+    weed.stop()
 
 
 @pytest.fixture
@@ -90,10 +93,14 @@ def service_db(fresh_db):
 
 @pytest.fixture
 def object_store(s3_endpoint, run_id):
-    """The files service's ObjectStore against the test S3 endpoint, with a prefix of its own."""
-    import uuid
-
+    """The files service's ObjectStore against the test S3 server, as the files identity (limited
+    to this run's buckets), with a bucket prefix of its own."""
     from files.storage import ObjectStore
-    return ObjectStore(s3_endpoint, os.environ.get("TEST_S3_ACCESS_KEY", "testing"),
-                       os.environ.get("TEST_S3_SECRET_KEY", "testing"),
-                       prefix=f"it-{run_id}-{uuid.uuid4().hex[:4]}")
+    return ObjectStore(s3_endpoint, *S3_FILES, prefix=f"{BUCKET_PREFIX}it{uuid.uuid4().hex[:6]}")
+
+
+@pytest.fixture
+def s3_admin(s3_endpoint):
+    """A minio client with the S3 server's admin keys (to tamper, inspect, and try what files may not)."""
+    from minio import Minio
+    return Minio(s3_endpoint, *S3_ADMIN, secure=False)

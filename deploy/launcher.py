@@ -12,14 +12,15 @@ The `Stack` class is what the end-to-end and reliability tests use:
 
     stack = Stack(workdir=tmp_path, db_prefix="e2e_1", amqp_uri="amqp://guest:guest@127.0.0.1:5672/e2e",
                   gateway_port=18080, files_port=18081)
-    stack.start()              # S3 endpoint (moto or MinIO), 4 nameko services, files, gateway
+    stack.start()              # S3 endpoint (SeaweedFS or MinIO), 4 nameko services, files, gateway
     stack.kill("records")      # SIGKILL, as in a crash
     stack.start(["records"])   # restart it and wait until it answers ping
     stack.stop()
 
 State lives under `workdir`: `secrets.json` (generated once, mode 600), `log/<name>.log`,
-`pids/<name>.pid` (so another shell, or another Stack on the same workdir, can stop them) and
-`s3.json` (the endpoint of the S3 server this stack started).
+`pids/<name>.pid` (so another shell, or another Stack on the same workdir, can stop them),
+`s3.json` (the endpoint of the S3 server this stack started) and `seaweedfs/` (its data, its
+ports and its identities). Data survives `down`/`up`: nothing is dropped at start.
 
 Before the first process starts, `migrate()` runs the migrate step (portfolio_common.migrate):
 each service gets its database `<db_prefix>_<name>` owned by the role `<db_prefix>_<name>_owner`
@@ -56,14 +57,19 @@ HTTP_PROCESSES = ("files", "gateway")
 PROCESSES = NAMEKO_SERVICES + HTTP_PROCESSES
 S3 = "s3"  # the S3 server the stack starts itself when no endpoint is given
 
-# Generated once per workdir. The S3 keys are used as MinIO's root credentials (moto accepts
-# any); their lengths stay inside MinIO's limits (access key <= 20, secret key <= 40 chars).
+# Generated once per workdir. S3_ACCESS_KEY/S3_SECRET_KEY are the S3 server's admin (MinIO:
+# root) keys; FILES_S3_* the files service's own identity, limited to its buckets. Lengths stay
+# inside MinIO's limits (access key <= 20, secret key <= 40 characters).
 SECRET_SIZES = {
     "TICKET_KEY": 32,
     "NATIONAL_ID_KEY": 32,
     "GATEWAY_SECRET_KEY": 32,
     "S3_ACCESS_KEY": 10,
     "S3_SECRET_KEY": 20,
+    "FILES_S3_ACCESS_KEY": 10,
+    "FILES_S3_SECRET_KEY": 20,
+    "FILES_LINK_KEY": 32,       # files signs its short-lived download links
+    "FILES_METRICS_TOKEN": 24,  # bearer token for the files service's /metrics
 }
 # Services with a database, and the broker's principals (portfolio_common.broker_access).
 DATABASE_SERVICES = ("accounts", "records", "files", "certification", "submission")
@@ -223,8 +229,12 @@ class Stack:
         env.update(
             AMQP_URI=self.amqp_uri,
             S3_SECURE="0",
-            S3_BUCKET_PREFIX=self.db_prefix.replace("_", "-"),
+            S3_BUCKET_PREFIX=self.bucket_prefix,
             FILES_URL=self.files_url,
+            # the browser's address of files (no ingress locally: its own origin, with CORS
+            # limited to the portal's origin)
+            FILES_PUBLIC_URL=self.files_url,
+            PORTAL_ORIGIN=self.gateway_url,
             GATEWAY_URL=self.gateway_url,
             PYTHONUNBUFFERED="1",  # logs appear as they are written
             PATH=f"{self.venv_bin}{os.pathsep}{env.get('PATH', '')}",
@@ -248,6 +258,13 @@ class Stack:
         # `gateway` package as an empty namespace package.
         project = self._project_dir(name)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(project), env.get("PYTHONPATH")) if p)
+        if name == "files" and self._files_has_own_identity():
+            env["S3_ACCESS_KEY"] = self.secrets["FILES_S3_ACCESS_KEY"]
+            env["S3_SECRET_KEY"] = self.secrets["FILES_S3_SECRET_KEY"]
+        if name != "files":  # only files holds S3 keys and its link and metrics secrets
+            for key in ("S3_ACCESS_KEY", "S3_SECRET_KEY", "FILES_S3_ACCESS_KEY", "FILES_S3_SECRET_KEY",
+                        "FILES_LINK_KEY", "FILES_METRICS_TOKEN"):
+                env.pop(key, None)
         self._apply_overrides(env, name)
         return env
 
@@ -273,7 +290,9 @@ class Stack:
         """Make sure an S3 endpoint answers; return its `host:port`.
 
         A given endpoint is used as is. Otherwise a `minio` binary on PATH is started, else
-        moto's server from the venv, on a free loopback port.
+        SeaweedFS (`weed mini` from the venv, deploy/seaweedfs.py) with its data, ports and
+        identities under `workdir/seaweedfs/`: the admin keys and a `files` identity limited
+        to this stack's buckets. Both keep their data across restarts.
         """
         if self._external_s3:
             # Only a TCP check: the given endpoint may speak TLS (S3_SECURE=1).
@@ -284,25 +303,52 @@ class Stack:
                 raise StackError(f"S3 endpoint {self._external_s3} does not answer: {exc}") from None
             return self._external_s3
         if self.s3_endpoint:  # started earlier, by this or another Stack on this workdir
-            self._wait_http_answers(S3, f"http://{self.s3_endpoint}/", timeout=30)
+            self._wait_s3_ready(timeout=30)
             return self.s3_endpoint
-        port = _free_port()
         minio = shutil.which("minio")
         env = dict(os.environ)
         if minio:
+            port = _free_port()
             env["MINIO_ROOT_USER"] = self.secrets["S3_ACCESS_KEY"]
             env["MINIO_ROOT_PASSWORD"] = self.secrets["S3_SECRET_KEY"]
             data = self.workdir / "minio-data"
             data.mkdir(exist_ok=True)
             cmd = [minio, "server", str(data), "--address", f"127.0.0.1:{port}",
                    "--console-address", f"127.0.0.1:{_free_port()}"]
+            endpoint, server = f"127.0.0.1:{port}", "minio"
         else:
-            cmd = [self._venv_exe("moto_server"), "-H", "127.0.0.1", "-p", str(port)]
+            from deploy.seaweedfs import Identity, SeaweedPlan
+            plan = SeaweedPlan(self.workdir / "seaweedfs",
+                               admin=(self.secrets["S3_ACCESS_KEY"], self.secrets["S3_SECRET_KEY"]),
+                               identities=[Identity("files", self.secrets["FILES_S3_ACCESS_KEY"],
+                                                    self.secrets["FILES_S3_SECRET_KEY"],
+                                                    bucket_prefix=self.bucket_prefix + "-")])
+            cmd, env, endpoint, server = plan.command(self._venv_exe("weed")), plan.env(env), plan.endpoint, "weed"
         self._spawn(S3, cmd, env)
-        self._s3_endpoint = f"127.0.0.1:{port}"
-        self._write_json("s3.json", {"endpoint": self._s3_endpoint, "server": Path(cmd[0]).name})
-        self._wait_http_answers(S3, f"http://{self._s3_endpoint}/", timeout=30)
+        self._s3_endpoint = endpoint
+        self._write_json("s3.json", {"endpoint": endpoint, "server": server})
+        self._wait_s3_ready(timeout=60)
         return self._s3_endpoint
+
+    @property
+    def bucket_prefix(self) -> str:
+        """Buckets are `<prefix>-<tenant>`; S3 bucket names allow no underscores."""
+        return self.db_prefix.replace("_", "-")
+
+    def _files_has_own_identity(self) -> bool:
+        """files gets its limited S3 identity where the stack created it (SeaweedFS) or where
+        the caller passed one; else (MinIO binary, a given server) the keys it was given."""
+        if "FILES_S3_ACCESS_KEY" in self._given_secrets:
+            return True
+        return not self._external_s3 and self._read_json("s3.json").get("server") == "weed"
+
+    def _wait_s3_ready(self, timeout: float) -> None:
+        from deploy.seaweedfs import wait_ready
+        try:
+            wait_ready(self.s3_endpoint or self._s3_endpoint, self.secrets["S3_ACCESS_KEY"],
+                       self.secrets["S3_SECRET_KEY"], timeout=timeout, alive=lambda: self._alive(S3))
+        except RuntimeError as exc:
+            raise StackError(f"S3: {exc}; last lines of {self.log_path(S3)}:\n{self.log_tail(S3)}") from None
 
     def start(self, names=None, timeout=60):
         """Start the given processes (default: all six) that are not running yet, in order
@@ -390,9 +436,13 @@ class Stack:
             # must come back by itself, as the compose file's restart policy does in containers.
             return [self._venv_exe("python"), "-m", "deploy.supervise", "--",
                     self._venv_exe("nameko"), "run", "--config", config, f"{name}.service"]
-        threads, port = {"files": (4, self.files_port), "gateway": (8, self.gateway_port)}[name]
-        return [self._venv_exe("gunicorn"), "-k", "gthread", "-w", "2", "--threads", str(threads),
-                "-b", f"0.0.0.0:{port}", f"{name}.app:create_app()"]
+        if name == "files":
+            # files: its gunicorn settings (loopback bind by default, metrics in multiprocess
+            # mode) live in files/gunicorn_conf.py
+            return [self._venv_exe("gunicorn"), "-c", "python:files.gunicorn_conf",
+                    "-b", f"127.0.0.1:{self.files_port}", "files.app:create_app()"]
+        return [self._venv_exe("gunicorn"), "-k", "gthread", "-w", "2", "--threads", "8",
+                "-b", f"0.0.0.0:{self.gateway_port}", "gateway.app:create_app()"]
 
     def _spawn(self, name: str, cmd: list[str], env: dict) -> None:
         log_path = self.log_path(name)
@@ -695,16 +745,7 @@ def _up(args) -> int:
         return 1
     stack = _cli_stack()
     try:
-        s3_was_running = stack._alive(S3)
         stack.start_s3()
-        if not s3_was_running and stack._read_json("s3.json").get("server") == "moto_server":
-            # moto keeps objects in memory: a fresh moto has none, so databases that still list
-            # files from an earlier run would point at nothing. Start them empty as well.
-            print("launcher: S3 is moto's in-memory server (no `minio` binary on PATH): uploaded "
-                  "files last until `make down`; resetting the databases to match")
-            from portfolio_common.db import drop_database
-            for name in PROCESSES:
-                drop_database(stack.database_url(name))
         stack.start()
     except PortInUse as exc:
         print(f"launcher: {exc}", file=sys.stderr)

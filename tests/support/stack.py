@@ -11,7 +11,7 @@ from tests.support import servers
 
 @contextlib.contextmanager
 def running_stack(tmp_path, *, name, pg_base_url, amqp_uri, s3_endpoint, secrets, run_id,
-                  env_overrides=None, demo=True):
+                  env_overrides=None, demo=True, keep_data=False):
     vhost = f"pt_{run_id}_{name}"
     uri = servers.create_vhost(amqp_uri, vhost)
     prefix = f"t_{run_id}_{name}"
@@ -26,6 +26,8 @@ def running_stack(tmp_path, *, name, pg_base_url, amqp_uri, s3_endpoint, secrets
         yield stack
     finally:
         stack.stop()
+        if not s3_endpoint:
+            _drop_buckets_dir(tmp_path)
         for p in PROCESSES:
             try:
                 drop_database(stack.database_url(p))
@@ -47,3 +49,9 @@ def load_demo(stack):
                          env=env, capture_output=True, text=True, timeout=180,
                          cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     assert res.returncode == 0, f"demo school did not load:\n{res.stdout}\n{res.stderr[-3000:]}"
+
+
+def _drop_buckets_dir(tmp_path):
+    """A stack that started its own SeaweedFS keeps its data in its folder: remove it."""
+    import shutil
+    shutil.rmtree(os.path.join(str(tmp_path), "seaweedfs"), ignore_errors=True)
