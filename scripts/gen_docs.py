@@ -28,6 +28,7 @@ WHEN = {
     "sealed": "a student's portfolio is sealed",
     "student-status-changed": "transfer, repeat, reinstatement, visiting study",
     "access-refused": "a call was refused for lack of rights, or another's item was hidden as not found",
+    "upload-refused": "an upload with a valid ticket ended without a file (refused, failed, expired, cancelled): its quota slot is free",
 }
 
 

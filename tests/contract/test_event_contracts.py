@@ -192,16 +192,64 @@ def test_submission_consumes_certified_and_produces_selection_locked(service_db)
 
 # ------------------------------------------------------------------ files (producer)
 
-def test_files_produces_outcome_uploaded(service_db, object_store):
-    from files import usecases
+def _files_upload(db, object_store, event, data, **claims_over):
+    """An upload through files' use case with a ticket shaped like the canonical payload's."""
+    from files import domain, usecases
     from files.repository import SqlFileRepository
-    db = service_db("files")
-    p = CANON["outcome-uploaded"]["payload"]
+    p = CANON[event]["payload"]
     student = caller_mod.Caller(user_id=p["student_user_id"], username="s", tenant="day", roles=("student",))
-    ticket = {k: p[k] for k in ("outcome_id", "student_id", "student_user_id", "section_id", "teacher_user_id",
-                                "school_year", "semester", "course_code", "subject_name", "description")}
-    ticket.update(kind="outcome", tenant="day")
-    usecases.upload_outcome(SqlFileRepository(db.engine), object_store, student, ticket, io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "專題.pdf")
+    if event == "performance-uploaded":
+        t = {k: p[k] for k in ("performance_id", "student_id", "student_user_id", "school_year", "description")}
+        t.update(kind="performance", tenant="day")
+    else:
+        q = CANON["outcome-uploaded"]["payload"]
+        t = {k: q[k] for k in ("outcome_id", "student_id", "student_user_id", "section_id", "teacher_user_id",
+                               "school_year", "semester", "course_code", "subject_name", "description")}
+        t.update(kind="outcome", tenant="day")
+    t.update(claims_over)
+    ticket = domain.TicketClaims.from_ticket(t)
+    import datetime as dt
+    ticket.expires_at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=15)
+    try:
+        usecases.upload_once(SqlFileRepository(db.engine), object_store, domain.Limits(), student, ticket,
+                             io.BytesIO(data), "專題.pdf", len(data))
+    except Exception:  # noqa: BLE001 - refusals are what some contracts are about
+        pass
+
+
+def test_files_produces_outcome_uploaded(service_db, object_store):
+    db = service_db("files")
+    _files_upload(db, object_store, "outcome-uploaded", b"%PDF-1.4\n%%EOF\n")
     (emitted,) = db.outbox_bodies("outcome-uploaded")
     assert_matches_canon(emitted, "outcome-uploaded")
     assert emitted["payload"]["content_type"] == "application/pdf"
+
+
+def test_files_produces_performance_uploaded(service_db, object_store):
+    db = service_db("files")
+    _files_upload(db, object_store, "performance-uploaded", b"%PDF-1.4\n%%EOF\n")
+    (emitted,) = db.outbox_bodies("performance-uploaded")
+    assert_matches_canon(emitted, "performance-uploaded")
+
+
+def test_files_produces_upload_refused_and_records_frees_the_slot(service_db, object_store, records_db):
+    from records import usecases as records_uc
+    from records.orm import upload_reservations
+    db = service_db("files")
+    _files_upload(db, object_store, "outcome-uploaded", b"")  # U02: an empty file
+    (emitted,) = db.outbox_bodies("upload-refused")
+    assert_matches_canon(emitted, "upload-refused")
+    assert emitted["payload"]["code"] == "file_empty"
+    p = CANON["outcome-uploaded"]["payload"]
+    held, used = str(uuid.uuid4()), str(uuid.uuid4())
+    with records_db.engine.begin() as c:
+        for oid, used_at in ((p["outcome_id"], None), (held, None), (used, sa.func.now())):
+            c.execute(upload_reservations.insert().values(
+                outcome_id=oid, tenant="day", student_id=p["student_id"], school_year=115, semester=1,
+                expires_at=sa.func.now() + sa.text("interval '15 minutes'"), used_at=used_at))
+    _apply_twice(records_db, records_uc.release_refused_upload, emitted)
+    left = {str(r["outcome_id"]) for r in records_db.rows("upload_reservations")}
+    assert left == {held, used}, "only the refused upload's slot is freed; a used slot never is"
+    # the canonical event (another subject) and one for a slot already used change nothing
+    _apply_twice(records_db, records_uc.release_refused_upload, canon("upload-refused", subject_id=used))
+    assert {str(r["outcome_id"]) for r in records_db.rows("upload_reservations")} == {held, used}

@@ -21,6 +21,7 @@ NATIONAL_SUBMITTED = "national-submitted"
 SEALED = "sealed"
 STUDENT_STATUS_CHANGED = "student-status-changed"
 ACCESS_REFUSED = "access-refused"
+UPLOAD_REFUSED = "upload-refused"
 
 # event -> producer (the exchange is f"{producer}.events")
 PRODUCERS = {
@@ -32,6 +33,7 @@ PRODUCERS = {
     NATIONAL_SUBMITTED: "submission",
     SEALED: "submission",
     STUDENT_STATUS_CHANGED: "records",
+    UPLOAD_REFUSED: "files",
 }
 
 # Events that several services produce, each on its own exchange.
@@ -54,6 +56,7 @@ SUBSCRIPTIONS = [
     (CERTIFIED, "submission", "handle_certified"),
     (CERTIFICATION_RETURNED, "records", "handle_certification_returned"),
     (SELECTION_LOCKED, "records", "handle_selection_locked"),
+    (UPLOAD_REFUSED, "records", "handle_upload_refused"),
 ] + [(ACCESS_REFUSED, "accounts", "handle_access_refused", src) for src in SHARED_EVENTS[ACCESS_REFUSED]]
 
 
@@ -104,10 +107,27 @@ class PerformanceUploaded(_Strict):
     performance_id = UUIDStr(required=True)
     file_id = UUIDStr(required=True)
     student_id = UUIDStr(required=True)
+    student_user_id = UUIDStr(required=True)
     school_year = fields.Integer(required=True)
     description = Str(required=True, validate=validate.Length(min=1, max=100))
-    sha256 = Str(required=True)
+    filename = Str(required=True)
+    content_type = Str(required=True)
+    size = fields.Integer(required=True, validate=validate.Range(min=1))
+    sha256 = Str(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
     uploaded_at = fields.AwareDateTime(required=True)
+
+
+class UploadRefused(_Strict):
+    """An upload with a valid ticket ended without a stored file (refused, failed, expired or
+    cancelled): the quota slot its ticket holds is free again, at once."""
+    kind = Str(required=True, validate=validate.OneOf(["outcome", "performance"]))
+    subject_id = UUIDStr(required=True)      # the ticket's outcome_id or performance_id
+    student_id = UUIDStr(required=True)
+    student_user_id = UUIDStr(required=True)
+    school_year = fields.Integer(required=True)
+    semester = fields.Integer(required=True, allow_none=True)
+    code = Str(required=True)                # why, e.g. file_empty, upload_expired
+    refused_at = fields.AwareDateTime(required=True)
 
 
 class Certified(_Strict):
@@ -194,6 +214,7 @@ PAYLOADS = {
     SEALED: Sealed,
     STUDENT_STATUS_CHANGED: StudentStatusChanged,
     ACCESS_REFUSED: AccessRefused,
+    UPLOAD_REFUSED: UploadRefused,
 }
 
 VERSION = 1

@@ -1,34 +1,69 @@
-"""Flask adapter of the files service (stateless; run N replicas behind the gateway)."""
+"""Flask adapter of the files service: the browser and API clients send evidence bytes here
+directly (the gateway never carries them). Stateless: run N replicas behind the ingress.
+
+HTTP (all answers JSON except the bytes; refusals `{error: {code, message, message_zh}}`):
+  POST   /v1/files                one-shot upload: raw body, Authorization, X-Upload-Ticket, X-Filename
+  POST   /v1/uploads              tus 1.0.0 creation (Upload-Length, Upload-Metadata: filename)
+  HEAD   /v1/uploads/<id>         tus offset
+  PATCH  /v1/uploads/<id>         tus append (application/offset+octet-stream)
+  DELETE /v1/uploads/<id>         tus termination (the quota slot comes back)
+  POST   /v1/files/<id>/link      a short-lived download link, after the authorisation check
+  GET    /v1/files/<id>?exp&d&sig the bytes: streamed, ranged, sandboxed
+  GET    /v1/limits               what may be uploaded in a school year
+  GET    /healthz; GET /metrics (Prometheus, multiprocess; bearer FILES_METRICS_TOKEN)
+"""
+import hmac
 import logging
 import os
+import threading
 import time
 from urllib.parse import quote, unquote
 
 from flask import Flask, Response, jsonify, request, stream_with_context
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, generate_latest
+from flask_cors import CORS
+from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram,
+                               generate_latest)
 
 from portfolio_common import caller as caller_mod
-from portfolio_common import trust
+from portfolio_common import events, trust
 from portfolio_common.amqp import PikaPublisher
 from portfolio_common.config import amqp_uri, database_url, env, secret
-from portfolio_common.db import add_outbox_event, check_schema_current, make_engine
-from portfolio_common import events
+from portfolio_common.db import check_schema_current, make_engine
 from portfolio_common.errors import NotAllowed, NotAuthenticated, NotFound, PortfolioError
 from portfolio_common.outbox import OutboxRelay, RelayLoop
 
-from . import usecases
+from . import domain, usecases
+from .errors import FilesError, TicketMismatch
 from .orm import outbox
 from .repository import SqlFileRepository
 from .storage import ObjectStore
 
 log = logging.getLogger("files")
 MIGRATIONS = os.path.join(os.path.dirname(__file__), "migrations")
-UPLOADS = Counter("files_uploads_total", "Outcome uploads by result", ["result"])
+TUS_VERSION = "1.0.0"
+TUS_EXTENSIONS = "creation,termination,expiration"
+DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300)
 
-
+# Prometheus, in multiprocess mode under gunicorn (PROMETHEUS_MULTIPROC_DIR, gunicorn_conf.py):
+# /metrics of any worker reports the whole replica.
+UPLOADS = Counter("files_uploads_total", "Uploads that ended, by kind, result and reason",
+                  ["kind", "result", "reason"])
+UPLOAD_BYTES = Counter("files_upload_bytes_total", "Bytes of evidence stored", ["kind"])
+IN_FLIGHT = Gauge("files_uploads_in_flight", "Upload requests being received now",
+                  multiprocess_mode="livesum")
+DURATION = Histogram("files_upload_duration_seconds", "Upload request duration, by result",
+                     ["result"], buckets=DURATION_BUCKETS)
+S3_SECONDS = Histogram("files_s3_request_seconds", "S3 call latency, by operation", ["operation"],
+                       buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 OUTBOX_BACKLOG = Gauge("files_outbox_backlog", "Unsent outbox rows: pending (due now) or parked "
-                       "(unroutable, waiting for their back-off)", ["state"])
+                       "(unroutable, waiting for their back-off)", ["state"], multiprocess_mode="max")
 OUTBOX_PARKED = Counter("files_outbox_parked_total", "Outbox rows parked because the broker could not route them")
+DOWNLOADS = Counter("files_downloads_total", "Downloads served, by status", ["status"])
+
+CORS_HEADERS = ["Authorization", "Content-Type", "X-Upload-Ticket", "X-Filename", "Tus-Resumable",
+                "Upload-Length", "Upload-Offset", "Upload-Metadata", "X-Requested-With"]
+CORS_EXPOSE = ["Location", "Upload-Offset", "Upload-Length", "Upload-Expires", "Tus-Resumable",
+               "Tus-Version", "Tus-Extension", "Tus-Max-Size", "X-File-Id", "X-Content-SHA256"]
 
 
 class Relay:
@@ -52,57 +87,116 @@ class Relay:
     def kick(self):
         self.loop.kick()
 
+    def stop(self):
+        self.loop.stop()
 
-def create_app(config=None):
-    app = Flask(__name__)
+
+def _sweeper(repo, store, every_s, stop):
+    """Ends half-finished uploads past their expiry (bytes deleted, quota slot freed)."""
+    while not stop.wait(every_s):
+        try:
+            usecases.sweep_expired(repo, store)
+        except Exception:  # noqa: BLE001 - next round retries
+            log.exception("sweeping expired uploads failed")
+
+
+def load_config(config=None) -> dict:
     cfg = {
         "DATABASE_URL": database_url("files"),
         "AMQP_URI": amqp_uri(),
         "S3_ENDPOINT": env("S3_ENDPOINT", "127.0.0.1:9000"),
-        "S3_ACCESS_KEY": env("S3_ACCESS_KEY", "minioadmin"),
-        "S3_SECRET_KEY": env("S3_SECRET_KEY", "minioadmin"),
+        "S3_ACCESS_KEY": env("S3_ACCESS_KEY"),
+        "S3_SECRET_KEY": env("S3_SECRET_KEY"),
         "S3_SECURE": env("S3_SECURE", "0") == "1",
         "S3_VERIFY_TLS": env("S3_VERIFY_TLS", "1") == "1",
         "S3_BUCKET_PREFIX": env("S3_BUCKET_PREFIX", "portfolio"),
         # the issuers' public keys: this service verifies callers for the audience `files` only
         "CALLER_PUBLIC_KEYS": secret(trust.PUBLIC_KEYS),
         "TICKET_KEY": secret("TICKET_KEY"),
+        "FILES_LINK_KEY": secret("FILES_LINK_KEY"),
+        "FILES_METRICS_TOKEN": env("FILES_METRICS_TOKEN") or _optional_secret("FILES_METRICS_TOKEN"),
+        # the portal's origin, answered with CORS when the browser reaches files on another
+        # origin (locally); behind the ingress files shares the portal's origin and needs none
+        "PORTAL_ORIGIN": env("PORTAL_ORIGIN"),
+        "UPLOAD_LIMITS": env("UPLOAD_LIMITS") or _read(env("UPLOAD_LIMITS_FILE")),
+        "SWEEP_EVERY_S": float(env("FILES_SWEEP_EVERY_S", "30")),
     }
     cfg.update(config or {})
+    return cfg
+
+
+def _read(path):
+    if not path:
+        return None
+    with open(path, encoding="utf-8") as fh:
+        return fh.read()
+
+
+def _optional_secret(name):
+    try:
+        return secret(name)
+    except RuntimeError:
+        return None
+
+
+def create_app(config=None):
+    app = Flask(__name__)
+    cfg = load_config(config)
     logging.basicConfig(level=logging.INFO)
     engine = make_engine(cfg["DATABASE_URL"])
     # Migrated by the migrate step as the database's owner; this process may only use rows.
     check_schema_current(engine, MIGRATIONS, "files")
     store = ObjectStore(cfg["S3_ENDPOINT"], cfg["S3_ACCESS_KEY"], cfg["S3_SECRET_KEY"],
                         secure=cfg["S3_SECURE"], prefix=cfg["S3_BUCKET_PREFIX"],
-                        verify_tls=cfg["S3_VERIFY_TLS"])
+                        verify_tls=cfg["S3_VERIFY_TLS"],
+                        observe=lambda op, s: S3_SECONDS.labels(operation=op).observe(s))
+    limits = domain.Limits.from_config(cfg["UPLOAD_LIMITS"])
+    stop = threading.Event()  # set by tests that start many apps in one process
     relay = Relay(engine, cfg["AMQP_URI"])
+    threading.Thread(target=lambda: (stop.wait(), relay.stop()), name="relay-stopper", daemon=True).start()
     repo = SqlFileRepository(engine)
-    app.extensions["files"] = {"engine": engine, "store": store, "relay": relay}
+    threading.Thread(target=_sweeper, args=(repo, store, cfg["SWEEP_EVERY_S"], stop), name="sweeper",
+                     daemon=True).start()
+    app.extensions["files"] = {"engine": engine, "store": store, "relay": relay, "repo": repo,
+                               "limits": limits, "stop": stop}
+    if cfg["PORTAL_ORIGIN"]:
+        CORS(app, resources={r"/v1/*": {"origins": [o.strip() for o in cfg["PORTAL_ORIGIN"].split(",")]}},
+             allow_headers=CORS_HEADERS, expose_headers=CORS_EXPOSE, supports_credentials=False,
+             methods=["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"], max_age=600)
 
     verifier = caller_mod.Verifier("files", cfg["CALLER_PUBLIC_KEYS"])
 
     def current_caller():
-        return verifier.verify(request.headers.get("X-Portfolio-Caller", ""))
+        """The verified caller: the one place that reads and checks the gateway's token for the
+        audience `files` (`Authorization: Bearer` from a browser or API client, or
+        `X-Portfolio-Caller` from the gateway itself)."""
+        header = request.headers.get("Authorization", "")
+        token = header[7:].strip() if header.startswith("Bearer ") else request.headers.get("X-Portfolio-Caller", "")
+        return verifier.verify(token)
 
     def audit_refusal(exc):
         """Refused calls are audited (accounts keeps the trail) through this service's outbox."""
-        refused = isinstance(exc, (NotAllowed, NotAuthenticated)) or exc.code == "ticket_mismatch" or (
-            isinstance(exc, NotFound) and exc.details.get("refused"))
+        refused = isinstance(exc, (NotAllowed, NotAuthenticated, TicketMismatch)) or (
+            isinstance(exc, PortfolioError) and exc.details.get("refused"))
         if not refused:
             return
         try:
             who = current_caller()
         except PortfolioError:
             who = None
-        env = events.make_event(events.ACCESS_REFUSED, who.tenant if who else "unknown", {
+        repo.add_event(events.make_event(events.ACCESS_REFUSED, who.tenant if who else "unknown", {
             "user_id": who.user_id if who else None, "username": who.username if who else None,
             "roles": list(who.roles) if who else [], "action": f"files.{request.endpoint}",
             "code": exc.code, "remote_addr": (who.remote_addr or None) if who else None,
-            "at": events.utcnow()}, producer="files")
-        with engine.begin() as conn:
-            add_outbox_event(conn, outbox, env)
+            "at": events.utcnow()}, producer="files"))
         relay.kick()
+
+    def error_body(exc, status):
+        zh = getattr(exc, "zh", None) or {401: "請重新登入。", 404: "找不到資料。"}.get(status, "系統發生錯誤，請稍後再試。")
+        en = getattr(exc, "en", None) or getattr(exc, "text", "") or "error"
+        details = {k: v for k, v in getattr(exc, "details", {}).items() if k != "refused"}
+        return {"error": {"code": getattr(exc, "code", "internal"), "message": en, "message_zh": zh,
+                          "detail": getattr(exc, "text", None), **details}}
 
     @app.errorhandler(PortfolioError)
     def portfolio_error(exc):
@@ -110,28 +204,184 @@ def create_app(config=None):
             audit_refusal(exc)
         except Exception:  # noqa: BLE001 - auditing must not change the answer
             log.exception("could not record a refused call")
-        details = {k: v for k, v in exc.details.items() if k != "refused"}
-        return jsonify(error={"code": exc.code, "message": exc.text, **details}), exc.http_status
+        status = exc.http_status
+        resp = jsonify(error_body(exc, status))
+        resp.status_code = status
+        if request.path.startswith("/v1/uploads"):
+            resp.headers["Tus-Resumable"] = TUS_VERSION
+        return resp
 
-    @app.post("/v1/outcome-files")
-    def upload_outcome():
+    @app.errorhandler(Exception)
+    def unexpected(exc):
+        from werkzeug.exceptions import HTTPException
+        if isinstance(exc, HTTPException):
+            return jsonify(error={"code": "invalid" if exc.code < 500 else "internal",
+                                  "message": exc.description, "message_zh": "輸入資料有誤。"}), exc.code
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return jsonify(error={"code": "internal", "message": "Internal error.",
+                              "message_zh": "系統發生錯誤，請稍後再試。"}), 500
+
+    # ------------------------------------------------------------ uploads
+
+    def _drain(limit=12 * 1024 * 1024):
+        """Read what is left of a refused body (bounded), so the client sees the answer instead
+        of a reset connection."""
+        try:
+            left = request.content_length or 0
+            if left > limit:
+                return False
+            while request.stream.read(64 * 1024):
+                pass
+            return True
+        except Exception:  # noqa: BLE001 - the client is gone
+            return False
+
+    def timed_upload(kind_of, fn):
+        t0 = time.perf_counter()
+        IN_FLIGHT.inc()
+        kind, result, reason = "unknown", "error", "internal"
+        try:
+            out = fn()
+            kind, result, reason = kind_of(out), "stored", "ok"
+            if kind is None:  # a resumable piece, not the end of an upload
+                result = "partial"
+            return out
+        except FilesError as exc:
+            result, reason = ("refused" if exc.http_status < 500 else "error"), exc.code
+            raise
+        except PortfolioError as exc:
+            result, reason = "refused", exc.code
+            raise
+        finally:
+            IN_FLIGHT.dec()
+            DURATION.labels(result=result).observe(time.perf_counter() - t0)
+            if result != "partial":
+                UPLOADS.labels(kind=kind, result=result, reason=reason).inc()
+
+    @app.post("/v1/files")
+    def upload_once():
+        def run():
+            caller = current_caller()
+            ticket = usecases.check_ticket(caller, request.headers.get("X-Upload-Ticket"), cfg["TICKET_KEY"])
+            try:
+                status, result = usecases.upload_once(
+                    repo, store, limits, caller, ticket, request.stream,
+                    unquote(request.headers.get("X-Filename", "")), request.content_length)
+            except FilesError as exc:
+                if exc.http_status < 500:
+                    _drain()
+                raise
+            finally:
+                relay.kick()
+            if status == 201:
+                UPLOAD_BYTES.labels(kind=result["kind"]).inc(result["size"])
+            return status, result
+        status, result = timed_upload(lambda out: out[1]["kind"], run)
+        return jsonify(result), status
+
+    def tus_headers(resp, row=None):
+        resp.headers["Tus-Resumable"] = TUS_VERSION
+        if row is not None:
+            resp.headers["Upload-Offset"] = str(row["offset"] if row["state"] != "stored" else row["length"])
+            resp.headers["Upload-Length"] = str(row["length"])
+            resp.headers["Upload-Expires"] = row["expires_at"].strftime("%a, %d %b %Y %H:%M:%S GMT")
+            resp.headers["Cache-Control"] = "no-store"
+        return resp
+
+    @app.route("/v1/uploads", methods=["OPTIONS"], provide_automatic_options=False)
+    def tus_options():
+        resp = Response(status=204)
+        resp.headers.update({"Tus-Version": TUS_VERSION, "Tus-Extension": TUS_EXTENSIONS,
+                             "Tus-Max-Size": str(limits.for_year(None).largest)})
+        return tus_headers(resp)
+
+    @app.post("/v1/uploads")
+    def tus_create():
         caller = current_caller()
         ticket = usecases.check_ticket(caller, request.headers.get("X-Upload-Ticket"), cfg["TICKET_KEY"])
-        try:
-            result = usecases.upload_outcome(
-                repo, store, caller, ticket, request.stream,
-                unquote(request.headers.get("X-Filename", "")), request.content_length)
-        except PortfolioError as exc:
-            UPLOADS.labels(result=exc.code).inc()
-            raise
-        UPLOADS.labels(result="stored").inc()
-        relay.kick()  # never flush here: a broker outage must not hold the upload's answer
-        return jsonify(result), 201
+        length = request.headers.get("Upload-Length", type=int)
+        if length is None or length < 0:
+            return _bad_request("Upload-Length is required")
+        row = usecases.tus_create(repo, limits, caller, ticket, length, _tus_filename())
+        relay.kick()
+        resp = Response(status=201)
+        # relative, so it resolves under whatever path the ingress serves files on (/files/...)
+        resp.headers["Location"] = f"uploads/{row['id']}"
+        return tus_headers(resp, row)
+
+    def _tus_filename():
+        import base64
+        for item in (request.headers.get("Upload-Metadata") or "").split(","):
+            key, _, value = item.strip().partition(" ")
+            if key == "filename":
+                try:
+                    return base64.b64decode(value).decode("utf-8")
+                except (ValueError, UnicodeDecodeError):
+                    return ""
+        return ""
+
+    @app.route("/v1/uploads/<upload_id>", methods=["HEAD"])
+    def tus_head(upload_id):
+        row = usecases.tus_status(repo, store, current_caller(), upload_id)
+        return tus_headers(Response(status=200), row)
+
+    @app.patch("/v1/uploads/<upload_id>")
+    def tus_patch(upload_id):
+        offset = request.headers.get("Upload-Offset", type=int)
+        if offset is None or request.headers.get("Content-Type") != "application/offset+octet-stream":
+            return _bad_request("Upload-Offset and Content-Type: application/offset+octet-stream are required")
+
+        def run():
+            caller = current_caller()
+            try:
+                return usecases.tus_patch(repo, store, limits, caller, upload_id, offset, request.stream,
+                                          request.content_length)
+            except FilesError as exc:
+                if exc.http_status < 500:
+                    _drain()
+                raise
+            finally:
+                relay.kick()
+        row, result = timed_upload(lambda out: out[0]["kind"] if out[1] else None, run)
+        resp = tus_headers(Response(status=204), row)
+        if result:
+            UPLOAD_BYTES.labels(kind=result["kind"]).inc(result["size"])
+            resp.headers["X-File-Id"] = result["file_id"]
+            resp.headers["X-Content-SHA256"] = result["sha256"]
+        return resp
+
+    @app.delete("/v1/uploads/<upload_id>")
+    def tus_delete(upload_id):
+        usecases.tus_terminate(repo, store, current_caller(), upload_id)
+        relay.kick()
+        return tus_headers(Response(status=204))
+
+    def _bad_request(text):
+        return jsonify(error={"code": "invalid", "message": text, "message_zh": "上傳要求格式不正確。"}), 400
+
+    # ------------------------------------------------------------ downloads
+
+    @app.post("/v1/files/<file_id>/link")
+    def link(file_id):
+        body = request.get_json(silent=True) or {}
+        return jsonify(usecases.download_link(repo, current_caller(), file_id, cfg["FILES_LINK_KEY"],
+                                              body.get("disposition", "inline")))
 
     @app.get("/v1/files/<file_id>")
     def download(file_id):
-        row = usecases.find_for_download(repo, current_caller(), file_id)
-        obj = store.open(row["bucket"], row["key"], row["version_id"])
+        disposition = request.args.get("d", "inline")
+        row = usecases.check_link(repo, file_id, request.args.get("exp"), disposition,
+                                  request.args.get("sig"), cfg["FILES_LINK_KEY"])
+        size = row["size"]
+        start, stop, status = 0, size, 200
+        if request.range is not None:
+            rng = request.range.range_for_length(size)
+            if rng is None:
+                DOWNLOADS.labels(status="416").inc()
+                return Response(status=416, headers={"Content-Range": f"bytes */{size}"})
+            (start, stop), status = rng, 206
+        obj = store.open(row["bucket"], row["key"], row["version_id"], offset=start,
+                         length=stop - start if status == 206 else 0)
 
         def body():
             try:
@@ -139,9 +389,29 @@ def create_app(config=None):
             finally:
                 obj.close()
                 obj.release_conn()
-        return Response(stream_with_context(body()), content_type=row["content_type"], headers={
-            "Content-Length": str(row["size"]), "X-Content-SHA256": row["sha256"],
-            "X-Filename": quote(row["filename"])})
+        name = row["filename"]
+        headers = {
+            "Content-Length": str(stop - start), "Accept-Ranges": "bytes",
+            "Content-Disposition": f"{disposition}; filename=\"{domain.ascii_fallback(name)}\"; "
+                                   f"filename*=UTF-8''{quote(name, safe='')}",
+            "X-Content-Type-Options": "nosniff",
+            # user files never run anything in the portal's (or anyone's) origin
+            "Content-Security-Policy": "sandbox; default-src 'none'",
+            "Referrer-Policy": "no-referrer", "Cache-Control": "private, no-store",
+            "X-Content-SHA256": row["sha256"],
+        }
+        if status == 206:
+            headers["Content-Range"] = f"bytes {start}-{stop - 1}/{size}"
+        DOWNLOADS.labels(status=str(status)).inc()
+        return Response(stream_with_context(body()), status=status, content_type=row["content_type"],
+                        headers=headers, direct_passthrough=True)
+
+    @app.get("/v1/limits")
+    def upload_limits():
+        year = request.args.get("school_year", type=int)
+        return jsonify(school_year=year, families=limits.for_year(year).describe())
+
+    # ------------------------------------------------------------ operations
 
     @app.get("/healthz")
     def healthz():
@@ -149,6 +419,16 @@ def create_app(config=None):
 
     @app.get("/metrics")
     def metrics():
-        return Response(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+        token = cfg["FILES_METRICS_TOKEN"]
+        sent = request.headers.get("Authorization", "")[7:]
+        if not token or not hmac.compare_digest(sent.encode(), token.encode()):
+            return jsonify(error={"code": "not_found", "message": "Not found.", "message_zh": "找不到資料。"}), 404
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            from prometheus_client import multiprocess
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+        else:
+            from prometheus_client import REGISTRY as registry
+        return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
     return app

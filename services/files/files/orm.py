@@ -1,5 +1,5 @@
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from portfolio_common.db import messaging_tables
 
@@ -26,4 +26,34 @@ stored_files = sa.Table(
     sa.Column("student_id", UUID(as_uuid=True), nullable=False),
     sa.Column("reviewer_user_id", UUID(as_uuid=True)),         # the certifying teacher
     sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+)
+
+# One row per upload ticket's subject (an outcome or a performance): the upload in progress or
+# how it ended. Kept in the database, not in a replica's memory, so any replica continues a
+# resumable upload, and a ticket is used once (stored, refused, expired or cancelled).
+uploads = sa.Table(
+    "uploads", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("subject_id", UUID(as_uuid=True), nullable=False, unique=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("tenant", sa.String(32), nullable=False),
+    sa.Column("student_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("student_user_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("school_year", sa.Integer, nullable=False),
+    sa.Column("semester", sa.SmallInteger),
+    sa.Column("claims", JSONB, nullable=False),                 # the ticket, for the event
+    sa.Column("filename", sa.String(255)),
+    sa.Column("resumable", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("length", sa.BigInteger),                         # Upload-Length
+    sa.Column("offset", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("segments", JSONB, nullable=False, server_default="[]"),  # [{key, version_id, offset, size}]
+    sa.Column("type_name", sa.String(10)),
+    sa.Column("state", sa.String(20), nullable=False),         # receiving | stored | refused | expired | cancelled
+    sa.Column("code", sa.String(40)),                          # why it ended, when refused
+    sa.Column("file_id", UUID(as_uuid=True)),
+    sa.Column("sha256", sa.String(64)),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Index("ix_uploads_receiving_expiry", "expires_at", postgresql_where=sa.text("state = 'receiving'")),
 )

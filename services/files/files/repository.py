@@ -1,32 +1,84 @@
-"""The fingerprint table and its outbox, behind a small interface; plus in-memory fakes."""
+"""The files database behind a small interface (uploads, fingerprints, outbox); plus fakes.
+
+Every state change of an upload is conditional on the state it expects (`receiving`, an
+offset), so two replicas racing on one upload cannot both win.
+"""
+import copy
+import datetime as dt
 import io
+import uuid
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert
 
 from portfolio_common.db import add_outbox_event
 
-from .errors import AlreadyUploaded
-from .orm import outbox, stored_files
+from .errors import TicketUsed
+from .orm import outbox, stored_files, uploads
+
+
+def _now():
+    return dt.datetime.now(dt.timezone.utc)
 
 
 class SqlFileRepository:
     def __init__(self, engine):
         self.engine = engine
 
-    def exists_for(self, subject_id) -> bool:
-        with self.engine.connect() as conn:
-            return conn.execute(sa.select(stored_files.c.id).where(
-                stored_files.c.subject_id == subject_id)).first() is not None
+    # ---------------------------------------------------------------- uploads
 
-    def record(self, row: dict, envelope: dict):
-        """The fingerprint and its event in one transaction."""
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(stored_files.insert().values(**row))
+    def begin_upload(self, row: dict):
+        """Insert the upload of a ticket's subject; (row, True) when new, else (existing, False)."""
+        with self.engine.begin() as conn:
+            made = conn.execute(insert(uploads).values(**row).on_conflict_do_nothing(
+                index_elements=["subject_id"]).returning(uploads)).first()
+            if made is not None:
+                return dict(made._mapping), True
+            old = conn.execute(sa.select(uploads).where(uploads.c.subject_id == row["subject_id"])).first()
+            return dict(old._mapping), False
+
+    def get_upload(self, upload_id):
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(uploads).where(uploads.c.id == upload_id)).first()
+        return dict(row._mapping) if row else None
+
+    def advance_upload(self, upload_id, from_offset, values) -> bool:
+        """Record received bytes: only if still receiving at `from_offset` (else a racing PATCH won)."""
+        with self.engine.begin() as conn:
+            res = conn.execute(uploads.update().where(
+                uploads.c.id == upload_id, uploads.c.state == "receiving", uploads.c.offset == from_offset)
+                .values(updated_at=sa.func.now(), **values))
+        return res.rowcount == 1
+
+    def finish_stored(self, upload_id, file_row: dict, envelope: dict):
+        """The fingerprint, the upload's end and the event: one transaction."""
+        with self.engine.begin() as conn:
+            res = conn.execute(uploads.update().where(uploads.c.id == upload_id, uploads.c.state == "receiving")
+                               .values(state="stored", file_id=file_row["id"], sha256=file_row["sha256"],
+                                       updated_at=sa.func.now()))
+            if res.rowcount != 1:
+                raise TicketUsed("this upload already ended")
+            conn.execute(stored_files.insert().values(**file_row))
+            add_outbox_event(conn, outbox, envelope)
+
+    def finish_refused(self, upload_id, state: str, code: str, envelope) -> bool:
+        """End a receiving upload as refused/expired/cancelled, with its release event."""
+        with self.engine.begin() as conn:
+            res = conn.execute(uploads.update().where(uploads.c.id == upload_id, uploads.c.state == "receiving")
+                               .values(state=state, code=code, updated_at=sa.func.now()))
+            if res.rowcount != 1:
+                return False
+            if envelope is not None:
                 add_outbox_event(conn, outbox, envelope)
-        except IntegrityError:
-            raise AlreadyUploaded("this outcome has already been uploaded") from None
+        return True
+
+    def expired_uploads(self, now, limit=100):
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(uploads).where(uploads.c.state == "receiving", uploads.c.expires_at < now)
+                                .order_by(uploads.c.expires_at).limit(limit)).all()
+        return [dict(r._mapping) for r in rows]
+
+    # ---------------------------------------------------------------- stored files
 
     def find(self, file_id, tenant):
         with self.engine.connect() as conn:
@@ -34,26 +86,93 @@ class SqlFileRepository:
                 stored_files.c.id == file_id, stored_files.c.tenant == tenant)).first()
         return dict(row._mapping) if row else None
 
+    def find_any(self, file_id):
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(stored_files).where(stored_files.c.id == file_id)).first()
+        return dict(row._mapping) if row else None
+
+    def files_of(self, tenant, student_id=None):
+        q = sa.select(stored_files).where(stored_files.c.tenant == tenant)
+        if student_id is not None:
+            q = q.where(stored_files.c.student_id == student_id)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q.order_by(stored_files.c.created_at)).all()]
+
+    def set_file_state(self, file_id, state):
+        with self.engine.begin() as conn:
+            conn.execute(stored_files.update().where(stored_files.c.id == file_id).values(state=state))
+
+    def add_event(self, envelope):
+        with self.engine.begin() as conn:
+            add_outbox_event(conn, outbox, envelope)
+
 
 class FakeFileRepository:
-    def __init__(self, fail_on_record=None):
-        self.rows, self.events = {}, []
-        self.fail_on_record = fail_on_record
+    """The same interface in memory, for use-case unit tests."""
 
-    def exists_for(self, subject_id):
-        return any(r["subject_id"] == subject_id for r in self.rows.values())
+    def __init__(self, fail_on_store=None):
+        self.uploads, self.rows, self.events = {}, {}, []
+        self.fail_on_store = fail_on_store
 
-    def record(self, row, envelope):
-        if self.fail_on_record:
-            raise self.fail_on_record
-        if self.exists_for(row["subject_id"]):
-            raise AlreadyUploaded("this outcome has already been uploaded")
-        self.rows[row["id"]] = dict(row)
+    def begin_upload(self, row):
+        for up in self.uploads.values():
+            if str(up["subject_id"]) == str(row["subject_id"]):
+                return copy.deepcopy(up), False
+        full = {"offset": 0, "segments": [], "type_name": None, "code": None, "file_id": None,
+                "sha256": None, **row}
+        self.uploads[str(row["id"])] = full
+        return copy.deepcopy(full), True
+
+    def get_upload(self, upload_id):
+        up = self.uploads.get(str(upload_id))
+        return copy.deepcopy(up) if up else None
+
+    def advance_upload(self, upload_id, from_offset, values):
+        up = self.uploads[str(upload_id)]
+        if up["state"] != "receiving" or up["offset"] != from_offset:
+            return False
+        up.update(copy.deepcopy(values))
+        return True
+
+    def finish_stored(self, upload_id, file_row, envelope):
+        if self.fail_on_store:
+            raise self.fail_on_store
+        up = self.uploads[str(upload_id)]
+        if up["state"] != "receiving":
+            raise TicketUsed("this upload already ended")
+        up.update(state="stored", file_id=file_row["id"], sha256=file_row["sha256"])
+        self.rows[str(file_row["id"])] = dict(file_row)
         self.events.append(envelope)
+
+    def finish_refused(self, upload_id, state, code, envelope):
+        up = self.uploads[str(upload_id)]
+        if up["state"] != "receiving":
+            return False
+        up.update(state=state, code=code)
+        if envelope is not None:
+            self.events.append(envelope)
+        return True
+
+    def expired_uploads(self, now, limit=100):
+        return [copy.deepcopy(u) for u in self.uploads.values()
+                if u["state"] == "receiving" and u["expires_at"] < now][:limit]
 
     def find(self, file_id, tenant):
         row = self.rows.get(str(file_id))
         return row if row and row["tenant"] == tenant else None
+
+    def find_any(self, file_id):
+        return self.rows.get(str(file_id))
+
+    def files_of(self, tenant, student_id=None):
+        return [r for r in self.rows.values() if r["tenant"] == tenant
+                and (student_id is None or str(r["student_id"]) == str(student_id))]
+
+    def set_file_state(self, file_id, state):
+        self.rows[str(file_id)]["state"] = state
+
+    def add_event(self, envelope):
+        self.events.append(envelope)
 
 
 class FakeObjectStore:
@@ -69,20 +188,29 @@ class FakeObjectStore:
     def ensure_bucket(self, tenant):
         return self.bucket_for(tenant)
 
-    def put_stream(self, bucket, key, stream, content_type="application/octet-stream"):
+    def put_stream(self, bucket, key, stream, content_type="application/octet-stream", length=-1):
         data = b"".join(iter(lambda: stream.read(65536), b""))
         self._n += 1
         self.objects[(bucket, key, str(self._n))] = data
         return str(self._n)
 
-    def promote(self, bucket, src_key, dst_key, content_type):
-        src = max((k for k in self.objects if k[:2] == (bucket, src_key)), key=lambda k: int(k[2]))
+    def promote(self, bucket, src_key, src_version, dst_key, content_type):
         self._n += 1
-        self.objects[(bucket, dst_key, str(self._n))] = self.objects[src]
+        self.objects[(bucket, dst_key, str(self._n))] = self.objects[(bucket, src_key, src_version)]
         return str(self._n)
 
     def remove_version(self, bucket, key, version_id):
         self.objects.pop((bucket, key, version_id), None)
 
-    def open(self, bucket, key, version_id=None):
-        return io.BytesIO(self.objects[(bucket, key, version_id)])
+    def open(self, bucket, key, version_id=None, offset=0, length=0):
+        data = self.objects[(bucket, key, version_id)]
+        return io.BytesIO(data[offset:offset + length] if length else data[offset:])
+
+    def read_all(self, bucket, key, version_id=None, chunk=1024 * 1024):
+        data = self.objects[(bucket, key, version_id)]
+        for i in range(0, len(data), chunk):
+            yield data[i:i + chunk]
+
+
+def new_id():
+    return uuid.uuid4()

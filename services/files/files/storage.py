@@ -1,31 +1,56 @@
-"""ObjectStore: the only place that talks to S3 (standard S3 calls via the minio client)."""
+"""ObjectStore: the only place that talks to S3 (standard S3 calls via the minio client).
+
+Works against any S3 store with versioning and Object Lock: SeaweedFS (`make up`, the tests),
+MinIO (compose), or a cloud store. Every call is timed (`observe(operation, seconds)`, the
+files_s3_request_seconds histogram) and every transport failure becomes StorageUnavailable.
+"""
+import datetime as dt
 import io
 import threading
+import time
 
 import urllib3
 from minio import Minio
-from minio.commonconfig import ENABLED, CopySource, Filter
-from minio.lifecycleconfig import Expiration, LifecycleConfig, NoncurrentVersionExpiration, Rule
+from minio.commonconfig import COMPLIANCE, ENABLED, CopySource, Filter
+from minio.error import S3Error
+from minio.lifecycleconfig import (AbortIncompleteMultipartUpload, Expiration, LifecycleConfig,
+                                   NoncurrentVersionExpiration, Rule)
+from minio.retention import Retention
 from minio.versioningconfig import VersioningConfig
 
-from .errors import StorageUnavailable
+from .errors import StorageUnavailable, UploadTruncated
 
 PART_SIZE = 5 * 1024 * 1024
+TRANSIENT_PREFIXES = ("quarantine/",)
 
 
 class ObjectStore:
     def __init__(self, endpoint, access_key, secret_key, *, secure=False, prefix="portfolio",
-                 verify_tls=True):
-        http = None
+                 verify_tls=True, observe=None):
         if secure and not verify_tls:
-            http = urllib3.PoolManager(cert_reqs="CERT_NONE", maxsize=20)
+            http = urllib3.PoolManager(cert_reqs="CERT_NONE", maxsize=32)
         else:
-            http = urllib3.PoolManager(maxsize=20, retries=urllib3.Retry(total=2, backoff_factor=0.2))
+            http = urllib3.PoolManager(maxsize=32, retries=urllib3.Retry(total=2, backoff_factor=0.2))
         self.client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure,
                             http_client=http)
         self.prefix = prefix
+        self.observe = observe or (lambda op, seconds: None)
         self._ready = set()
         self._lock = threading.Lock()
+
+    def _call(self, op, fn, *args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise StorageUnavailable("object storage is unavailable") from exc
+        except S3Error as exc:
+            if exc.code in ("InternalError", "ServiceUnavailable", "SlowDown", "AccessDenied",
+                            "InvalidAccessKeyId", "SignatureDoesNotMatch"):
+                raise StorageUnavailable(f"object storage refused {op}: {exc.code}") from exc
+            raise
+        finally:
+            self.observe(op, time.perf_counter() - t)
 
     def bucket_for(self, tenant: str) -> str:
         return f"{self.prefix}-{tenant}".lower()
@@ -36,82 +61,114 @@ class ObjectStore:
         if bucket in self._ready:
             return bucket
         with self._lock:
-            try:
-                if not self.client.bucket_exists(bucket):
-                    try:
-                        self.client.make_bucket(bucket, object_lock=True)
-                    except Exception as exc:  # noqa: BLE001 - created concurrently
-                        if "BucketAlreadyOwnedByYou" not in str(exc) and "BucketAlreadyExists" not in str(exc):
-                            raise
-                self.client.set_bucket_versioning(bucket, VersioningConfig(ENABLED))
-                # A crash between quarantine and promotion leaves an object nobody owns: swept
-                # after a day (promoted objects live under outcomes/ and are not touched).
-                self.client.set_bucket_lifecycle(bucket, LifecycleConfig([Rule(
-                    ENABLED, rule_filter=Filter(prefix="quarantine/"), rule_id="sweep-quarantine",
-                    expiration=Expiration(days=1),
-                    noncurrent_version_expiration=NoncurrentVersionExpiration(noncurrent_days=1))]))
-            except (urllib3.exceptions.HTTPError, OSError) as exc:
-                raise StorageUnavailable("object storage is unavailable") from exc
+            if not self._call("bucket_exists", self.client.bucket_exists, bucket):
+                try:
+                    self._call("make_bucket", self.client.make_bucket, bucket, object_lock=True)
+                except S3Error as exc:  # created concurrently by another replica
+                    if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                        raise
+            self._call("set_versioning", self.client.set_bucket_versioning, bucket, VersioningConfig(ENABLED))
+            # A crash between quarantine and promotion leaves bytes nobody owns: swept after a
+            # day (promoted objects live under outcomes/ and performances/ and are not touched).
+            self._call("set_lifecycle", self.client.set_bucket_lifecycle, bucket, LifecycleConfig([Rule(
+                ENABLED, rule_filter=Filter(prefix="quarantine/"), rule_id="sweep-quarantine",
+                expiration=Expiration(days=1),
+                noncurrent_version_expiration=NoncurrentVersionExpiration(noncurrent_days=1),
+                abort_incomplete_multipart_upload=AbortIncompleteMultipartUpload(days_after_initiation=1))]))
             self._ready.add(bucket)
         return bucket
 
-    def put_stream(self, bucket, key, stream, content_type="application/octet-stream"):
-        try:
-            res = self.client.put_object(bucket, key, stream, length=-1, part_size=PART_SIZE,
-                                         content_type=content_type)
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise StorageUnavailable("object storage is unavailable") from exc
+    def put_stream(self, bucket, key, stream, content_type="application/octet-stream", length=-1):
+        """Stream a body into one object (multipart above 5 MB); returns the version id. Parts
+        are read 5 MB at a time, so memory stays bounded whatever the file's size."""
+        res = self._call("put_object", self.client.put_object, bucket, key, stream, length=length,
+                         part_size=PART_SIZE, content_type=content_type)
         return res.version_id
 
-    def promote(self, bucket, src_key, dst_key, content_type):
-        """Copy a verified object out of quarantine; returns the new version id."""
-        try:
-            res = self.client.copy_object(bucket, dst_key, CopySource(bucket, src_key))
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise StorageUnavailable("object storage is unavailable") from exc
+    def promote(self, bucket, src_key, src_version, dst_key, content_type):
+        """Copy a verified object out of quarantine (server side); returns the new version id."""
+        res = self._call("copy_object", self.client.copy_object, bucket, dst_key,
+                         CopySource(bucket, src_key, version_id=src_version),
+                         metadata={"Content-Type": content_type}, metadata_directive="REPLACE")
         return res.version_id
 
     def remove_version(self, bucket, key, version_id):
         """Delete one version for good (a quarantined or never-committed object)."""
-        self.client.remove_object(bucket, key, version_id=version_id)
+        self._call("remove_object", self.client.remove_object, bucket, key, version_id=version_id)
 
-    def open(self, bucket, key, version_id=None):
-        return self.client.get_object(bucket, key, version_id=version_id)
+    def open(self, bucket, key, version_id=None, offset=0, length=0):
+        """A streaming response (read / stream / close / release_conn); offset/length: a range."""
+        return self._call("get_object", self.client.get_object, bucket, key, version_id=version_id,
+                          offset=offset, length=length)
 
     def stat(self, bucket, key, version_id=None):
-        return self.client.stat_object(bucket, key, version_id=version_id)
+        return self._call("stat_object", self.client.stat_object, bucket, key, version_id=version_id)
 
-    def versions(self, bucket, prefix):
-        return list(self.client.list_objects(bucket, prefix=prefix, recursive=True, include_version=True))
+    def versions(self, bucket, prefix=""):
+        return list(self._call("list_objects", self.client.list_objects, bucket, prefix=prefix,
+                               recursive=True, include_version=True))
+
+    def retain(self, bucket, key, version_id, until: dt.datetime):
+        """COMPLIANCE retention on one version: nobody, root included, deletes or shortens it."""
+        self._call("set_retention", self.client.set_object_retention, bucket, key,
+                   Retention(COMPLIANCE, until), version_id=version_id)
+
+    def read_all(self, bucket, key, version_id=None, chunk=1024 * 1024):
+        """Yield an object's bytes in chunks (verifier, assembling a resumed upload)."""
+        resp = self.open(bucket, key, version_id)
+        try:
+            yield from resp.stream(chunk)
+        finally:
+            resp.close()
+            resp.release_conn()
 
 
-class MeasuringReader(io.RawIOBase):
-    """Wraps the request body: counts, hashes, keeps the first bytes for sniffing, and stops
-    reading once the limit is passed (so an oversized body never lands whole)."""
+class BodyReader(io.RawIOBase):
+    """The request body as minio reads it: each chunk goes through `inspect` (size, type,
+    hash: it raises a refusal as soon as one is certain), and a body that ends before its
+    declared length raises UploadTruncated, so a partial file is never committed.
 
-    def __init__(self, stream, limit, hasher):
+    With `keep_partial` (a resumable PATCH) a body that breaks off ends the object there instead:
+    the bytes that did arrive are kept and the client resumes after them.
+    """
+
+    def __init__(self, stream, expected=None, inspect=None, keep_partial=False):
         self.stream = stream
-        self.limit = limit
-        self.hasher = hasher
+        self.expected = expected
+        self.inspect = inspect or (lambda chunk: None)
+        self.keep_partial = keep_partial
         self.size = 0
-        self.head = b""
-        self.over_limit = False
+        self.broken = False
 
     def readable(self):
         return True
 
     def read(self, n=-1):
-        if self.over_limit:
+        if self.broken:
             return b""
-        want = self.limit + 1 - self.size
-        chunk = self.stream.read(want if n is None or n < 0 else min(n, want))
-        if not chunk:
-            return b""
-        self.size += len(chunk)
-        if self.size > self.limit:
-            self.over_limit = True
-            return b""
-        if len(self.head) < 16:
-            self.head += chunk[: 16 - len(self.head)]
-        self.hasher.update(chunk)
+        want = n if n is not None and n >= 0 else 1024 * 1024
+        if self.expected is not None:
+            want = min(want, self.expected - self.size)
+            if want <= 0:
+                return b""
+        try:
+            chunk = self.stream.read(want)
+        except Exception as exc:  # noqa: BLE001 - werkzeug ClientDisconnected, socket errors
+            if self.keep_partial:
+                self.broken = True
+                return b""
+            raise UploadTruncated("the body ended before its declared length") from exc
+        if not chunk and self.expected is not None and self.size < self.expected:
+            if self.keep_partial:
+                self.broken = True
+                return b""
+            raise UploadTruncated("the body ended before its declared length")
+        if chunk:
+            self.inspect(chunk)
+            self.size += len(chunk)
         return chunk
+
+    def readinto(self, b):
+        data = self.read(len(b))
+        b[:len(data)] = data
+        return len(data)

@@ -1,70 +1,103 @@
-"""Upload and download use cases. Framework-free: the Flask app only adapts HTTP to these."""
+"""Upload, download and sealing use cases. Framework-free: the Flask app adapts HTTP to these.
+
+An upload belongs to one ticket (records signed it: student, tenant, item, school year) and one
+caller (the gateway signed it): the bytes land under `quarantine/`, are verified by content
+(domain.Inspector), then promoted by a server-side copy to `outcomes/<student>/<file>` or
+`performances/<student>/<file>`; the fingerprint, the upload's end and its event are one
+transaction. Whatever ends an upload without a stored file (a refusal, a failure, expiry,
+cancellation) writes `upload-refused` in that same way, so records frees the quota slot at once.
+"""
+import base64
+import datetime as dt
 import hashlib
+import hmac
+import io
+import json
 import logging
+import time
 import uuid
 
 from portfolio_common import events, signing
+from portfolio_common.errors import NotAuthenticated
 
 from . import domain
-from .errors import AlreadyUploaded, NotFound, TicketMismatch
-from .storage import MeasuringReader
+from .errors import (FilesError, LinkInvalid, NotFound, StorageUnavailable, TicketExpired,
+                     TicketInvalid, TicketMismatch, TicketUsed, UploadExpired, UploadInProgress,
+                     UploadNotFound, UploadOffsetMismatch)
+from .storage import BodyReader
 
 log = logging.getLogger(__name__)
 TICKET_PURPOSE = "upload-ticket"
+LINK_TTL_S = 300  # long enough for a video to be played and seeked (ranged requests)
+ENDED_STATES = {"upload_expired": "expired", "upload_cancelled": "cancelled"}
 
 
-def check_ticket(caller, ticket_token, ticket_key) -> dict:
-    ticket = signing.verify(ticket_token or "", ticket_key, purpose=TICKET_PURPOSE)
-    if ticket.get("kind") != "outcome" or ticket.get("tenant") != caller.tenant \
-            or ticket.get("student_user_id") != caller.user_id:
-        raise TicketMismatch("this upload ticket was not issued to you")
-    return ticket
+def _now():
+    return dt.datetime.now(dt.timezone.utc)
 
 
-def upload_outcome(repo, store, caller, ticket, stream, filename, declared_length=None) -> dict:
-    """quarantine -> verify -> promote -> one transaction (file row + outcome-uploaded).
+# ---------------------------------------------------------------- tickets
 
-    Any refusal or failure removes what was written, so nothing partial is left behind.
+def check_ticket(caller, ticket_token, ticket_key) -> domain.TicketClaims:
+    """The ticket records signed, for this caller: its student, in its tenant.
+
+    Raises TicketInvalid (forged, malformed, another purpose), TicketExpired, TicketMismatch
+    (issued to another student or in another tenant: audited as a refusal).
     """
-    domain.check_declared_size(declared_length)
-    if repo.exists_for(ticket["outcome_id"]):
-        raise AlreadyUploaded("this outcome has already been uploaded")
-    tenant = caller.tenant
-    bucket = store.ensure_bucket(tenant)
-    file_id = str(uuid.uuid4())
-    qkey = f"quarantine/{file_id}"
-    reader = MeasuringReader(stream, domain.DOCUMENT_LIMIT, hashlib.sha256())
-    qversion = store.put_stream(bucket, qkey, reader)
-    final_key = fversion = None
     try:
-        ctype = domain.verify(reader.size, reader.head)
-        sha = reader.hasher.hexdigest()
-        final_key = f"outcomes/{ticket['student_id']}/{file_id}"
-        fversion = store.promote(bucket, qkey, final_key, ctype)
-        name = domain.clean_filename(filename, ctype)
-        now = events.utcnow()
-        envelope = events.make_event(events.OUTCOME_UPLOADED, tenant, {
-            "outcome_id": ticket["outcome_id"], "file_id": file_id, "student_id": ticket["student_id"],
-            "student_user_id": ticket["student_user_id"], "section_id": ticket["section_id"],
-            "teacher_user_id": ticket["teacher_user_id"], "school_year": ticket["school_year"],
-            "semester": ticket["semester"], "course_code": ticket["course_code"],
-            "subject_name": ticket["subject_name"], "description": ticket["description"],
-            "filename": name, "content_type": ctype, "size": reader.size, "sha256": sha,
-            "uploaded_at": now})
-        repo.record(dict(
-            id=file_id, tenant=tenant, kind="outcome", subject_id=ticket["outcome_id"],
-            bucket=bucket, key=final_key, version_id=fversion, size=reader.size, sha256=sha,
-            content_type=ctype, filename=name, state="stored",
-            owner_user_id=caller.user_id, student_id=ticket["student_id"],
-            reviewer_user_id=ticket["teacher_user_id"], created_at=now), envelope)
-    except BaseException:
-        if final_key:
-            _quietly(store.remove_version, bucket, final_key, fversion)
-        raise
-    finally:
-        _quietly(store.remove_version, bucket, qkey, qversion)
-    return {"file_id": file_id, "outcome_id": ticket["outcome_id"], "sha256": sha, "size": reader.size,
-            "content_type": ctype, "filename": name}
+        t = signing.verify(ticket_token or "", ticket_key, purpose=TICKET_PURPOSE)
+    except NotAuthenticated as exc:
+        if exc.code == "token_expired":
+            raise TicketExpired("the upload ticket has expired") from None
+        raise TicketInvalid("the upload ticket is invalid") from None
+    if t.get("kind") not in ("outcome", "performance"):
+        raise TicketInvalid("the upload ticket is of an unknown kind")
+    uploader = str(t.get("uploader_user_id") or t.get("student_user_id"))
+    if t.get("tenant") != caller.tenant or uploader != caller.user_id:
+        raise TicketMismatch("this upload ticket was not issued to you")
+    try:
+        claims = domain.TicketClaims.from_ticket(t)
+        claims.expires_at = _ticket_expiry(ticket_token)
+    except (KeyError, TypeError, ValueError):
+        raise TicketInvalid("the upload ticket lacks a field") from None
+    return claims
+
+
+def _ticket_expiry(token) -> dt.datetime:
+    """When the ticket stops being valid (its signed `_exp`): the upload expires with it."""
+    payload = token.split(".")[0]
+    body = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return dt.datetime.fromtimestamp(int(body["_exp"]), dt.timezone.utc)
+
+
+def _new_upload(ticket, caller, *, filename, resumable, length):
+    return dict(id=uuid.uuid4(), subject_id=ticket.subject_id, kind=ticket.kind, tenant=ticket.tenant,
+                student_id=ticket.student_id, student_user_id=caller.user_id, school_year=ticket.school_year,
+                semester=ticket.semester, claims=ticket.claims, filename=(filename or "")[:255],
+                resumable=resumable, length=length, state="receiving", expires_at=ticket.expires_at)
+
+
+def _refused_event(row, code):
+    return events.make_event(events.UPLOAD_REFUSED, row["tenant"], {
+        "kind": row["kind"], "subject_id": str(row["subject_id"]), "student_id": str(row["student_id"]),
+        "student_user_id": str(row["claims"].get("student_user_id") or row["student_user_id"]),
+        "school_year": row["school_year"], "semester": row["semester"], "code": code,
+        "refused_at": _now()}, producer="files")
+
+
+def end_upload(repo, store, row, code, *, frees_slot=True) -> bool:
+    """End a receiving upload without a file: state, release event (one transaction), then its
+    bytes in quarantine are deleted. Returns False when it had already ended."""
+    ended = repo.finish_refused(row["id"], ENDED_STATES.get(code, "refused"), code,
+                                _refused_event(row, code) if frees_slot else None)
+    _drop_segments(store, row)
+    return ended
+
+
+def _drop_segments(store, row):
+    bucket = store.bucket_for(row["tenant"])
+    for seg in row.get("segments") or []:
+        _quietly(store.remove_version, bucket, seg["key"], seg["version_id"])
 
 
 def _quietly(fn, *args):
@@ -74,8 +107,265 @@ def _quietly(fn, *args):
         log.exception("cleanup failed")
 
 
+# ---------------------------------------------------------------- storing a verified file
+
+def _file_key(row, file_id):
+    folder = "outcomes" if row["kind"] == "outcome" else "performances"
+    return f"{folder}/{row['student_id']}/{file_id}"
+
+
+def _uploaded_event(row, file_id, name, verdict, now):
+    c = row["claims"]
+    if row["kind"] == "outcome":
+        return events.make_event(events.OUTCOME_UPLOADED, row["tenant"], {
+            "outcome_id": c["outcome_id"], "file_id": str(file_id), "student_id": c["student_id"],
+            "student_user_id": c["student_user_id"], "section_id": c["section_id"],
+            "teacher_user_id": c["teacher_user_id"], "school_year": c["school_year"],
+            "semester": c["semester"], "course_code": c["course_code"], "subject_name": c["subject_name"],
+            "description": c["description"], "filename": name, "content_type": verdict.content_type,
+            "size": verdict.size, "sha256": verdict.sha256, "uploaded_at": now})
+    return events.make_event(events.PERFORMANCE_UPLOADED, row["tenant"], {
+        "performance_id": c["performance_id"], "file_id": str(file_id), "student_id": c["student_id"],
+        "student_user_id": c["student_user_id"], "school_year": c["school_year"],
+        "description": c["description"], "filename": name, "content_type": verdict.content_type,
+        "size": verdict.size, "sha256": verdict.sha256, "uploaded_at": now})
+
+
+def _store_verified(repo, store, row, bucket, qkey, qversion, verdict) -> dict:
+    """Promote out of quarantine, then fingerprint + event + the upload's end in one transaction."""
+    name = domain.clean_filename(row["filename"], verdict.type_name)
+    file_id = row["id"]
+    final_key = _file_key(row, file_id)
+    fversion = store.promote(bucket, qkey, qversion, final_key, verdict.content_type)
+    now = _now()
+    try:
+        repo.finish_stored(row["id"], dict(
+            id=file_id, tenant=row["tenant"], kind=row["kind"], subject_id=row["subject_id"], bucket=bucket,
+            key=final_key, version_id=fversion, size=verdict.size, sha256=verdict.sha256,
+            content_type=verdict.content_type, filename=name, state="stored",
+            owner_user_id=row["claims"]["student_user_id"], student_id=row["student_id"],
+            reviewer_user_id=row["claims"].get("teacher_user_id"), created_at=now),
+            _uploaded_event(row, file_id, name, verdict, now))
+    except BaseException:
+        _quietly(store.remove_version, bucket, final_key, fversion)
+        raise
+    return result_of(row, file_id, name, verdict.content_type, verdict.size, verdict.sha256)
+
+
+def result_of(row, file_id, name, content_type, size, sha256) -> dict:
+    return {"file_id": str(file_id), "kind": row["kind"], "subject_id": str(row["subject_id"]),
+            f"{row['kind']}_id": str(row["subject_id"]), "sha256": sha256, "size": size,
+            "content_type": content_type, "filename": name}
+
+
+def _replay(repo, row, limits, stream, length):
+    """A retry of an upload that was stored (its answer was lost): the same bytes get the same
+    answer (200, nothing stored twice); other bytes on a used ticket are refused."""
+    if row["state"] != "stored":
+        raise TicketUsed("this upload ticket was already used")
+    insp = domain.Inspector(limits.for_year(row["school_year"]), length)
+    reader = BodyReader(stream, expected=length, inspect=insp.feed)
+    while reader.read(1024 * 1024):
+        pass
+    verdict = insp.finish()
+    if verdict.sha256 != row["sha256"]:
+        raise TicketUsed("this upload ticket was already used for another file")
+    f = repo.find_any(row["file_id"])
+    return result_of(row, f["id"], f["filename"], f["content_type"], f["size"], f["sha256"])
+
+
+# ---------------------------------------------------------------- one-shot upload
+
+def upload_once(repo, store, limits, caller, ticket, stream, filename, length=None):
+    """The whole file in one request body. Returns (201, result), or (200, result) for a retry
+    of a stored upload with the same bytes. Every refusal raises a FilesError after ending the
+    upload (nothing stored, `upload-refused` written)."""
+    row, created = repo.begin_upload(_new_upload(ticket, caller, filename=filename, resumable=False,
+                                                 length=length))
+    if not created:
+        if row["state"] == "receiving" and row["expires_at"] > _now():
+            raise UploadInProgress("this upload is already in progress")
+        return 200, _replay(repo, row, limits, stream, length)
+    bucket = qkey = qversion = None
+    try:
+        domain.clean_filename(filename)
+        insp = domain.Inspector(limits.for_year(row["school_year"]), length)
+        bucket = store.ensure_bucket(row["tenant"])
+        qkey = f"quarantine/{row['id']}"
+        # a known length lets the S3 client read each 5 MB part once, without reading ahead
+        qversion = store.put_stream(bucket, qkey, BodyReader(stream, expected=length, inspect=insp.feed),
+                                    length=length if length is not None else -1)
+        verdict = insp.finish()
+        return 201, _store_verified(repo, store, row, bucket, qkey, qversion, verdict)
+    except BaseException as exc:
+        code = exc.code if isinstance(exc, FilesError) else "storage_unavailable" \
+            if isinstance(exc, StorageUnavailable) else "internal"
+        _quietly(end_upload, repo, store, row, code)
+        raise
+    finally:
+        if qversion:
+            _quietly(store.remove_version, bucket, qkey, qversion)
+
+
+# ---------------------------------------------------------------- resumable (tus 1.0.0)
+
+def tus_create(repo, limits, caller, ticket, length, filename):
+    """Creation: the upload of this ticket, or the one already created for it by this caller
+    (a creation whose answer was lost). Declared length and name are checked here."""
+    row, created = repo.begin_upload(_new_upload(ticket, caller, filename=filename, resumable=True,
+                                                 length=length))
+    if not created:
+        if row["state"] == "receiving" and row["resumable"] and str(row["student_user_id"]) == caller.user_id:
+            return row
+        raise TicketUsed("this upload ticket was already used")
+    try:
+        domain.clean_filename(filename)
+        domain.Inspector(limits.for_year(row["school_year"]), length)
+    except FilesError as exc:
+        repo.finish_refused(row["id"], "refused", exc.code, _refused_event(row, exc.code))
+        raise
+    return row
+
+
+def owned_upload(repo, caller, upload_id):
+    """The upload, for the caller who created it; anyone else gets the same 404 as a missing id."""
+    try:
+        uid = uuid.UUID(str(upload_id))
+    except ValueError:
+        raise UploadNotFound("no such upload") from None
+    row = repo.get_upload(uid)
+    if row is None or row["tenant"] != caller.tenant or str(row["student_user_id"]) != caller.user_id \
+            or not row["resumable"]:
+        raise UploadNotFound("no such upload", refused=row is not None)
+    return row
+
+
+def tus_status(repo, store, caller, upload_id) -> dict:
+    row = owned_upload(repo, caller, upload_id)
+    if row["state"] == "receiving" and row["expires_at"] <= _now():
+        end_upload(repo, store, row, "upload_expired")
+        raise UploadExpired("this upload has expired")
+    if row["state"] in ("refused", "expired", "cancelled"):
+        raise UploadExpired("this upload has ended", ended=row["code"])
+    return row
+
+
+def tus_patch(repo, store, limits, caller, upload_id, offset, stream, content_length):
+    """Append a PATCH body at `offset`. Each body becomes one object under quarantine/; bytes
+    that arrived before a connection broke are kept (the client resumes after them). When the
+    last byte arrives the file is verified and stored (or refused) before the answer."""
+    row = tus_status(repo, store, caller, upload_id)
+    if row["state"] == "stored":
+        if offset == row["length"]:
+            return row, None
+        raise TicketUsed("this upload was already stored")
+    if offset != row["offset"]:
+        raise UploadOffsetMismatch(f"the upload is at {row['offset']}, not {offset}")
+    year = limits.for_year(row["school_year"])
+    remaining = row["length"] - offset
+    insp = domain.Inspector(year, row["length"]) if offset == 0 else None
+    family = year.family_of(row["type_name"]) if row["type_name"] else None
+
+    def check(chunk, seen=[0]):  # noqa: B006 - per-call counter
+        if insp is not None:
+            insp.feed(chunk)
+        else:
+            seen[0] += len(chunk)
+            if family and offset + seen[0] > family.max_bytes:
+                raise domain._too_large(offset + seen[0], family.max_bytes, family)
+    bucket = store.ensure_bucket(row["tenant"])
+    key = f"quarantine/{row['id']}/{offset:012d}"
+    reader = BodyReader(stream, expected=min(remaining, content_length if content_length is not None else remaining),
+                        inspect=check, keep_partial=True)
+    try:
+        version = store.put_stream(bucket, key, reader)
+    except StorageUnavailable:
+        raise  # the client resumes; the upload goes on
+    except FilesError as exc:  # refused by content: the upload ends here
+        end_upload(repo, store, row, exc.code)
+        raise
+    got = reader.size
+    segments = list(row["segments"]) + [{"key": key, "version_id": version, "offset": offset, "size": got}]
+    values = {"offset": offset + got, "segments": segments}
+    if insp is not None and insp.type_name:
+        values["type_name"] = insp.type_name
+    if got == 0 or not repo.advance_upload(row["id"], offset, values):
+        _quietly(store.remove_version, bucket, key, version)
+        if got == 0:
+            return row, None
+        raise UploadOffsetMismatch("another request moved this upload on")
+    row.update(values)
+    if row["offset"] < row["length"]:
+        return row, None
+    whole = insp if (insp is not None and len(segments) == 1 and not reader.broken) else None
+    return row, _complete(repo, store, year, row, bucket, whole)
+
+
+def _complete(repo, store, year, row, bucket, insp):
+    """All bytes are in: verify (in-stream already, or by reading the pieces back), then store."""
+    qkey = qversion = None
+    try:
+        if insp is not None:
+            seg = row["segments"][0]
+            verdict, qkey, qversion = insp.finish(), seg["key"], seg["version_id"]
+        else:
+            check = domain.Inspector(year, row["length"])
+            pieces = (chunk for seg in row["segments"]
+                      for chunk in store.read_all(bucket, seg["key"], seg["version_id"]))
+            qkey = f"quarantine/{row['id']}/whole"
+            qversion = store.put_stream(bucket, qkey, _IterReader(pieces, check.feed))
+            verdict = check.finish()
+        result = _store_verified(repo, store, row, bucket, qkey, qversion, verdict)
+    except FilesError as exc:
+        end_upload(repo, store, row, exc.code, frees_slot=exc.frees_slot)
+        raise
+    finally:
+        _drop_segments(store, row)
+        if qversion and qkey.endswith("/whole"):
+            _quietly(store.remove_version, bucket, qkey, qversion)
+    return result
+
+
+class _IterReader(io.RawIOBase):
+    def __init__(self, chunks, inspect):
+        self.chunks, self.inspect, self.buf = chunks, inspect, b""
+
+    def readable(self):
+        return True
+
+    def read(self, n=-1):
+        while not self.buf:
+            chunk = next(self.chunks, None)
+            if chunk is None:
+                return b""
+            self.inspect(chunk)
+            self.buf = chunk
+        n = len(self.buf) if n is None or n < 0 else n
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+
+def tus_terminate(repo, store, caller, upload_id):
+    """The student cancels: the bytes go, the slot comes back."""
+    row = owned_upload(repo, caller, upload_id)
+    if row["state"] == "receiving":
+        end_upload(repo, store, row, "upload_cancelled")
+
+
+def sweep_expired(repo, store, now=None) -> int:
+    """Half-finished uploads past their ticket's expiry: bytes deleted, slot freed. Any replica
+    may run it; an upload ends once (conditional update)."""
+    n = 0
+    for row in repo.expired_uploads(now or _now()):
+        if end_upload(repo, store, row, "upload_expired"):
+            n += 1
+    return n
+
+
+# ---------------------------------------------------------------- downloads
+
 def find_for_download(repo, caller, file_id) -> dict:
-    """Owner, reviewing teacher or the tenant's registrar; everyone else gets not-found."""
+    """Owner, reviewing teacher (or proxy) or the tenant's registrar; everyone else gets not-found."""
     try:
         fid = uuid.UUID(str(file_id))
     except ValueError:
@@ -89,3 +379,46 @@ def find_for_download(repo, caller, file_id) -> dict:
     if not allowed:  # answered like a missing id, audited as a refusal
         raise NotFound("file not found", refused=True)
     return row
+
+
+def _link_mac(key, file_id, exp, disposition) -> str:
+    mac = hmac.new(key.encode() if isinstance(key, str) else key,
+                   f"download.{file_id}.{exp}.{disposition}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+def download_link(repo, caller, file_id, link_key, disposition="inline", ttl=LINK_TTL_S) -> dict:
+    """After the authorisation check, a link to the bytes valid for `ttl` seconds, for this file
+    only (relative to the files service's public address)."""
+    row = find_for_download(repo, caller, file_id)
+    exp = int(time.time()) + ttl
+    disposition = "attachment" if disposition == "attachment" else "inline"
+    sig = _link_mac(link_key, row["id"], exp, disposition)
+    return {"path": f"v1/files/{row['id']}?exp={exp}&d={disposition}&sig={sig}", "expires_in": ttl,
+            "filename": row["filename"], "content_type": row["content_type"], "size": row["size"]}
+
+
+def check_link(repo, file_id, exp, disposition, sig, link_key) -> dict:
+    try:
+        fid, exp = uuid.UUID(str(file_id)), int(exp)
+    except (TypeError, ValueError):
+        raise LinkInvalid("the download link is invalid") from None
+    if exp < time.time() or not hmac.compare_digest(_link_mac(link_key, fid, exp, disposition), sig or ""):
+        raise LinkInvalid("the download link is invalid or has expired")
+    row = repo.find_any(fid)
+    if row is None:
+        raise NotFound("file not found")
+    return row
+
+
+# ---------------------------------------------------------------- sealing
+
+def seal_student_files(repo, store, tenant, student_id, until: dt.datetime) -> int:
+    """COMPLIANCE retention until `until` on every stored file of a student (sealing, DOMAIN.md):
+    from then on no one, the S3 root included, can delete or overwrite those versions."""
+    n = 0
+    for row in repo.files_of(tenant, student_id):
+        store.retain(row["bucket"], row["key"], row["version_id"], until)
+        repo.set_file_state(row["id"], "sealed")
+        n += 1
+    return n

@@ -74,6 +74,19 @@ class RecordsService(*areas.rpc_mixins()):
         with self.platform.uow() as uow:
             return usecases.release_outcome_ticket(uow, caller, outcome_id)
 
+    @rpc
+    @allowed("student")
+    def get_my_outcome_quota(self, caller, school_year, semester):
+        """{school_year, semester, limit, used, held, left}: the semester's outcome quota."""
+        with self.platform.uow() as uow:
+            return usecases.outcome_quota(uow, caller, int(school_year), int(semester))
+
+    @reliable_event_handler("files", events.UPLOAD_REFUSED)
+    def handle_upload_refused(self, body):
+        env = events.load_event(events.UPLOAD_REFUSED, body)
+        with self.platform.uow() as uow:
+            usecases.release_refused_upload(uow, env)
+
     @reliable_event_handler("files", events.OUTCOME_UPLOADED)
     def handle_outcome_uploaded(self, body):
         env = events.load_event(events.OUTCOME_UPLOADED, body)

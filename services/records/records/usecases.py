@@ -316,6 +316,38 @@ def release_outcome_ticket(uow, caller, outcome_id) -> bool:
     return res.rowcount == 1
 
 
+def release_refused_upload(uow, env) -> bool:
+    """files reports an upload that ended without a file (refused, failed, expired, cancelled):
+    the quota slot its ticket held is free again at once. A slot already used by a stored
+    outcome is never freed (files does not report those; `used_at` guards a replay)."""
+    p = env["payload"]
+    if not uow.claim(env["event_id"], "records.handle_upload_refused"):
+        return False
+    if p["kind"] == "outcome":
+        uow.session.execute(upload_reservations.delete().where(
+            upload_reservations.c.outcome_id == p["subject_id"], upload_reservations.c.tenant == env["tenant"],
+            upload_reservations.c.student_id == p["student_id"], upload_reservations.c.used_at.is_(None)))
+    uow.commit()
+    return True
+
+
+def outcome_quota(uow, caller, school_year, semester) -> dict:
+    """What is left of the semester's outcome quota for the calling student: stored outcomes
+    (not returned) and slots held by upload tickets in flight count as used."""
+    caller.require("student")
+    st = _student_of(uow, caller)
+    used = uow.session.execute(sa.select(sa.func.count()).select_from(outcomes).where(
+        outcomes.c.student_id == st.id, outcomes.c.school_year == school_year,
+        outcomes.c.semester == semester, outcomes.c.status != "returned")).scalar_one()
+    held = uow.session.execute(sa.select(sa.func.count()).select_from(upload_reservations).where(
+        upload_reservations.c.student_id == st.id, upload_reservations.c.school_year == school_year,
+        upload_reservations.c.semester == semester, upload_reservations.c.used_at.is_(None),
+        upload_reservations.c.expires_at > sa.func.now())).scalar_one()
+    limit = domain.MAX_OUTCOMES_PER_SEMESTER
+    return {"school_year": school_year, "semester": semester, "limit": limit, "used": used, "held": held,
+            "left": max(0, limit - used - held)}
+
+
 def record_outcome_uploaded(uow, env) -> bool:
     p = env["payload"]
     if not uow.claim(env["event_id"], "records.handle_outcome_uploaded"):

@@ -1,51 +1,125 @@
-import hashlib
-import io
-
+"""Type by content (as readers decide it), size per family and school year, names as metadata."""
 import pytest
 
 from files import domain
-from files.errors import FileEmpty, FileTooLarge, FileTypeRefused
-from files.storage import MeasuringReader
+from files.errors import (FileDamaged, FileEmpty, FilenameInvalid, FilenameTooLong, FileTooLarge,
+                          FileTypeRefused)
+from tests.support import evidence as ev
 
-PDF = b"%PDF-1.4\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 10
-JPG = b"\xff\xd8\xff\xe0" + b"\x00" * 10
-
-
-@pytest.mark.parametrize("head,ctype", [(PDF, "application/pdf"), (PNG, "image/png"), (JPG, "image/jpeg")])
-def test_type_is_judged_by_content(head, ctype):
-    assert domain.verify(len(head), head[:16]) == ctype
+MB = domain.MB
+LIMITS = domain.Limits()
 
 
-@pytest.mark.parametrize("head", [b"MZ\x90\x00", b"<html>", b"PK\x03\x04", b"GIF89a"])
-def test_other_content_is_refused_whatever_its_name(head):
-    with pytest.raises(FileTypeRefused):
-        domain.verify(100, head)
+def inspect(data, year=115, chunk=65536, declared=None):
+    insp = domain.Inspector(LIMITS.for_year(year), declared)
+    for i in range(0, len(data), chunk):
+        insp.feed(data[i:i + chunk])
+    return insp.finish()
 
 
-def test_size_limits():
-    with pytest.raises(FileEmpty):
-        domain.verify(0, b"")
-    with pytest.raises(FileTooLarge):
-        domain.verify(domain.DOCUMENT_LIMIT + 1, PDF)
-    with pytest.raises(FileTooLarge):
-        domain.check_declared_size(domain.DOCUMENT_LIMIT + 1)
-    domain.check_declared_size(None)
+@pytest.mark.parametrize("make,ctype", [
+    (lambda: ev.pdf(), "application/pdf"), (lambda: ev.png(), "image/png"), (lambda: ev.jpg(), "image/jpeg"),
+    (lambda: ev.mp3(), "audio/mpeg"), (lambda: ev.mp4(200_000), "video/mp4"),
+    (lambda: ev.case("U07")[1], "application/pdf"),            # BOM and a line break before %PDF-
+    (lambda: b"\n" * 1000 + b"%PDF-1.7\n%%EOF\n", "application/pdf"),  # header at byte 1,000
+    (lambda: ev.case("U04")[1], "video/mp4"),                   # a phone video, 1 MB
+    (lambda: ev.mp4_padded(ev.case("U04")[1], 6 * MB), "video/mp4"),  # ... padded to 6 MB
+    (lambda: ev.case("U04")[1] + b"\x00" * (5 * MB), "video/mp4"),     # ... padded with zeros
+])
+def test_type_is_decided_by_content(make, ctype):
+    data = make()
+    v = inspect(data)
+    assert (v.content_type, v.size) == (ctype, len(data))
+    assert inspect(data, chunk=7).sha256 == v.sha256  # however the bytes arrive
 
 
-def test_filename_is_cleaned_and_given_the_true_extension():
-    assert domain.clean_filename("C:\\Users\\me\\專題.pdf", "application/pdf") == "專題.pdf"
-    assert domain.clean_filename("photo", "image/jpeg") == "photo.jpg"
-    assert domain.clean_filename("x.jpeg", "image/jpeg") == "x.jpeg"
-    assert domain.clean_filename("", "image/png") == "file.png"
+@pytest.mark.parametrize("data,detail", [
+    (ev.EXE, None),                                           # a renamed executable
+    (ev.zip_bytes(), None),                                   # an archive
+    (b"<html><script>alert(1)</script>", None),
+    ("這不是 PDF，只是文字。".encode(), "unknown"),
+    (b"\x00\x00\x00\x14ftypqt  \x00\x00\x02\x00qt  " + b"\x00" * 2000, None),  # QuickTime, not MP4
+    (ev.png()[:40] + b"%PDF-1.4\n" + b"\x00" * 1000, "polyglot"),   # an image that is also a PDF
+    (ev.EXE[:300] + b"%PDF-1.4\n%%EOF", "polyglot"),            # an executable with a PDF header after it
+    (ev.png(trailing=ev.zip_bytes()), "polyglot"),              # a zip behind a PNG
+    (ev.jpg() + ev.zip_bytes(), "polyglot"),                   # a zip behind a JPEG
+    (ev.png(trailing=b"<?php system($_GET[1]); ?>"), "polyglot"),  # anything after IEND
+])
+def test_what_is_not_purely_an_allowed_type_is_refused(data, detail):
+    with pytest.raises(FileTypeRefused) as e:
+        inspect(data)
+    assert e.value.code == "file_type_refused" and e.value.http_status == 415
+    if detail:
+        assert e.value.details["detail"] == detail
 
 
-def test_measuring_reader_hashes_and_stops_past_the_limit():
-    data = PDF + b"x" * 1000
-    r = MeasuringReader(io.BytesIO(data), limit=10_000, hasher=hashlib.sha256())
-    out = b"".join(iter(lambda: r.read(100), b""))
-    assert out == data and r.size == len(data) and r.hasher.hexdigest() == hashlib.sha256(data).hexdigest()
-    assert r.head == data[:16] and not r.over_limit
-    r = MeasuringReader(io.BytesIO(b"y" * 500), limit=100, hasher=hashlib.sha256())
-    out = b"".join(iter(lambda: r.read(64), b""))
-    assert r.over_limit and len(out) <= 100
+@pytest.mark.parametrize("data", [
+    ev.mp4(300_000, lie=5000),                      # mdat claims more than the file has
+    ev.mp4(300_000)[:-10],                          # cut short
+    ev.mp4(300_000) + b"junk after the last box",
+    ev.png()[:-6],                                  # PNG without its end
+])
+def test_structure_that_lies_about_its_length_is_damaged(data):
+    with pytest.raises(FileDamaged):
+        inspect(data)
+
+
+def test_empty_is_refused_with_its_own_code():
+    name, data = ev.case("U02")
+    assert name == "成果.pdf" and data == b""
+    with pytest.raises(FileEmpty) as e:
+        inspect(data)
+    assert e.value.code == "file_empty" and e.value.http_status == 422
+
+
+def test_size_limit_follows_the_family_the_content_belongs_to():
+    inspect(ev.pdf(4 * MB))                                   # a document at its limit
+    with pytest.raises(FileTooLarge) as e:
+        inspect(ev.pdf(4 * MB + 1))
+    assert "4 MB" in e.value.zh and "文件" in e.value.zh
+    inspect(ev.mp4(10 * MB))                                  # media may be 10 MB
+    with pytest.raises(FileTooLarge) as e:
+        inspect(ev.mp4(10 * MB + 1))
+    assert "10 MB" in e.value.zh
+    with pytest.raises(FileTooLarge):                         # declared too large: refused unread
+        domain.Inspector(LIMITS.for_year(115), declared_length=50 * MB)
+    with pytest.raises(FileTooLarge):                         # a 6 MB document, declared
+        insp = domain.Inspector(LIMITS.for_year(115), declared_length=6 * MB)
+        insp.feed(ev.pdf(2000))
+
+
+def test_limits_are_configuration_per_school_year():
+    limits = domain.Limits.from_config('{"116": {"media": {"types": ["mp3", "mp4"], "max_bytes": 20971520}},'
+                                       ' "default": {"document": {"types": ["pdf"], "max_bytes": 2097152}}}')
+    assert limits.for_year(115).family_of("mp4").max_bytes == 10 * MB
+    assert limits.for_year(116).family_of("mp4").max_bytes == 20 * MB
+    assert limits.for_year(115).family_of("png") is None          # the school allows only PDF documents
+    assert limits.for_year(116).describe()["document"]["types"] == ["pdf"]
+    with pytest.raises(ValueError):
+        domain.Limits.from_config('{"default": {"document": {"types": ["exe"], "max_bytes": 1}}}')
+
+
+@pytest.mark.parametrize("raw,clean", [
+    ("期末報告.pdf", "期末報告.pdf"),
+    ("期末報告", "期末報告.pdf"),
+    ("cafe\u0301.pdf", "café.pdf"),                    # NFD (macOS) -> NFC
+    ("re\x00port\x07.pdf", "report.pdf"),              # NUL and control characters
+    ("invoice\u202efdp.exe", "invoicefdp.exe.pdf"),     # a bidi override cannot disguise the name
+    ("", "evidence.pdf"),
+    ("scan.JPEG", "scan.JPEG"),
+])
+def test_names_are_cleaned_metadata(raw, clean):
+    assert domain.clean_filename(raw, "jpg" if raw.endswith("JPEG") else "pdf") == clean
+
+
+@pytest.mark.parametrize("raw,error", [
+    ("../../etc/passwd", FilenameInvalid), ("..\\..\\boot.ini", FilenameInvalid), ("..", FilenameInvalid),
+    ("成" * 300 + ".pdf", FilenameTooLong),
+])
+def test_names_with_paths_or_too_long_are_refused(raw, error):
+    with pytest.raises(error):
+        domain.clean_filename(raw, "pdf")
+
+
+def test_ascii_fallback_for_content_disposition():
+    assert domain.ascii_fallback('報告 "final";.pdf') == "__ _final__.pdf"

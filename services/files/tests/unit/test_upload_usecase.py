@@ -1,60 +1,82 @@
-"""The upload use case with a fake store and repository: every path leaves storage consistent."""
+"""Upload use cases with the in-memory repository and store: no broker, no database, no S3."""
+import datetime as dt
 import io
 import uuid
 
 import pytest
 
-from files import usecases
-from files.errors import AlreadyUploaded, FileTypeRefused
+from files import domain, usecases
+from files.errors import FileEmpty, TicketUsed, UploadInProgress
 from files.repository import FakeFileRepository, FakeObjectStore
 from portfolio_common import caller as caller_mod
+from tests.support import evidence as ev
 
-PDF = b"%PDF-1.4\n%%EOF\n"
+LIMITS = domain.Limits()
 
 
-def setup():
+def setup(kind="outcome"):
     c = caller_mod.Caller(user_id=str(uuid.uuid4()), username="s", tenant="day", roles=("student",))
-    t = {"kind": "outcome", "outcome_id": str(uuid.uuid4()), "tenant": "day", "student_id": str(uuid.uuid4()),
-         "student_user_id": c.user_id, "section_id": str(uuid.uuid4()), "teacher_user_id": str(uuid.uuid4()),
-         "school_year": 115, "semester": 1, "course_code": "C1", "subject_name": "s", "description": "d"}
-    return c, t
+    t = {"kind": kind, "tenant": "day", "student_id": str(uuid.uuid4()), "student_user_id": c.user_id,
+         "school_year": 115, "description": "簡述", "semester": 1}
+    if kind == "outcome":
+        t.update(outcome_id=str(uuid.uuid4()), section_id=str(uuid.uuid4()), teacher_user_id=str(uuid.uuid4()),
+                 course_code="C1", subject_name="程式設計")
+    else:
+        t.update(performance_id=str(uuid.uuid4()))
+    ticket = domain.TicketClaims.from_ticket(t)
+    ticket.expires_at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=15)
+    return FakeFileRepository(), FakeObjectStore(), c, ticket
 
 
-def test_stored_promoted_recorded_and_announced():
-    c, t = setup()
-    repo, store = FakeFileRepository(), FakeObjectStore()
-    res = usecases.upload_outcome(repo, store, c, t, io.BytesIO(PDF), "a.pdf")
-    assert [k[1] for k in store.objects] == [f"outcomes/{t['student_id']}/{res['file_id']}"]
-    (event,) = repo.events
-    assert event["event"] == "outcome-uploaded" and event["payload"]["sha256"] == res["sha256"]
-    with pytest.raises(AlreadyUploaded):
-        usecases.upload_outcome(repo, store, c, t, io.BytesIO(PDF), "a.pdf")
+def test_stored_once_then_replayed_or_refused():
+    repo, store, c, t = setup()
+    data = ev.pdf()
+    status, res = usecases.upload_once(repo, store, LIMITS, c, t, io.BytesIO(data), "a.pdf", len(data))
+    assert status == 201 and [e["event"] for e in repo.events] == ["outcome-uploaded"]
+    assert [k[1] for k in store.objects] == [f"outcomes/{t.student_id}/{res['file_id']}"]  # quarantine gone
+    status, again = usecases.upload_once(repo, store, LIMITS, c, t, io.BytesIO(data), "a.pdf", len(data))
+    assert (status, again["file_id"]) == (200, res["file_id"]) and len(store.objects) == 1
+    with pytest.raises(TicketUsed):
+        usecases.upload_once(repo, store, LIMITS, c, t, io.BytesIO(ev.pdf()), "b.pdf")
+    assert len(repo.events) == 1
 
 
-def test_refused_content_leaves_no_object():
-    c, t = setup()
-    repo, store = FakeFileRepository(), FakeObjectStore()
-    with pytest.raises(FileTypeRefused):
-        usecases.upload_outcome(repo, store, c, t, io.BytesIO(b"<html>"), "a.pdf")
-    assert store.objects == {} and repo.rows == {}
+def test_refusal_ends_the_upload_and_frees_the_slot():
+    repo, store, c, t = setup()
+    with pytest.raises(FileEmpty):
+        usecases.upload_once(repo, store, LIMITS, c, t, io.BytesIO(b""), "成果.pdf", 0)
+    assert store.objects == {}
+    (ev_,) = repo.events
+    assert ev_["event"] == "upload-refused" and ev_["payload"]["code"] == "file_empty"
+    assert ev_["payload"]["subject_id"] == t.subject_id
 
 
-def test_database_failure_after_promotion_removes_the_object():
-    c, t = setup()
-    repo, store = FakeFileRepository(fail_on_record=RuntimeError("database went away")), FakeObjectStore()
+def test_a_failure_after_promotion_leaves_nothing_and_frees_the_slot():
+    repo, store, c, t = setup()
+    repo.fail_on_store = RuntimeError("database gone")
     with pytest.raises(RuntimeError):
-        usecases.upload_outcome(repo, store, c, t, io.BytesIO(PDF), "a.pdf")
-    assert store.objects == {} and repo.events == []
+        usecases.upload_once(repo, store, LIMITS, c, t, io.BytesIO(ev.pdf()), "a.pdf")
+    assert store.objects == {}
+    assert [e["payload"]["code"] for e in repo.events] == ["internal"]
 
 
-def test_downloads_for_owner_and_reviewer_only():
-    c, t = setup()
-    repo, store = FakeFileRepository(), FakeObjectStore()
-    fid = usecases.upload_outcome(repo, store, c, t, io.BytesIO(PDF), "a.pdf")["file_id"]
-    reviewer = caller_mod.Caller(user_id=t["teacher_user_id"], username="t", tenant="day", roles=("subject_teacher",))
-    assert usecases.find_for_download(repo, reviewer, fid)["id"] == fid
-    stranger = caller_mod.Caller(user_id=str(uuid.uuid4()), username="x", tenant="day", roles=("subject_teacher",))
-    for who, fid_ in ((stranger, fid), (c, str(uuid.uuid4())), (c, "junk")):
-        with pytest.raises(Exception) as e:
-            usecases.find_for_download(repo, who, fid_)
-        assert e.value.code == "not_found"
+def test_an_upload_in_progress_is_not_started_twice():
+    repo, store, c, t = setup()
+    repo.begin_upload(usecases._new_upload(t, c, filename="a.pdf", resumable=True, length=10))
+    with pytest.raises(UploadInProgress):
+        usecases.upload_once(repo, store, LIMITS, c, t, io.BytesIO(ev.pdf()), "a.pdf")
+
+
+def test_performance_proof_is_announced_as_performance_uploaded():
+    repo, store, c, t = setup("performance")
+    usecases.upload_once(repo, store, LIMITS, c, t, io.BytesIO(ev.mp3()), "錄音.mp3")
+    (e,) = repo.events
+    assert e["event"] == "performance-uploaded" and e["payload"]["content_type"] == "audio/mpeg"
+
+
+def test_expired_uploads_are_swept_once():
+    repo, store, c, t = setup()
+    t.expires_at = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)
+    repo.begin_upload(usecases._new_upload(t, c, filename="a.pdf", resumable=True, length=10))
+    assert usecases.sweep_expired(repo, store) == 1 and usecases.sweep_expired(repo, store) == 0
+    assert repo.events[0]["payload"]["code"] == "upload_expired"
