@@ -7,7 +7,7 @@ from werkzeug.routing import IntegerConverter
 
 from . import auth, flows
 from .auth import login_required
-from .clients import open_file, rpc, rpc_public
+from .clients import file_link, files_token, rpc, rpc_public
 from .errors import ERRORS, ApiError, ErrorSchema
 
 
@@ -114,24 +114,42 @@ class OutcomeOut(Schema):
     certified_at = fields.String(allow_none=True)
 
 
-class OutcomeUploadIn(_In):
-    """One multipart/form-data body: the two fields and the file (read from request.files;
-    documented here so the OpenAPI document shows one body, as OpenAPI 3 has no formData)."""
+class TicketIn(_In):
     section_id = fields.String(required=True, metadata={"format": "uuid"})
     description = fields.String(required=True, metadata={
         "description": "簡述, 1-100 characters", "minLength": 1, "maxLength": 100})
-    file = fields.Raw(load_default=None, metadata={
-        "type": "string", "format": "binary", "description": "the evidence file (PDF, JPG or PNG, ≤ 4 MB); required"})
 
 
-class UploadOut(Schema):
+class TicketOut(Schema):
     outcome_id = fields.String()
-    file_id = fields.String()
-    sha256 = fields.String()
-    size = fields.Integer()
-    content_type = fields.String()
-    filename = fields.String()
-    status = fields.String()
+    ticket = fields.String(metadata={"description": "send as X-Upload-Ticket to the files service"})
+    files_token = fields.String(metadata={"description": "send as Authorization: Bearer to the files service"})
+    upload_url = fields.String(metadata={"description": "POST the whole file here (raw body, X-Filename)"})
+    resumable_url = fields.String(metadata={"description": "or upload it resumably here (tus 1.0.0)"})
+    expires_in = fields.Integer(metadata={"description": "seconds the ticket stays valid"})
+
+
+class QuotaQuery(_In):
+    school_year = fields.Integer(required=True)
+    semester = fields.Integer(required=True, validate=validate.OneOf([1, 2]))
+
+
+class QuotaOut(Schema):
+    school_year = fields.Integer()
+    semester = fields.Integer()
+    limit = fields.Integer()
+    used = fields.Integer()
+    held = fields.Integer(metadata={"description": "slots held by upload tickets in flight"})
+    left = fields.Integer()
+
+
+class FilesTokenOut(Schema):
+    token = fields.String()
+    expires_in = fields.Integer()
+
+
+class DownloadQuery(_In):
+    download = fields.Boolean(load_default=False, metadata={"description": "as an attachment"})
 
 
 class TaskOut(Schema):
@@ -345,25 +363,39 @@ class Outcomes(MethodView):
         """The student's own course outcomes."""
         return rpc("records", "list_my_outcomes", query["school_year"])
 
+
+@outcomes_bp.route("/outcomes/tickets")
+class OutcomeTickets(MethodView):
     @login_required
     @outcomes_bp.doc(parameters=[{
         "in": "header", "name": "Idempotency-Key", "required": False,
         "schema": {"type": "string", "minLength": 1, "maxLength": 80},
-        "description": "the same for every retry of one upload; a new one for every new upload"}])
-    @outcomes_bp.arguments(OutcomeUploadIn, location="form", content_type="multipart/form-data")
-    @outcomes_bp.response(201, UploadOut)
-    @refusals(outcomes_bp, "file_too_large", "file_type_refused", "description_empty",
-              "description_too_long", "file_missing", "not_enrolled", "outcome_quota_exceeded",
-              "already_uploaded", "idempotency_key_reused")
-    def post(self, form):
-        """Upload a course outcome (PDF/JPG/PNG ≤ 4 MB) with its 簡述 (≤ 100 characters).
+        "description": "the same for every retry of one ticket request; a new one for every new upload"}])
+    @outcomes_bp.arguments(TicketIn)
+    @outcomes_bp.response(201, TicketOut)
+    @refusals(outcomes_bp, "description_empty", "description_too_long", "not_enrolled",
+              "outcome_quota_exceeded", "idempotency_key_reused")
+    def post(self, body):
+        """Ask to upload a course outcome: records checks enrolment, 簡述 and the semester quota.
 
-        The outcome appears in GET /outcomes once stored and announced (milliseconds).
-        Send the same `Idempotency-Key` header on every retry of one upload: a retry after a lost
-        answer then neither takes another quota slot nor stores a second copy (409 already_uploaded).
+        Then send the file to the files service yourself, never through this API: `POST
+        upload_url` with the raw bytes (`Authorization: Bearer <files_token>`, `X-Upload-Ticket:
+        <ticket>`, `X-Filename: <percent-encoded name>`), or resumably with tus at
+        `resumable_url`. PDF/JPG/PNG ≤ 4 MB, MP3/MP4 ≤ 10 MB, decided by content. Send the same
+        `Idempotency-Key` on every retry of one ticket request: a retry after a lost answer gets
+        the same ticket instead of a second quota slot.
         """
-        return flows.upload_outcome(form["section_id"], form["description"], request.files.get("file"),
-                                    request.headers.get("Idempotency-Key"))
+        return flows.outcome_ticket(body["section_id"], body["description"], request.headers.get("Idempotency-Key"))
+
+
+@outcomes_bp.route("/outcomes/quota")
+class OutcomeQuota(MethodView):
+    @login_required
+    @outcomes_bp.arguments(QuotaQuery, location="query")
+    @outcomes_bp.response(200, QuotaOut)
+    def get(self, query):
+        """What is left of the semester's quota of course outcomes (6 by regulation §4)."""
+        return rpc("records", "get_my_outcome_quota", query["school_year"], query["semester"])
 
 
 @outcomes_bp.route("/outcomes/<outcome_id>")
@@ -378,20 +410,30 @@ class OutcomeOne(MethodView):
 @outcomes_bp.route("/files/<file_id>")
 class FileOne(MethodView):
     @login_required
-    @outcomes_bp.response(200, description="The file's bytes")
-    def get(self, file_id):
-        """Download an evidence file (owner, reviewing teacher or registrar)."""
-        return stream_file(file_id)
+    @outcomes_bp.arguments(DownloadQuery, location="query")
+    @outcomes_bp.response(302, description="Location: a short-lived link to the bytes on the files service")
+    @refusals(outcomes_bp, "not_found", "storage_unavailable")
+    def get(self, query, file_id):
+        """Download an evidence file (owner, reviewing teacher or registrar): the files service
+        checks who may read it and the answer redirects there (streamed, ranged)."""
+        return redirect_to_file(file_id, query["download"])
 
 
-def stream_file(file_id):
-    upstream = open_file(file_id)
-    headers = {"Content-Length": upstream.headers.get("Content-Length", ""),
-               "X-Content-SHA256": upstream.headers.get("X-Content-SHA256", ""),
-               "Content-Disposition": f"inline; filename*=UTF-8''{upstream.headers.get('X-Filename', 'file')}",
-               "X-Content-Type-Options": "nosniff"}
-    return Response(upstream.iter_content(64 * 1024), headers=headers,
-                    content_type=upstream.headers.get("Content-Type"))
+@outcomes_bp.route("/files/token")
+class FilesToken(MethodView):
+    @login_required
+    @outcomes_bp.response(201, FilesTokenOut)
+    def post(self):
+        """A fresh token for the files service (a long resumable upload outlives the first)."""
+        from portfolio_common.caller import TTL_SECONDS
+        return {"token": files_token(), "expires_in": TTL_SECONDS}
+
+
+def redirect_to_file(file_id, download=False):
+    resp = Response(status=302)
+    resp.headers["Location"] = file_link(file_id, "attachment" if download else "inline")
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 @cert_bp.route("/tasks")

@@ -30,14 +30,15 @@ def create_app(config=None):
         FILES_URL=env("FILES_URL", "http://127.0.0.1:8081"),
         # The address the browser uses for the files service (a URL, or a path on this origin
         # behind the ingress); the portal's Content-Security-Policy lets pages talk to it.
-        FILES_PUBLIC_URL=env("FILES_PUBLIC_URL", ""),
+        FILES_PUBLIC_URL=env("FILES_PUBLIC_URL", env("FILES_URL", "http://127.0.0.1:8081")),
         # How many proxies in front of the gateway append to X-Forwarded-For (0: none, the TCP
         # peer is the client). Never more than there are: the client could then pick its address.
         TRUSTED_PROXY_HOPS=env("TRUSTED_PROXY_HOPS", "0"),
         SCHOOL_YEAR=int(env("CURRENT_SCHOOL_YEAR", "115")),
         SEMESTER=int(env("CURRENT_SEMESTER", "1")),
-        # The largest evidence file is 4 MB; leave room for the form around it.
-        MAX_CONTENT_LENGTH=6 * 1024 * 1024,
+        # No evidence file passes through the gateway (the browser sends it to files): the
+        # largest body here is a 2 MB spreadsheet import with its form around it.
+        MAX_CONTENT_LENGTH=int(env("GATEWAY_MAX_BODY_BYTES", str(3 * 1024 * 1024))),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=env("COOKIE_SECURE", "0") == "1",

@@ -1,9 +1,10 @@
 """Calls the gateway makes: services over RPC (pool) and the files service over HTTP."""
 import threading
+import time
 from urllib.parse import quote
 
 import requests
-from flask import current_app
+from flask import current_app, request
 
 from .auth import caller_token, sessions_changed
 from .errors import ApiError
@@ -41,28 +42,59 @@ def _files_error(resp):
         return ApiError("storage_unavailable" if resp.status_code >= 500 else "internal")
 
 
-def upload_outcome_file(ticket: str, stream, filename: str, length: int) -> dict:
-    url = current_app.config["FILES_URL"].rstrip("/") + "/v1/outcome-files"
+def files_public_url() -> str:
+    """The files service as the browser (or API client) reaches it: FILES_PUBLIC_URL, made
+    absolute when it is a path on the portal's own origin (behind the ingress: /files)."""
+    base = current_app.config["FILES_PUBLIC_URL"].rstrip("/")
+    if base.startswith("/"):
+        base = request.host_url.rstrip("/") + base
+    return base
+
+
+def files_token() -> str:
+    """The caller token the browser presents to the files service (with the upload ticket).
+    The one place that mints it: the trust-token change gives it the audience `files`."""
+    return caller_token()
+
+
+def _files_get(path, **kw):
+    url = current_app.config["FILES_URL"].rstrip("/") + path
     try:
-        resp = _http().post(url, data=stream, timeout=120, headers={
-            "X-Portfolio-Caller": caller_token("files"), "X-Upload-Ticket": ticket,
-            "X-Filename": quote(filename or ""), "Content-Length": str(length),
-            "Content-Type": "application/octet-stream"})
+        return _http().get(url, timeout=10, **kw)
     except requests.RequestException:
         _local.session = None
         raise ApiError("storage_unavailable") from None
-    if resp.status_code != 201:
-        raise _files_error(resp)
-    return resp.json()
 
 
-def open_file(file_id: str):
-    url = current_app.config["FILES_URL"].rstrip("/") + f"/v1/files/{quote(file_id)}"
+def file_link(file_id: str, disposition: str = "inline") -> str:
+    """files checks who may read the file and answers a short-lived link for it only; the
+    browser is sent there, so no file byte passes through the gateway."""
+    url = current_app.config["FILES_URL"].rstrip("/") + f"/v1/files/{quote(file_id, safe='')}/link"
     try:
-        resp = _http().get(url, stream=True, timeout=60, headers={"X-Portfolio-Caller": caller_token("files")})
+        resp = _http().post(url, json={"disposition": disposition}, timeout=10,
+                            headers={"X-Portfolio-Caller": caller_token("files")})
     except requests.RequestException:
         _local.session = None
         raise ApiError("storage_unavailable") from None
     if resp.status_code != 200:
         raise _files_error(resp)
-    return resp
+    return files_public_url() + "/" + resp.json()["path"]
+
+
+_limits_cache = {}
+
+
+def upload_limits(school_year) -> dict | None:
+    """What may be uploaded this school year (files owns the limits); None when files does not
+    answer (the page then shows the national defaults in words)."""
+    hit = _limits_cache.get(school_year)
+    if hit and hit[0] > time.monotonic():
+        return hit[1]
+    try:
+        resp = _files_get("/v1/limits", params={"school_year": school_year})
+        fams = resp.json()["families"] if resp.status_code == 200 else None
+    except (ApiError, ValueError, KeyError):
+        fams = None
+    if fams:
+        _limits_cache[school_year] = (time.monotonic() + 300, fams)
+    return fams

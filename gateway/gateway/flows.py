@@ -1,28 +1,22 @@
 """Steps shared by the portal pages and the API (orchestration only, no business rules)."""
-from .clients import rpc, upload_outcome_file
+from .clients import files_public_url, files_token, rpc
+
+TICKET_TTL_S = 15 * 60  # records' ticket lifetime
 from .errors import ApiError
 
 
-def upload_outcome(section_id, description, file_storage, upload_key=None) -> dict:
-    if file_storage is None or not file_storage.filename:
-        raise ApiError("file_missing")
-    stream = file_storage.stream
-    stream.seek(0, 2)
-    size = stream.tell()
-    stream.seek(0)
-    # records checks enrolment, 簡述 and the semester quota before any byte moves
-    # upload_key: the same for every retry of one upload (Idempotency-Key, or the form's id), so
-    # a retry after a lost answer neither takes a second quota slot nor stores a second copy
-    ticket = rpc("records", "issue_outcome_ticket", section_id, description, upload_key)
-    try:
-        stored = upload_outcome_file(ticket["ticket"], stream, file_storage.filename, size)
-    except ApiError as exc:
-        if exc.code == "already_uploaded":  # a retry of an upload that was in fact stored
-            raise
-        if exc.status < 500:  # refused for good: give the quota slot back now, not in 15 minutes
-            rpc("records", "release_outcome_ticket", ticket["outcome_id"])
-        raise
-    return {"outcome_id": ticket["outcome_id"], "status": "processing", **stored}
+def outcome_ticket(section_id, description, upload_key=None) -> dict:
+    """records checks enrolment, 簡述 and the semester quota and holds a slot; the client then
+    sends the bytes to the files service itself (upload_url: the whole file in one request;
+    resumable_url: tus), presenting `files_token` and the ticket. The gateway carries no bytes.
+
+    upload_key: the same for every retry of one upload (Idempotency-Key, or the form's id), so
+    a retry after a lost answer gets the same ticket instead of a second quota slot."""
+    t = rpc("records", "issue_outcome_ticket", section_id, description, upload_key)
+    base = files_public_url()
+    return {"outcome_id": t["outcome_id"], "ticket": t["ticket"], "files_token": files_token(),
+            "upload_url": base + "/v1/files", "resumable_url": base + "/v1/uploads",
+            "expires_in": TICKET_TTL_S}
 
 
 def decide(action, task_ids, reason=None) -> dict:

@@ -3,8 +3,8 @@ from flask import (Blueprint, current_app, flash, redirect, render_template, req
                    url_for)
 
 from . import auth, flows, tenants
-from .api import stream_file
-from .clients import rpc, rpc_public
+from .api import redirect_to_file
+from .clients import files_public_url, files_token, rpc, rpc_public, upload_limits
 from .errors import ApiError, to_api_error
 from .web import safe_next
 
@@ -155,42 +155,47 @@ def home():
     return render_template("home.html")
 
 
-@bp.route("/outcomes", methods=["GET", "POST"])
+@bp.get("/outcomes")
 def outcomes():
+    """The student's upload form and items. The form asks this gateway for a ticket
+    (/outcomes/ticket), then upload.js sends the file to the files service itself (tus,
+    resumable): no file byte passes through the gateway. It needs JavaScript."""
     _need("student")
-    error, form = None, {}
-    if request.method == "POST":
-        form = {"section_id": request.form.get("section_id", ""),
-                "description": request.form.get("description", "")}
-        try:
-            flows.upload_outcome(form["section_id"], form["description"], request.files.get("file"),
-                                 request.form.get("upload_key"))
-        except Exception as exc:  # noqa: BLE001 - shown next to the form, input kept
-            error = to_api_error(exc)
-            if error.code == "internal":
-                raise
-        else:
-            flash("已上傳，正在送交任課教師認證。", "ok")
-            if request.headers.get("X-Requested-With") == "fetch":
-                return {"ok": True}
-            return redirect(url_for("portal.outcomes"))
-        if request.headers.get("X-Requested-With") == "fetch":
-            return error.body(), error.status
-    sections = rpc("records", "list_my_sections")
-    items = rpc("records", "list_my_outcomes", None)
-    import uuid
-    # one key per upload form: a double click or a retry of the same form is one upload;
-    # after a refusal the same key is kept so the corrected retry is still the same upload
-    key = request.form.get("upload_key") if error else None
-    return render_template("outcomes.html", sections=sections, outcomes=items, error=error, form=form,
-                           max_chars=100, upload_key=key or uuid.uuid4().hex), (error.status if error else 200)
+    year, semester = current_app.config["SCHOOL_YEAR"], current_app.config["SEMESTER"]
+    return render_template("outcomes.html", sections=rpc("records", "list_my_sections"),
+                           outcomes=rpc("records", "list_my_outcomes", None), max_chars=100,
+                           quota=rpc("records", "get_my_outcome_quota", year, semester),
+                           limits=upload_limits(year), files_url=files_public_url())
+
+
+@bp.post("/outcomes/ticket")
+def outcome_ticket():
+    """JSON for upload.js: the ticket and where to send the bytes (CSRF header required)."""
+    _need("student")
+    body = request.get_json(silent=True) or {}
+    try:
+        return flows.outcome_ticket(body.get("section_id", ""), body.get("description", ""),
+                                    body.get("upload_key")), 201
+    except Exception as exc:  # noqa: BLE001 - answered as JSON with the sentence to show
+        err = to_api_error(exc)
+        if err.code == "internal":
+            raise
+        return err.body(), err.status
+
+
+@bp.post("/files-token")
+def files_token_refresh():
+    """A fresh files token for a resumable upload that outlives the first one."""
+    if not auth.current_user():
+        raise ApiError("not_authenticated")
+    return {"token": files_token()}
 
 
 @bp.get("/files/<file_id>")
 def file(file_id):
     if not auth.current_user():
         return to_login()
-    return stream_file(file_id)
+    return redirect_to_file(file_id, request.args.get("download") == "1")
 
 
 @bp.route("/certification", methods=["GET", "POST"])

@@ -149,7 +149,7 @@ def test_outcome_upload_certify_select_lock(browser, shots_dir, stack, tmp_path)
     reload_until(student, mine, "待認證", "the student's new outcome")
     expect(mine).to_have_count(1)
     expect(mine).to_contain_text(SUBJECT)
-    expect(mine.get_by_role("link", name="期末報告.pdf")).to_be_visible()
+    expect(mine.get_by_role("link", name="期末報告.pdf", exact=True)).to_be_visible()
     screenshot(student, shots_dir, "03-uploaded-pending")
 
     # 4. The teacher certifies everything pending (select all).

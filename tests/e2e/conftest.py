@@ -5,6 +5,8 @@ import uuid
 import pytest
 import requests
 
+from tests.support import uploads
+
 PASSWORD = "demo-pass-2026"
 
 
@@ -22,9 +24,13 @@ class Api:
     def __getattr__(self, verb):
         return lambda path, **kw: getattr(self.s, verb)(self.base + path, timeout=60, **kw)
 
-    def upload(self, section_id, description, content, filename="成果.pdf"):
-        return self.post("/outcomes", data={"section_id": section_id, "description": description},
-                         files={"file": (filename, content, "application/pdf")})
+    def upload(self, section_id, description, content, filename="成果.pdf", idempotency_key=None):
+        """Ticket from the gateway, bytes to the files service (tests/support/uploads.py)."""
+        return uploads.upload_outcome(self.s, self.base[:-len("/api/v1")], section_id, description, content,
+                                      filename, idempotency_key)
+
+    def ticket(self, section_id, description, idempotency_key=None):
+        return uploads.request_ticket(self.s, self.base[:-len("/api/v1")], section_id, description, idempotency_key)
 
     def section(self, subject):
         return next(s for s in self.get("/sections").json() if s["subject_name"] == subject)

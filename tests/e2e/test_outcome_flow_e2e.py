@@ -103,18 +103,24 @@ def test_bad_uploads_are_refused_clearly_and_leave_nothing(stack, api):
     other = api("s_day03")   # class 102: not in 101's 數位邏輯
     section = student.section("數位邏輯")
     client = s3(stack)
-    before = sorted(o.object_name for o in client.list_objects(bucket(stack, "day"), recursive=True))
+
+    def listing():  # every version: a refusal must not leave even a deleted one behind
+        if not client.bucket_exists(bucket(stack, "day")):
+            return []
+        return sorted((o.object_name, o.version_id) for o in client.list_objects(
+            bucket(stack, "day"), recursive=True, include_version=True))
+    before = listing()
     count_before = len(student.get("/outcomes").json())
     cases = [
         (student.upload(section["id"], "假的 PDF", b"MZ\x90\x00 this is an exe", "report.pdf"), 415, "file_type_refused"),
         (student.upload(section["id"], "太大", b"%PDF-" + b"0" * (4 * 1024 * 1024 + 10)), 413, "file_too_large"),
         (student.upload(section["id"], "", pdf()), 422, "description_empty"),
         (student.upload(section["id"], "字" * 101, pdf()), 422, "description_too_long"),
-        (student.post("/outcomes", data={"section_id": section["id"], "description": "沒有檔案"}), 422, None),
+        (student.post("/outcomes/tickets", json={"section_id": section["id"]}), 422, None),
         (other.upload(section["id"], "不是我的課", pdf()), 403, "not_enrolled"),
         (student.upload(str(uuid.uuid4()), "不存在的課", pdf()), 404, "not_found"),
-        (requests.post(stack.gateway_url + "/api/v1/outcomes", data={"section_id": section["id"]}), 401,
-         "not_authenticated"),
+        (requests.post(stack.gateway_url + "/api/v1/outcomes/tickets",
+                       json={"section_id": section["id"], "description": "x"}), 401, "not_authenticated"),
     ]
     for resp, status, code in cases:
         assert resp.status_code == status, resp.text
@@ -122,7 +128,7 @@ def test_bad_uploads_are_refused_clearly_and_leave_nothing(stack, api):
         assert err["message"] and err["message_zh"]
         if code:
             assert err["code"] == code
-    after = sorted(o.object_name for o in client.list_objects(bucket(stack, "day"), recursive=True))
+    after = listing()
     assert after == before, "a refused upload left an object behind"
     assert len(student.get("/outcomes").json()) == count_before
 

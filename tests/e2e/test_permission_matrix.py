@@ -38,6 +38,7 @@ ARGS = {
     "records.list_status_changes": (X,), "records.record_status_change": (X, {}),
     "records.void_status_change": (X, 1, "r"), "records.import_status_changes": ([], True),
     "records.get_history": ("student", X),
+    "records.get_my_outcome_quota": (115, 1),
     "certification.list_queue": ("pending",), "certification.count_tasks": (),
     "certification.certify": ([X],), "certification.return_outcomes": ([X], "reason"),
     "submission.get_my_selection": (115,), "submission.select_outcomes": (115, []),
@@ -124,7 +125,9 @@ API = [  # (method, path, json body or ("form", data), the RPC whose declaration
     ("GET", "/api/v1/auth/sessions", None, None),
     ("GET", "/api/v1/sections", None, "records.list_my_sections"),
     ("GET", "/api/v1/outcomes", None, "records.list_my_outcomes"),
-    ("POST", "/api/v1/outcomes", ("form", {"section_id": X, "description": "x"}), "records.issue_outcome_ticket"),
+    ("POST", "/api/v1/outcomes/tickets", {"section_id": X, "description": "x"}, "records.issue_outcome_ticket"),
+    ("GET", "/api/v1/outcomes/quota?school_year=115&semester=1", None, "records.get_my_outcome_quota"),
+    ("POST", "/api/v1/files/token", None, None),
     ("GET", f"/api/v1/outcomes/{X}", None, "records.get_outcome"),
     ("GET", f"/api/v1/files/{X}", None, None),  # files: owner, reviewer or registrar, else not found
     ("GET", "/api/v1/students", None, "records.list_students"),
@@ -187,7 +190,7 @@ def test_every_role_of_both_tenants_against_the_api(stack):
             expected = gate is not None and role not in table[gate]
             assert refused == expected, f"{method} {path} as {p['username']}: {r.status_code} {r.text[:200]}"
     # every documented endpoint is in the matrix
-    covered = {re.sub(r"/(115|199)(?=/|$)", "/{school_year}", p) for _, p, _, _ in API}
+    covered = {re.sub(r"/(115|199)(?=/|$)", "/{school_year}", p.split("?")[0]) for _, p, _, _ in API}
     covered = {c.replace(f"/outcomes/{X}", "/outcomes/{outcome_id}").replace(f"/files/{X}", "/files/{file_id}")
                .replace(f"/status-changes/{X}", "/status-changes/{change_id}")
                .replace(f"/students/{X}", "/students/{student_id}").replace(f"/proxies/{X}", "/proxies/{delegation_id}")

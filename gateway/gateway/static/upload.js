@@ -1,48 +1,181 @@
-// Progressive enhancement of the upload form: character counter, progress bar, and the
-// refusal reason shown in place (the form works without JavaScript too).
+// The upload form: the gateway issues a ticket (records checks quota, enrolment and 簡述),
+// then the file goes straight to the files service with tus (tus-js-client, vendored), so a
+// dropped connection resumes from where it stopped and the progress bar continues from there.
+// Refusals show the files service's own sentence (message_zh) for each reason.
 (function () {
+  'use strict';
   const form = document.getElementById('upload');
-  if (!form) return;
+  if (!form || !window.tus) return;
   const text = form.querySelector('textarea[name=description]');
   const count = document.getElementById('count');
   const max = parseInt(text.dataset.max || text.getAttribute('maxlength'), 10);
   const bar = document.getElementById('progress');
+  const barText = document.getElementById('progress-text');
   const msg = document.getElementById('upload-msg');
   const button = form.querySelector('button[type=submit]');
+  const resumeButton = document.getElementById('resume');
+  const cancelButton = document.getElementById('cancel');
   const fileInput = form.querySelector('input[type=file]');
-  const LIMIT = 4 * 1024 * 1024;
+  const limits = form.dataset.limits ? JSON.parse(form.dataset.limits) : null;
+  let upload = null;
+  let uploadKey = newKey();
+  let token = null;
+  let tokenAt = 0;
+
+  function newKey() {
+    const a = new Uint8Array(16);
+    window.crypto.getRandomValues(a);
+    return Array.from(a, (b) => b.toString(16).padStart(2, '0')).join('');
+  }
   function updateCount() {
     // counted as the service counts it (textrules.js): a line break once, invisible characters not
     const n = window.TextRules ? window.TextRules.cleanedLength(text.value) : [...text.value.trim()].length;
     count.textContent = `${n} / ${max}`;
     count.classList.toggle('over', n > max);
   }
-  text.addEventListener('input', updateCount); updateCount();
+  function say(textValue, kind, code) {
+    msg.textContent = textValue;
+    msg.className = kind === 'error' ? 'flash error' : (kind === 'ok' ? 'flash ok' : 'hint');
+    if (code) msg.dataset.code = code; else delete msg.dataset.code;
+  }
+  function showProgress(sent, total) {
+    const pct = total ? Math.floor((100 * sent) / total) : 0;
+    bar.hidden = false;
+    bar.value = pct;
+    barText.textContent = `${pct}%`;
+    say(`上傳中… ${pct}%（${(sent / 1048576).toFixed(1)} / ${(total / 1048576).toFixed(1)} MB）`);
+  }
+  function busy(on) {
+    button.disabled = on;
+    cancelButton.hidden = !on;
+  }
+  // A check before any byte moves; the files service decides by content in any case.
+  function precheck(f) {
+    if (!f) return '請選擇要上傳的檔案。';
+    if (f.size === 0) return '檔案是空的（0 位元組），請確認檔案已完整下載後再上傳。';
+    if (limits) {
+      const largest = Math.max(...Object.values(limits).map((x) => x.max_bytes));
+      if (f.size > largest) return `檔案 ${(f.size / 1048576).toFixed(1)} MB，超過 ${largest / 1048576} MB 上限。`;
+    }
+    return '';
+  }
+  async function post(url, body) {
+    const r = await fetch(url, {
+      method: 'POST', credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': form.dataset.csrf, 'X-Requested-With': 'fetch' },
+      body: JSON.stringify(body || {}),
+    });
+    let data = null;
+    try { data = await r.json(); } catch (e) { /* not JSON */ }
+    if (!r.ok) {
+      const err = (data && data.error) || {};
+      throw Object.assign(new Error(err.message_zh || '上傳失敗，請稍後再試。'), { code: err.code });
+    }
+    return data;
+  }
+  async function freshToken() {
+    if (!token || Date.now() - tokenAt > 120000) {
+      token = (await post(form.dataset.tokenUrl)).token;
+      tokenAt = Date.now();
+    }
+    return token;
+  }
+  function refusal(err) {
+    const res = err && err.originalResponse;
+    if (res) {
+      try {
+        const body = JSON.parse(res.getBody());
+        if (body && body.error) return { text: body.error.message_zh, code: body.error.code, status: res.getStatus() };
+      } catch (e) { /* not JSON */ }
+      return { text: '上傳失敗，請稍後再試。', code: 'http_' + res.getStatus(), status: res.getStatus() };
+    }
+    return null;
+  }
+  function finished() {
+    busy(false);
+    resumeButton.hidden = true;
+    upload = null;
+  }
+
+  text.addEventListener('input', updateCount);
+  updateCount();
+  // the page reloads after a stored upload (the new row, the new quota): say so once more
+  const done = window.sessionStorage.getItem('upload-done');
+  if (done) { window.sessionStorage.removeItem('upload-done'); say(done, 'ok'); }
   fileInput.addEventListener('change', () => {
-    const f = fileInput.files[0];
-    msg.textContent = f && f.size > LIMIT ? `檔案 ${(f.size / 1048576).toFixed(1)} MB，超過 4 MB 上限。` : '';
+    const problem = precheck(fileInput.files[0]);
+    if (problem) say(problem, 'error', 'precheck'); else say('');
   });
-  form.addEventListener('submit', (ev) => {
+  resumeButton.addEventListener('click', () => {
+    if (!upload) return;
+    resumeButton.hidden = true;
+    busy(true);
+    say('繼續上傳…');
+    upload.start();  // tus asks the server where it stopped and sends only the rest
+  });
+  cancelButton.addEventListener('click', () => {
+    if (!upload) return;
+    upload.abort(true).then(() => { say('已取消上傳。'); bar.hidden = true; barText.textContent = ''; finished(); uploadKey = newKey(); });
+  });
+
+  form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', form.action || window.location.pathname);
-    xhr.setRequestHeader('X-Requested-With', 'fetch');
-    xhr.upload.addEventListener('progress', (e) => {
-      if (e.lengthComputable) { bar.hidden = false; bar.value = Math.round(100 * e.loaded / e.total);
-        msg.textContent = `上傳中… ${bar.value}%`; }
+    if (upload) return;
+    const f = fileInput.files[0];
+    const problem = precheck(f);
+    if (problem) { say(problem, 'error', 'precheck'); return; }
+    busy(true);
+    say('檢查中…');
+    let t;
+    try {
+      t = await post(form.action, { section_id: form.section_id.value, description: text.value, upload_key: uploadKey });
+    } catch (e) {
+      busy(false);
+      say(e.message, 'error', e.code);
+      return;
+    }
+    token = t.files_token;
+    tokenAt = Date.now();
+    upload = new window.tus.Upload(f, {
+      endpoint: t.resumable_url,
+      chunkSize: 5 * 1024 * 1024,
+      retryDelays: [0, 1000, 3000, 5000, 10000, 20000],
+      removeFingerprintOnSuccess: true,
+      metadata: { filename: f.name, filetype: f.type },
+      headers: { 'X-Upload-Ticket': t.ticket },
+      onBeforeRequest: async (req) => { req.setHeader('Authorization', `Bearer ${await freshToken()}`); },
+      onShouldRetry: (err) => {
+        const r = refusal(err);
+        if (!r) return true;                       // no answer at all: the network
+        if (r.status >= 500) return true;
+        return r.code === 'upload_offset_mismatch' || r.code === 'upload_in_progress';
+      },
+      onProgress: (sent, total) => showProgress(sent, total),
+      onError: (err) => {
+        const r = refusal(err);
+        busy(false);
+        if (!r || r.status >= 500) {
+          // the bytes already sent are kept on the server until the ticket expires
+          resumeButton.hidden = false;
+          cancelButton.hidden = false;
+          say('網路連線中斷，已上傳的部分會保留；連線恢復後請按「繼續上傳」。', 'error', r ? r.code : 'network');
+          return;
+        }
+        bar.hidden = true;
+        barText.textContent = '';
+        say(r.text, 'error', r.code);
+        finished();
+        uploadKey = newKey();  // that ticket is spent: the corrected retry asks for a new one
+      },
+      onSuccess: () => {
+        bar.value = 100;
+        barText.textContent = '100%';
+        say('已上傳，正在送交任課教師認證。', 'ok');
+        window.sessionStorage.setItem('upload-done', '已上傳，正在送交任課教師認證。');
+        finished();
+        setTimeout(() => window.location.reload(), 600);
+      },
     });
-    xhr.addEventListener('load', () => {
-      button.disabled = false;
-      if (xhr.status >= 200 && xhr.status < 300) { msg.textContent = '已上傳，正在送交任課教師認證。';
-        setTimeout(() => window.location.reload(), 400); return; }
-      let text = '上傳失敗，請稍後再試。';
-      try { const body = JSON.parse(xhr.responseText); text = body.error.message_zh || text;
-        msg.dataset.code = body.error.code; } catch (e) { /* keep the generic text */ }
-      bar.hidden = true; msg.textContent = text; msg.className = 'flash error';
-    });
-    xhr.addEventListener('error', () => { button.disabled = false; bar.hidden = true;
-      msg.textContent = '網路連線中斷，請再上傳一次；已輸入的資料仍保留。'; msg.className = 'flash error'; });
-    button.disabled = true; msg.className = 'hint';
-    xhr.send(new FormData(form));
+    upload.start();
   });
 })();

@@ -1,0 +1,144 @@
+"""The upload form in a real browser: quota left, a refusal's sentence, a 6 MB phone video sent
+straight to the files service with tus that loses its connection half-way and resumes from where
+it stopped (the progress bar with it), preview and download links, a 390-pixel phone screen, and
+axe-core (WCAG 2.1 AA) finding nothing.
+
+Screenshots for a person to look at: test-results/browser/upload-*.png
+"""
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from tests.support import evidence as ev
+
+pytestmark = pytest.mark.slow
+SUBJECT = "影音上傳實習"
+PASSWORD = "demo-pass-2026"
+AXE = Path(__file__).resolve().parents[2] / ".venv" / "node" / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@pytest.fixture(scope="module")
+def students(stack):
+    from tests.support.school import add_class
+    return add_class(stack, prefix="brow", class_code="197", subject=SUBJECT, n=3, nid_letter="S")
+
+
+def axe_violations(page):
+    if not AXE.is_file():
+        pytest.fail(f"axe-core is missing at {AXE}: run `bash scripts/setup.sh` (npm install axe-core)",
+                    pytrace=False)
+    page.evaluate(AXE.read_text())  # through the debugging protocol: no inline script, no CSP change
+    result = page.evaluate("opts => axe.run(document, opts)", {"runOnly": {"type": "tag", "values": WCAG_AA}})
+    return [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]]
+
+
+def login(page, username):
+    page.goto("/login")
+    page.get_by_label("帳號").fill(username)
+    page.get_by_label("密碼").fill(PASSWORD)
+    page.get_by_role("button", name="登入").click()
+    expect(page).to_have_url(re.compile(r"/outcomes$"))
+
+
+def choose(page, description, path):
+    select = page.get_by_label("課程")
+    select.select_option(select.locator("option", has_text=SUBJECT).get_attribute("value"))
+    page.get_by_label("簡述").fill(description)
+    page.get_by_label("檔案").set_input_files(str(path))
+
+
+def test_upload_form_resumes_refuses_and_fits_a_phone(browser, stack, students, shots_dir, tmp_path):
+    errors = []
+    ctx = browser.new_context(base_url=stack.gateway_url, locale="zh-TW", viewport={"width": 1280, "height": 900})
+    ctx.set_default_timeout(20_000)
+    page = ctx.new_page()
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    login(page, students[0])
+    expect(page.get_by_test_id("quota")).to_contain_text("還可上傳 6 件")
+    assert axe_violations(page) == []
+    page.screenshot(path=str(shots_dir / "upload-01-form.png"), full_page=True)
+
+    # a renamed executable: the files service refuses it, its sentence is shown in place
+    fake = tmp_path / "report.pdf"
+    fake.write_bytes(ev.EXE)
+    choose(page, "假的 PDF", fake)
+    page.get_by_role("button", name="上傳", exact=True).click()
+    msg = page.get_by_test_id("upload-msg")
+    expect(msg).to_have_attribute("data-code", "file_type_refused")
+    expect(msg).to_contain_text("依檔案內容判斷")
+    page.screenshot(path=str(shots_dir / "upload-02-refused.png"), full_page=True)
+
+    # a 6 MB phone video over a slow link; the connection drops half-way and comes back
+    video = tmp_path / "口頭報告.mp4"
+    video.write_bytes(ev.mp4_padded(ev.case("U04")[1], 6 * 1024 * 1024))
+    cdp = ctx.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 20,
+                                                  "downloadThroughput": 4_000_000, "uploadThroughput": 600_000})
+    page.evaluate("""() => { window.__seen = []; setInterval(() => {
+        const p = document.getElementById('progress'); if (!p.hidden) window.__seen.push(p.value); }, 50); }""")
+    choose(page, "口頭報告影片（續傳）", video)
+    page.get_by_role("button", name="上傳", exact=True).click()
+    page.wait_for_function("() => document.getElementById('progress').value >= 30", timeout=60_000)
+    before_drop = page.evaluate("document.getElementById('progress').value")
+    cdp.send("Network.emulateNetworkConditions", {"offline": True, "latency": 0, "downloadThroughput": -1,
+                                                  "uploadThroughput": -1})
+    ctx.set_offline(True)
+    time.sleep(1.5)
+    ctx.set_offline(False)
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 20,
+                                                  "downloadThroughput": 4_000_000, "uploadThroughput": 2_000_000})
+    resume = page.get_by_role("button", name="繼續上傳")
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:  # tus retries by itself; the button is there if it gave up
+        if resume.is_visible():
+            resume.click()
+        if "已上傳" in (msg.text_content() or ""):
+            break
+        time.sleep(0.3)
+    expect(msg).to_contain_text("已上傳")
+    seen = page.evaluate("window.__seen")
+    after = seen[seen.index(next(v for v in seen if v >= before_drop)):]
+    assert min(after) >= before_drop - 35, f"the bar went back: {before_drop} then {min(after)}"
+    page.wait_for_load_state()
+    page.wait_for_url(re.compile(r"/outcomes$"))
+
+    # the server saw a resumed upload: more than one piece, the second starting after byte 0
+    eng = sa.create_engine(stack.database_url("files"))
+    with eng.connect() as c:
+        row = c.execute(sa.text("select segments, state, length from uploads where filename = :n"),
+                        {"n": "口頭報告.mp4"}).one()
+    eng.dispose()
+    segments = row.segments if isinstance(row.segments, list) else json.loads(row.segments)
+    assert row.state == "stored" and row.length == 6 * 1024 * 1024
+    assert len(segments) >= 2 and segments[1]["offset"] > 0, segments
+
+    # the item is listed with preview and download; quota counts it
+    item = page.get_by_test_id("outcomes").get_by_role("row").filter(has_text="口頭報告影片")
+    for _ in range(30):
+        if item.count():
+            break
+        time.sleep(0.5)
+        page.reload()
+    expect(item.get_by_role("link", name="預覽 口頭報告.mp4")).to_be_visible()
+    href = item.get_by_role("link", name="下載 口頭報告.mp4").get_attribute("href")
+    r = ctx.request.get(href, max_redirects=0)
+    assert r.status == 302 and "/v1/files/" in r.headers["location"] and "d=attachment" in r.headers["location"]
+    expect(page.get_by_test_id("quota")).to_contain_text("還可上傳 5 件")
+    page.screenshot(path=str(shots_dir / "upload-03-done-desktop.png"), full_page=True)
+
+    # a phone: 390 pixels wide, nothing cut off, still no accessibility violation
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page is {width}px wide on a 390px screen"
+    assert axe_violations(page) == []
+    page.screenshot(path=str(shots_dir / "upload-04-phone-390.png"), full_page=True)
+    assert errors == []
+    ctx.close()

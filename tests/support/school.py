@@ -1,0 +1,46 @@
+"""Students of their own for a test module: a class, one section taught by t_wang, N students
+signed up through the same imports a school uses (accounts.import_people, records.import_school)."""
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from portfolio_common import caller as caller_mod
+from tests.support.ids import SECRETS
+
+PASSWORD = "demo-pass-2026"
+
+
+def add_class(stack, *, prefix, class_code, subject, n=8, nid_letter="R", tenant="day", teacher="t_wang",
+              rpc_timeout=120, accounts=None):
+    """Usernames `<prefix>01..`; the section `subject` (115-1) has them all enrolled. Only the
+    first `accounts` students (default all) get an account to sign in with; the others are
+    students of the school's records only (a large tenant without hashing 2,000 passwords)."""
+    import uuid
+    import requests
+
+    from tests.reliability.burst import valid_national_ids
+    tok = requests.post(stack.gateway_url + "/api/v1/auth/token",
+                        json={"username": teacher, "password": PASSWORD}, timeout=60).json()
+    teacher_id = tok["user"]["user_id"]
+    names = [f"{prefix}{i:02d}" if n < 100 else f"{prefix}{i:04d}" for i in range(1, n + 1)]
+    with_account = names[:n if accounts is None else accounts]
+    people = [{"username": u, "display_name": f"{subject[:2]}同學{u[-2:]}", "password": PASSWORD,
+               "grants": [{"tenant": tenant, "role": "student"}]} for u in with_account]
+
+    def system():  # minted per call: a long import outlives one caller token
+        return caller_mod.encode(caller_mod.system_caller(tenant), SECRETS["CALLER_KEY"])
+    numbers = [f"115{class_code}{i:02d}" if n < 100 else f"11{class_code}{i:04d}" for i in range(1, n + 1)]
+    with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=rpc_timeout) as rpc:
+        report = rpc.accounts.import_people(system(), people)
+        assert not report["refused"], report
+        user_ids = {u: report["user_ids"].get(u) or str(uuid.uuid4()) for u in names}
+        term = {"school_year": 115, "semester": 1,
+                "classes": [{"code": class_code, "name": f"{subject}班", "homeroom_user_id": None}],
+                "students": [{"student_no": no, "name": f"{subject[:2]}同學{u[-2:]}", "user_id": user_ids[u],
+                              "class_code": class_code, "seat_no": i, "national_id": nid}
+                             for i, (u, no, nid) in enumerate(zip(names, numbers, valid_national_ids(n, nid_letter)),
+                                                             start=1)],
+                "sections": [{"course_code": f"115050407H11Z0{class_code}", "subject_name": subject,
+                              "class_code": class_code, "grade_level": 1, "credits": 2,
+                              "teacher_user_id": teacher_id, "students": numbers}]}
+        result = rpc.records.import_school(system(), term)
+        assert not result["refused"], result
+    return with_account
