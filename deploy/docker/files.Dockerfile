@@ -27,4 +27,5 @@ USER app
 EXPOSE 8081
 HEALTHCHECK --interval=15s --timeout=10s --start-period=30s --retries=5 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8081/healthz', timeout=5)"]
-CMD ["gunicorn", "-k", "gthread", "-w", "2", "--threads", "4", "-b", "0.0.0.0:8081", "files.app:create_app()"]
+# Binds FILES_BIND (compose: 0.0.0.0:8081 on the private network; default loopback).
+CMD ["gunicorn", "-c", "python:files.gunicorn_conf", "files.app:create_app()"]

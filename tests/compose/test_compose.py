@@ -792,3 +792,30 @@ def test_docker_compose_config_validates(generated_env, tmp_path):
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
+def test_files_uses_its_own_s3_user_and_the_ingress_streams_files():
+    svcs = services()
+    env = environment(svcs["files"])
+    assert env["S3_ACCESS_KEY"].startswith("${FILES_S3_ACCESS_KEY") and "MINIO_ROOT" not in env["S3_SECRET_KEY"]
+    init = " ".join(svcs["minio-init"]["command"])
+    assert "mc admin user add" in init and "$$S3_BUCKET_PREFIX-*" in init and "policy attach" in init
+    assert env["FILES_BIND"] == "0.0.0.0:8081" and "ports" not in svcs["files"]
+    assert environment(svcs["gateway"])["FILES_PUBLIC_URL"] == "/files" and "ports" not in svcs["gateway"]
+    conf = (ROOT / "deploy" / "nginx" / "ingress.conf").read_text()
+    block = conf[conf.index("location /files/"):conf.index("}", conf.index("location /files/"))]
+    for line in ("proxy_request_buffering off;", "proxy_buffering off;", "proxy_pass http://files_replicas/;",
+                 "client_max_body_size 11m;"):
+        assert line in block
+    assert "server files:8081 resolve;" in conf  # --scale files=N is picked up
+
+
+def test_kubernetes_manifest_for_files_scales_and_streams():
+    import yaml
+    docs = {d["kind"]: d for d in yaml.safe_load_all((ROOT / "deploy" / "k8s" / "files.yaml").read_text())}
+    assert {"Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "Ingress"} <= set(docs)
+    hpa = docs["HorizontalPodAutoscaler"]["spec"]
+    assert hpa["scaleTargetRef"]["name"] == "files" and hpa["maxReplicas"] > hpa["minReplicas"] >= 2
+    env = {e["name"]: e for e in docs["Deployment"]["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["S3_ACCESS_KEY"]["valueFrom"]["secretKeyRef"]["key"] == "FILES_S3_ACCESS_KEY"
+    assert "PROMETHEUS_MULTIPROC_DIR" in env and env["FILES_BIND"]["value"] == "0.0.0.0:8081"
+    ann = docs["Ingress"]["metadata"]["annotations"]
+    assert ann["nginx.ingress.kubernetes.io/proxy-request-buffering"] == "off"
