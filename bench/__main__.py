@@ -3,7 +3,7 @@ Prints measured rates against their targets as ratios; asserts nothing.
 
 Starts the whole platform once as the launcher does (own vhost, databases, S3), then runs each
 module of this package (`bench/<area>.py`, each with `run(stack)` printing one line per
-measurement), in alphabetical order: `reads`, `uploads`, ...
+measurement), in alphabetical order: `deadline`, `reads`, `uploads`.
 """
 import importlib
 import os
@@ -39,18 +39,13 @@ def main(argv=None):
     os.environ.setdefault("SEAL_PUBLIC_KEYS", SEAL_PUBLIC_KEYS)
     rpc_transport.install()
 
-    moto = None if os.environ.get("TEST_S3_ENDPOINT") else servers.MotoServer()
-    s3 = os.environ.get("TEST_S3_ENDPOINT") or moto.endpoint
-    try:
-        with tempfile.TemporaryDirectory() as tmp, running_stack(
-                tmp, name="bench", pg_base_url=servers.postgres_url(), amqp_uri=servers.amqp_uri(),
-                s3_endpoint=s3, secrets=SECRETS, run_id=RUN) as stack:
-            print(f"\nbench run {uuid.uuid4().hex[:6]} on {os.cpu_count()} cores (everything on this one machine)")
-            for module in loaded:
-                module.run(stack)
-    finally:
-        if moto:
-            moto.stop()
+    # The stack starts its own SeaweedFS in its folder (TEST_S3_ENDPOINT: a given S3 server).
+    with tempfile.TemporaryDirectory() as tmp, running_stack(
+            tmp, name="bench", pg_base_url=servers.postgres_url(), amqp_uri=servers.amqp_uri(),
+            s3_endpoint=os.environ.get("TEST_S3_ENDPOINT"), secrets=SECRETS, run_id=RUN) as stack:
+        print(f"\nbench run {uuid.uuid4().hex[:6]} on {os.cpu_count()} cores (everything on this one machine)")
+        for module in loaded:
+            module.run(stack)
     return 0
 
 

@@ -81,7 +81,7 @@ for pp in services/*/pyproject.toml gateway/pyproject.toml; do
     editables+=("$(dirname "$pp")")
     hashed+=("$pp")
 done
-hashed+=(requirements-dev.txt scripts/setup.sh)
+hashed+=(requirements-dev.txt)
 
 # The stamp hash covers the file names too, so adding a service changes it.
 hash=$( (printf '%s\n' "${hashed[@]}"; cat "${hashed[@]}") | sha256sum | cut -c1-16)
@@ -104,19 +104,6 @@ echo "setup: installing ${editables[*]} and requirements-dev.txt"
 
 if ! "$PY" -m pip check; then
     echo "setup: warning: 'pip check' reports conflicts (see above)" >&2
-fi
-
-# axe-core for the browser tests' accessibility checks (WCAG 2.1 AA), from npm into the venv.
-AXE_VERSION=4.14.1
-if command -v npm >/dev/null 2>&1; then
-    npm install --silent --no-audit --no-fund --prefix "$VENV/node" "axe-core@$AXE_VERSION" ||
-        echo "setup: warning: npm could not install axe-core (the browser tests need it)" >&2
-elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "setup: installing npm with apt-get (for axe-core)"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm >/dev/null &&
-        npm install --silent --no-audit --no-fund --prefix "$VENV/node" "axe-core@$AXE_VERSION"
-else
-    echo "setup: warning: npm is missing; the browser tests need axe-core (apt-get install npm)" >&2
 fi
 
 mkdir -p "$ROOT/var"

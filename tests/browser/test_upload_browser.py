@@ -19,7 +19,7 @@ from tests.support import evidence as ev
 pytestmark = pytest.mark.slow
 SUBJECT = "影音上傳實習"
 PASSWORD = "demo-pass-2026"
-AXE = Path(__file__).resolve().parents[2] / ".venv" / "node" / "node_modules" / "axe-core" / "axe.min.js"
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"  # npm ci (setup)
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
@@ -31,7 +31,7 @@ def students(stack):
 
 def axe_violations(page):
     if not AXE.is_file():
-        pytest.fail(f"axe-core is missing at {AXE}: run `bash scripts/setup.sh` (npm install axe-core)",
+        pytest.fail(f"axe-core is missing at {AXE}: run `make setup` (npm ci installs node_modules/axe-core)",
                     pytrace=False)
     page.evaluate(AXE.read_text())  # through the debugging protocol: no inline script, no CSP change
     result = page.evaluate("opts => axe.run(document, opts)", {"runOnly": {"type": "tag", "values": WCAG_AA}})

@@ -2,8 +2,7 @@
 signed up through the same imports a school uses (accounts.import_people, records.import_school)."""
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from portfolio_common import caller as caller_mod
-from tests.support.ids import SECRETS
+from tests.support.callers import as_system
 
 PASSWORD = "demo-pass-2026"
 
@@ -25,11 +24,11 @@ def add_class(stack, *, prefix, class_code, subject, n=8, nid_letter="R", tenant
     people = [{"username": u, "display_name": f"{subject[:2]}同學{u[-2:]}", "password": PASSWORD,
                "grants": [{"tenant": tenant, "role": "student"}]} for u in with_account]
 
-    def system():  # minted per call: a long import outlives one caller token
-        return caller_mod.encode(caller_mod.system_caller(tenant), SECRETS["CALLER_KEY"])
+    def system(service):  # minted per call: a long import outlives one caller token
+        return as_system(tenant, service)
     numbers = [f"115{class_code}{i:02d}" if n < 100 else f"11{class_code}{i:04d}" for i in range(1, n + 1)]
     with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=rpc_timeout) as rpc:
-        report = rpc.accounts.import_people(system(), people)
+        report = rpc.accounts.import_people(system("accounts"), people)
         assert not report["refused"], report
         user_ids = {u: report["user_ids"].get(u) or str(uuid.uuid4()) for u in names}
         term = {"school_year": 115, "semester": 1,
@@ -41,6 +40,6 @@ def add_class(stack, *, prefix, class_code, subject, n=8, nid_letter="R", tenant
                 "sections": [{"course_code": f"115050407H11Z0{class_code}", "subject_name": subject,
                               "class_code": class_code, "grade_level": 1, "credits": 2,
                               "teacher_user_id": teacher_id, "students": numbers}]}
-        result = rpc.records.import_school(system(), term)
+        result = rpc.records.import_school(system("records"), term)
         assert not result["refused"], result
     return with_account

@@ -1,7 +1,8 @@
 """The files service over HTTP (Flask's client) against real PostgreSQL, RabbitMQ and S3
 (SeaweedFS): what is stored, what is refused, and that a refusal leaves nothing behind and
 writes `upload-refused` so records frees the quota slot. Tickets are minted here as records
-mints them (TICKET_KEY), callers as the gateway signs them (CALLER_KEY)."""
+mints them (TICKET_KEY), callers as the gateway signs them (tests.support.callers: Ed25519,
+audience `files`)."""
 import base64
 import datetime as dt
 import hashlib
@@ -22,6 +23,7 @@ from portfolio_common import caller as caller_mod
 from portfolio_common import events, signing
 from tests.support import evidence as ev
 from tests.support import servers
+from tests.support.callers import as_gateway
 from tests.support.ids import BUCKET_PREFIX, S3_ADMIN, S3_FILES, SECRETS
 
 MB = 1024 * 1024
@@ -36,7 +38,7 @@ class Student:
         return caller_mod.Caller(user_id=self.user_id, username="s", tenant=self.tenant, roles=roles)
 
     def token(self):
-        return caller_mod.encode(self.caller(), SECRETS["CALLER_KEY"])
+        return as_gateway(self.caller(), "files")
 
     def ticket(self, kind="outcome", ttl=900, key=None, **over):
         claims = {"kind": kind, "tenant": self.tenant, "student_id": self.student_id,
