@@ -13,6 +13,7 @@ from portfolio_common import amqp
 from portfolio_common import caller as caller_mod
 from portfolio_common import signing
 from tests.support.callers import as_gateway
+from tests.support.ids import BUCKET_PREFIX, S3_FILES
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF\n"
 
@@ -37,9 +38,8 @@ def test_upload_answers_while_the_broker_hangs_and_the_event_follows(
     app = create_app({
         "DATABASE_URL": files_db.engine.url.render_as_string(hide_password=False),
         "AMQP_URI": broker.uri, "S3_ENDPOINT": s3_endpoint,
-        "S3_ACCESS_KEY": os.environ.get("TEST_S3_ACCESS_KEY", "testing"),
-        "S3_SECRET_KEY": os.environ.get("TEST_S3_SECRET_KEY", "testing"),
-        "S3_BUCKET_PREFIX": f"it-{run_id}-{uuid.uuid4().hex[:4]}"})
+        "S3_ACCESS_KEY": S3_FILES[0], "S3_SECRET_KEY": S3_FILES[1],
+        "S3_BUCKET_PREFIX": f"{BUCKET_PREFIX}hang{uuid.uuid4().hex[:4]}", "SWEEP_EVERY_S": 3600})
     relay = app.extensions["files"]["relay"]
     student = caller_mod.Caller(user_id=str(uuid.uuid4()), username="s", tenant="day", roles=("student",))
     outcome_id = str(uuid.uuid4())
@@ -52,8 +52,8 @@ def test_upload_answers_while_the_broker_hangs_and_the_event_follows(
     answer = {}
 
     def upload():
-        r = app.test_client().post("/v1/outcome-files", data=PDF, headers={
-            "X-Portfolio-Caller": as_gateway(student, "files"),
+        r = app.test_client().post("/v1/files", data=PDF, headers={
+            "Authorization": "Bearer " + as_gateway(student, "files"),
             "X-Upload-Ticket": ticket, "X-Filename": "a.pdf", "Content-Type": "application/pdf"})
         answer.update(status=r.status_code, body=r.get_json())
 
