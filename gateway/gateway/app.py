@@ -30,7 +30,7 @@ def create_app(config=None):
         FILES_URL=env("FILES_URL", "http://127.0.0.1:8081"),
         # The address the browser uses for the files service (a URL, or a path on this origin
         # behind the ingress); the portal's Content-Security-Policy lets pages talk to it.
-        FILES_PUBLIC_URL=env("FILES_PUBLIC_URL", env("FILES_URL", "http://127.0.0.1:8081")),
+        FILES_PUBLIC_URL=env("FILES_PUBLIC_URL", ""),
         # How many proxies in front of the gateway append to X-Forwarded-For (0: none, the TCP
         # peer is the client). Never more than there are: the client could then pick its address.
         TRUSTED_PROXY_HOPS=env("TRUSTED_PROXY_HOPS", "0"),

@@ -45,7 +45,8 @@ def _files_error(resp):
 def files_public_url() -> str:
     """The files service as the browser (or API client) reaches it: FILES_PUBLIC_URL, made
     absolute when it is a path on the portal's own origin (behind the ingress: /files)."""
-    base = current_app.config["FILES_PUBLIC_URL"].rstrip("/")
+    # unset: the files service's own address (the page's CSP then does not name it: set it)
+    base = (current_app.config["FILES_PUBLIC_URL"] or current_app.config["FILES_URL"]).rstrip("/")
     if base.startswith("/"):
         base = request.host_url.rstrip("/") + base
     return base

@@ -61,8 +61,9 @@ def test_a_multipart_part_whose_name_cannot_be_read_is_no_500(client):
     b = "b0undary"
     body = (f'--{b}\r\nContent-Disposition: form-data; name="S\x1d\\"\r\n\r\n-4180647\r\n'
             f'--{b}\r\nContent-Disposition: form-data; name="section_id"\r\n\r\nx\r\n--{b}--\r\n').encode()
-    resp = client.post("/api/v1/outcomes", data=body, content_type=f"multipart/form-data; boundary={b}")
-    assert code(resp) == (401, "not_authenticated")
+    # the API takes JSON only (evidence goes to the files service): refused cleanly, never a 500
+    resp = client.post("/api/v1/outcomes/tickets", data=body, content_type=f"multipart/form-data; boundary={b}")
+    assert code(resp) == (415, "unsupported_media_type")
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml",
@@ -72,13 +73,15 @@ def test_an_api_body_that_is_not_json_is_415(client, content_type):
     assert code(resp) == (415, "unsupported_media_type")
 
 
-def test_the_upload_takes_a_form_and_nothing_else(client):
-    assert code(client.post("/api/v1/outcomes", data=b'{"section_id": "x"}', content_type="application/json")) \
-        == (415, "unsupported_media_type")
+def test_the_ticket_request_takes_json_and_nothing_else(client):
+    """No file is posted to the gateway any more: the ticket request is JSON, the bytes go to files."""
+    resp = client.post("/api/v1/outcomes/tickets", data=b'{"section_id": "x", "description": "d"}',
+                       content_type="application/json")
+    assert code(resp) == (401, "not_authenticated")  # past the input checks, at the sign-in wall
     for content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        resp = client.post("/api/v1/outcomes", data={"section_id": "x", "description": "d"},
+        resp = client.post("/api/v1/outcomes/tickets", data={"section_id": "x", "description": "d"},
                            content_type=content_type)
-        assert code(resp) == (401, "not_authenticated")  # past the input checks, at the sign-in wall
+        assert code(resp) == (415, "unsupported_media_type")
 
 
 def test_a_body_too_large_is_413_and_not_called_a_file(client):
