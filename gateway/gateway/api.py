@@ -130,7 +130,8 @@ class TicketOut(Schema):
 
 
 class QuotaQuery(_In):
-    school_year = fields.Integer(required=True)
+    school_year = fields.Integer(required=True, validate=validate.Range(min=100, max=200),
+                                 metadata={"description": "ROC year, e.g. 115"})
     semester = fields.Integer(required=True, validate=validate.OneOf([1, 2]))
 
 
@@ -373,7 +374,7 @@ class OutcomeTickets(MethodView):
         "description": "the same for every retry of one ticket request; a new one for every new upload"}])
     @outcomes_bp.arguments(TicketIn)
     @outcomes_bp.response(201, TicketOut)
-    @refusals(outcomes_bp, "description_empty", "description_too_long", "not_enrolled",
+    @refusals(outcomes_bp, "description_empty", "description_too_long", "not_enrolled", "not_found",
               "outcome_quota_exceeded", "idempotency_key_reused")
     def post(self, body):
         """Ask to upload a course outcome: records checks enrolment, 簡述 and the semester quota.
