@@ -15,6 +15,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import pdf
+from tests.support import uploads
 
 pytestmark = pytest.mark.slow
 
@@ -86,10 +87,10 @@ def outcomes_to_show(stack):
                    if s["subject_name"] == "程式設計實習")
     ids = []
     for description in ("CSP 測試：已認證的成果", "CSP 測試：待認證的成果"):
-        r = requests.post(api + "/outcomes", headers=student, data={"section_id": section["id"],
-                                                                   "description": description},
-                          files={"file": ("成果.pdf", pdf(), "application/pdf")})
-        assert r.status_code == 201, r.text
+        session = requests.Session()
+        session.headers.update(student)
+        r = uploads.upload_outcome(session, api[:-len("/api/v1")], section["id"], description, pdf(), "成果.pdf")
+        assert r.status_code == 201, r.json()
         ids.append(r.json()["outcome_id"])
     deadline = time.monotonic() + 20
     while True:

@@ -62,27 +62,27 @@ def bad_requests(base, token):
     cases["file id with a NUL"] = lambda: requests.get(api + "/files/a%00b", headers=bearer)
     cases["query with a NUL"] = lambda: requests.get(api + "/certification/tasks", params={"status": "a\u0000"},
                                                      headers=bearer)
-    cases["upload with a NUL in the 簡述"] = lambda: requests.post(
-        api + "/outcomes", headers=bearer, data={"section_id": "x", "description": "a\u0000b"},
-        files={"file": ("a.pdf", b"%PDF-1.4\n", "application/pdf")})
+    cases["ticket with a NUL in the 簡述"] = lambda: requests.post(
+        api + "/outcomes/tickets", headers=json_h, data=json.dumps({"section_id": "x", "description": "a\u0000b"}))
     boundary = "b0undary"  # found by Schemathesis: the multipart parser reads name="x\\" as the name None
     unreadable = (f'--{boundary}\r\nContent-Disposition: form-data; name="S\x1d\\"\r\n\r\n-4180647\r\n'
                   f'--{boundary}\r\nContent-Disposition: form-data; name="section_id"\r\n\r\nx\r\n'
                   f'--{boundary}--\r\n').encode()
-    cases["upload with a part whose name cannot be read"] = lambda: requests.post(
-        api + "/outcomes", data=unreadable,
+    cases["multipart with a part whose name cannot be read"] = lambda: requests.post(
+        api + "/outcomes/tickets", data=unreadable,
         headers={**bearer, "Content-Type": f"multipart/form-data; boundary={boundary}"})
     cases["sign-in as a form"] = lambda: requests.post(api + "/auth/token",
                                                        data={"username": "s_day01", "password": PASSWORD})
     cases["sign-in as text"] = lambda: requests.post(api + "/auth/token", data="username=s_day01",
                                                      headers={"Content-Type": "text/plain"})
-    cases["upload as JSON"] = lambda: requests.post(api + "/outcomes", headers=json_h, data=b'{"section_id": "x"}')
+    cases["ticket request as a form"] = lambda: requests.post(api + "/outcomes/tickets", headers=bearer,
+                                                              data={"section_id": "x", "description": "d"})
     cases["huge JSON body"] = lambda: requests.post(api + "/auth/token", data=b" " * HUGE,
                                                     headers={"Content-Type": "application/json"})
     cases["huge chunked body"] = lambda: requests.post(api + "/proxies", data=chunked_huge(), headers=json_h)
-    cases["huge upload"] = lambda: requests.post(api + "/outcomes", headers=bearer,
-                                                 data={"section_id": "x", "description": "d"},
-                                                 files={"file": ("a.pdf", b"%PDF-" + b"0" * HUGE, "application/pdf")})
+    cases["a file posted to the gateway"] = lambda: requests.post(  # files go to the files service
+        api + "/outcomes/tickets", headers=bearer, data={"section_id": "x", "description": "d"},
+        files={"file": ("a.pdf", b"%PDF-" + b"0" * HUGE, "application/pdf")})
     cases["unknown API path"] = lambda: requests.get(api + "/no/such/thing", headers=bearer)
     cases["forged bearer token"] = lambda: requests.get(api + "/me", headers={"Authorization": "Bearer forged"})
     return cases

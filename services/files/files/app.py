@@ -396,7 +396,7 @@ def create_app(config=None):
                                    f"filename*=UTF-8''{quote(name, safe='')}",
             "X-Content-Type-Options": "nosniff",
             # user files never run anything in the portal's (or anyone's) origin
-            "Content-Security-Policy": "sandbox; default-src 'none'",
+            "Content-Security-Policy": "sandbox; default-src 'none'; frame-ancestors 'none'",
             "Referrer-Policy": "no-referrer", "Cache-Control": "private, no-store",
             "X-Content-SHA256": row["sha256"],
         }
