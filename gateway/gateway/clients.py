@@ -53,9 +53,10 @@ def files_public_url() -> str:
 
 
 def files_token() -> str:
-    """The caller token the browser presents to the files service (with the upload ticket).
-    The one place that mints it: the trust-token change gives it the audience `files`."""
-    return caller_token()
+    """The caller token the browser or API client presents to the files service with the
+    upload ticket: signed by the gateway for the audience `files` only, short-lived (a
+    resumable upload asks for a fresh one: POST /files-token, /api/v1/files/token)."""
+    return caller_token("files")
 
 
 def _files_get(path, **kw):

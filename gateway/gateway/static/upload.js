@@ -74,7 +74,7 @@
     return data;
   }
   async function freshToken() {
-    if (!token || Date.now() - tokenAt > 120000) {
+    if (!token || Date.now() - tokenAt > 25000) {  // a caller token lives 60 s
       token = (await post(form.dataset.tokenUrl)).token;
       tokenAt = Date.now();
     }
