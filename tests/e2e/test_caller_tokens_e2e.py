@@ -109,7 +109,9 @@ def test_the_files_process_cannot_mint_a_caller_records_accepts(stack):
 
 def test_a_token_for_files_replayed_to_records_is_refused(stack):
     token = as_gateway(REGISTRAR, "files")
-    r = requests.get(f"{stack.files_url}/v1/files/{uuid.uuid4()}", headers={"X-Portfolio-Caller": token}, timeout=30)
+    # files checks the caller where it authorises a download (the link; the bytes need the link)
+    r = requests.post(f"{stack.files_url}/v1/files/{uuid.uuid4()}/link", headers={"X-Portfolio-Caller": token},
+                      timeout=30)
     assert (r.status_code, r.json()["error"]["code"]) == (404, "not_found")  # genuine at files
     with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=30) as rpc:
         for service, call in (("records", lambda: rpc.records.list_students(token)),
@@ -155,10 +157,10 @@ def test_bad_tokens_are_refused_and_audited(stack, attack):
         # the same kind of token at the files service (HTTP)
         token, code = attacks("files")[attack]
         mark = audit_mark(rpc)
-        r = requests.get(f"{stack.files_url}/v1/files/{uuid.uuid4()}", headers={"X-Portfolio-Caller": token},
-                         timeout=30)
+        r = requests.post(f"{stack.files_url}/v1/files/{uuid.uuid4()}/link", headers={"X-Portfolio-Caller": token},
+                          timeout=30)
         assert (r.status_code, r.json()["error"]["code"]) == (401, code)
-        eventually(lambda: refused_audits(rpc, f"files.download: {code}", mark) == 1, timeout=30, interval=0.5)
+        eventually(lambda: refused_audits(rpc, f"files.link: {code}", mark) == 1, timeout=30, interval=0.5)
 
 
 def test_sign_in_with_identity_answers_only_the_gateway(stack):
