@@ -85,10 +85,12 @@ class ExtraGateway:
         run_env = stack.env_for("gateway")
         run_env.update({k: str(v) for k, v in env.items()})
         cmd = [str(Path(sys.prefix) / "bin" / "gunicorn"), "-k", "gthread", "-w", "1", "--threads", "4",
-               "-b", f"127.0.0.1:{self.port}", "gateway.app:create_app()"]
+               "--graceful-timeout", "5", "-b", f"127.0.0.1:{self.port}", "gateway.app:create_app()"]
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(cmd, cwd=Path(__file__).resolve().parents[2], env=run_env,
-                                         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+                                         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                         # its own process group, so stop() takes the worker too
+                                         start_new_session=True)
         deadline = time.time() + 60
         while True:
             try:
@@ -102,13 +104,25 @@ class ExtraGateway:
             time.sleep(0.3)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
+        """TERM to the whole group (gunicorn's master and its worker); KILL after 15 s. Killing
+        only the master would leave its worker orphaned and serving."""
+        import os
+        import signal
+        for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
             try:
-                self.proc.wait(timeout=15)
-            except Exception:  # noqa: BLE001 - still there after 15 s: take it down
-                self.proc.kill()
-                self.proc.wait()
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                self.proc.wait(timeout=wait)
+            except Exception:  # noqa: BLE001 - still there: next signal
+                continue
+            # the master is gone; make sure no worker of its group outlives it
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            break
 
 
 @pytest.fixture(scope="module")
