@@ -22,6 +22,7 @@ SEALED = "sealed"
 STUDENT_STATUS_CHANGED = "student-status-changed"
 ACCESS_REFUSED = "access-refused"
 UPLOAD_REFUSED = "upload-refused"
+CALENDAR_CHANGED = "calendar-changed"
 
 # event -> producer (the exchange is f"{producer}.events")
 PRODUCERS = {
@@ -34,6 +35,7 @@ PRODUCERS = {
     SEALED: "submission",
     STUDENT_STATUS_CHANGED: "records",
     UPLOAD_REFUSED: "files",
+    CALENDAR_CHANGED: "submission",
 }
 
 # Events that several services produce, each on its own exchange.
@@ -193,6 +195,38 @@ class StudentStatusChanged(_Strict):
     semester = fields.Integer(required=True, validate=validate.OneOf([1, 2]))
 
 
+class _Window(_Strict):
+    opens_on = fields.Date(required=True)
+    closes_on = fields.Date(required=True)      # inclusive, a Taiwan (Asia/Taipei) date
+
+
+class _Limits(_Strict):
+    outcome_uploads_per_semester = fields.Integer(required=True, validate=validate.Range(min=1, max=50))
+    outcomes_selected_per_year = fields.Integer(required=True, validate=validate.Range(min=1, max=50))
+    performances_selected_per_year = fields.Integer(required=True, validate=validate.Range(min=1, max=50))
+
+
+class CalendarChanged(_Strict):
+    """The whole calendar of one tenant's term, after any change (the submission service owns
+    calendars; ARCHITECTURE.md "calendar"). Consumers keep an event-fed copy per (tenant,
+    school_year, semester) and apply a payload only if its `version` is higher than the one
+    they hold, so a redelivered or reordered event changes nothing. Dates are Taiwan dates,
+    windows inclusive at both ends (portfolio_common.windows reads them)."""
+    school_year = fields.Integer(required=True, validate=validate.Range(min=100, max=200))
+    semester = fields.Integer(required=True, validate=validate.OneOf([1, 2]))
+    starts_on = fields.Date(required=True)      # the term's first and last day: the current
+    ends_on = fields.Date(required=True)        # term is the one whose days hold today
+    upload = fields.Nested(_Window, required=True)
+    certification = fields.Nested(_Window, required=True)
+    selection = fields.Nested(_Window, required=True)
+    national_deadline = fields.Date(required=True)
+    school_completion_on = fields.Date(required=True)   # national_deadline - 14 days (DOMAIN.md)
+    limits = fields.Nested(_Limits, required=True)      # per school year, repeated in each term
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    changed_by = UUIDStr(required=True)
+    changed_at = fields.AwareDateTime(required=True)
+
+
 class AccessRefused(_Strict):
     """A call refused for lack of rights (or an item hidden as not found): who, what, when."""
     user_id = Str(required=True, allow_none=True)
@@ -215,6 +249,7 @@ PAYLOADS = {
     STUDENT_STATUS_CHANGED: StudentStatusChanged,
     ACCESS_REFUSED: AccessRefused,
     UPLOAD_REFUSED: UploadRefused,
+    CALENDAR_CHANGED: CalendarChanged,
 }
 
 VERSION = 1
