@@ -46,10 +46,31 @@ ensure_pg_loopback_trust() {
     return 1
 }
 
+# Each service connects with its own role and pool, and the tests run several stacks side by
+# side: Debian's default of 100 connections runs out ("remaining connection slots are
+# reserved"). Raise it to 300 on a local cluster we may restart (root, pg_ctlcluster).
+ensure_pg_connections() {
+    local have
+    have=$(psql -h 127.0.0.1 -U postgres -Atc "show max_connections" 2>/dev/null || echo 0)
+    [ "${have:-0}" -ge 300 ] && return 0
+    if is_root && command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
+        local version
+        version=$(ls /etc/postgresql | head -1)
+        log "raising PostgreSQL max_connections from $have to 300 (restarts the local cluster)"
+        psql -h 127.0.0.1 -U postgres -qc "ALTER SYSTEM SET max_connections = 300"
+        pg_ctlcluster --skip-systemctl-redirect "$version" main restart
+        for _ in $(seq 1 30); do pg_up && return 0; sleep 1; done
+        log "PostgreSQL did not come back within 30 s"
+        return 1
+    fi
+    log "warning: PostgreSQL allows $have connections; the tests want 300 (ALTER SYSTEM SET max_connections = 300)"
+}
+
 ensure_postgres() {
     if pg_up; then
         log "PostgreSQL answers on 127.0.0.1:5432"
         ensure_pg_loopback_trust
+        ensure_pg_connections
         return
     fi
     if [ -d /etc/postgresql ] && [ -n "$(ls /etc/postgresql 2>/dev/null)" ]; then
@@ -58,7 +79,7 @@ ensure_postgres() {
         log "starting PostgreSQL $version cluster 'main'"
         pg_ctlcluster --skip-systemctl-redirect "$version" main start
         for _ in $(seq 1 30); do
-            pg_up && { log "PostgreSQL is up"; ensure_pg_loopback_trust; return; }
+            pg_up && { log "PostgreSQL is up"; ensure_pg_loopback_trust; ensure_pg_connections; return; }
             sleep 1
         done
         log "PostgreSQL $version did not answer on 127.0.0.1:5432 within 30 s"
