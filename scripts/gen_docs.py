@@ -29,6 +29,7 @@ WHEN = {
     "student-status-changed": "transfer, repeat, reinstatement, visiting study",
     "access-refused": "a call was refused for lack of rights, or another's item was hidden as not found",
     "upload-refused": "an upload with a valid ticket ended without a file (refused, failed, expired, cancelled): its quota slot is free",
+    "calendar-changed": "the registrar (day) or academic section (ce) saves a term of the calendar: the whole term, versioned",
 }
 
 
