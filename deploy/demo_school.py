@@ -15,6 +15,7 @@ import os
 import sys
 import time
 
+from deploy import demo_generate
 
 from portfolio_common import caller as caller_mod
 from portfolio_common.rpc_transport import rpc_proxy
@@ -64,8 +65,11 @@ def wait_for(rpc, services, timeout=60):
                 time.sleep(1)
 
 
-def load(rpc, signer, school):
-    people = read_people(os.path.join(HERE, "people.csv"))
+def load(rpc, signer, school, size="full"):
+    """Load the school (grown to `size`, deploy.demo_generate) through the registrar's import
+    paths. Returns (accounts report, {tenant: records report}, hand-written people)."""
+    hand_written = read_people(os.path.join(HERE, "people.csv"))
+    school, people = demo_generate.grow(school, hand_written, size)
     names = {p["username"]: p["display_name"] for p in people}
 
     def system(tenant, service):  # a fresh token per call: each lives 60 s
@@ -83,13 +87,16 @@ def load(rpc, signer, school):
         results[tenant] = rpc.records.import_school(system(tenant, "records"), term_import(term, user_ids))
         if results[tenant]["refused"]:
             raise SystemExit(f"{tenant}: refused {results[tenant]['refused']}")
-    return report, results, people
+    return report, results, hand_written
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--gateway", default=os.environ.get("GATEWAY_URL", "http://127.0.0.1:8080"))
     p.add_argument("--school", default=os.path.join(HERE, "school.json"))
+    p.add_argument("--size", choices=demo_generate.SIZES, default=os.environ.get("DEMO_SIZE", "full"),
+                   help="full: about 1,200 日間部 and 300 進修部 students (make up); small: the "
+                        "hand-written school only (tests). Default: $DEMO_SIZE or full")
     a = p.parse_args(argv)
     with open(a.school, encoding="utf-8") as fh:
         school = json.load(fh)
@@ -97,13 +104,16 @@ def main(argv=None):
     # travel sealed to accounts and records (SEAL_PUBLIC_KEYS).
     with rpc_proxy(client="demo-loader", timeout=60) as rpc:
         wait_for(rpc, ["accounts", "records"])
-        report, results, people = load(rpc, caller_mod.Signer.from_config("ops"), school)
+        started = time.monotonic()
+        report, results, people = load(rpc, caller_mod.Signer.from_config("ops"), school, a.size)
     print(f"demo school loaded: {len(report['created'])} accounts created, "
-          f"{len(report['updated'])} updated, {len(report['unchanged'])} unchanged")
+          f"{len(report['updated'])} updated, {len(report['unchanged'])} unchanged "
+          f"({a.size} size, {time.monotonic() - started:.0f} s)")
     for tenant, r in results.items():
         print(f"  {tenant}: {r['imported']}")
     print(f"\nportal: {a.gateway}/")
-    print(f"demo logins (password for all: {DEMO_PASSWORD_NOTE}):")
+    print(f"demo logins (password for all: {DEMO_PASSWORD_NOTE}; the generated people sign in "
+          f"through the school's SSO only):")
     for person in people:
         roles = ", ".join([f"{g['tenant']}:{g['role']}" for g in person["grants"]]
                           + [f"platform:{r}" for r in person["platform_roles"]])

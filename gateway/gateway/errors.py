@@ -93,6 +93,7 @@ ERRORS = {
                           "Both must be teachers of this division; check the usernames."),
     "user_not_found": (404, "找不到這個帳號。", "No such user."),
     "password_missing": (422, "新帳號需要初始密碼。", "A new account needs an initial password."),
+    "password_with_sso_only": (422, "只用學校單一登入的帳號不設密碼。", "An account that signs in only through the school's SSO has no password."),
     "identity_not_linked": (401, "這個單一登入帳號尚未連結到本系統帳號，請洽系統管理者。", "This sign-in is not linked to an account."),
     "malformed_request": (400, "無法解讀送出的資料，請確認格式後再送出。", "The request body could not be read (malformed JSON or form)."),
     "method_not_allowed": (405, "此網址不接受這種操作。", "This method is not allowed here."),

@@ -45,7 +45,7 @@ def load_demo(stack):
     import subprocess
     import sys
     env = stack.client_env()
-    res = subprocess.run([sys.executable, "-m", "deploy.demo_school", "--gateway", stack.gateway_url],
+    res = subprocess.run([sys.executable, "-m", "deploy.demo_school", "--gateway", stack.gateway_url, "--size", "small"],
                          env=env, capture_output=True, text=True, timeout=180,
                          cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     assert res.returncode == 0, f"demo school did not load:\n{res.stdout}\n{res.stderr[-3000:]}"

@@ -22,7 +22,7 @@ users = sa.Table(
     sa.Column("id", UUID(as_uuid=True), primary_key=True, default=uuid.uuid4),
     sa.Column("username", sa.String(64), nullable=False, unique=True),
     sa.Column("display_name", sa.String(100), nullable=False),
-    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("password_hash", sa.String(255), nullable=True),  # NULL: signs in through SSO only
     sa.Column("must_change_password", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
     sa.Column("locked_until", sa.DateTime(timezone=True)),

@@ -14,6 +14,8 @@ class PersonIn(Schema):
     display_name = fields.String(required=True)
     password = fields.String(load_default=None)
     must_change_password = fields.Boolean(load_default=False)
+    # an account that signs in only through the school's SSO: no password (usecases.import_people)
+    sso_only = fields.Boolean(load_default=False, truthy={True}, falsy={False})
     grants = fields.List(fields.Nested(GrantIn), load_default=list)
     # platform grants (domain.PLATFORM_ROLES): None leaves them as they are; platform level only
     platform_roles = fields.List(fields.String(), load_default=None)

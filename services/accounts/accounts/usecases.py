@@ -485,6 +485,8 @@ def import_people(uow, caller, rows, *, dry_run=False) -> dict:
     level (a platform admin, or the platform's own `system` tools: demo loader, ops) a row
     replaces the person's roles in every division, and `platform_roles` (when given) their
     platform grants. Usernames shaped like a national ID and weak passwords are refused.
+    A row with `sso_only: true` and no password creates an account that signs in only through
+    the school's SSO (an identity link); with a password it is refused (`password_with_sso_only`).
     Returns {created, updated, unchanged: [username], refused: [{row, username, code, reason}],
     user_ids: {username: id}}.
     """
@@ -505,7 +507,11 @@ def import_people(uow, caller, rows, *, dry_run=False) -> dict:
         existing = repo.user_by_name(row.get("username")) if isinstance(row.get("username"), str) else None
         if existing is not None and existing["username"] != row.get("username"):
             existing = None
-        if existing is None and not row.get("password") and not dry_run:  # the preview may omit it
+        sso_only = row.get("sso_only") is True
+        if sso_only and row.get("password"):
+            problems.append(("password_with_sso_only",
+                             "an account that signs in only through the school's SSO has no password"))
+        if existing is None and not row.get("password") and not sso_only and not dry_run:  # the preview may omit it
             problems.append(("password_missing", "a new account needs an initial password"))
         have_all = repo.grants(existing["id"]) if existing else []
         have_platform = repo.platform_roles(existing["id"]) if existing else []
@@ -540,7 +546,10 @@ def import_people(uow, caller, rows, *, dry_run=False) -> dict:
         if kind == "unchanged":
             continue
         if existing is None:
-            uid = repo.add_user(row["username"], row["display_name"].strip(), uow.passwords.hash(row["password"]),
+            # An SSO-only account (`sso_only: true`) has no password hash: a password sign-in
+            # fails for it exactly like a wrong password; an admin's reset gives it one.
+            password_hash = None if row.get("sso_only") is True else uow.passwords.hash(row["password"])
+            uid = repo.add_user(row["username"], row["display_name"].strip(), password_hash,
                                 bool(row.get("must_change_password", False)))
         else:
             uid = existing["id"]

@@ -179,3 +179,19 @@ def test_single_sign_on_is_another_way_into_the_same_session(db):
         s = usecases.sign_in_with_identity(uow, "moe-cloud", "sub-123", remote_addr="127.0.0.1")
     assert resolve(db, s["session_token"])["username"] == "t_wang"
     assert [r["detail"] for r in db.rows("access_audit") if r["action"] == "sign_in"][-1] == "portal moe-cloud"
+
+
+def test_an_sso_only_account_is_stored_without_a_password_and_a_reset_gives_it_one(db):
+    with db.uow() as uow:
+        report = usecases.import_people(uow, SYSTEM, [
+            {"username": "s_1150099", "display_name": "單一登入學生", "sso_only": True, "password": None,
+             "grants": [{"tenant": "day", "role": "student"}]}])
+    assert report["created"] == ["s_1150099"], report
+    with db.engine.connect() as c:
+        assert c.execute(sa.text("select password_hash from users where username = 's_1150099'")).scalar() is None
+    wrong = code_of(lambda: sign_in(db, "old-password-1", username="t_wang-no-such"))
+    assert code_of(lambda: sign_in(db, "", username="s_1150099")) == wrong
+    assert code_of(lambda: sign_in(db, "anything-at-all", username="s_1150099")) == wrong
+    with db.uow() as uow:
+        temp = usecases.reset_password(uow, caller_mod.system_caller("day"), "s_1150099")
+    assert sign_in(db, temp["temporary_password"], username="s_1150099")["username"] == "s_1150099"

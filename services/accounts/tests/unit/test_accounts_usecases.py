@@ -307,3 +307,31 @@ def test_anonymous_refusals_write_one_row_per_interval_with_a_count():
     for _ in range(3):
         usecases.record_refusal(uow, who, "accounts.list_users", "not_allowed", throttle)
     assert len(uow.accounts.audit_log) == 5
+
+
+# ---------------------------------------------------------------- SSO-only accounts (demo school at size)
+
+def test_an_sso_only_account_has_no_password_and_a_password_sign_in_fails_like_a_wrong_one(uow):
+    report = usecases.import_people(uow, SYSTEM, [{"username": "s_gen0001", "display_name": "生成學生",
+                                                   "sso_only": True, "grants": [{"tenant": "day", "role": "student"}]}])
+    assert report["created"] == ["s_gen0001"] and not report["refused"]
+    user = uow.accounts.user_by_name("s_gen0001")
+    assert user["password_hash"] is None
+    wrong = code_of(lambda: usecases.sign_in(uow, "s_gen0001", "x"))
+    assert code_of(lambda: usecases.sign_in(uow, "s_gen0001", "")) == wrong
+    assert code_of(lambda: usecases.sign_in(uow, "t_wang", "not-the-password")) == wrong
+
+
+def test_an_sso_only_row_with_a_password_is_refused_and_nothing_is_written(uow):
+    before = state(uow)
+    report = usecases.import_people(uow, SYSTEM, [
+        {"username": "s_gen0002", "display_name": "生成學生", "sso_only": True, "password": PW,
+         "grants": [{"tenant": "day", "role": "student"}]}])
+    assert [r["code"] for r in report["refused"]] == ["password_with_sso_only"]
+    assert state(uow) == before and uow.accounts.user_by_name("s_gen0002") is None
+
+
+def test_a_new_account_without_password_still_needs_one_unless_sso_only(uow):
+    report = usecases.import_people(uow, SYSTEM, [{"username": "s_gen0003", "display_name": "生成學生",
+                                                   "sso_only": "yes", "grants": [{"tenant": "day", "role": "student"}]}])
+    assert [r["code"] for r in report["refused"]] == ["password_missing"]

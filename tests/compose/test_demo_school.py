@@ -1,0 +1,98 @@
+"""The demo school at the size of a real one (issue 8, item 14): deploy.demo_generate."""
+import collections
+import json
+import os
+
+import pytest
+
+from deploy import demo_generate, demo_school
+from records.domain import validate_national_id
+
+HERE = os.path.join(os.path.dirname(demo_school.__file__), "demo")
+
+
+@pytest.fixture(scope="module")
+def hand_written():
+    with open(os.path.join(HERE, "school.json"), encoding="utf-8") as fh:
+        school = json.load(fh)
+    return school, demo_school.read_people(os.path.join(HERE, "people.csv"))
+
+
+@pytest.fixture(scope="module")
+def full(hand_written):
+    return demo_generate.grow(*hand_written, "full")
+
+
+def test_a_full_demo_school_has_the_size_of_a_real_one(full):
+    school, people = full
+    day, ce = school["terms"]["day"], school["terms"]["ce"]
+    assert len(day["students"]) == 1200 and len(ce["students"]) == 300
+    for term, per_class in ((day, 40), (ce, 50)):
+        grades = collections.Counter(c["code"][0] for c in term["classes"])
+        assert len(grades) == 3, "three grades"
+        seats = collections.Counter(s["class_code"] for s in term["students"])
+        assert set(seats.values()) == {per_class}
+        assert all(c.get("homeroom") for c in term["classes"]), "every class has a homeroom teacher"
+    roles = {(g["tenant"], g["role"]) for p in people for g in p["grants"]}
+    for tenant in ("day", "ce"):
+        missing = {r for r in demo_generate.STAFF_ROLES} - {r for t, r in roles if t == tenant}
+        assert not missing, f"{tenant} has no {missing}"
+
+
+def test_every_hand_written_login_class_and_section_is_kept_as_it_was(hand_written, full):
+    school, people = hand_written
+    grown_school, grown_people = full
+    by_name = {p["username"]: p for p in grown_people}
+    for p in people:
+        assert by_name[p["username"]] == p, "the README's logins keep their password and roles"
+    for tenant, term in school["terms"].items():
+        grown = grown_school["terms"][tenant]
+        for s in term["students"]:
+            assert s in grown["students"]
+        for sec in term["sections"]:
+            twin = [g for g in grown["sections"] if (g["course_code"], g["class_code"]) == (sec["course_code"], sec["class_code"])]
+            assert len(twin) == 1 and twin[0]["teacher"] == sec["teacher"]
+            assert set(sec["students"]) <= set(twin[0]["students"])
+
+
+def test_generated_people_sign_in_through_sso_only_and_no_password_is_hashed_for_them(hand_written, full):
+    hand = {p["username"] for p in hand_written[1]}
+    generated = [p for p in full[1] if p["username"] not in hand]
+    assert len(generated) > 1500
+    assert all(p["sso_only"] is True and p["password"] is None for p in generated)
+
+
+def test_national_ids_are_valid_made_up_and_never_repeat(full):
+    ids = [s["national_id"] for term in full[0]["terms"].values() for s in term["students"]]
+    assert len(set(ids)) == len(ids)
+    for nid in ids:
+        assert validate_national_id(nid) == nid
+
+
+def test_student_numbers_usernames_and_sections_are_unique(full):
+    school, people = full
+    usernames = [p["username"] for p in people]
+    assert len(set(usernames)) == len(usernames)
+    for term in school["terms"].values():
+        numbers = [s["student_no"] for s in term["students"]]
+        assert len(set(numbers)) == len(numbers)
+        keys = [(sec["course_code"], sec["class_code"]) for sec in term["sections"]]
+        assert len(set(keys)) == len(keys)
+        classes = {c["code"] for c in term["classes"]}
+        assert all(sec["class_code"] in classes and sec["students"] for sec in term["sections"])
+        subjects = collections.defaultdict(set)
+        for sec in term["sections"]:
+            subjects[sec["class_code"]].add(sec["subject_name"])
+        assert all(set(demo_generate.COMMON_SUBJECTS) <= subjects[c] for c in classes)
+
+
+def test_growing_is_deterministic_and_leaves_its_inputs_alone(hand_written, full):
+    before = json.dumps(hand_written, sort_keys=True, ensure_ascii=False)
+    assert demo_generate.grow(*hand_written, "full") == full
+    assert json.dumps(hand_written, sort_keys=True, ensure_ascii=False) == before
+
+
+def test_the_small_school_is_the_hand_written_one_and_an_unknown_size_is_refused(hand_written):
+    assert demo_generate.grow(*hand_written, "small") == (hand_written[0], hand_written[1])
+    with pytest.raises(ValueError):
+        demo_generate.grow(*hand_written, "huge")
