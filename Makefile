@@ -19,8 +19,9 @@ status:
 test: setup       ## make test ARGS="-k upload"
 	bash scripts/test.sh $(ARGS)
 
-bench: setup
-	$(PY) -m bench
+bench: setup      ## make bench ARGS="imports" for some modules only
+	bash scripts/servers.sh ensure-postgres ensure-rabbitmq ensure-vhost portfolio_test
+	$(PY) -m bench $(ARGS)
 
 lint:
 	@if [ -x .venv/bin/ruff ]; then .venv/bin/ruff check .; \

@@ -7,6 +7,7 @@ walkthroughs and the benchmarks sign in as them), and adds made-up people around
     size "full":  about 1,200 日間部 and 300 進修部 students in three grades, their classes
                   (40 and 50 seats), homeroom and subject teachers, staff of every role, and
                   each class's sections with enrolments;
+    size "large": 1,800 日間部 and 300 進修部 students (make bench imports it);
     size "small": the hand-written school alone (what tests load).
 
 Everything is deterministic (one seed), so loading twice changes nothing. Generated people
@@ -17,7 +18,10 @@ National IDs are made up with valid checksums (citizen format, DOMAIN.md) and ne
 import copy
 import random
 
-SIZES = ("full", "small")
+SIZES = ("full", "small", "large")
+# size -> classes a grade per department (日間部, 進修部): full 1,200 + 300 students, large
+# (make bench's import) 1,800 + 300 = 2,100
+CLASSES_PER_DEPARTMENT = {"full": (2, 1), "large": (3, 1)}
 SCHOOL_YEAR = 115
 
 _SURNAMES = "陳林黃張李王吳劉蔡楊許鄭謝郭洪曾邱廖賴周徐蘇葉莊呂江何蕭羅高潘簡朱鍾彭游詹胡施沈余盧梁趙顏柯翁魏孫戴范方宋"
@@ -93,7 +97,9 @@ def grow(school: dict, people: list, size: str = "full", seed: int = SCHOOL_YEAR
                 taken_ids.add(nid)
                 return nid
 
-    plans = {"day": (DAY_DEPARTMENTS, 2, 40, "H", "A", ""), "ce": (CE_DEPARTMENTS, 1, 50, "N", "P", "N")}
+    day_classes, ce_classes = CLASSES_PER_DEPARTMENT[size]
+    plans = {"day": (DAY_DEPARTMENTS, day_classes, 40, "H", "A", ""),
+             "ce": (CE_DEPARTMENTS, ce_classes, 50, "N", "P", "N")}
     for tenant, term in school["terms"].items():
         departments, per_grade, seats, course_mark, id_letter, no_prefix = plans[tenant]
         year = term["school_year"]
@@ -120,7 +126,7 @@ def grow(school: dict, people: list, size: str = "full", seed: int = SCHOOL_YEAR
                     if code not in classes:
                         homeroom = teacher("homeroom")
                         classes[code] = {"code": code, "homeroom": homeroom,
-                                         "name": f"{'進修部' if tenant == 'ce' else ''}{dept}{GRADE_NAMES[grade]}年{'甲乙'[k]}班"}
+                                         "name": f"{'進修部' if tenant == 'ce' else ''}{dept}{GRADE_NAMES[grade]}年{'甲乙丙丁'[k]}班"}
                         term["classes"].append(classes[code])
                     elif classes[code].get("homeroom") is None:
                         classes[code]["homeroom"] = teacher("homeroom")

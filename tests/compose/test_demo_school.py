@@ -96,3 +96,11 @@ def test_the_small_school_is_the_hand_written_one_and_an_unknown_size_is_refused
     assert demo_generate.grow(*hand_written, "small") == (hand_written[0], hand_written[1])
     with pytest.raises(ValueError):
         demo_generate.grow(*hand_written, "huge")
+
+
+def test_the_benchmark_school_has_over_two_thousand_students_in_the_same_shape(hand_written):
+    school, people = demo_generate.grow(*hand_written, "large")
+    day, ce = school["terms"]["day"], school["terms"]["ce"]
+    assert (len(day["students"]), len(ce["students"])) == (1800, 300)
+    assert len({s["national_id"] for t in (day, ce) for s in t["students"]}) == 2100
+    assert len({p["username"] for p in people}) == len(people)
