@@ -740,6 +740,119 @@ class StudentNationalId(MethodView):
         return resp, 200, {"Cache-Control": "no-store"}
 
 
+items_bp = Blueprint("api_items", __name__, url_prefix="/api/v1",
+                     description="Items the school's units enter: consultation records (consultations), career-plan "
+                                 "assessments (career), attendance, activities (cadres, clubs, service), in-school "
+                                 "competitions; who may write and read is records' decision")
+
+_ITEM_FIELDS = ("held_on", "held_at", "place", "content", "advice", "assessed_on", "instrument", "suggested_groups",
+                "career_plan", "school_year", "semester", "absence_code", "periods", "category", "name", "position",
+                "hours", "started_on", "ended_on", "description", "result", "announced_on")
+
+
+class ItemIn(_In):
+    """An item's fields as text, the way a person types them (only the kind's own are used:
+    see each kind's RPC in docs/permissions.md and services/records/README.md)."""
+    student_id = fields.String(load_default=None, metadata={"description": "required on POST"})
+    version = fields.Integer(load_default=None, metadata={"description": "required on PUT: the version you read"})
+    held_on, held_at, place, content, advice = (fields.String(load_default=None) for _ in range(5))
+    assessed_on, instrument, suggested_groups, career_plan = (fields.String(load_default=None) for _ in range(4))
+    school_year, semester, absence_code, periods = (fields.String(load_default=None) for _ in range(4))
+    category, name, position, hours, started_on, ended_on, description = (
+        fields.String(load_default=None) for _ in range(7))
+    result, announced_on = (fields.String(load_default=None) for _ in range(2))
+
+
+class ItemQuery(_In):
+    student_id = fields.String(load_default=None)
+    class_code = fields.String(load_default=None)
+
+
+def _item_kind(kind):
+    from .items import KINDS
+    if kind not in KINDS:
+        raise ApiError("not_found")
+    return KINDS[kind]
+
+
+def _item_data(spec, body):
+    return {f: body.get(f) or "" for f, *_ in spec["fields"]}
+
+
+@items_bp.route("/records/<kind>")
+class Items(MethodView):
+    @login_required
+    @items_bp.arguments(ItemQuery, location="query")
+    @items_bp.response(200, description="class_code: [{student, items}]; student_id: [item]; neither: the "
+                                        "calling student's own [item]")
+    def get(self, query, kind):
+        """Items of one kind: a class's (its unit, readers of the kind, the class's homeroom
+        teacher), one student's, or your own (a student). Others: 404 not_found."""
+        spec = _item_kind(kind)
+        return rpc("records", spec["list"], query["student_id"], query["class_code"])
+
+    @login_required
+    @items_bp.arguments(ItemIn)
+    @items_bp.response(201, description="the item: {id, kind, student_id, <its fields>, school_year, semester, "
+                                        "recorded_by_username, version, voided_at, ...}")
+    def post(self, body, kind):
+        """Enter an item for a student (the unit responsible for the kind only). Field problems:
+        422 fields_invalid with error.fields."""
+        spec = _item_kind(kind)
+        return rpc("records", spec["record"], body["student_id"] or "", _item_data(spec, body))
+
+
+@items_bp.route("/records/<kind>/<item_id>")
+class ItemOne(MethodView):
+    @login_required
+    @items_bp.arguments(ItemIn)
+    @items_bp.response(200, description="the item as changed")
+    def put(self, body, kind, item_id):
+        """Change an item; send the `version` you read: 409 stale_record when it changed since."""
+        spec = _item_kind(kind)
+        update = spec["record"].replace("record_", "update_", 1)
+        version = body["version"] if body["version"] is not None else -1
+        return rpc("records", update, item_id, _item_data(spec, body), version)
+
+
+@items_bp.route("/records/<kind>/<item_id>/void")
+class ItemVoid(MethodView):
+    @login_required
+    @items_bp.arguments(VoidIn)
+    @items_bp.response(200, description="the item, marked void (kept, with who and why)")
+    def post(self, body, kind, item_id):
+        """Mark a mistaken item void; it stays listed."""
+        spec = _item_kind(kind)
+        return rpc("records", spec["void"], item_id, body["version"], body["reason"])
+
+
+@items_bp.route("/me/records")
+class MyRecords(MethodView):
+    @login_required
+    @items_bp.response(200, description="{student, kinds: {kind: [item]}}")
+    def get(self):
+        """我的紀錄: every item the school's units entered about you (a student)."""
+        return rpc("records", "get_my_records")
+
+
+@items_bp.route("/classes")
+class ItemClasses(MethodView):
+    @login_required
+    @items_bp.response(200, description="[{code, name, school_year, kinds}]")
+    def get(self):
+        """The classes whose items you may list (a unit: every class; a homeroom teacher: theirs)."""
+        return rpc("records", "list_item_classes")
+
+
+@items_bp.route("/classes/<class_code>/records")
+class ClassRecords(MethodView):
+    @login_required
+    @items_bp.response(200, description="{class_code, students, kinds: {kind: {student_id: [item]}}}")
+    def get(self, class_code):
+        """Every item of a class you may read (its homeroom teacher: all kinds)."""
+        return rpc("records", "get_class_records", class_code)
+
+
 imports_bp = Blueprint("api_imports", __name__, url_prefix="/api/v1/imports",
                        description="Spreadsheet imports of records item kinds (one flow for every kind)")
 
@@ -797,6 +910,7 @@ def init_app(app):
     api = PortfolioApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
     api.register_converter(SchoolYearConverter, lambda _: {"type": "integer", **SCHOOL_YEARS})
-    for bp in (auth_bp, me_bp, outcomes_bp, cert_bp, sel_bp, proxy_bp, audit_bp, students_bp, imports_bp):
+    for bp in (auth_bp, me_bp, outcomes_bp, cert_bp, sel_bp, proxy_bp, audit_bp, students_bp, items_bp,
+               imports_bp):
         api.register_blueprint(bp)
     app.extensions["api"] = api

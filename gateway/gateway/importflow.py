@@ -18,7 +18,8 @@ from .clients import rpc
 from .errors import ERRORS, ApiError
 
 # kind -> the records RPC that imports it (each declared with its own roles)
-RPCS = {"student_profile": "import_student_profiles", "status_change": "import_status_changes"}
+RPCS = {"student_profile": "import_student_profiles", "status_change": "import_status_changes",
+        "attendance": "import_attendance", "activity": "import_activities"}
 
 
 def kinds() -> dict:

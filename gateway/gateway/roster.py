@@ -20,12 +20,15 @@ log = logging.getLogger("gateway.roster")
 bp = Blueprint("roster", __name__, url_prefix="/registrar")
 
 ACTION_NAMES = {"created": "新增", "updated": "更新", "unchanged": "不變"}
-KIND_NAMES = {"student_profile": "學籍資料（學生基本資料）", "status_change": "學籍異動"}
+KIND_NAMES = {"student_profile": "學籍資料（學生基本資料）", "status_change": "學籍異動", "attendance": "出缺勤",
+              "activity": "幹部、社團、服務學習"}
 KIND_HINTS = {
     "student_profile": "學生的登入帳號須先由系統管理者以「匯入人員」建立；本頁依「帳號」欄把學籍連到該帳號。"
                        "出生日期可寫民國年（0940315、94/03/15）或西元（2005-03-15）。",
     "status_change": "每列一筆異動，依學號找到學生。異動類別：重讀、復學、轉入、轉出、轉科、借讀；"
                      "轉學與借讀須填原校或借讀學校代碼（6 碼）。",
+    "attendance": "每列一位學生一學期一種假別的節數，依學號找到學生。假別代碼 01–12（也可寫假別名稱，例如事假、曠課）。",
+    "activity": "每列一筆，依學號找到學生。類別：幹部、社團、公共服務、志工；幹部須填擔任職務，公共服務與志工須填時數。",
 }
 TERM_KINDS = {"student_profile"}  # kinds whose rows belong to a school year's classes
 
@@ -79,7 +82,22 @@ def _form(kind, spec, error=None, status=200, year=None, semester=1):
 
 
 def _url(kind):
+    from .items import IMPORT_KINDS
+    if kind in IMPORT_KINDS:  # a unit's own spreadsheet, under its own pages
+        return url_for("items.kind_import", kind=kind)
     return url_for("roster.roster_import") if kind == "student_profile" else url_for("roster.kind_import", kind=kind)
+
+
+def _need_importer(kind):
+    """The registrar's kinds need the registrar; a unit's kind (items.IMPORT_KINDS) is open to
+    whoever records lists it for (records.list_import_kinds decides by role)."""
+    from .items import IMPORT_KINDS
+    if kind not in IMPORT_KINDS:
+        return _need_registrar()
+    user = auth.current_user()
+    if not user:
+        raise ApiError("not_authenticated")
+    return user
 
 
 def _no_store(resp):
@@ -88,7 +106,7 @@ def _no_store(resp):
 
 
 def import_page(kind):
-    user = _need_registrar()
+    user = _need_importer(kind)
     try:
         spec = importflow.kind_spec(kind)
     except ApiError:
@@ -154,6 +172,7 @@ def roster_import():
 
 @bp.route("/imports/<kind>", methods=["GET", "POST"])
 def kind_import(kind):
-    if kind not in importflow.RPCS:
+    from .items import IMPORT_KINDS
+    if kind not in importflow.RPCS or kind in IMPORT_KINDS:
         raise ApiError("not_found")
     return import_page(kind)

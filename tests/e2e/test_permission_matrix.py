@@ -39,6 +39,18 @@ ARGS = {
     "records.void_status_change": (X, 1, "r"), "records.import_status_changes": ([], True),
     "records.get_history": ("student", X),
     "records.get_my_outcome_quota": (115, 1),
+    "records.get_my_records": (), "records.list_item_classes": (), "records.get_class_records": ("no-such-class",),
+    "records.import_attendance": ([], True), "records.import_activities": ([], True),
+    "records.list_consultations": (X,), "records.record_consultation": (X, {}), "records.update_consultation": (X, {}, 1),
+    "records.void_consultation": (X, 1, "r"),
+    "records.list_career_assessments": (X,), "records.record_career_assessment": (X, {}), "records.update_career_assessment": (X, {}, 1),
+    "records.void_career_assessment": (X, 1, "r"),
+    "records.list_attendance": (X,), "records.record_attendance": (X, {}), "records.update_attendance": (X, {}, 1),
+    "records.void_attendance": (X, 1, "r"),
+    "records.list_activities": (X,), "records.record_activity": (X, {}), "records.update_activity": (X, {}, 1),
+    "records.void_activity": (X, 1, "r"),
+    "records.list_competitions": (X,), "records.record_competition": (X, {}), "records.update_competition": (X, {}, 1),
+    "records.void_competition": (X, 1, "r"),
     "certification.list_queue": ("pending",), "certification.count_tasks": (),
     "certification.certify": ([X],), "certification.return_outcomes": ([X], "reason"),
     "submission.get_my_selection": (115,), "submission.select_outcomes": (115, []),
@@ -146,6 +158,31 @@ API = [  # (method, path, json body or ("form", data), the RPC whose declaration
     ("POST", "/api/v1/imports/student_profile", ("csv", {"dry_run": "true"}), "records.import_student_profiles"),
     ("POST", "/api/v1/imports/status_change", ("csv", {"dry_run": "true"}), "records.import_status_changes"),
     ("POST", f"/api/v1/students/{X}/national-id", None, "records.reveal_national_id"),
+    ("GET", "/api/v1/me/records", None, "records.get_my_records"),
+    ("GET", "/api/v1/classes", None, "records.list_item_classes"),
+    ("GET", "/api/v1/classes/no-such-class/records", None, "records.get_class_records"),
+    ("POST", "/api/v1/imports/attendance", ("csv", {"dry_run": "true"}), "records.import_attendance"),
+    ("POST", "/api/v1/imports/activity", ("csv", {"dry_run": "true"}), "records.import_activities"),
+    ("GET", f"/api/v1/records/consultations?student_id={X}", None, "records.list_consultations"),
+    ("POST", "/api/v1/records/consultations", {"student_id": X}, "records.record_consultation"),
+    ("PUT", f"/api/v1/records/consultations/{X}", {"version": 1}, "records.update_consultation"),
+    ("POST", f"/api/v1/records/consultations/{X}/void", {"version": 1, "reason": "r"}, "records.void_consultation"),
+    ("GET", f"/api/v1/records/career?student_id={X}", None, "records.list_career_assessments"),
+    ("POST", "/api/v1/records/career", {"student_id": X}, "records.record_career_assessment"),
+    ("PUT", f"/api/v1/records/career/{X}", {"version": 1}, "records.update_career_assessment"),
+    ("POST", f"/api/v1/records/career/{X}/void", {"version": 1, "reason": "r"}, "records.void_career_assessment"),
+    ("GET", f"/api/v1/records/attendance?student_id={X}", None, "records.list_attendance"),
+    ("POST", "/api/v1/records/attendance", {"student_id": X}, "records.record_attendance"),
+    ("PUT", f"/api/v1/records/attendance/{X}", {"version": 1}, "records.update_attendance"),
+    ("POST", f"/api/v1/records/attendance/{X}/void", {"version": 1, "reason": "r"}, "records.void_attendance"),
+    ("GET", f"/api/v1/records/activities?student_id={X}", None, "records.list_activities"),
+    ("POST", "/api/v1/records/activities", {"student_id": X}, "records.record_activity"),
+    ("PUT", f"/api/v1/records/activities/{X}", {"version": 1}, "records.update_activity"),
+    ("POST", f"/api/v1/records/activities/{X}/void", {"version": 1, "reason": "r"}, "records.void_activity"),
+    ("GET", f"/api/v1/records/competitions?student_id={X}", None, "records.list_competitions"),
+    ("POST", "/api/v1/records/competitions", {"student_id": X}, "records.record_competition"),
+    ("PUT", f"/api/v1/records/competitions/{X}", {"version": 1}, "records.update_competition"),
+    ("POST", f"/api/v1/records/competitions/{X}/void", {"version": 1, "reason": "r"}, "records.void_competition"),
     ("GET", "/api/v1/certification/tasks", None, "certification.list_queue"),
     ("POST", "/api/v1/certification/decisions", {"action": "certify", "task_ids": [X]}, "certification.certify"),
     ("POST", "/api/v1/certification/decisions", {"action": "return", "task_ids": [X], "reason": "r"},
@@ -195,5 +232,9 @@ def test_every_role_of_both_tenants_against_the_api(stack):
                .replace(f"/status-changes/{X}", "/status-changes/{change_id}")
                .replace(f"/students/{X}", "/students/{student_id}").replace(f"/proxies/{X}", "/proxies/{delegation_id}")
                .replace("/imports/student_profile", "/imports/{kind}").replace("/imports/status_change", "/imports/{kind}")
+               .replace("/imports/attendance", "/imports/{kind}").replace("/imports/activity", "/imports/{kind}")
+               .replace("/classes/no-such-class", "/classes/{class_code}")
                for c in covered}
+    covered = {re.sub(r"^/api/v1/records/[a-z]+", "/api/v1/records/{kind}", c).replace(f"/{X}", "/{item_id}")
+               if c.startswith("/api/v1/records/") else c for c in covered}
     assert spec_paths - covered - NOT_ROLE_GATED == set(), "endpoints missing from the matrix"

@@ -65,3 +65,13 @@ def history_readers() -> dict:
     for m in _modules("usecases"):
         out.update(getattr(m, "HISTORY_READERS", {}))
     return out
+
+
+def item_kinds() -> dict:
+    """{name: ItemKind} of the staff-entered item kinds (records/itemkit.py), in package order."""
+    out = {}
+    for m in _modules("usecases"):
+        kind = getattr(m, "KIND", None)
+        if kind is not None:
+            out[kind.name] = kind
+    return out

@@ -9,7 +9,8 @@ from . import usecases
 
 class Rpc:
     @rpc
-    @allowed("registrar", "system", "student")
+    @allowed("registrar", "system", "student", "homeroom_teacher", "consultation_teacher", "guidance_counsellor",
+             "discipline_section", "activities_section", "organising_unit")
     def get_history(self, caller, entity, entity_id):
         """Who changed what and when, before and after, for a record the caller may read
         (records/history/usecases.py)."""
@@ -17,7 +18,7 @@ class Rpc:
             return usecases.get_history(uow, caller, entity, entity_id)
 
     @rpc
-    @allowed("registrar", "system")
+    @allowed("registrar", "system", "discipline_section", "activities_section")
     def list_import_kinds(self, caller):
         """The import kinds the caller's roles may use: [{kind, roles, key_field, columns:
         [{field, label, aliases, required, type, width}]}] (the gateway reads files with it)."""

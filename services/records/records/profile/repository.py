@@ -10,7 +10,8 @@ from portfolio_common import clock
 from ..orm import classes, students
 
 _COLS = [students, classes.c.code.label("class_code"), classes.c.name.label("class_name"),
-         classes.c.school_year.label("class_school_year")]
+         classes.c.school_year.label("class_school_year"),
+         classes.c.homeroom_user_id.label("class_homeroom_user_id")]
 
 
 class SqlStudentRepository:
@@ -50,6 +51,14 @@ class SqlStudentRepository:
             set_={"name": sa.func.coalesce(sa.literal(name, sa.String), classes.c.name)})
         return self.s.execute(stmt.returning(classes.c.id)).scalar_one()
 
+    def list_classes(self, tenant, homeroom_user_id=None) -> list:
+        """The tenant's classes [{code, name, school_year, homeroom_user_id}] by code (only those
+        of one homeroom teacher when named)."""
+        q = sa.select(classes).where(classes.c.tenant == tenant)
+        if homeroom_user_id is not None:
+            q = q.where(classes.c.homeroom_user_id == homeroom_user_id)
+        return [dict(r._mapping) for r in self.s.execute(q.order_by(classes.c.code, classes.c.school_year)).all()]
+
     def find_class(self, tenant, school_year, code):
         row = self.s.execute(sa.select(classes).where(classes.c.tenant == tenant, classes.c.school_year == school_year,
                                                       classes.c.code == code)).first()
@@ -84,7 +93,8 @@ class FakeStudentRepository:
         out = copy.deepcopy(row)
         c = next((c for c in self.classes.values() if c["id"] == row.get("class_id")), None)
         out.update(class_code=c["code"] if c else None, class_name=c["name"] if c else None,
-                   class_school_year=c["school_year"] if c else None)
+                   class_school_year=c["school_year"] if c else None,
+                   class_homeroom_user_id=c.get("homeroom_user_id") if c else None)
         return out
 
     def _find(self, tenant, **match):
@@ -118,6 +128,11 @@ class FakeStudentRepository:
         elif name:
             self.classes[key]["name"] = name
         return self.classes[key]["id"]
+
+    def list_classes(self, tenant, homeroom_user_id=None):
+        return sorted([copy.deepcopy(c) for c in self.classes.values() if c["tenant"] == tenant and (
+            homeroom_user_id is None or str(c.get("homeroom_user_id")) == str(homeroom_user_id))],
+            key=lambda c: (c["code"], c["school_year"]))
 
     def find_class(self, tenant, school_year, code):
         return copy.deepcopy(self.classes.get((tenant, school_year, code)))

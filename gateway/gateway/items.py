@@ -1,0 +1,212 @@
+"""The pages of the staff-entered items (issue 8 items 4-8): each unit's list by class, its form
+and (where the unit keeps a spreadsheet) its import; the homeroom teacher's class view; the
+student's own record (我的紀錄).
+
+Thin: records decides who may write and read (a unit's list of another unit's kind, a teacher of
+another class, another student: not found / not allowed from records) and every field rule; a
+refused field comes back as fields_invalid with per-field codes, shown beside each field.
+"""
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
+
+from . import auth
+from .clients import rpc
+from .errors import ApiError, to_api_error
+
+bp = Blueprint("items", __name__)
+
+# slug -> the kind: its name, the unit that enters it, its RPCs and form fields
+# (field, label, input: text|textarea|date|time|select|number, hint, required)
+KINDS = {
+    "consultations": {
+        "kind": "consultation", "title": "課程諮詢紀錄", "unit": "consultation_teacher",
+        "list": "list_consultations", "record": "record_consultation", "void": "void_consultation",
+        "note": "課程諮詢紀錄只留在學校，不會匯出或上傳。學生本人、導師與輔導教師可閱覽。",
+        "fields": [("held_on", "日期", "date", "民國 115/11/03 或西元 2026-11-03。", True),
+                   ("held_at", "時間", "time", "例如 12:10 或 12:10-13:00。", True),
+                   ("place", "地點", "text", "", True),
+                   ("content", "諮詢內容", "textarea", "500 字以內。", True),
+                   ("advice", "建議", "textarea", "500 字以內。", True)]},
+    "career": {
+        "kind": "career_assessment", "title": "學群探索與就業規劃", "unit": "guidance_counsellor",
+        "list": "list_career_assessments", "record": "record_career_assessment", "void": "void_career_assessment",
+        "note": "由輔導教師填寫；學生本人與導師可閱覽。",
+        "fields": [("assessed_on", "評估日期", "date", "民國 115/10/01 或西元 2026-10-01。", True),
+                   ("instrument", "評量工具", "text", "例如：大學學群興趣量表（可留空）。", False),
+                   ("suggested_groups", "建議學群", "text", "100 字以內，例如：資訊學群、數理化學群。", True),
+                   ("career_plan", "升學與就業規劃建議", "textarea", "500 字以內。", True)]},
+    "attendance": {
+        "kind": "attendance", "title": "出缺勤", "unit": "discipline_section", "import": "attendance",
+        "list": "list_attendance", "record": "record_attendance", "void": "void_attendance",
+        "note": "每位學生每學期每種假別一筆節數；假別代碼為全國缺勤紀錄名冊的 01–12。",
+        "fields": [("school_year", "學年度", "number", "民國年，例如 115。", True),
+                   ("semester", "學期", "select", "", True),
+                   ("absence_code", "假別", "select", "", True),
+                   ("periods", "節數", "number", "0–999。", True)]},
+    "activities": {
+        "kind": "activity", "title": "幹部、社團、服務學習", "unit": "activities_section", "import": "activity",
+        "list": "list_activities", "record": "record_activity", "void": "void_activity",
+        "note": "幹部須填擔任職務；公共服務與志工須填時數。",
+        "fields": [("school_year", "學年度", "number", "民國年，例如 115。", True),
+                   ("semester", "學期", "select", "", True),
+                   ("category", "類別", "select", "", True),
+                   ("name", "名稱", "text", "單位、社團或服務名稱，50 字以內。", True),
+                   ("position", "擔任職務", "text", "幹部、社團幹部填寫。", False),
+                   ("hours", "時數", "number", "公共服務、志工填寫。", False),
+                   ("started_on", "開始日期", "date", "", False),
+                   ("ended_on", "結束日期", "date", "", False),
+                   ("description", "內容簡述", "textarea", "100 字以內。", False)]},
+    "competitions": {
+        "kind": "competition", "title": "校內競賽", "unit": "organising_unit",
+        "list": "list_competitions", "record": "record_competition", "void": "void_competition",
+        "note": "由承辦單位登錄名稱、項目內容與結果（證明文件上傳尚未開放）。",
+        "fields": [("name", "競賽名稱", "text", "100 字以內。", True),
+                   ("content", "項目與內容", "textarea", "500 字以內。", True),
+                   ("result", "結果（獎項）", "text", "例如：第一名、佳作。", True),
+                   ("announced_on", "結果公布日期", "date", "", True)]},
+}
+BY_KIND = {v["kind"]: slug for slug, v in KINDS.items()}
+IMPORT_KINDS = {v["import"]: slug for slug, v in KINDS.items() if v.get("import")}
+CHOICES = {
+    "semester": [("1", "第 1 學期"), ("2", "第 2 學期")],
+    "absence_code": [(c, f"{c} {n}") for c, n in (
+        ("01", "公假"), ("02", "事假"), ("03", "病假"), ("04", "婚假"), ("05", "產前假"), ("06", "娩假"),
+        ("07", "陪產假"), ("08", "流產假"), ("09", "育嬰假"), ("10", "生理假"), ("11", "喪假"), ("12", "曠課"))],
+    "category": [("cadre", "幹部"), ("club", "社團"), ("service", "公共服務"), ("volunteer", "志工")],
+}
+VALUE_NAMES = {f: dict(c) for f, c in CHOICES.items()}
+UNIT_ROLES = {v["unit"] for v in KINDS.values()}
+
+
+def _user():
+    user = auth.current_user()
+    if not user:
+        raise ApiError("not_authenticated")
+    return user
+
+
+def _spec(slug):
+    if slug not in KINDS:
+        raise ApiError("not_found")
+    return KINDS[slug]
+
+
+def _no_store(resp):
+    resp.headers["Cache-Control"] = "no-store"  # personal data: not kept in the browser's cache
+    return resp
+
+
+def _field_errors(err) -> dict:
+    return {field: problems[0]["message_zh"] for field, problems in ((err.fields or {}).get("record") or {}).items()}
+
+
+def shown(field, value):
+    """A stored value as a person reads it (codes in words)."""
+    if value is None or value == "":
+        return ""
+    return VALUE_NAMES.get(field, {}).get(str(value), str(value))
+
+
+@bp.app_context_processor
+def _helpers():
+    return {"item_value": shown, "ITEM_KINDS": KINDS, "ITEM_UNITS": UNIT_ROLES}
+
+
+@bp.get("/records/<slug>")
+def kind_list(slug):
+    """A unit's (or a reader's) list of one kind by class."""
+    spec = _spec(slug)
+    user = _user()
+    classes = [c for c in rpc("records", "list_item_classes") if spec["kind"] in c["kinds"]]
+    class_code = (request.args.get("class") or "").strip()[:32] or (classes[0]["code"] if classes else "")
+    rows = rpc("records", spec["list"], None, class_code) if class_code else []
+    writer = spec["unit"] in auth.roles(user)
+    return _no_store(make_response(render_template(
+        "items_list.html", slug=slug, spec=spec, classes=classes, class_code=class_code, rows=rows,
+        writer=writer)))
+
+
+def _form(slug, spec, student, values, errors, error=None, status=200):
+    return _no_store(make_response(render_template(
+        "item_form.html", slug=slug, spec=spec, student=student, values=values, errors=errors, error=error,
+        CHOICES=CHOICES), status))
+
+
+def _student(spec, student_id, class_code):
+    """The student's card from the class list the writer may read (records decides)."""
+    for row in rpc("records", spec["list"], None, class_code):
+        if row["student"]["id"] == student_id:
+            return row["student"]
+    raise ApiError("not_found")
+
+
+@bp.route("/records/<slug>/new", methods=["GET", "POST"])
+def kind_new(slug):
+    spec = _spec(slug)
+    user = _user()
+    if spec["unit"] not in auth.roles(user):
+        raise ApiError("not_allowed")
+    student_id = (request.values.get("student") or "").strip()[:64]
+    class_code = (request.values.get("class") or "").strip()[:32]
+    student = _student(spec, student_id, class_code)
+    if request.method == "GET":
+        defaults = {"school_year": str(current_app.config["SCHOOL_YEAR"]), "semester": str(current_app.config["SEMESTER"])}
+        return _form(slug, spec, student, defaults, {})
+    data = {f: (request.form.get(f) or "").strip() for f, *_ in spec["fields"]}
+    try:
+        rpc("records", spec["record"], student_id, data)
+    except Exception as exc:  # noqa: BLE001 - shown beside the fields
+        err = to_api_error(exc)
+        if err.code == "internal":
+            raise
+        return _form(slug, spec, student, data, _field_errors(err), err, err.status)
+    flash(f"已新增 {student['student_no']} {student['name']} 的{spec['title']}。", "ok")
+    return redirect(url_for("items.kind_list", slug=slug, **{"class": class_code}) + f"#s-{student_id}")
+
+
+@bp.post("/records/<slug>/<item_id>/void")
+def kind_void(slug, item_id):
+    spec = _spec(slug)
+    _user()
+    class_code = (request.form.get("class") or "").strip()[:32]
+    try:
+        version = int(request.form.get("version", ""))
+    except ValueError:
+        version = -1
+    try:
+        rpc("records", spec["void"], item_id, version, request.form.get("reason", ""))
+    except Exception as exc:  # noqa: BLE001
+        err = to_api_error(exc)
+        if err.code == "internal":
+            raise
+        flash(err.zh, "error")
+    else:
+        flash("已作廢該筆紀錄（仍保留於清單中）。", "ok")
+    return redirect(url_for("items.kind_list", slug=slug, **{"class": class_code}))
+
+
+@bp.route("/records/imports/<kind>", methods=["GET", "POST"])
+def kind_import(kind):
+    """A unit's spreadsheet, on the one import flow (roster.import_page)."""
+    from .roster import import_page
+    if kind not in IMPORT_KINDS:
+        raise ApiError("not_found")
+    return import_page(kind)
+
+
+@bp.get("/records/class")
+def class_view():
+    """The homeroom teacher's class: every kind of item of every student at a glance."""
+    _user()
+    classes = rpc("records", "list_item_classes")
+    class_code = (request.args.get("class") or "").strip()[:32] or (classes[0]["code"] if classes else "")
+    view = rpc("records", "get_class_records", class_code) if class_code else None
+    return _no_store(make_response(render_template(
+        "items_class.html", classes=classes, class_code=class_code, view=view, BY_KIND=BY_KIND)))
+
+
+@bp.get("/me/records")
+def my_records():
+    """我的紀錄: everything the school units entered about the calling student."""
+    _user()
+    mine = rpc("records", "get_my_records")
+    return _no_store(make_response(render_template("items_mine.html", mine=mine, BY_KIND=BY_KIND)))

@@ -1,0 +1,18 @@
+"""In-school competitions (校內競賽, issue 8 item 8), by the organising unit: name, content,
+result, and a proof file (not attached yet: proof_file_id stays empty until the files side
+issues tickets for it)."""
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import UUID
+
+from ..itemkit import common_columns
+from ..orm import metadata
+
+competitions = sa.Table(
+    "competitions", metadata, *common_columns(),
+    sa.Column("name", sa.String(100), nullable=False),       # 競賽名稱
+    sa.Column("content", sa.String(500), nullable=False),    # 項目與內容
+    sa.Column("result", sa.String(50), nullable=False),      # 獎項 / 結果
+    sa.Column("announced_on", sa.Date, nullable=False),      # 結果公布日期
+    sa.Column("proof_file_id", UUID(as_uuid=True)),          # 證明文件 (files service), not yet
+    sa.Index("ix_competitions_student", "tenant", "student_id"),
+)

@@ -1,0 +1,55 @@
+"""Views across the staff-entered item kinds (records/itemkit.py): the student's own record
+(我的紀錄), the classes a caller may open, and a class's items at once for its homeroom teacher."""
+from .. import areas, itemkit
+from ..errors import NotAllowed, NotFound
+
+
+def my_records(uow, caller) -> dict:
+    """The calling student's items of every kind: {student: {...}, kinds: {name: [item]}}."""
+    student = uow.students.by_user(caller.tenant, caller.user_id)
+    if student is None:
+        raise NotAllowed("no student record for this account", code="not_a_student")
+    kinds = {name: [itemkit.public(k, r) for r in getattr(uow, k.table.name).of_students(caller.tenant, [student["id"]])]
+             for name, k in areas.item_kinds().items()}
+    return {"student": itemkit.student_card(student), "kinds": kinds}
+
+
+def item_classes(uow, caller) -> list:
+    """The classes whose items the caller may list: every class of the tenant for a unit that
+    enters or reads items tenant-wide, a homeroom teacher's own classes. [{code, name, school_year,
+    kinds: [names readable]}]."""
+    wide = [name for name, k in areas.item_kinds().items() if itemkit.tenant_wide(k, caller)]
+    out = {}
+    if wide:
+        for c in uow.students.list_classes(caller.tenant):
+            out[c["code"]] = {"code": c["code"], "name": c["name"], "school_year": c["school_year"], "kinds": wide}
+    if caller.has(itemkit.HOMEROOM):
+        for c in uow.students.list_classes(caller.tenant, caller.user_id):
+            out[c["code"]] = {"code": c["code"], "name": c["name"], "school_year": c["school_year"],
+                              "kinds": list(areas.item_kinds())}
+    return sorted(out.values(), key=lambda c: c["code"])
+
+
+def class_records(uow, caller, class_code) -> dict:
+    """A class's items of every kind the caller may read there (the homeroom teacher: all):
+    {class_code, students: [card], kinds: {name: {student_id: [item]}}}. A class the caller may
+    read nothing of: not_found (refused)."""
+    readable = {}
+    students = None
+    for name, k in areas.item_kinds().items():
+        try:
+            students = itemkit.class_students(uow, k, caller, class_code)
+        except NotFound:
+            continue
+        readable[name] = k
+    if not readable:
+        raise NotFound("class not found", refused=True)
+    ids = [s["id"] for s in students]
+    kinds = {}
+    for name, k in readable.items():
+        by_student = {}
+        for r in getattr(uow, k.table.name).of_students(caller.tenant, ids):
+            by_student.setdefault(str(r["student_id"]), []).append(itemkit.public(k, r))
+        kinds[name] = by_student
+    cards = [itemkit.student_card(s) for s in sorted(students, key=lambda s: (s.get("seat_no") or 0, s["student_no"]))]
+    return {"class_code": class_code, "students": cards, "kinds": kinds}

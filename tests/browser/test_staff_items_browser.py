@@ -1,0 +1,96 @@
+"""A guidance counsellor (許老師, counsel) enters a career-plan assessment for 林柏宇 (s_day02) in
+a real browser, a refused field shown beside it first; the student then sees it on 我的紀錄; the
+homeroom teacher of 101 (t_wang) sees it in the class view; the discipline section's import page.
+Each page at desktop width and on a 390-pixel phone, checked by axe-core (WCAG 2.1 A/AA) under the
+portal's own CSP. Screenshots for a person to look at: test-results/browser/items-*.png
+"""
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_registrar_profile_browser import AXE, axe_violations
+
+pytestmark = pytest.mark.slow
+WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
+
+
+def check(page, shots_dir, name, problems):
+    for label, (w, h) in WIDTHS.items():
+        page.set_viewport_size({"width": w, "height": h})
+        problems += [f"{name} @{label}: {v}" for v in axe_violations(page)]
+        if label == "phone":
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            if overflow > 1:
+                problems.append(f"{name} @phone: the page scrolls sideways by {overflow}px")
+        page.screenshot(path=str(shots_dir / f"items-{name}-{label}.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def sign_in(browser, stack, username, errors):
+    ctx = browser.new_context(base_url=stack.gateway_url, locale="zh-TW", viewport={"width": 1280, "height": 900})
+    ctx.add_init_script(path=str(AXE))
+    ctx.set_default_timeout(10_000)
+    page = ctx.new_page()
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "Failed to load resource"
+            not in m.text else None)
+    page.goto("/login")
+    page.get_by_label("帳號").fill(username)
+    page.get_by_label("密碼").fill("demo-pass-2026")
+    page.get_by_role("button", name="登入").click()
+    return ctx, page
+
+
+def test_a_counsellor_enters_a_career_plan_and_the_student_sees_it(browser, stack, shots_dir):
+    assert AXE.is_file(), "axe-core is missing: run `make setup`"
+    errors, problems = [], []
+    ctx, page = sign_in(browser, stack, "counsel", errors)
+    try:
+        page.get_by_role("link", name="學群探索與就業規劃").first.click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("學群探索與就業規劃")
+        card = page.locator("section[data-student-no='1150002']")
+        check(page, shots_dir, "counsellor-list", problems)
+        card.get_by_test_id("add").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("新增學群探索與就業規劃")
+        page.get_by_label("評估日期").fill("115/02/30")
+        page.get_by_label("建議學群").fill("資訊學群、設計學群")
+        page.get_by_label("升學與就業規劃建議").fill("對網頁設計有興趣，建議高二修習多媒體設計並參加校內競賽。")
+        page.get_by_test_id("save").click()
+        expect(page.locator(".field-error[data-field=assessed_on]")).to_contain_text("沒有這一天")
+        expect(page.get_by_label("評估日期")).to_have_attribute("aria-invalid", "true")
+        check(page, shots_dir, "counsellor-form-refused", problems)
+        page.get_by_label("評估日期").fill("115/11/18")
+        page.get_by_test_id("save").click()
+        expect(page.locator(".flash.ok")).to_contain_text("1150002")
+        expect(page.locator("section[data-student-no='1150002']")).to_contain_text("資訊學群、設計學群")
+    finally:
+        ctx.close()
+
+    ctx, page = sign_in(browser, stack, "s_day02", errors)
+    try:
+        page.get_by_role("link", name="我的紀錄").first.click()
+        section = page.locator("section[data-kind='career_assessment']")
+        expect(section).to_contain_text("資訊學群、設計學群")
+        expect(section).to_contain_text("counsel")
+        check(page, shots_dir, "student-mine", problems)
+    finally:
+        ctx.close()
+
+    ctx, page = sign_in(browser, stack, "t_wang", errors)
+    try:
+        page.get_by_role("link", name="班級紀錄").first.click()
+        expect(page.locator("section[data-student-no='1150002']")).to_contain_text("資訊學群、設計學群")
+        check(page, shots_dir, "homeroom-class", problems)
+    finally:
+        ctx.close()
+
+    ctx, page = sign_in(browser, stack, "disc_day", errors)
+    try:
+        page.get_by_role("link", name="出缺勤").first.click()
+        check(page, shots_dir, "discipline-list", problems)
+        page.get_by_role("link", name="出缺勤匯入").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("匯入出缺勤")
+        check(page, shots_dir, "discipline-import", problems)
+    finally:
+        ctx.close()
+    assert not errors, errors
+    assert not problems, "\n".join(problems)
