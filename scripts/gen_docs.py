@@ -144,7 +144,14 @@ def permissions_md():
             out.append(f"| `{name}` | " + " | ".join("✓" if c in roles else "" for c in cols) + " |")
     out += ["", "The files service (HTTP, called by the gateway) checks the same signed caller: an upload",
             "needs a ticket records issued to that student in that tenant; a download is for the owner,",
-            "the reviewing teacher (or their proxy) and the tenant's registrar.", ""]
+            "the reviewing teacher (or their proxy) and the tenant's registrar.", "",
+            "Students' items entered by the school's units (services/records/README.md, \"Items the school's",
+            "units enter\"): only the unit responsible writes its kind (consultation_teacher, guidance_counsellor,",
+            "discipline_section, activities_section, organising_unit); a `homeroom_teacher` reads the items",
+            "of their own class's students only, a `student` their own, `guidance_counsellor` also every",
+            "consultation record of the tenant; the autobiography is written by the student alone and reviewed",
+            "by the counsellors or the homeroom teacher of the class. Anyone else reads another's item as not",
+            "found.", ""]
     out += broker_md() + database_md()
     return "\n".join(out)
 

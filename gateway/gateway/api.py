@@ -853,6 +853,64 @@ class ClassRecords(MethodView):
         return rpc("records", "get_class_records", class_code)
 
 
+class AutobiographyQuery(_In):
+    student_id = fields.String(load_default=None)
+
+
+class AutobiographyIn(_In):
+    version = fields.Integer(required=True, metadata={"description": "the version_no you last saw (0: the first)"})
+    autobiography = fields.String(load_default="")
+    career_plan = fields.String(load_default="")
+    expectations = fields.String(load_default="")
+    strengths = fields.String(load_default="")
+    interests = fields.String(load_default="")
+
+
+class ReviewIn(_In):
+    decision = fields.String(required=True, validate=validate.OneOf(["approve", "return"]))
+    comment = fields.String(load_default="", metadata={"description": "required when returning"})
+
+
+@items_bp.route("/autobiography")
+class Autobiography(MethodView):
+    @login_required
+    @items_bp.arguments(AutobiographyQuery, location="query")
+    @items_bp.response(200, description="{student, versions: [newest first: {id, version_no, autobiography, "
+                                        "career_plan, expectations, strengths, interests, status, review_comment...}]}")
+    def get(self, query):
+        """Every version of an autobiography and study plan: yours (a student), or a student's
+        (the counsellors; the homeroom teacher of the class). Others: 404 not_found."""
+        return rpc("records", "get_autobiography", query["student_id"])
+
+    @login_required
+    @items_bp.arguments(AutobiographyIn)
+    @items_bp.response(201, description="the new version, submitted for review")
+    def put(self, body):
+        """Save a new version (a student); 409 stale_record when a newer one was saved since `version`."""
+        version = body.pop("version")
+        return rpc("records", "write_autobiography", body, version)
+
+
+@items_bp.route("/autobiography/<version_id>/review")
+class AutobiographyReview(MethodView):
+    @login_required
+    @items_bp.arguments(ReviewIn)
+    @items_bp.response(200, description="the version, approved or returned")
+    def post(self, body, version_id):
+        """Approve the latest submitted version or return it with a comment (counsellors; the
+        homeroom teacher of the class)."""
+        return rpc("records", "review_autobiography", version_id, body["decision"], body["comment"])
+
+
+@items_bp.route("/classes/<class_code>/autobiographies")
+class ClassAutobiographies(MethodView):
+    @login_required
+    @items_bp.response(200, description="[{student, latest}]")
+    def get(self, class_code):
+        """The latest version of each student of a class (counsellors; its homeroom teacher)."""
+        return rpc("records", "list_class_autobiographies", class_code)
+
+
 imports_bp = Blueprint("api_imports", __name__, url_prefix="/api/v1/imports",
                        description="Spreadsheet imports of records item kinds (one flow for every kind)")
 

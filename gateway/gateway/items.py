@@ -210,3 +210,77 @@ def my_records():
     _user()
     mine = rpc("records", "get_my_records")
     return _no_store(make_response(render_template("items_mine.html", mine=mine, BY_KIND=BY_KIND)))
+
+
+# ------------------------------------------------------------------ autobiography and study plan
+
+AUTO_FIELDS = [("autobiography", "自傳", "3000 字以內（可留空）。", False, 3000),
+               ("career_plan", "生涯規劃（學習計畫）", "1000 字以內。", True, 1000),
+               ("expectations", "自我期許", "1000 字以內。", True, 1000),
+               ("strengths", "優勢", "1000 字以內。", True, 1000),
+               ("interests", "興趣", "1000 字以內。", True, 1000)]
+AUTO_STATUS = {"submitted": "待審閱", "returned": "已退回修改", "approved": "已核可"}
+
+
+def _auto_page(template, status=200, **kw):
+    return _no_store(make_response(render_template(template, AUTO_FIELDS=AUTO_FIELDS, AUTO_STATUS=AUTO_STATUS, **kw),
+                                   status))
+
+
+@bp.route("/me/autobiography", methods=["GET", "POST"])
+def my_autobiography():
+    """The student writes the autobiography and study plan; each save is a new version."""
+    _user()
+    mine = rpc("records", "get_autobiography", None)
+    latest = mine["versions"][0] if mine["versions"] else None
+    if request.method == "GET":
+        return _auto_page("autobiography_mine.html", mine=mine, values=latest or {}, errors={})
+    data = {f: request.form.get(f) or "" for f, *_ in AUTO_FIELDS}
+    try:
+        version = int(request.form.get("version", ""))
+    except ValueError:
+        version = -1
+    try:
+        saved = rpc("records", "write_autobiography", data, version)
+    except Exception as exc:  # noqa: BLE001 - shown beside the fields
+        err = to_api_error(exc)
+        if err.code == "internal":
+            raise
+        if err.code == "stale_record":
+            err.zh = "您開啟頁面之後已另存了較新的版本，這次的內容沒有存入。請確認下方最新版本後再修改。"
+            return _auto_page("autobiography_mine.html", err.status, mine=mine, values=latest or {}, errors={}, error=err)
+        return _auto_page("autobiography_mine.html", err.status, mine=mine, values=data, errors=_field_errors(err),
+                          error=err)
+    flash(f"已儲存第 {saved['version_no']} 版，送交輔導教師或導師審閱。", "ok")
+    return redirect(url_for("items.my_autobiography"))
+
+
+@bp.get("/records/autobiographies")
+def autobiography_list():
+    """A counsellor's (any class) or homeroom teacher's (their class) list of the latest versions."""
+    _user()
+    classes = rpc("records", "list_item_classes")
+    class_code = (request.args.get("class") or "").strip()[:32] or (classes[0]["code"] if classes else "")
+    rows = rpc("records", "list_class_autobiographies", class_code) if class_code else []
+    return _auto_page("autobiography_list.html", classes=classes, class_code=class_code, rows=rows)
+
+
+@bp.route("/records/autobiographies/<student_id>", methods=["GET", "POST"])
+def autobiography_review(student_id):
+    """Every version of one student's autobiography; approve or return the latest with a comment."""
+    _user()
+    error = None
+    if request.method == "POST":
+        try:
+            rpc("records", "review_autobiography", request.form.get("version_id", ""),
+                request.form.get("decision", ""), request.form.get("comment", ""))
+        except Exception as exc:  # noqa: BLE001
+            error = to_api_error(exc)
+            if error.code == "internal":
+                raise
+        else:
+            flash("已核可。" if request.form.get("decision") == "approve" else "已退回，學生會看到您的意見。", "ok")
+            return redirect(url_for("items.autobiography_review", student_id=student_id))
+    data = rpc("records", "get_autobiography", student_id)
+    return _auto_page("autobiography_student.html", error.status if error else 200, data=data, error=error,
+                      errors=_field_errors(error) if error else {})

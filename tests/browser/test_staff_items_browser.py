@@ -1,6 +1,7 @@
 """A guidance counsellor (許老師, counsel) enters a career-plan assessment for 林柏宇 (s_day02) in
-a real browser, a refused field shown beside it first; the student then sees it on 我的紀錄; the
-homeroom teacher of 101 (t_wang) sees it in the class view; the discipline section's import page.
+a real browser, a refused field shown beside it first; the student then sees it on 我的紀錄 and
+writes the autobiography and study plan, which the counsellor returns with a comment; the
+homeroom teacher of 101 (t_wang) sees the class view; the discipline section's import page.
 Each page at desktop width and on a 390-pixel phone, checked by axe-core (WCAG 2.1 A/AA) under the
 portal's own CSP. Screenshots for a person to look at: test-results/browser/items-*.png
 """
@@ -72,6 +73,28 @@ def test_a_counsellor_enters_a_career_plan_and_the_student_sees_it(browser, stac
         expect(section).to_contain_text("資訊學群、設計學群")
         expect(section).to_contain_text("counsel")
         check(page, shots_dir, "student-mine", problems)
+        # the autobiography and study plan: written, saved as a version for review
+        page.get_by_role("link", name="自傳與學習計畫").click()
+        page.get_by_label("生涯規劃（學習計畫）").fill("高二選修多媒體設計，報考科大數位設計系。")
+        page.get_by_label("自我期許").fill("每學期完成一件作品。")
+        page.get_by_label("優勢").fill("有耐心，願意反覆修改。")
+        page.get_by_label("興趣").fill("網頁設計、攝影。")
+        page.get_by_test_id("save").click()
+        expect(page.locator(".flash.ok")).to_contain_text("送交")
+        expect(page.get_by_test_id("status")).to_contain_text("待審閱")
+        check(page, shots_dir, "student-autobiography", problems)
+    finally:
+        ctx.close()
+
+    ctx, page = sign_in(browser, stack, "counsel", errors)
+    try:
+        page.get_by_role("link", name="自傳審閱").first.click()
+        page.get_by_role("link", name="1150002").click()
+        page.get_by_label("審閱意見（退回時必填）").fill("請寫出想參加的校內競賽。")
+        page.get_by_role("button", name="退回修改").click()
+        expect(page.locator(".flash.ok")).to_contain_text("退回")
+        expect(page.locator(".review-comment").first).to_contain_text("校內競賽")
+        check(page, shots_dir, "counsellor-autobiography", problems)
     finally:
         ctx.close()
 

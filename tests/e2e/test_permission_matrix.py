@@ -41,6 +41,8 @@ ARGS = {
     "records.get_my_outcome_quota": (115, 1),
     "records.get_my_records": (), "records.list_item_classes": (), "records.get_class_records": ("no-such-class",),
     "records.import_attendance": ([], True), "records.import_activities": ([], True),
+    "records.get_autobiography": (X,), "records.write_autobiography": ({}, 0),
+    "records.review_autobiography": (X, "approve", ""), "records.list_class_autobiographies": ("no-such-class",),
     "records.list_consultations": (X,), "records.record_consultation": (X, {}), "records.update_consultation": (X, {}, 1),
     "records.void_consultation": (X, 1, "r"),
     "records.list_career_assessments": (X,), "records.record_career_assessment": (X, {}), "records.update_career_assessment": (X, {}, 1),
@@ -160,6 +162,10 @@ API = [  # (method, path, json body or ("form", data), the RPC whose declaration
     ("POST", f"/api/v1/students/{X}/national-id", None, "records.reveal_national_id"),
     ("GET", "/api/v1/me/records", None, "records.get_my_records"),
     ("GET", "/api/v1/classes", None, "records.list_item_classes"),
+    ("GET", f"/api/v1/autobiography?student_id={X}", None, "records.get_autobiography"),
+    ("PUT", "/api/v1/autobiography", {"version": 0}, "records.write_autobiography"),
+    ("POST", f"/api/v1/autobiography/{X}/review", {"decision": "approve"}, "records.review_autobiography"),
+    ("GET", "/api/v1/classes/no-such-class/autobiographies", None, "records.list_class_autobiographies"),
     ("GET", "/api/v1/classes/no-such-class/records", None, "records.get_class_records"),
     ("POST", "/api/v1/imports/attendance", ("csv", {"dry_run": "true"}), "records.import_attendance"),
     ("POST", "/api/v1/imports/activity", ("csv", {"dry_run": "true"}), "records.import_activities"),
@@ -234,6 +240,7 @@ def test_every_role_of_both_tenants_against_the_api(stack):
                .replace("/imports/student_profile", "/imports/{kind}").replace("/imports/status_change", "/imports/{kind}")
                .replace("/imports/attendance", "/imports/{kind}").replace("/imports/activity", "/imports/{kind}")
                .replace("/classes/no-such-class", "/classes/{class_code}")
+               .replace(f"/autobiography/{X}", "/autobiography/{version_id}")
                for c in covered}
     covered = {re.sub(r"^/api/v1/records/[a-z]+", "/api/v1/records/{kind}", c).replace(f"/{X}", "/{item_id}")
                if c.startswith("/api/v1/records/") else c for c in covered}

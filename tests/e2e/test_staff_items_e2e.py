@@ -177,3 +177,66 @@ def test_the_unit_pages_list_by_class_and_enter_through_the_form(stack, api):
     assert t.get(stack.gateway_url + "/records/class?class=102").status_code == 404
     d, _ = portal(stack, "disc_day")
     assert "出缺勤匯入" in d.get(stack.gateway_url + "/records/imports/attendance").text
+
+
+def test_the_autobiography_is_written_returned_rewritten_and_approved_with_every_version_kept(api, stack):
+    me = api("s_day04")  # class 102: no homeroom teacher in the demo; the counsellor reviews
+    current = me.get("/autobiography").json()["versions"]
+    seen = current[0]["version_no"] if current else 0
+    text = {"autobiography": "我在工廠長大。", "career_plan": f"升學 {uuid.uuid4().hex[:4]}", "expectations": "準時交作業",
+            "strengths": "動手做", "interests": "機械"}
+    r = me.put("/autobiography", json=text | {"version": seen, "strengths": ""})
+    assert r.status_code == 422 and codes(r) == {("strengths", "field_missing")}
+    r = me.put("/autobiography", json=text | {"version": seen})
+    assert r.status_code == 201 and r.json()["status"] == "submitted", r.text
+    v1 = r.json()
+    assert me.put("/autobiography", json=text | {"version": seen, "interests": "別的分頁"}).status_code == 409
+    sid = me.get("/me/records").json()["student"]["id"]
+    # a staff member cannot write it; t_wang (homeroom of 101, not 102) neither reads nor reviews it
+    assert api("counsel").put("/autobiography", json=text | {"version": 0}).status_code == 403
+    assert api("t_wang").get("/autobiography", params={"student_id": sid}).status_code == 404
+    assert api("t_wang").post(f"/autobiography/{v1['id']}/review", json={"decision": "approve"}).status_code == 404
+    assert api("s_day01").get("/autobiography", params={"student_id": sid}).status_code == 404
+    r = api("counsel").post(f"/autobiography/{v1['id']}/review", json={"decision": "return", "comment": ""})
+    assert r.status_code == 422 and codes(r) == {("comment", "field_missing")}
+    r = api("counsel").post(f"/autobiography/{v1['id']}/review", json={"decision": "return", "comment": "請寫具體的升學目標"})
+    assert r.status_code == 200 and r.json()["status"] == "returned"
+    v2 = me.put("/autobiography", json=text | {"version": v1["version_no"], "career_plan": "報考科大機械系"}).json()
+    r = api("counsel").post(f"/autobiography/{v2['id']}/review", json={"decision": "approve"})
+    assert r.status_code == 200 and r.json()["reviewed_by_username"] == "counsel"
+    versions = me.get("/autobiography").json()["versions"]
+    assert [(v["version_no"], v["status"]) for v in versions[:2]] == [(v2["version_no"], "approved"),
+                                                                      (v1["version_no"], "returned")]
+    assert versions[1]["review_comment"] == "請寫具體的升學目標" and versions[1]["career_plan"] == text["career_plan"]
+    rows = api("counsel").get("/classes/102/autobiographies").json()
+    assert {r["student"]["student_no"]: (r["latest"] or {}).get("status") for r in rows}["1150004"] == "approved"
+    assert api("t_wang").get("/classes/102/autobiographies").status_code == 404
+    from nameko.standalone.rpc import ClusterRpcProxy
+    from tests.support.callers import as_system
+    with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=30) as rpc:
+        hist = rpc.records.get_history(as_system("day", "records"), "autobiography", v1["id"])
+    assert [(h["action"], h["actor_username"]) for h in hist] == [("written", "s_day04"), ("returned", "counsel")]
+
+
+def test_the_student_writes_and_the_homeroom_teacher_reviews_on_the_pages(stack):
+    st, _ = portal(stack, "s_day01")
+    page = st.get(stack.gateway_url + "/me/autobiography")
+    assert page.status_code == 200 and "自傳與學習計畫" in page.text
+    version = __import__("re").search(r'name="version" value="(\d+)"', page.text).group(1)
+    r = st.post(stack.gateway_url + "/me/autobiography", allow_redirects=False, data={
+        "csrf_token": csrf(page.text), "version": version, "career_plan": "升學資管", "expectations": "多讀書",
+        "strengths": "細心", "interests": f"攝影{uuid.uuid4().hex[:4]}"})
+    assert r.status_code == 302, r.text[:500]
+    t, _ = portal(stack, "t_wang")
+    listing = t.get(stack.gateway_url + "/records/autobiographies?class=101")
+    assert listing.status_code == 200 and "待審閱" in listing.text
+    sid = __import__("re").search(r'/records/autobiographies/([0-9a-f-]{36})', listing.text).group(1)
+    page = t.get(stack.gateway_url + f"/records/autobiographies/{sid}")
+    vid = __import__("re").search(r'name="version_id" value="([^"]+)"', page.text).group(1)
+    r = t.post(stack.gateway_url + f"/records/autobiographies/{sid}", allow_redirects=False, data={
+        "csrf_token": csrf(page.text), "version_id": vid, "decision": "return", "comment": ""})
+    assert r.status_code == 422 and 'data-field="comment"' in r.text
+    r = t.post(stack.gateway_url + f"/records/autobiographies/{sid}", allow_redirects=False, data={
+        "csrf_token": csrf(page.text), "version_id": vid, "decision": "return", "comment": "興趣再寫具體一點"})
+    assert r.status_code == 302
+    assert "興趣再寫具體一點" in st.get(stack.gateway_url + "/me/autobiography").text
