@@ -16,4 +16,7 @@ activities = sa.Table(
     sa.Column("description", sa.String(100)),               # 內容簡述
     sa.CheckConstraint("category in ('cadre','club','service','volunteer')", name="activities_category"),
     sa.Index("ix_activities_student", "tenant", "student_id"),
+    # one live item per natural key (itemkit: the same key again is the same item)
+    sa.Index("activities_once", "tenant", "student_id", "school_year", "semester", "category", "name",
+             unique=True, postgresql_where=sa.text("voided_at is null")),
 )

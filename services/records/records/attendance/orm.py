@@ -13,4 +13,7 @@ attendance_counts = sa.Table(
                        name="attendance_counts_code"),
     sa.CheckConstraint("periods >= 0", name="attendance_counts_periods"),
     sa.Index("ix_attendance_counts_student", "tenant", "student_id"),
+    # one live item per natural key (itemkit: the same key again is the same item)
+    sa.Index("attendance_counts_once", "tenant", "student_id", "school_year", "semester", "absence_code",
+             unique=True, postgresql_where=sa.text("voided_at is null")),
 )

@@ -45,6 +45,9 @@ def upgrade():
     sa.PrimaryKeyConstraint('id')
     )
     op.create_index('ix_activities_student', 'activities', ['tenant', 'student_id'], unique=False)
+    op.create_index('activities_once', 'activities',
+                    ['tenant', 'student_id', 'school_year', 'semester', 'category', 'name'], unique=True,
+                    postgresql_where=sa.text('voided_at is null'))
     op.create_table('attendance_counts',
     sa.Column('id', sa.UUID(), nullable=False),
     sa.Column('tenant', sa.String(length=32), nullable=False),
@@ -68,6 +71,9 @@ def upgrade():
     sa.PrimaryKeyConstraint('id')
     )
     op.create_index('ix_attendance_counts_student', 'attendance_counts', ['tenant', 'student_id'], unique=False)
+    op.create_index('attendance_counts_once', 'attendance_counts',
+                    ['tenant', 'student_id', 'school_year', 'semester', 'absence_code'], unique=True,
+                    postgresql_where=sa.text('voided_at is null'))
     op.create_table('career_assessments',
     sa.Column('id', sa.UUID(), nullable=False),
     sa.Column('tenant', sa.String(length=32), nullable=False),
@@ -150,8 +156,10 @@ def downgrade():
     op.drop_table('competitions')
     op.drop_index('ix_career_assessments_student', table_name='career_assessments')
     op.drop_table('career_assessments')
+    op.drop_index('attendance_counts_once', table_name='attendance_counts')
     op.drop_index('ix_attendance_counts_student', table_name='attendance_counts')
     op.drop_table('attendance_counts')
+    op.drop_index('activities_once', table_name='activities')
     op.drop_index('ix_activities_student', table_name='activities')
     op.drop_table('activities')
     # ### end Alembic commands ###
