@@ -59,6 +59,7 @@ SUBSCRIPTIONS = [
     (CERTIFICATION_RETURNED, "records", "handle_certification_returned"),
     (SELECTION_LOCKED, "records", "handle_selection_locked"),
     (UPLOAD_REFUSED, "records", "handle_upload_refused"),
+    (PERFORMANCE_UPLOADED, "records", "handle_performance_uploaded"),
 ] + [(ACCESS_REFUSED, "accounts", "handle_access_refused", src) for src in SHARED_EVENTS[ACCESS_REFUSED]]
 
 
@@ -107,6 +108,11 @@ class OutcomeUploaded(_Strict):
 
 class PerformanceUploaded(_Strict):
     performance_id = UUIDStr(required=True)
+    # the national sheet it belongs to and who entered it: only `student` counts toward the
+    # 10 a student selects a year (records/performances/domain.py)
+    performance_kind = Str(required=True, validate=validate.OneOf(
+        ["competition", "licence", "work_based_learning", "work", "advanced_course", "other"]))
+    entered_by = Str(required=True, validate=validate.OneOf(["student", "school", "external"]))
     file_id = UUIDStr(required=True)
     student_id = UUIDStr(required=True)
     student_user_id = UUIDStr(required=True)

@@ -454,6 +454,8 @@ class TicketClaims:
     @classmethod
     def from_ticket(cls, t: dict) -> "TicketClaims":
         subject = t.get("outcome_id") if t.get("kind") == "outcome" else t.get("performance_id")
+        if t.get("kind") == "performance":  # what performance-uploaded must carry
+            t["performance_kind"], t["entered_by"]  # noqa: B018 - KeyError: the ticket lacks a field
         return cls(kind=t["kind"], subject_id=str(subject), tenant=t["tenant"], student_id=str(t["student_id"]),
                    student_user_id=str(t["student_user_id"]), school_year=int(t["school_year"]),
                    semester=t.get("semester"), claims=dict(t))

@@ -125,7 +125,8 @@ def _uploaded_event(row, file_id, name, verdict, now):
             "description": c["description"], "filename": name, "content_type": verdict.content_type,
             "size": verdict.size, "sha256": verdict.sha256, "uploaded_at": now})
     return events.make_event(events.PERFORMANCE_UPLOADED, row["tenant"], {
-        "performance_id": c["performance_id"], "file_id": str(file_id), "student_id": c["student_id"],
+        "performance_id": c["performance_id"], "performance_kind": c["performance_kind"],
+        "entered_by": c["entered_by"], "file_id": str(file_id), "student_id": c["student_id"],
         "student_user_id": c["student_user_id"], "school_year": c["school_year"],
         "description": c["description"], "filename": name, "content_type": verdict.content_type,
         "size": verdict.size, "sha256": verdict.sha256, "uploaded_at": now})

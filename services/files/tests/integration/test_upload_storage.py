@@ -48,7 +48,7 @@ class Student:
                           teacher_user_id=str(uuid.uuid4()), semester=1, course_code="115050407H11A0101",
                           subject_name="程式設計實習")
         else:
-            claims.update(performance_id=str(uuid.uuid4()))
+            claims.update(performance_id=str(uuid.uuid4()), performance_kind="competition", entered_by="student")
         claims.update(over)
         return signing.sign(claims, key or SECRETS["TICKET_KEY"], ttl=ttl, purpose=usecases.TICKET_PURPOSE), claims
 

@@ -22,7 +22,7 @@ def setup(kind="outcome"):
         t.update(outcome_id=str(uuid.uuid4()), section_id=str(uuid.uuid4()), teacher_user_id=str(uuid.uuid4()),
                  course_code="C1", subject_name="程式設計")
     else:
-        t.update(performance_id=str(uuid.uuid4()))
+        t.update(performance_id=str(uuid.uuid4()), performance_kind="licence", entered_by="student")
     ticket = domain.TicketClaims.from_ticket(t)
     ticket.expires_at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=15)
     return FakeFileRepository(), FakeObjectStore(), c, ticket

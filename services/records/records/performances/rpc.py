@@ -1,0 +1,47 @@
+"""nameko entrypoints of performances (多元表現): load, call a use case, dump."""
+from portfolio_common.permissions import allowed
+
+from portfolio_common import events
+from portfolio_common.nameko_kit import reliable_event_handler, rpc
+
+from . import usecases
+
+
+class Rpc:
+    @rpc
+    @allowed("student", "registrar", "organising_unit", "system")
+    def record_performance(self, caller, data):
+        """Record a performance: {kind, fields, student_id?, entered_by?, school_year?} ->
+        the performance (state proof_missing). Students record their own (entered_by student);
+        the registrar and organising unit record `school` or `external` ones for a student.
+        Errors: fields_invalid (problems by field), not_found."""
+        with self.platform.uow() as uow:
+            return usecases.record_performance(uow, caller, data)
+
+    @rpc
+    @allowed("student", "homeroom_teacher", "registrar", "organising_unit", "system")
+    def list_performances(self, caller, student_id=None, school_year=None):
+        """[performance] of one student (default: the calling student), newest year first."""
+        with self.platform.uow() as uow:
+            return usecases.list_performances(uow, caller, student_id, school_year)
+
+    @rpc
+    @allowed("student", "registrar", "organising_unit", "system")
+    def issue_performance_ticket(self, caller, performance_id):
+        """{performance_id, ticket}: the proof's upload ticket for the files service (15 min)."""
+        with self.platform.uow() as uow:
+            return usecases.issue_proof_ticket(uow, caller, performance_id, self.platform.ticket_key)
+
+    @rpc
+    @allowed("student", "registrar", "organising_unit", "system")
+    def void_performance(self, caller, performance_id, expected_version, reason):
+        """Void a mistaken performance with a reason (kept, marked). Errors: stale_record,
+        fields_invalid (no reason), performance_voided, not_found."""
+        with self.platform.uow() as uow:
+            return usecases.void_performance(uow, caller, performance_id, expected_version, reason)
+
+    @reliable_event_handler("files", events.PERFORMANCE_UPLOADED)
+    def handle_performance_uploaded(self, body):
+        env = events.load_event(events.PERFORMANCE_UPLOADED, body)
+        with self.platform.uow() as uow:
+            usecases.attach_proof(uow, env)
