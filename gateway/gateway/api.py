@@ -968,7 +968,8 @@ def init_app(app):
     api = PortfolioApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
     api.register_converter(SchoolYearConverter, lambda _: {"type": "integer", **SCHOOL_YEARS})
+    from .performances import api_bp as performances_bp
     for bp in (auth_bp, me_bp, outcomes_bp, cert_bp, sel_bp, proxy_bp, audit_bp, students_bp, items_bp,
-               imports_bp):
+               imports_bp, performances_bp):
         api.register_blueprint(bp)
     app.extensions["api"] = api

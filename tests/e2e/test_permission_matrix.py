@@ -53,6 +53,8 @@ ARGS = {
     "records.void_activity": (X, 1, "r"),
     "records.list_competitions": (X,), "records.record_competition": (X, {}), "records.update_competition": (X, {}, 1),
     "records.void_competition": (X, 1, "r"),
+    "records.record_performance": ({},), "records.list_performances": (X,),
+    "records.issue_performance_ticket": (X,), "records.void_performance": (X, 1, "r"),
     "certification.list_queue": ("pending",), "certification.count_tasks": (),
     "certification.certify": ([X],), "certification.return_outcomes": ([X], "reason"),
     "submission.get_my_selection": (115,), "submission.select_outcomes": (115, []),
@@ -156,6 +158,10 @@ API = [  # (method, path, json body or ("form", data), the RPC whose declaration
      "records.record_status_change"),
     ("POST", f"/api/v1/students/{X}/status-changes/{X}/void", {"version": 1, "reason": "r"},
      "records.void_status_change"),
+    ("GET", f"/api/v1/performances?student_id={X}", None, "records.list_performances"),
+    ("POST", "/api/v1/performances", {"kind": "work", "fields": {}}, "records.record_performance"),
+    ("POST", f"/api/v1/performances/{X}/tickets", None, "records.issue_performance_ticket"),
+    ("POST", f"/api/v1/performances/{X}/void", {"version": 1, "reason": "r"}, "records.void_performance"),
     ("GET", "/api/v1/imports", None, "records.list_import_kinds"),
     ("POST", "/api/v1/imports/student_profile", ("csv", {"dry_run": "true"}), "records.import_student_profiles"),
     ("POST", "/api/v1/imports/status_change", ("csv", {"dry_run": "true"}), "records.import_status_changes"),
@@ -236,6 +242,7 @@ def test_every_role_of_both_tenants_against_the_api(stack):
     covered = {re.sub(r"/(115|199)(?=/|$)", "/{school_year}", p.split("?")[0]) for _, p, _, _ in API}
     covered = {c.replace(f"/outcomes/{X}", "/outcomes/{outcome_id}").replace(f"/files/{X}", "/files/{file_id}")
                .replace(f"/status-changes/{X}", "/status-changes/{change_id}")
+               .replace(f"/performances/{X}", "/performances/{performance_id}")
                .replace(f"/students/{X}", "/students/{student_id}").replace(f"/proxies/{X}", "/proxies/{delegation_id}")
                .replace("/imports/student_profile", "/imports/{kind}").replace("/imports/status_change", "/imports/{kind}")
                .replace("/imports/attendance", "/imports/{kind}").replace("/imports/activity", "/imports/{kind}")

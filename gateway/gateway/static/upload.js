@@ -2,13 +2,16 @@
 // then the file goes straight to the files service with tus (tus-js-client, vendored), so a
 // dropped connection resumes from where it stopped and the progress bar continues from there.
 // Refusals show the files service's own sentence (message_zh) for each reason.
+// One script for every upload form (course outcomes, performance proofs): the ticket request
+// sends the form's own fields (data-done: what to say when the file is stored).
 (function () {
   'use strict';
   const form = document.getElementById('upload');
   if (!form || !window.tus) return;
   const text = form.querySelector('textarea[name=description]');
   const count = document.getElementById('count');
-  const max = parseInt(text.dataset.max || text.getAttribute('maxlength'), 10);
+  const max = text ? parseInt(text.dataset.max || text.getAttribute('maxlength'), 10) : 0;
+  const doneText = form.dataset.done || '已上傳，正在送交任課教師認證。';
   const bar = document.getElementById('progress');
   const barText = document.getElementById('progress-text');
   const msg = document.getElementById('upload-msg');
@@ -28,6 +31,7 @@
     return Array.from(a, (b) => b.toString(16).padStart(2, '0')).join('');
   }
   function updateCount() {
+    if (!text) return;
     // counted as the service counts it (textrules.js): a line break once, invisible characters not
     const n = window.TextRules ? window.TextRules.cleanedLength(text.value) : [...text.value.trim()].length;
     count.textContent = `${n} / ${max}`;
@@ -97,7 +101,7 @@
     upload = null;
   }
 
-  text.addEventListener('input', updateCount);
+  if (text) text.addEventListener('input', updateCount);
   updateCount();
   // the page reloads after a stored upload (the new row, the new quota): say so once more
   const done = window.sessionStorage.getItem('upload-done');
@@ -128,7 +132,11 @@
     say('檢查中…');
     let t;
     try {
-      t = await post(form.action, { section_id: form.section_id.value, description: text.value, upload_key: uploadKey });
+      const fields = { upload_key: uploadKey };
+      for (const el of form.elements) {
+        if (el.name && el.type !== 'file' && el.type !== 'submit' && el.type !== 'button') fields[el.name] = el.value;
+      }
+      t = await post(form.action, fields);
     } catch (e) {
       busy(false);
       say(e.message, 'error', e.code);
@@ -170,8 +178,8 @@
       onSuccess: () => {
         bar.value = 100;
         barText.textContent = '100%';
-        say('已上傳，正在送交任課教師認證。', 'ok');
-        window.sessionStorage.setItem('upload-done', '已上傳，正在送交任課教師認證。');
+        say(doneText, 'ok');
+        window.sessionStorage.setItem('upload-done', doneText);
         finished();
         setTimeout(() => window.location.reload(), 600);
       },
