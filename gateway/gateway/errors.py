@@ -25,7 +25,7 @@ ERRORS = {
     "not_enrolled": (403, "您未修習此課程，不能上傳此課程的學習成果。", "You are not enrolled in this section."),
     "description_empty": (422, "請填寫簡述。", "A short description (簡述) is required."),
     "description_too_long": (422, "簡述最多 100 個字。", "The description may have at most 100 characters."),
-    "outcome_quota_exceeded": (409, "本學期的課程學習成果已達上限 6 件。", "At most 6 course outcomes per semester."),
+    "outcome_quota_exceeded": (409, "本學期的課程學習成果已達上限（件數依學校行事曆）。", "The term's course-outcome upload limit is reached."),
     "file_missing": (422, "請選擇要上傳的檔案。", "Choose a file to upload."),
     # The files service answers these itself (the browser talks to it directly) with the same
     # code and status; tests/contract/test_error_codes.py keeps both lists in step.
@@ -154,8 +154,29 @@ ERRORS = {
     "other_school_required": (422, "轉學與借讀須填寫原校或借讀學校代碼。", "The other school's code is required."),
     "other_school_not_expected": (422, "重讀不須填寫學校代碼。", "A repeat has no other school."),
     "semester_invalid": (422, "學期須為 1 或 2。", "The semester is 1 or 2."),
+    # --- the school calendar (issue 9 item 1); window_closed and calendar_not_set carry the
+    # service's own zh-TW sentence (with the dates) as message_zh: SERVICE_SENTENCE below
+    "calendar_not_set": (409, "學校尚未設定本學期的行事曆，請洽註冊組（進修部：教務組）。",
+                         "The school calendar has no term for today; ask the registrar."),
+    "calendar_stale": (409, "行事曆在您開啟後已被其他人修改；請重新整理後再改一次（您的修改尚未存入）。",
+                       "The calendar changed since you read it; reload and make your change again."),
+    "calendar_date_invalid": (422, "日期請寫成西元年-月-日，例如 2027-02-05。", "Write the date as YYYY-MM-DD."),
+    "window_inverted": (422, "結束日早於開始日。", "It ends before it starts."),
+    "window_out_of_range": (422, "日期須在 {first} 至 {last} 之間（本學年度前一個月至學年度結束後四個月）。",
+                            "The date must lie between {first} and {last}."),
+    "certification_before_upload": (422, "認證期間須在上傳期間結束（{upload_closes_on}）當天或之後才結束，教師才能認證最後上傳的成果。",
+                                    "Certification must close on or after uploads close ({upload_closes_on})."),
+    "selection_after_completion": (422, "勾選期間須在學校完成日 {completion}（全國截止日前兩週）當天或之前結束。",
+                                   "Selection must close by the school completion date {completion}."),
+    "limit_invalid": (422, "須為 1 至 {max} 的整數。", "A whole number from 1 to {max}."),
+    "field_unknown": (422, "沒有這個欄位。", "No such field."),
     "internal": (500, "系統發生錯誤，請稍後再試。", "Internal error."),
 }
+
+
+# Codes whose service text is a zh-TW sentence with the particulars (the window's dates, the
+# term's limit): shown as message_zh instead of the table's general sentence.
+SERVICE_SENTENCE = {"window_closed", "calendar_not_set", "outcome_quota_exceeded"}
 
 
 class ErrorDetail(Schema):
@@ -229,6 +250,10 @@ def to_api_error(exc) -> ApiError:
             return ApiError("invalid", detail=exc.value)
         if code == "fields_invalid":
             return ApiError(code, fields=_field_problems(text))
+        if code in SERVICE_SENTENCE and text:
+            err = ApiError(code, detail=text)
+            err.zh = text  # the service's zh-TW sentence names the dates or the limit
+            return err
         if code in ERRORS:
             return ApiError(code, detail=text)
         return ApiError("internal")

@@ -210,6 +210,29 @@ def test_submission_consumes_certified_and_produces_selection_locked(service_db)
     assert locked["payload"]["outcome_ids"] == [p["outcome_id"]]
 
 
+def test_submission_produces_calendar_changed_and_records_keeps_the_newest(service_db, records_db):
+    from records.schoolcalendar import usecases as records_calendar
+    from submission.schoolcalendar import usecases as calendar
+    p = CANON["calendar-changed"]["payload"]
+    db = service_db("submission")
+    registrar = caller_mod.Caller(user_id=p["changed_by"], username="r", tenant="day", roles=("registrar",))
+    fields = {"starts_on": p["starts_on"], "ends_on": p["ends_on"], "national_deadline": p["national_deadline"],
+              **{f"{w}_{e}": p[w][e] for w in ("upload", "certification", "selection") for e in ("opens_on", "closes_on")},
+              **p["limits"]}
+    with db.uow() as uow:
+        calendar.set_term(uow, registrar, p["school_year"], p["semester"], fields)
+    (emitted,) = db.outbox_bodies("calendar-changed")
+    assert_matches_canon(emitted, "calendar-changed")
+    assert {k: v for k, v in emitted["payload"].items() if k not in ("version", "changed_at")} == \
+        {k: v for k, v in p.items() if k not in ("version", "changed_at")}
+    _apply_twice(records_db, records_calendar.record_calendar_changed, CANON["calendar-changed"])
+    older = canon("calendar-changed", version=p["version"] - 1, upload={"opens_on": "2026-09-01", "closes_on": "2026-09-02"})
+    older["event_id"] = str(uuid.uuid4())
+    _apply_twice(records_db, records_calendar.record_calendar_changed, older)
+    (held,) = records_db.rows("calendar_terms")
+    assert held["version"] == p["version"] and held["term"]["upload"] == p["upload"]
+
+
 # ------------------------------------------------------------------ files (producer)
 
 def _files_upload(db, object_store, event, data, **claims_over):

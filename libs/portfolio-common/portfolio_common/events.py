@@ -60,6 +60,7 @@ SUBSCRIPTIONS = [
     (SELECTION_LOCKED, "records", "handle_selection_locked"),
     (UPLOAD_REFUSED, "records", "handle_upload_refused"),
     (PERFORMANCE_UPLOADED, "records", "handle_performance_uploaded"),
+    (CALENDAR_CHANGED, "records", "handle_calendar_changed"),
 ] + [(ACCESS_REFUSED, "accounts", "handle_access_refused", src) for src in SHARED_EVENTS[ACCESS_REFUSED]]
 
 

@@ -84,10 +84,11 @@ def clean_description(raw) -> str:
     return text
 
 
-def check_outcome_quota(existing_in_semester: int):
-    if existing_in_semester >= MAX_OUTCOMES_PER_SEMESTER:
-        raise OutcomeQuotaExceeded(
-            f"at most {MAX_OUTCOMES_PER_SEMESTER} course outcomes per semester")
+def check_outcome_quota(existing_in_semester: int, limit: int = MAX_OUTCOMES_PER_SEMESTER):
+    """Refuse one more outcome when the term already holds `limit` (the school calendar's
+    outcome_uploads_per_semester for the term; the regulation's 6 by default)."""
+    if existing_in_semester >= limit:
+        raise OutcomeQuotaExceeded(f"本學期的課程學習成果已達上限 {limit} 件", limit=limit)
 
 
 def check_same_upload(reserved: dict, asked: dict) -> None:

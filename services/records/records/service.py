@@ -11,6 +11,7 @@ from portfolio_common import events
 from portfolio_common.nameko_kit import reliable_event_handler, rpc
 
 from . import areas, usecases
+from .schoolcalendar import usecases as calendar
 from .dependencies import RecordsPlatform
 from .schemas import OutcomeRead, SchoolImport, SectionRead, StudentRead
 
@@ -110,6 +111,12 @@ class RecordsService(*areas.rpc_mixins()):
         env = events.load_event(events.SELECTION_LOCKED, body)
         with self.platform.uow() as uow:
             usecases.record_selection_locked(uow, env)
+
+    @reliable_event_handler("submission", events.CALENDAR_CHANGED)
+    def handle_calendar_changed(self, body):
+        env = events.load_event(events.CALENDAR_CHANGED, body)
+        with self.platform.uow() as uow:
+            calendar.record_calendar_changed(uow, env)
 
     @timer(interval=2)
     def relay_outbox(self):

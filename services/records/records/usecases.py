@@ -7,6 +7,7 @@ from sqlalchemy.dialects.postgresql import insert
 from portfolio_common import signing
 
 from . import domain
+from .schoolcalendar.usecases import upload_rules
 from .errors import Invalid, NotAllowed, NotEnrolled, NotFound
 from .orm import classes, enrolments, outcomes, sections, students, upload_reservations
 
@@ -256,7 +257,13 @@ def issue_outcome_ticket(uow, caller, section_id, description, ticket_key, uploa
     again with the same section and 簡述 it gets the same outcome id and no second slot; sent
     with another section, term or 簡述 it is refused (IdempotencyKeyReused, 409). A retry
     after its reservation lapsed (15 minutes) is checked against the quota again.
-    Raises NotFound, NotEnrolled, DescriptionInvalid, OutcomeQuotaExceeded, IdempotencyKeyReused.
+    The window and the limit come from records' copy of the school calendar for the
+    section's term (schoolcalendar.usecases.upload_rules): outside the upload window
+    WindowClosed (`window_closed`, the dates in the message), no calendar for the term
+    CalendarNotSet (`calendar_not_set`), the term's `outcome_uploads_per_semester` reached
+    OutcomeQuotaExceeded.
+    Raises NotFound, NotEnrolled, DescriptionInvalid, OutcomeQuotaExceeded, IdempotencyKeyReused,
+    WindowClosed, CalendarNotSet.
     """
     caller.require("student")
     text = domain.clean_description(description)
@@ -272,6 +279,8 @@ def issue_outcome_ticket(uow, caller, section_id, description, ticket_key, uploa
         enrolments.c.section_id == sec.id, enrolments.c.student_id == st.id)).first()
     if enrolled is None:
         raise NotEnrolled("you are not enrolled in this section")
+    rules = upload_rules(uow, caller.tenant, sec.school_year, sec.semester)
+    rules["upload"].check()  # the outcome's term's upload window holds today (clock), else window_closed
     key = (str(upload_key)[:80] or None) if upload_key else None
     if key:
         r = upload_reservations.c
@@ -286,13 +295,13 @@ def issue_outcome_ticket(uow, caller, section_id, description, ticket_key, uploa
             values = {"section_id": sec.id, "description": text}  # binds a reservation made before migration 0006
             if again.used_at is None and again.lapsed:
                 # its slot stopped counting when it lapsed: a retry now must fit the quota again
-                domain.check_outcome_quota(_slots_taken(uow, st, sec))
+                domain.check_outcome_quota(_slots_taken(uow, st, sec), rules["limit"])
                 values["expires_at"] = sa.func.now() + sa.text(f"interval '{TICKET_TTL} seconds'")
             uow.session.execute(upload_reservations.update().where(r.outcome_id == again.outcome_id)
                                 .values(**values))
             uow.commit()
             return _ticket(caller, st, sec, again.outcome_id, text, ticket_key)
-    domain.check_outcome_quota(_slots_taken(uow, st, sec))
+    domain.check_outcome_quota(_slots_taken(uow, st, sec), rules["limit"])
     outcome_id = str(uuid.uuid4())
     uow.session.execute(upload_reservations.delete().where(
         upload_reservations.c.student_id == st.id, upload_reservations.c.expires_at <= sa.func.now()
@@ -333,7 +342,9 @@ def release_refused_upload(uow, env) -> bool:
 
 def outcome_quota(uow, caller, school_year, semester) -> dict:
     """What is left of the semester's outcome quota for the calling student: stored outcomes
-    (not returned) and slots held by upload tickets in flight count as used."""
+    (not returned) and slots held by upload tickets in flight count as used. {school_year,
+    semester, limit (the term's outcome_uploads_per_semester; None without a calendar), used,
+    held, left, upload: {opens_on, closes_on} or None}."""
     caller.require("student")
     st = _student_of(uow, caller)
     used = uow.session.execute(sa.select(sa.func.count()).select_from(outcomes).where(
@@ -343,9 +354,13 @@ def outcome_quota(uow, caller, school_year, semester) -> dict:
         upload_reservations.c.student_id == st.id, upload_reservations.c.school_year == school_year,
         upload_reservations.c.semester == semester, upload_reservations.c.used_at.is_(None),
         upload_reservations.c.expires_at > sa.func.now())).scalar_one()
-    limit = domain.MAX_OUTCOMES_PER_SEMESTER
+    term = uow.calendar.term(caller.tenant, school_year, semester)
+    if term is None:  # no calendar for the term: nothing may be uploaded (the ticket says why)
+        return {"school_year": school_year, "semester": semester, "limit": None, "used": used, "held": held,
+                "left": 0, "upload": None}
+    limit = int(term["limits"]["outcome_uploads_per_semester"])
     return {"school_year": school_year, "semester": semester, "limit": limit, "used": used, "held": held,
-            "left": max(0, limit - used - held)}
+            "left": max(0, limit - used - held), "upload": term["upload"]}
 
 
 def record_outcome_uploaded(uow, env) -> bool:

@@ -54,6 +54,57 @@ locked_selections = sa.Table(
     sa.Column("locked_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# The school calendar (submission owns it, ARCHITECTURE.md "calendar"): one row per tenant's
+# term, its windows and national deadline; `version` counts its changes (calendar-changed).
+calendar_terms = sa.Table(
+    "calendar_terms", metadata,
+    sa.Column("tenant", sa.String(32), primary_key=True),
+    sa.Column("school_year", sa.Integer, primary_key=True),
+    sa.Column("semester", sa.SmallInteger, primary_key=True),
+    sa.Column("starts_on", sa.Date, nullable=False),
+    sa.Column("ends_on", sa.Date, nullable=False),
+    sa.Column("upload_opens_on", sa.Date, nullable=False),
+    sa.Column("upload_closes_on", sa.Date, nullable=False),
+    sa.Column("certification_opens_on", sa.Date, nullable=False),
+    sa.Column("certification_closes_on", sa.Date, nullable=False),
+    sa.Column("selection_opens_on", sa.Date, nullable=False),
+    sa.Column("selection_closes_on", sa.Date, nullable=False),
+    sa.Column("national_deadline", sa.Date, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("changed_by", UUID(as_uuid=True), nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("semester in (1, 2)", name="calendar_terms_semester"),
+    sa.CheckConstraint("ends_on >= starts_on", name="calendar_terms_days"),
+)
+
+# Limits of a tenant's school year (uploads a semester, selections a year).
+calendar_limits = sa.Table(
+    "calendar_limits", metadata,
+    sa.Column("tenant", sa.String(32), primary_key=True),
+    sa.Column("school_year", sa.Integer, primary_key=True),
+    sa.Column("outcome_uploads_per_semester", sa.Integer, nullable=False),
+    sa.Column("outcomes_selected_per_year", sa.Integer, nullable=False),
+    sa.Column("performances_selected_per_year", sa.Integer, nullable=False),
+    sa.Column("changed_by", UUID(as_uuid=True), nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Every change of a term (its limits included), append-only: who, when, before, after.
+calendar_changes = sa.Table(
+    "calendar_changes", metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("tenant", sa.String(32), nullable=False),
+    sa.Column("school_year", sa.Integer, nullable=False),
+    sa.Column("semester", sa.SmallInteger, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("changed_by", UUID(as_uuid=True), nullable=False),
+    sa.Column("changed_by_username", sa.String(100), nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("before", JSONB),            # null when the term was created
+    sa.Column("after", JSONB, nullable=False),
+    sa.UniqueConstraint("tenant", "school_year", "semester", "version", name="calendar_changes_version"),
+)
+
 # Tables the service's database role may DELETE from (portfolio_common.migrate): a student's
 # selection is replaced as a whole.
 DELETES_FROM = ("selections",)

@@ -7,7 +7,15 @@ from portfolio_common import events
 from portfolio_common.nameko_kit import reliable_event_handler, rpc
 
 from . import usecases
+from .schoolcalendar import usecases as calendar
 from .dependencies import SubmissionPlatform
+
+
+# Every role a person holds in a tenant (accounts.domain.ROLES): the calendar is the school's
+# and each of its people reads it; `system` is the platform's tools.
+TENANT_PEOPLE = ("student", "subject_teacher", "homeroom_teacher", "subject_convener", "consultation_teacher",
+                 "guidance_counsellor", "registrar", "elective_officer", "discipline_section",
+                 "activities_section", "organising_unit", "system_admin", "executive_secretary", "principal", "ops")
 
 
 class SubmissionService:
@@ -44,6 +52,38 @@ class SubmissionService:
     def list_locked(self, caller, school_year):
         with self.platform.uow() as uow:
             return usecases.list_locked(uow, caller, school_year)
+
+    @rpc
+    @allowed(*TENANT_PEOPLE, "system")
+    def get_calendar(self, caller, school_year=None, semester=None):
+        """One term of the caller's tenant (None, None: the term holding today), see
+        schoolcalendar.usecases.get_calendar for the shape; calendar_not_set, not_found."""
+        with self.platform.uow() as uow:
+            return calendar.get_calendar(uow, caller, school_year, semester)
+
+    @rpc
+    @allowed(*TENANT_PEOPLE, "system")
+    def list_calendar(self, caller):
+        """{today, current, terms: [...]} of the caller's tenant, newest term first."""
+        with self.platform.uow() as uow:
+            return calendar.list_calendar(uow, caller)
+
+    @rpc
+    @allowed("registrar", "system")
+    def list_calendar_changes(self, caller, school_year, semester):
+        """Every change of one term (who, when, before, after), newest first."""
+        with self.platform.uow() as uow:
+            return calendar.list_calendar_changes(uow, caller, school_year, semester)
+
+    @rpc
+    @allowed("registrar", "system")
+    def set_term(self, caller, school_year, semester, fields, expected_version=None):
+        """Create or change one term (windows, days, national deadline, the year's limits) and
+        publish calendar-changed; fields_invalid by field, calendar_stale (see the use case)."""
+        with self.platform.uow() as uow:
+            result = calendar.set_term(uow, caller, school_year, semester, fields, expected_version)
+        self.platform.events_written()
+        return result
 
     @reliable_event_handler("certification", events.CERTIFIED)
     def handle_certified(self, body):

@@ -3,6 +3,7 @@ from portfolio_common.uow import SqlUnitOfWork
 
 from .orm import outbox, processed_events
 from .repository import FakeSelectionRepository, SqlSelectionRepository
+from .schoolcalendar.repository import FakeCalendarRepository, SqlCalendarRepository
 
 
 class SubmissionUnitOfWork(SqlUnitOfWork):
@@ -12,6 +13,7 @@ class SubmissionUnitOfWork(SqlUnitOfWork):
     def __enter__(self):
         super().__enter__()
         self.selections = SqlSelectionRepository(self.session)
+        self.calendar = SqlCalendarRepository(self.session)
         return self
 
 
@@ -19,6 +21,7 @@ class FakeSubmissionUnitOfWork(FakeUnitOfWork):
     def __init__(self):
         super().__init__()
         self.selections = FakeSelectionRepository()
+        self.calendar = FakeCalendarRepository()
 
 
 UnitOfWork = SubmissionUnitOfWork

@@ -10,6 +10,7 @@ from portfolio_common.crypto import NationalIdVault
 from records import usecases
 from records.profile import usecases as profile_usecases
 from records.orm import outcomes
+from tests.support.calendar import open_records_calendar
 
 VAULT = NationalIdVault("test-key")
 U = {name: str(uuid.uuid4()) for name in ("s1", "s2", "s3", "teacher", "ce_student")}
@@ -42,6 +43,7 @@ def db(service_db):
     with db.uow() as uow:
         res = usecases.import_school(uow, VAULT, system("day"), term())
     assert res["refused"] == []
+    open_records_calendar(db, "day", school_year=115, semester=1)
     return db
 
 

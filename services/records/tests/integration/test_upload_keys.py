@@ -12,6 +12,7 @@ from portfolio_common.crypto import NationalIdVault
 from records import usecases
 from records.errors import IdempotencyKeyReused
 from records.orm import upload_reservations
+from tests.support.calendar import open_records_calendar
 
 VAULT = NationalIdVault("test-key")
 U = {name: str(uuid.uuid4()) for name in ("s1", "s2", "teacher")}
@@ -43,6 +44,8 @@ def db(service_db):
     with db.uow() as uow:
         assert usecases.import_school(uow, VAULT, caller_mod.system_caller("day"),
                                       term(2, [("C3", "數位邏輯")]))["refused"] == []
+    for semester in (1, 2):
+        open_records_calendar(db, "day", school_year=115, semester=semester)
     return db
 
 

@@ -50,3 +50,10 @@ def test_a_reservation_made_before_keys_were_bound_is_compared_on_its_term():
     domain.check_same_upload(legacy, {**UPLOAD, "section_id": "s-2", "description": "x"})
     with pytest.raises(IdempotencyKeyReused):
         domain.check_same_upload(legacy, {**UPLOAD, "semester": 2})
+
+
+def test_the_outcome_limit_is_the_calendars():
+    domain.check_outcome_quota(2, 3)
+    with pytest.raises(OutcomeQuotaExceeded) as e:
+        domain.check_outcome_quota(3, 3)
+    assert "3 件" in e.value.text
