@@ -10,6 +10,7 @@ It is one of the platform's tools: it signs its calls with the ops key as the pl
 """
 import argparse
 import csv
+import datetime as dt
 import json
 import os
 import sys
@@ -18,6 +19,7 @@ import time
 from deploy import demo_generate
 
 from portfolio_common import caller as caller_mod
+from portfolio_common import clock
 from portfolio_common.rpc_transport import rpc_proxy
 
 HERE = os.path.join(os.path.dirname(__file__), "demo")
@@ -65,6 +67,46 @@ def wait_for(rpc, services, timeout=60):
                 time.sleep(1)
 
 
+def open_calendar(school_year, semester, today):
+    """The demo term's calendar, open today (uploads, certification and selection), as a
+    registrar would set it with submission.set_term: the term's real days (semester 1: 1 August
+    to 31 January; 2: 1 February to 31 July), stretched to hold today when the demo is loaded
+    outside them, so the demo school (and every test stack built on it) can be used at once."""
+    y = school_year + 1911
+    real = (dt.date(y, 8, 1), dt.date(y + 1, 1, 31)) if semester == 1 else (dt.date(y + 1, 2, 1), dt.date(y + 1, 7, 31))
+    starts, ends = min(real[0], today - dt.timedelta(days=7)), max(real[1], today + dt.timedelta(days=30))
+    opens = min(starts + dt.timedelta(days=31), today)
+    day = dt.timedelta(days=1)
+    return {k: v.isoformat() for k, v in {
+        "starts_on": starts, "ends_on": ends,
+        "upload_opens_on": opens, "upload_closes_on": ends + 14 * day,            # two weeks after the term
+        "certification_opens_on": opens, "certification_closes_on": ends + 21 * day,
+        "selection_opens_on": opens, "selection_closes_on": ends + 31 * day,      # = the completion date
+        "national_deadline": ends + 45 * day,
+    }.items()}
+
+
+def set_calendars(rpc, system, school, timeout=60):
+    """Each tenant's demo term gets an open calendar (submission.set_term, the registrar's RPC);
+    then wait until records' event-fed copy holds it, so an upload works at once."""
+    today = clock.today_in_school()
+    wanted = {}
+    for tenant, term in school["terms"].items():
+        res = rpc.submission.set_term(system(tenant, "submission"), term["school_year"], term["semester"],
+                                      open_calendar(term["school_year"], term["semester"], today))
+        wanted[tenant] = (term["school_year"], term["semester"], res["version"])
+    deadline = time.time() + timeout
+    for tenant, (year, semester, version) in wanted.items():
+        while True:
+            held = rpc.records.get_calendar_copy(system(tenant, "records"), year, semester)
+            if held and held["version"] >= version:
+                break
+            if time.time() > deadline:
+                raise SystemExit(f"{tenant}: records did not receive the calendar within {timeout} s")
+            time.sleep(0.2)
+    return wanted
+
+
 def load(rpc, signer, school, size="full"):
     """Load the school (grown to `size`, deploy.demo_generate) through the registrar's import
     paths. Returns (accounts report, {tenant: records report}, hand-written people)."""
@@ -87,6 +129,7 @@ def load(rpc, signer, school, size="full"):
         results[tenant] = rpc.records.import_school(system(tenant, "records"), term_import(term, user_ids))
         if results[tenant]["refused"]:
             raise SystemExit(f"{tenant}: refused {results[tenant]['refused']}")
+    set_calendars(rpc, system, school)
     load_items(rpc, system)
     return report, results, hand_written
 
@@ -136,7 +179,7 @@ def main(argv=None):
     # As the operator (AMQP_URI of the vhost's administrator); passwords and national IDs
     # travel sealed to accounts and records (SEAL_PUBLIC_KEYS).
     with rpc_proxy(client="demo-loader", timeout=60) as rpc:
-        wait_for(rpc, ["accounts", "records"])
+        wait_for(rpc, ["accounts", "records", "submission"])
         started = time.monotonic()
         report, results, people = load(rpc, caller_mod.Signer.from_config("ops"), school, a.size)
     print(f"demo school loaded: {len(report['created'])} accounts created, "

@@ -138,10 +138,11 @@ class QuotaQuery(_In):
 class QuotaOut(Schema):
     school_year = fields.Integer()
     semester = fields.Integer()
-    limit = fields.Integer()
+    limit = fields.Integer(allow_none=True, metadata={"description": "the calendar's limit; null: no calendar"})
     used = fields.Integer()
     held = fields.Integer(metadata={"description": "slots held by upload tickets in flight"})
     left = fields.Integer()
+    upload = fields.Dict(allow_none=True, metadata={"description": "the term's upload window {opens_on, closes_on}"})
 
 
 class FilesTokenOut(Schema):
@@ -375,9 +376,11 @@ class OutcomeTickets(MethodView):
     @outcomes_bp.arguments(TicketIn)
     @outcomes_bp.response(201, TicketOut)
     @refusals(outcomes_bp, "description_empty", "description_too_long", "not_enrolled", "not_found",
-              "outcome_quota_exceeded", "idempotency_key_reused")
+              "outcome_quota_exceeded", "idempotency_key_reused", "window_closed", "calendar_not_set")
     def post(self, body):
-        """Ask to upload a course outcome: records checks enrolment, 簡述 and the semester quota.
+        """Ask to upload a course outcome: records checks enrolment, 簡述, the upload window of
+        the section's term (409 window_closed, the dates in message_zh; 409 calendar_not_set
+        when the school calendar has no such term) and the term's quota (the calendar's limit).
 
         Then send the file to the files service yourself, never through this API: `POST
         upload_url` with the raw bytes (`Authorization: Bearer <files_token>`, `X-Upload-Ticket:
@@ -395,7 +398,8 @@ class OutcomeQuota(MethodView):
     @outcomes_bp.arguments(QuotaQuery, location="query")
     @outcomes_bp.response(200, QuotaOut)
     def get(self, query):
-        """What is left of the semester's quota of course outcomes (6 by regulation §4)."""
+        """What is left of the semester's quota of course outcomes (the school calendar's limit
+        for the term, 6 at this school; `limit` null and `upload` null without a calendar)."""
         return rpc("records", "get_my_outcome_quota", query["school_year"], query["semester"])
 
 
@@ -654,7 +658,8 @@ def _profile_options():
     from flask import current_app
 
     from .roster import tenant_school_code
-    return {"school_year": current_app.config["SCHOOL_YEAR"],
+    from .schoolcalendar import year_semester
+    return {"school_year": year_semester()[0],
             "school_code": tenant_school_code(auth.current_user()["tenant"])}
 
 
@@ -955,8 +960,11 @@ class ImportOne(MethodView):
             raise ApiError("not_found")
         upload = files["file"]
         data = upload.stream.read(6 * 1024 * 1024)
-        year = form["school_year"] or current_app.config["SCHOOL_YEAR"]
-        semester = form["semester"] or current_app.config["SEMESTER"]
+        from .schoolcalendar import year_semester
+        if not (form["school_year"] and form["semester"]):
+            cur_year, cur_semester = year_semester()
+        year = form["school_year"] or cur_year
+        semester = form["semester"] or cur_semester
         report = importflow.run(kind, upload.filename or "", data, dry_run=form["dry_run"], basis=form["basis"],
                                 options=options_for(kind, auth.current_user(), year, semester))
         report["actions"] = {str(k): v for k, v in report["actions"].items()}
@@ -968,8 +976,9 @@ def init_app(app):
     api = PortfolioApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
     api.register_converter(SchoolYearConverter, lambda _: {"type": "integer", **SCHOOL_YEARS})
+    from .calendar_api import bp as calendar_bp
     from .performances import api_bp as performances_bp
     for bp in (auth_bp, me_bp, outcomes_bp, cert_bp, sel_bp, proxy_bp, audit_bp, students_bp, items_bp,
-               imports_bp, performances_bp):
+               imports_bp, performances_bp, calendar_bp):
         api.register_blueprint(bp)
     app.extensions["api"] = api

@@ -11,7 +11,7 @@ from portfolio_common.config import amqp_uri, env, secret
 from portfolio_common.errors import PortfolioError
 
 from . import admin, api, auth, inputs, portal, web
-from . import items, performances, roster, sessions, students
+from . import calendar_pages, items, performances, roster, sessions, students
 from .errors import ApiError, to_api_error
 from .rpc import RpcPool, ServiceUnavailable
 
@@ -34,8 +34,9 @@ def create_app(config=None):
         # How many proxies in front of the gateway append to X-Forwarded-For (0: none, the TCP
         # peer is the client). Never more than there are: the client could then pick its address.
         TRUSTED_PROXY_HOPS=env("TRUSTED_PROXY_HOPS", "0"),
-        SCHOOL_YEAR=int(env("CURRENT_SCHOOL_YEAR", "115")),
-        SEMESTER=int(env("CURRENT_SEMESTER", "1")),
+        # The current school year and semester come from the school calendar (schoolcalendar.py);
+        # a worker trusts submission's answer for this long.
+        CALENDAR_CACHE_SECONDS=float(env("CALENDAR_CACHE_SECONDS", "5")),
         # No evidence file passes through the gateway (the browser sends it to files): the
         # largest body here is a 2 MB spreadsheet import with its form around it.
         MAX_CONTENT_LENGTH=int(env("GATEWAY_MAX_BODY_BYTES", str(3 * 1024 * 1024))),
@@ -61,6 +62,7 @@ def create_app(config=None):
     app.register_blueprint(students.bp)
     app.register_blueprint(items.bp)
     app.register_blueprint(performances.bp)
+    app.register_blueprint(calendar_pages.bp)
 
     @app.before_request
     def _csrf():

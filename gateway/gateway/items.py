@@ -6,9 +6,10 @@ Thin: records decides who may write and read (a unit's list of another unit's ki
 another class, another student: not found / not allowed from records) and every field rule; a
 refused field comes back as fields_invalid with per-field codes, shown beside each field.
 """
-from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 
 from . import auth
+from .schoolcalendar import term_or_none
 from .clients import rpc
 from .errors import ApiError, to_api_error
 
@@ -149,7 +150,8 @@ def kind_new(slug):
     class_code = (request.values.get("class") or "").strip()[:32]
     student = _student(spec, student_id, class_code)
     if request.method == "GET":
-        defaults = {"school_year": str(current_app.config["SCHOOL_YEAR"]), "semester": str(current_app.config["SEMESTER"])}
+        year, semester = term_or_none()  # the school calendar's current term (blank when not set)
+        defaults = {"school_year": str(year or ""), "semester": str(semester or "")}
         return _form(slug, spec, student, defaults, {})
     data = {f: (request.form.get(f) or "").strip() for f, *_ in spec["fields"]}
     try:

@@ -1,8 +1,8 @@
 """Server-rendered portal pages (Traditional Chinese first). Thin: call services, render."""
-from flask import (Blueprint, current_app, flash, redirect, render_template, request, session,
+from flask import (Blueprint, flash, redirect, render_template, request, session,
                    url_for)
 
-from . import auth, flows, tenants
+from . import auth, flows, schoolcalendar, tenants
 from .api import redirect_to_file
 from .clients import files_public_url, files_token, rpc, rpc_public, upload_limits
 from .errors import ApiError, to_api_error
@@ -161,11 +161,12 @@ def outcomes():
     (/outcomes/ticket), then upload.js sends the file to the files service itself (tus,
     resumable): no file byte passes through the gateway. It needs JavaScript."""
     _need("student")
-    year, semester = current_app.config["SCHOOL_YEAR"], current_app.config["SEMESTER"]
+    term = schoolcalendar.current()
+    quota = rpc("records", "get_my_outcome_quota", term["school_year"], term["semester"]) if term else None
     return render_template("outcomes.html", sections=rpc("records", "list_my_sections"),
                            outcomes=rpc("records", "list_my_outcomes", None), max_chars=100,
-                           quota=rpc("records", "get_my_outcome_quota", year, semester),
-                           limits=upload_limits(year), files_url=files_public_url())
+                           quota=quota, term=term, limits=upload_limits(term["school_year"] if term else None),
+                           files_url=files_public_url())
 
 
 @bp.post("/outcomes/ticket")
@@ -226,7 +227,7 @@ def certification():
 @bp.route("/selection", methods=["GET", "POST"])
 def selection():
     _need("student")
-    year = request.values.get("year", type=int) or current_app.config["SCHOOL_YEAR"]
+    year = request.values.get("year", type=int) or schoolcalendar.year_semester()[0]
     error = None
     if request.method == "POST":
         try:
@@ -246,7 +247,7 @@ def selection():
 @bp.route("/registrar/selection", methods=["GET", "POST"])
 def registrar_selection():
     _need("registrar")
-    year = request.values.get("year", type=int) or current_app.config["SCHOOL_YEAR"]
+    year = request.values.get("year", type=int) or schoolcalendar.year_semester()[0]
     error = None
     if request.method == "POST":
         try:

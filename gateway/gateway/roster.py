@@ -9,9 +9,10 @@ PERSONAL DATA: national IDs only ever masked; rows are never logged.
 """
 import logging
 
-from flask import Blueprint, current_app, make_response, render_template, request, url_for
+from flask import Blueprint, make_response, render_template, request, url_for
 
 from . import auth, importflow, sheets
+from .schoolcalendar import term_or_none
 from .clients import rpc_public
 from .errors import ApiError, to_api_error
 
@@ -78,7 +79,7 @@ def _form(kind, spec, error=None, status=200, year=None, semester=1):
     return render_template("import_form.html", kind=kind, spec=spec, kind_name=KIND_NAMES.get(kind, kind),
                            hint=KIND_HINTS.get(kind, ""), term=kind in TERM_KINDS, error=error,
                            action=_url(kind), max_mb=sheets.MAX_BYTES // (1024 * 1024), max_rows=sheets.MAX_ROWS,
-                           school_year=year or current_app.config["SCHOOL_YEAR"], semester=semester), status
+                           school_year=year or term_or_none()[0], semester=semester), status
 
 
 def _url(kind):
@@ -114,9 +115,9 @@ def import_page(kind):
     except Exception as exc:  # noqa: BLE001
         raise to_api_error(exc) from None
     if request.method == "GET":
-        return _form(kind, spec, semester=current_app.config["SEMESTER"])
-    year, semester, term_problem = parse_term(request.form, current_app.config["SCHOOL_YEAR"],
-                                              current_app.config["SEMESTER"])
+        return _form(kind, spec, semester=term_or_none()[1] or 1)
+    cur_year, cur_semester = term_or_none()
+    year, semester, term_problem = parse_term(request.form, cur_year or "", cur_semester or 1)
     if kind in TERM_KINDS and term_problem:
         return _form(kind, spec, _page_error(term_problem), 422, year, semester)
     upload = request.files.get("file")

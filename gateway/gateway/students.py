@@ -5,7 +5,7 @@ Thin: every rule is records'; a refused field comes back as fields_invalid with 
 shown beside each field. PERSONAL DATA: the national ID is shown masked; the form's national ID
 field starts empty (left empty = unchanged) so the number is never put into a page.
 """
-from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 
 from . import auth
 from .clients import rpc
@@ -81,7 +81,8 @@ def _need_registrar():
 
 
 def _options(user):
-    return {"school_year": current_app.config["SCHOOL_YEAR"], "school_code": tenant_school_code(user["tenant"])}
+    from .schoolcalendar import year_semester
+    return {"school_year": year_semester()[0], "school_code": tenant_school_code(user["tenant"])}
 
 
 def form_data(form) -> dict:
