@@ -13,9 +13,10 @@ bp = Blueprint("api_calendar", __name__, url_prefix="/api/v1/calendar",
                description="The school calendar: terms, windows, national deadline, limits")
 
 
+# Dates travel as ISO strings (YYYY-MM-DD, Taiwan dates) as submission answers them.
 class WindowOut(Schema):
-    opens_on = fields.Date()
-    closes_on = fields.Date(metadata={"description": "inclusive, a Taiwan (Asia/Taipei) date"})
+    opens_on = fields.String()
+    closes_on = fields.String(metadata={"description": "inclusive, a Taiwan (Asia/Taipei) date"})
 
 
 class WindowStateOut(WindowOut):
@@ -33,24 +34,24 @@ class LimitsOut(Schema):
 class TermOut(Schema):
     school_year = fields.Integer()
     semester = fields.Integer()
-    starts_on = fields.Date()
-    ends_on = fields.Date()
+    starts_on = fields.String()
+    ends_on = fields.String()
     upload = fields.Nested(WindowOut)
     certification = fields.Nested(WindowOut)
     selection = fields.Nested(WindowOut)
-    national_deadline = fields.Date()
-    school_completion_on = fields.Date(metadata={"description": "national_deadline - 14 days"})
+    national_deadline = fields.String()
+    school_completion_on = fields.String(metadata={"description": "national_deadline - 14 days"})
     limits = fields.Nested(LimitsOut)
     version = fields.Integer()
     changed_at = fields.String()
-    today = fields.Date()
+    today = fields.String()
     current = fields.Boolean(metadata={"description": "the term's days hold today"})
     windows = fields.Dict(keys=fields.String(), values=fields.Nested(WindowStateOut))
     changed = fields.Boolean(metadata={"description": "PUT only: whether anything changed"})
 
 
 class CalendarOut(Schema):
-    today = fields.Date()
+    today = fields.String()
     current = fields.List(fields.Integer(), allow_none=True, metadata={"description": "[school_year, semester]"})
     terms = fields.List(fields.Nested(TermOut))
 

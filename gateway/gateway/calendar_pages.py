@@ -87,10 +87,10 @@ def edit():
     for t in data["terms"]:
         key = (str(t["school_year"]), str(t["semester"]))
         mine = posted and (posted.get("school_year"), posted.get("semester")) == key
-        forms.append({"term": t, "values": posted if mine else _form_values(t), "error": error if mine else None,
+        forms.append({"term": t, "form_values": posted if mine else _form_values(t), "error": error if mine else None,
                       "changes": rpc("submission", "list_calendar_changes", t["school_year"], t["semester"])})
     new_is_posted = posted is not None and not any(fm["error"] for fm in forms)
-    new = {"values": posted if new_is_posted else {}, "error": error if new_is_posted else None}
+    new = {"form_values": posted if new_is_posted else {}, "error": error if new_is_posted else None}
     return render_template("calendar_edit.html", forms=forms, new=new, data=data, DATE_FIELDS=DATE_FIELDS,
-                           LIMIT_FIELDS=LIMIT_FIELDS, FIELD_NAMES=FIELD_NAMES, error=error,
+                           LIMIT_FIELDS=LIMIT_FIELDS, FIELD_NAMES=FIELD_NAMES,
                            unit=unit_name(auth.current_user()["tenant"])), status

@@ -59,6 +59,10 @@ ARGS = {
     "certification.certify": ([X],), "certification.return_outcomes": ([X], "reason"),
     "submission.get_my_selection": (115,), "submission.select_outcomes": (115, []),
     "submission.lock_selections": (199,), "submission.list_locked": (199,),
+    # the school calendar: a term no one set (199-1) and fields no one can mean: nothing changes
+    "submission.get_calendar": (199, 1), "submission.list_calendar": (),
+    "submission.list_calendar_changes": (199, 1), "submission.set_term": (199, 1, {"starts_on": "x"}),
+    "records.get_calendar_copy": (199, 1),
     "accounts.ensure_tenants": ([],), "accounts.import_people": ([], True),
     "accounts.grant_proxy": ("nobody-a", "nobody-b", "2026-01-01", "2026-01-02"),
     "accounts.list_proxies": (), "accounts.revoke_proxy": (X,), "accounts.list_access_audit": (1,),
@@ -209,6 +213,11 @@ API = [  # (method, path, json body or ("form", data), the RPC whose declaration
      "accounts.grant_proxy"),
     ("DELETE", f"/api/v1/proxies/{X}", None, "accounts.revoke_proxy"),
     ("GET", "/api/v1/audit", None, "accounts.list_access_audit"),
+    ("GET", "/api/v1/calendar", None, "submission.list_calendar"),
+    ("GET", "/api/v1/calendar/current", None, "submission.get_calendar"),
+    ("GET", "/api/v1/calendar/199/1", None, "submission.get_calendar"),
+    ("PUT", "/api/v1/calendar/199/1", {"starts_on": "x"}, "submission.set_term"),
+    ("GET", "/api/v1/calendar/199/1/changes", None, "submission.list_calendar_changes"),
 ]
 # the sign-in endpoints are how a token is obtained; they are exercised by every test
 NOT_ROLE_GATED = {"/api/v1/auth/token", "/api/v1/auth/password", "/api/v1/auth/sessions/{session_id}"}
@@ -244,6 +253,7 @@ def test_every_role_of_both_tenants_against_the_api(stack):
                .replace(f"/status-changes/{X}", "/status-changes/{change_id}")
                .replace(f"/performances/{X}", "/performances/{performance_id}")
                .replace(f"/students/{X}", "/students/{student_id}").replace(f"/proxies/{X}", "/proxies/{delegation_id}")
+               .replace("/calendar/{school_year}/1", "/calendar/{school_year}/{semester}")
                .replace("/imports/student_profile", "/imports/{kind}").replace("/imports/status_change", "/imports/{kind}")
                .replace("/imports/attendance", "/imports/{kind}").replace("/imports/activity", "/imports/{kind}")
                .replace("/classes/no-such-class", "/classes/{class_code}")

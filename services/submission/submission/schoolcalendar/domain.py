@@ -175,19 +175,22 @@ def build_term(school_year: int, semester: int, given: dict, current: "Term | No
             problems.append({"field": f, "code": "limit_invalid", "params": {"max": LIMIT_MAX[f]}})
             continue
         limits[f] = n
+    problems += [p for p in check_values(school_year, values) if p["field"] not in {q["field"] for q in problems}]
     if problems:
         raise TermInvalid(problems)
     term = Term(school_year, semester, values["starts_on"], values["ends_on"],
                 *(Window(w, values[f"{w}_opens_on"], values[f"{w}_closes_on"]) for w in WINDOWS),
                 values["national_deadline"])
-    problems = check_term(term)
-    if problems:
-        raise TermInvalid(problems)
     return term, Limits(**limits)
 
 
 def check_term(term: Term) -> list:
-    """Problems of a complete term (empty when it is sensible):
+    """Problems of a complete term (empty when it is sensible): check_values."""
+    return check_values(term.school_year, term.fields())
+
+
+def check_values(school_year: int, values: dict) -> list:
+    """Problems of a term's dates ({field: date}; a field absent is not compared):
     - each window, and the term's days, close on or after they open (window_inverted);
     - every date lies in the school year (1 Aug - 31 Jul), from a month before it to four
       months after it (window_out_of_range, with the range);
@@ -198,23 +201,23 @@ def check_term(term: Term) -> list:
       would miss the national upload. Refused, not warned: the registrar moves the window or
       the national date (selection_after_completion)."""
     problems = []
-    first, last = year_span(term.school_year)
+    first, last = year_span(school_year)
     lo, hi = first - BEFORE_YEAR, last + AFTER_YEAR
-    pairs = [("starts_on", "ends_on", term.starts_on, term.ends_on)] + [
-        (f"{w}_opens_on", f"{w}_closes_on", getattr(term, w).opens_on, getattr(term, w).closes_on) for w in WINDOWS]
-    for _, close_f, opens, closes in pairs:
-        if closes < opens:
+    v = values.get
+    for open_f, close_f in [("starts_on", "ends_on")] + [(f"{w}_opens_on", f"{w}_closes_on") for w in WINDOWS]:
+        if v(open_f) and v(close_f) and v(close_f) < v(open_f):
             problems.append({"field": close_f, "code": "window_inverted"})
-    for f, d in term.fields().items():
-        if not lo <= d <= hi:
+    for f in DATE_FIELDS:
+        if v(f) and not lo <= v(f) <= hi:
             problems.append({"field": f, "code": "window_out_of_range",
                              "params": {"first": lo.isoformat(), "last": hi.isoformat()}})
-    if term.certification.closes_on < term.upload.closes_on:
+    if v("certification_closes_on") and v("upload_closes_on") and v("certification_closes_on") < v("upload_closes_on"):
         problems.append({"field": "certification_closes_on", "code": "certification_before_upload",
-                         "params": {"upload_closes_on": term.upload.closes_on.isoformat()}})
-    if term.selection.closes_on > term.school_completion_on:
+                         "params": {"upload_closes_on": v("upload_closes_on").isoformat()}})
+    if v("selection_closes_on") and v("national_deadline") \
+            and v("selection_closes_on") > school_completion_on(v("national_deadline")):
         problems.append({"field": "selection_closes_on", "code": "selection_after_completion",
-                         "params": {"completion": term.school_completion_on.isoformat()}})
+                         "params": {"completion": school_completion_on(v("national_deadline")).isoformat()}})
     return problems
 
 

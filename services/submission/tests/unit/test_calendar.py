@@ -228,3 +228,11 @@ def test_the_payload_is_the_published_contract(uow):
     canon = json.load(open(__file__.split("services/")[0] + "tests/contract/payloads/calendar-changed.json"))
     assert set(env["payload"]) == set(canon["payload"])
     events.load_event(events.CALENDAR_CHANGED, env)
+
+
+def test_every_problem_of_a_form_is_reported_at_once():
+    with pytest.raises(TermInvalid) as e:
+        domain.build_term(115, 1, dict(TERM_115_1, upload_opens_on="2027-01-10", upload_closes_on="2026-12-01",
+                                       certification_closes_on="明天", outcomes_selected_per_year=9))
+    assert problems(e) == {("upload_closes_on", "window_inverted"), ("certification_closes_on", "calendar_date_invalid"),
+                           ("outcomes_selected_per_year", "limit_invalid")}
