@@ -2,7 +2,8 @@
 publishes it, records' copy refuses an upload ticket outside it; the other tenant is untouched.
 
 The stack is shared: every change made here is put back (and records' copy waited for) before
-the test ends, so the tests after it find the demo's open calendar."""
+the test ends, so the tests after it find the demo's open calendar; and nothing is uploaded (a
+ticket proves the window), so no teacher's queue gets a task another test does not expect."""
 import datetime as dt
 import re
 
@@ -11,7 +12,7 @@ import requests
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from portfolio_common import clock
-from tests.e2e.conftest import eventually, pdf
+from tests.e2e.conftest import eventually
 from tests.support.callers import as_system
 from tests.support.school import PASSWORD, add_class
 
@@ -71,8 +72,8 @@ def test_a_ticket_outside_the_upload_window_is_refused_with_the_dates(stack, api
         # the other tenant's calendar is untouched, and its students still upload
         ce_now = reg_ce.get("/calendar/115/1").json()
         assert (ce_now["version"], ce_now["upload"]) == (ce_before["version"], ce_before["upload"])
-        ce = students["ce"]
-        assert ce.upload(ce.section("進修行事曆")["id"], "進修部照常上傳", pdf()).status_code == 201
+        ce = students["ce"]  # a ticket only: an upload would add a task to the teacher's shared queue
+        assert ce.ticket(ce.section("進修行事曆")["id"], "進修部照常上傳").status_code == 201
         # and the day registrar's history shows who closed it, before and after
         (last, *_) = reg_day.get("/calendar/115/1/changes").json()
         assert last["changed_by_username"] == "reg_day" and last["after"]["upload"]["closes_on"] == closes.isoformat()
@@ -82,7 +83,7 @@ def test_a_ticket_outside_the_upload_window_is_refused_with_the_dates(stack, api
         now = reg_day.get("/calendar/115/1").json()
         put_term(stack, reg_day, "day", {"upload_opens_on": before["upload"]["opens_on"],
                                          "upload_closes_on": before["upload"]["closes_on"]}, now["version"])
-    assert student.upload(section["id"], "重新開放後上傳", pdf()).status_code == 201
+    assert student.ticket(section["id"], "重新開放後上傳").status_code == 201
 
 
 def test_a_changed_national_deadline_moves_the_completion_date(stack, api):
