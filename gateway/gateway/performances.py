@@ -6,12 +6,13 @@ that works without JavaScript), upload its proof (upload.js: ticket here, bytes 
 tus), void a mistake. API: /api/v1/performances.
 """
 from flask import Blueprint as FlaskBlueprint
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields
 
 from . import auth
+from .schoolcalendar import term_or_none
 from .auth import login_required
 from .clients import files_public_url, files_token, rpc, upload_limits
 from .errors import ApiError, to_api_error
@@ -66,7 +67,7 @@ def _page(kind, values=None, errors=None, error=None, status=200):
         "performances.html", kinds=KINDS, kind=kind, values=values or {}, errors=errors or {}, error=error,
         performances=mine, ENTERED_BY=ENTERED_BY, STATES=STATES, max_chars=MAX_DESCRIPTION,
         selectable=[p for p in mine if p["state"] != "voided"],
-        limits=upload_limits(current_app.config["SCHOOL_YEAR"]), files_url=files_public_url()), status
+        limits=upload_limits(term_or_none()[0]), files_url=files_public_url()), status
 
 
 @bp.route("/performances", methods=["GET", "POST"])
