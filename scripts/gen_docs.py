@@ -23,6 +23,7 @@ WHEN = {
     "performance-uploaded": "a performance's proof file is durable",
     "certified": "a teacher (or proxy) certifies an outcome",
     "certification-returned": "a teacher returns an outcome with a reason",
+    "certification-withdrawn": "a teacher (or proxy) withdraws a mistaken certification within the window, with a reason",
     "selection-locked": "the registrar locks a tenant's school year: one event per student with a selection",
     "national-submitted": "a batch was accepted and its receipt imported",
     "sealed": "a student's portfolio is sealed",

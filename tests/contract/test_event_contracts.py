@@ -117,10 +117,17 @@ def test_records_consumes_the_whole_outcome_lifecycle(records_db):
     _apply_twice(records_db, usecases.record_certified, CANON["certified"])
     row = records_db.rows("outcomes")[0]
     assert row["status"] == "certified" and row["return_reason"] is None
+    _apply_twice(records_db, usecases.record_withdrawn, CANON["certification-withdrawn"])
+    row = records_db.rows("outcomes")[0]
+    assert row["status"] == "uploaded" and row["certified_by"] is None
+    again = canon("certified", certified_at="2026-11-30T03:00:00+00:00")   # the next round, certified
+    again["event_id"] = str(uuid.uuid4())
+    _apply_twice(records_db, usecases.record_certified, again)
     _apply_twice(records_db, usecases.record_selection_locked, CANON["selection-locked"])
     assert records_db.rows("outcomes")[0]["selected_locked"] is True
     changes = records_db.rows("record_changes")
-    assert [c["action"] for c in changes] == ["uploaded", "returned", "certified", "selection_locked"]
+    assert [c["action"] for c in changes] == ["uploaded", "returned", "certified", "certification_withdrawn",
+                                             "certified", "selection_locked"]
     assert all(c["actor_user_id"] and c["at"] for c in changes)
     assert str(records_db.rows("outcomes")[0]["id"]) == oid
 
@@ -173,7 +180,10 @@ def teacher(tenant="day"):
 
 def test_certification_consumes_uploads_and_produces_certified_and_returned(service_db):
     from certification import usecases
+    from tests.support.calendars import calendar_changed
     db = service_db("certification")
+    with db.uow() as uow:   # the term's calendar first: no calendar, no decision
+        usecases.apply_calendar(uow, events.load_event(events.CALENDAR_CHANGED, calendar_changed("day")))
     _apply_twice(db, usecases.create_task, CANON["outcome-uploaded"])
     second = canon("outcome-uploaded", outcome_id=str(uuid.uuid4()))
     second["event_id"] = str(uuid.uuid4())
@@ -184,15 +194,43 @@ def test_certification_consumes_uploads_and_produces_certified_and_returned(serv
         res = usecases.certify(uow, teacher(), [str(tasks[0]["id"])])
     assert res["certified"] == [str(tasks[0]["id"])]
     with db.uow() as uow:
-        usecases.return_outcomes(uow, teacher(), [str(tasks[1]["id"])], "請補上封面與組員名單")
+        usecases.return_outcomes(uow, teacher(), [str(tasks[1]["id"])], "incomplete", "請補上封面與組員名單")
+    with db.uow() as uow:
+        usecases.withdraw_certifications(uow, teacher(), [str(tasks[0]["id"])], "誤按認證")
     (cert,) = db.outbox_bodies("certified")
     (ret,) = db.outbox_bodies("certification-returned")
+    (wd,) = db.outbox_bodies("certification-withdrawn")
     assert_matches_canon(cert, "certified")
     assert_matches_canon(ret, "certification-returned")
+    assert_matches_canon(wd, "certification-withdrawn")
     assert cert["payload"]["acting_for"] is None and cert["tenant"] == "day"
 
 
+def test_certification_consumes_calendars_and_status_changes(service_db):
+    from certification import usecases
+    db = service_db("certification")
+    _apply_twice(db, usecases.apply_calendar, CANON["calendar-changed"])
+    (cal,) = db.rows("calendars")
+    assert cal["version"] == 3 and str(cal["certification_closes_on"]) == "2027-02-19"
+    _apply_twice(db, usecases.create_task, CANON["outcome-uploaded"])
+    _apply_twice(db, usecases.close_for_status_change, canon("student-status-changed", change="transfer_out"))
+    (task,) = db.rows("tasks")
+    assert task["status"] == "closed" and "轉出" in task["closed_reason"]
+
+
 # ------------------------------------------------------------------ submission (both sides)
+
+def test_submission_drops_a_withdrawn_certification_from_the_selectable_copy(service_db):
+    from submission import usecases
+    db = service_db("submission")
+    _apply_twice(db, usecases.record_certified, CANON["certified"])
+    p = CANON["certified"]["payload"]
+    student = caller_mod.Caller(user_id=p["student_user_id"], username="s", tenant="day", roles=("student",))
+    with db.uow() as uow:
+        usecases.select_outcomes(uow, student, 115, [p["outcome_id"]])
+    _apply_twice(db, usecases.record_withdrawn, CANON["certification-withdrawn"])
+    assert db.rows("certified_outcomes") == [] and db.rows("selections") == []
+
 
 def test_submission_consumes_certified_and_produces_selection_locked(service_db):
     from submission import usecases

@@ -16,6 +16,7 @@ OUTCOME_UPLOADED = "outcome-uploaded"
 PERFORMANCE_UPLOADED = "performance-uploaded"
 CERTIFIED = "certified"
 CERTIFICATION_RETURNED = "certification-returned"
+CERTIFICATION_WITHDRAWN = "certification-withdrawn"
 SELECTION_LOCKED = "selection-locked"
 NATIONAL_SUBMITTED = "national-submitted"
 SEALED = "sealed"
@@ -30,6 +31,7 @@ PRODUCERS = {
     PERFORMANCE_UPLOADED: "files",
     CERTIFIED: "certification",
     CERTIFICATION_RETURNED: "certification",
+    CERTIFICATION_WITHDRAWN: "certification",
     SELECTION_LOCKED: "submission",
     NATIONAL_SUBMITTED: "submission",
     SEALED: "submission",
@@ -57,6 +59,10 @@ SUBSCRIPTIONS = [
     (CERTIFIED, "records", "handle_certified"),
     (CERTIFIED, "submission", "handle_certified"),
     (CERTIFICATION_RETURNED, "records", "handle_certification_returned"),
+    (CERTIFICATION_WITHDRAWN, "records", "handle_certification_withdrawn"),
+    (CERTIFICATION_WITHDRAWN, "submission", "handle_certification_withdrawn"),
+    (CALENDAR_CHANGED, "certification", "handle_calendar_changed"),
+    (STUDENT_STATUS_CHANGED, "certification", "handle_student_status_changed"),
     (SELECTION_LOCKED, "records", "handle_selection_locked"),
     (UPLOAD_REFUSED, "records", "handle_upload_refused"),
     (PERFORMANCE_UPLOADED, "records", "handle_performance_uploaded"),
@@ -157,13 +163,37 @@ class Certified(_Strict):
 
 
 class CertificationReturned(_Strict):
+    """A round of an outcome returned to the student: `reason` is the text shown (the school's
+    listed reason, plus free text), `reason_code` the list's code; `sha256` the file decided on."""
     task_id = UUIDStr(required=True)
     outcome_id = UUIDStr(required=True)
     student_id = UUIDStr(required=True)
     student_user_id = UUIDStr(required=True)
     returned_by = UUIDStr(required=True)
+    acting_for = UUIDStr(required=True, allow_none=True)
+    reason_code = Str(required=True, validate=validate.Length(min=1, max=40))
     reason = Str(required=True, validate=validate.Length(min=1, max=500))
+    sha256 = Str(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
     returned_at = fields.AwareDateTime(required=True)
+
+
+class CertificationWithdrawn(_Strict):
+    """A certification taken back within the certification window, with a reason: the outcome
+    is no longer certified (it waits for a new decision in round `next_task_id`), so it must
+    leave every selectable copy; the withdrawn attestation stays in certification's history."""
+    task_id = UUIDStr(required=True)           # the round whose certification is withdrawn
+    next_task_id = UUIDStr(required=True)      # the round opened on the same file
+    outcome_id = UUIDStr(required=True)
+    student_id = UUIDStr(required=True)
+    student_user_id = UUIDStr(required=True)
+    section_id = UUIDStr(required=True)
+    school_year = fields.Integer(required=True)
+    semester = fields.Integer(required=True)
+    sha256 = Str(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    withdrawn_by = UUIDStr(required=True)
+    acting_for = UUIDStr(required=True, allow_none=True)
+    reason = Str(required=True, validate=validate.Length(min=1, max=500))
+    withdrawn_at = fields.AwareDateTime(required=True)
 
 
 class SelectionLocked(_Strict):
@@ -250,6 +280,7 @@ PAYLOADS = {
     PERFORMANCE_UPLOADED: PerformanceUploaded,
     CERTIFIED: Certified,
     CERTIFICATION_RETURNED: CertificationReturned,
+    CERTIFICATION_WITHDRAWN: CertificationWithdrawn,
     SELECTION_LOCKED: SelectionLocked,
     NATIONAL_SUBMITTED: NationalSubmitted,
     SEALED: Sealed,

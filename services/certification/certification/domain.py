@@ -1,11 +1,38 @@
 """Certification rules, free of frameworks and I/O.
 
-Certification attests that the student made the work for this course; it is not grading.
+Certification attests that the student made the work for this course; it is not grading
+(DOMAIN.md). A task is one round of one outcome: the upload opens round 1, a re-upload after a
+return (or after a withdrawal) opens the next round on the same outcome; each round gets at
+most one decision (certified or returned), made on the fingerprint of that round's file.
 """
-from .errors import AlreadyDecided, NotAllowed, ReasonRequired
+import re
+
+from portfolio_common import text as text_rules
+from portfolio_common.windows import CalendarNotSet, Window
+
+from .errors import AlreadyDecided, NotAllowed, NotCertified, ReasonRequired, ReasonUnknown, ReturnReasonInvalid
 
 MAX_BATCH = 200
 MAX_REASON_CHARS = 500
+MAX_LABEL_CHARS = 100
+OPEN = "pending"
+# A round that ended without a decision: a newer file came first, or the student left.
+SUPERSEDED, CLOSED = "superseded", "closed"
+STATUSES = ("pending", "certified", "returned", "withdrawn", SUPERSEDED, CLOSED)
+
+# The list a school starts with (the academic section edits it: RPC save_return_reason).
+# (code, label, needs_note): `other` is the one that needs free text to mean anything.
+DEFAULT_RETURN_REASONS = (
+    ("unreadable", "檔案無法開啟或內容模糊不清", False),
+    ("wrong_file", "上傳的檔案不是這件成果", False),
+    ("not_this_course", "成果內容與本課程無關", False),
+    ("description_mismatch", "簡述與檔案內容不符", False),
+    ("incomplete", "內容不完整（如缺封面、組員名單或必要段落）", False),
+    ("not_own_work", "無法確認為學生本人完成", False),
+    ("other", "其他", True),
+)
+FALLBACK_REASON = "other"   # a return with free text only is filed under 其他
+REASON_CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
 
 def acting_for(task_teacher_id, caller_user_id, proxy_for=()):
@@ -20,14 +47,89 @@ def acting_for(task_teacher_id, caller_user_id, proxy_for=()):
 
 
 def check_pending(status: str):
-    if status != "pending":
+    """A round is decided once: anything but `pending` is AlreadyDecided (`already_decided`)."""
+    if status != OPEN:
         raise AlreadyDecided(f"already {status}")
 
 
-def clean_reason(reason) -> str:
-    text = (reason or "").strip()
-    if not text:
-        raise ReasonRequired("a reason is required when returning an outcome")
+def check_certified(status: str):
+    """Only a certified round can be withdrawn (NotCertified, `not_certified`)."""
+    if status != "certified":
+        raise NotCertified(f"this round is {status}, not certified")
+
+
+def round_on_upload(latest, sha256: str) -> str:
+    """What an `outcome-uploaded` does to an outcome whose newest round is `latest` (a dict with
+    `status` and `sha256`, or None for a new outcome):
+
+    - "open": open the first / next round (new outcome; after a return, a withdrawal or a
+      closed round; a different file on a certified outcome needs its own attestation);
+    - "keep": nothing changes (the identical file of a certified or still-open round: the
+      certification is kept, DOMAIN.md on the 2021 restore);
+    - "supersede": a different file replaces the open round's before anyone decided on it.
+    """
+    if latest is None:
+        return "open"
+    same = latest["sha256"] == sha256
+    if latest["status"] == OPEN:
+        return "keep" if same else "supersede"
+    if latest["status"] == "certified":
+        return "keep" if same else "open"
+    return "open"
+
+
+def clean_free_text(raw, *, required: bool, what="reason") -> str:
+    text = text_rules.clean_text(raw) if raw is not None else ""
+    if required and not text:
+        raise ReasonRequired(f"a {what} is required")
+    if len(text) > MAX_REASON_CHARS:
+        raise ReasonRequired(f"{what} is longer than {MAX_REASON_CHARS} characters", code="reason_too_long")
+    return text
+
+
+def return_reason(reasons: dict, code, note) -> tuple:
+    """The (code, text) recorded for a return: `code` from the school's active list `reasons`
+    ({code: {"label", "needs_note", "active"}}), plus optional free text `note` (required when
+    the listed reason needs one, e.g. 其他). No code but a note files it under 其他.
+    Raises ReasonRequired (`reason_required`, `reason_too_long`), ReasonUnknown."""
+    note = clean_free_text(note, required=False)
+    code = (str(code).strip() if code is not None else "") or (FALLBACK_REASON if note else "")
+    if not code:
+        raise ReasonRequired("choose a reason for returning the outcome")
+    entry = reasons.get(code)
+    if entry is None or not entry["active"]:
+        raise ReasonUnknown(f"{code!r} is not on the school's list of return reasons")
+    if entry["needs_note"] and not note:
+        raise ReasonRequired(f"the reason {entry['label']} needs an explanation")
+    text = f"{entry['label']}：{note}" if note else entry["label"]
     if len(text) > MAX_REASON_CHARS:
         raise ReasonRequired(f"reason is longer than {MAX_REASON_CHARS} characters", code="reason_too_long")
-    return text
+    return code, text
+
+
+def clean_return_reason_entry(code, label, needs_note, active, position) -> dict:
+    """An entry of the school's list as the academic section sends it; ReturnReasonInvalid
+    (`return_reason_invalid`) for a bad code or label."""
+    code = str(code or "").strip()
+    if not REASON_CODE.match(code):
+        raise ReturnReasonInvalid("a code is 2-40 lower-case letters, digits or _ and starts with a letter")
+    label = " ".join(text_rules.clean_text(label or "").split())
+    if not label or len(label) > MAX_LABEL_CHARS:
+        raise ReturnReasonInvalid(f"a label has 1-{MAX_LABEL_CHARS} characters")
+    try:
+        position = int(position or 0)
+    except (TypeError, ValueError):
+        raise ReturnReasonInvalid("position is a whole number") from None
+    return {"code": code, "label": label, "needs_note": bool(needs_note), "active": bool(active),
+            "position": max(0, min(position, 10_000))}
+
+
+def check_window(calendar, day=None):
+    """Raise unless today is inside the certification window of the task's term: `calendar` is
+    the held copy of that term (a dict with certification_opens_on / _closes_on) or None.
+    CalendarNotSet (`calendar_not_set`): no copy, an unknown window is not an open one;
+    WindowClosed (`window_closed`) with the window's dates."""
+    if calendar is None:
+        raise CalendarNotSet("學校尚未設定此學期的認證期間，請洽教務處（進修部：教學組）")
+    Window.of("certification", {"opens_on": calendar["certification_opens_on"],
+                                "closes_on": calendar["certification_closes_on"]}).check(day)

@@ -8,7 +8,7 @@ from portfolio_common.nameko_kit import reliable_event_handler, rpc
 
 from . import usecases
 from .dependencies import CertificationPlatform
-from .schemas import TaskRead
+from .schemas import ReturnReasonRead, TaskRead
 
 
 class CertificationService:
@@ -42,17 +42,50 @@ class CertificationService:
 
     @rpc
     @allowed("subject_teacher", "homeroom_teacher")
-    def return_outcomes(self, caller, task_ids, reason):
+    def return_outcomes(self, caller, task_ids, reason_code=None, note=None):
         with self.platform.uow() as uow:
-            result = usecases.return_outcomes(uow, caller, task_ids, reason)
+            result = usecases.return_outcomes(uow, caller, task_ids, reason_code, note)
         self.platform.events_written()
         return result
+
+    @rpc
+    @allowed("subject_teacher", "homeroom_teacher")
+    def withdraw_certifications(self, caller, task_ids, reason):
+        with self.platform.uow() as uow:
+            result = usecases.withdraw_certifications(uow, caller, task_ids, reason)
+        self.platform.events_written()
+        return result
+
+    @rpc
+    @allowed("subject_teacher", "homeroom_teacher", "executive_secretary", "system")
+    def list_return_reasons(self, caller, include_retired=False):
+        with self.platform.uow() as uow:
+            return ReturnReasonRead(many=True).dump(usecases.list_return_reasons(uow, caller, include_retired))
+
+    @rpc
+    @allowed("executive_secretary", "system")
+    def save_return_reason(self, caller, code, label, needs_note=False, active=True, position=0):
+        with self.platform.uow() as uow:
+            return ReturnReasonRead().dump(
+                usecases.save_return_reason(uow, caller, code, label, needs_note, active, position))
 
     @reliable_event_handler("files", events.OUTCOME_UPLOADED)
     def handle_outcome_uploaded(self, body):
         env = events.load_event(events.OUTCOME_UPLOADED, body)
         with self.platform.uow() as uow:
             usecases.create_task(uow, env)
+
+    @reliable_event_handler("submission", events.CALENDAR_CHANGED)
+    def handle_calendar_changed(self, body):
+        env = events.load_event(events.CALENDAR_CHANGED, body)
+        with self.platform.uow() as uow:
+            usecases.apply_calendar(uow, env)
+
+    @reliable_event_handler("records", events.STUDENT_STATUS_CHANGED)
+    def handle_student_status_changed(self, body):
+        env = events.load_event(events.STUDENT_STATUS_CHANGED, body)
+        with self.platform.uow() as uow:
+            usecases.close_for_status_change(uow, env)
 
     @timer(interval=1)
     def relay_outbox(self):

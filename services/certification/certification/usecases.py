@@ -1,32 +1,91 @@
-"""Use cases of the certification service: plain functions over a unit of work."""
+"""Use cases of the certification service: plain functions over a unit of work.
+
+A task is one round of one outcome (domain.py). Decisions are attestations: who decided, for
+whom (proxy), when, on which fingerprint, and for a return which of the school's listed reasons.
+Every decision and withdrawal is checked against the certification window of the task's term,
+read from the event-fed calendar copy (`calendar-changed` from submission).
+"""
 import uuid
 
-from portfolio_common import events
+from portfolio_common import clock, events
 from portfolio_common.errors import Invalid, PortfolioError
 
 from . import domain
 
 TEACHER_ROLES = ("subject_teacher", "homeroom_teacher")
 OVERSIGHT_ROLES = ("ops", "system", "executive_secretary", "principal")
+# The academic section (教務處; 進修部: 教學組) keeps the list of return reasons.
+REASON_EDITORS = ("executive_secretary", "system")
+TRANSFER_OUT_REASON = "學生已轉出（{effective_on}）"
 
+
+# ------------------------------------------------------------------ events consumed
 
 def create_task(uow, env) -> bool:
-    """outcome-uploaded -> one pending task for the section's teacher (idempotent)."""
+    """`outcome-uploaded` -> a round for the section's teacher (idempotent on event_id).
+
+    A new outcome opens round 1; the same outcome again (a re-upload) follows
+    domain.round_on_upload: the next round after a return or withdrawal, nothing for the
+    identical file of a certified or open round (the certification is kept), and a different
+    file replaces an open round (that one closes as superseded)."""
     if not uow.claim(env["event_id"], "certification.handle_outcome_uploaded"):
         return False
-    p = env["payload"]
-    uow.tasks.add(dict(
-        tenant=env["tenant"], outcome_id=p["outcome_id"], file_id=p["file_id"],
-        student_id=p["student_id"], student_user_id=p["student_user_id"], section_id=p["section_id"],
-        teacher_user_id=p["teacher_user_id"], school_year=p["school_year"], semester=p["semester"],
-        course_code=p["course_code"], subject_name=p["subject_name"], description=p["description"],
-        filename=p["filename"], sha256=p["sha256"]))
+    p, tenant = env["payload"], env["tenant"]
+    latest = uow.tasks.latest_round(tenant, p["outcome_id"])
+    action = domain.round_on_upload(latest, p["sha256"])
+    if action != "keep":
+        if action == "supersede":
+            uow.tasks.close(latest["id"], domain.SUPERSEDED, "學生在認證前換了檔案", clock.now())
+        uow.tasks.add_round(dict(
+            tenant=tenant, outcome_id=p["outcome_id"], round=(latest["round"] + 1) if latest else 1,
+            file_id=p["file_id"], student_id=p["student_id"], student_user_id=p["student_user_id"],
+            section_id=p["section_id"], teacher_user_id=p["teacher_user_id"], school_year=p["school_year"],
+            semester=p["semester"], course_code=p["course_code"], subject_name=p["subject_name"],
+            description=p["description"], filename=p["filename"], content_type=p.get("content_type"),
+            sha256=p["sha256"]))
     uow.commit()
     return True
 
 
+def apply_calendar(uow, env) -> bool:
+    """`calendar-changed` -> the held copy of the tenant's term, replaced only by a higher
+    version (a redelivered or late older event changes nothing). Returns whether it applied."""
+    if not uow.claim(env["event_id"], "certification.handle_calendar_changed"):
+        return False
+    p = env["payload"]
+    applied = uow.tasks.save_calendar(
+        env["tenant"], p["school_year"], p["semester"], p["version"], p["certification"]["opens_on"],
+        p["certification"]["closes_on"], events.PAYLOADS[events.CALENDAR_CHANGED]().dump(p))
+    uow.commit()
+    return applied
+
+
+def close_for_status_change(uow, env) -> int:
+    """`student-status-changed`: a student who transferred out has their open rounds closed
+    (status `closed`, with the reason); other changes leave tasks alone. Returns how many."""
+    if not uow.claim(env["event_id"], "certification.handle_student_status_changed"):
+        return 0
+    p = env["payload"]
+    closed = 0
+    if p["change"] == "transfer_out":
+        reason = TRANSFER_OUT_REASON.format(effective_on=p["effective_on"].isoformat()
+                                            if hasattr(p["effective_on"], "isoformat") else p["effective_on"])
+        for t in uow.tasks.open_rounds_of_student(env["tenant"], p["student_id"]):
+            uow.tasks.close(t["id"], domain.CLOSED, reason, clock.now())
+            closed += 1
+    uow.commit()
+    return closed
+
+
+# ------------------------------------------------------------------ reads
+
 def list_queue(uow, caller, status="pending") -> list:
+    """The caller's rounds (their own sections', and those of teachers they stand in for as
+    proxy, each marked with `acting_for`), with the decision on each decided round: decision,
+    decided_by, decided_for, reason_code, reason, decided_at; withdrawal_reason, withdrawn_at."""
     caller.require(*TEACHER_ROLES)
+    if status != "all" and status not in domain.STATUSES:
+        raise Invalid("unknown status", code="invalid")
     tasks = []
     for teacher in (caller.user_id, *caller.proxy_for):
         for t in uow.tasks.queue(caller.tenant, teacher, status):
@@ -41,6 +100,40 @@ def count_tasks(uow, caller) -> dict:
     return {"by_status": {k: n for k, (n, _) in counts.items()},
             "total": sum(n for n, _ in counts.values()), "distinct_outcomes": sum(d for _, d in counts.values())}
 
+
+def _reasons(uow, tenant) -> dict:
+    """The tenant's list; a tenant that never had one starts with domain.DEFAULT_RETURN_REASONS."""
+    reasons = uow.tasks.reasons(tenant)
+    if not reasons:
+        uow.tasks.seed_reasons(tenant, [
+            {"code": c, "label": label, "needs_note": note, "active": True, "position": (i + 1) * 10}
+            for i, (c, label, note) in enumerate(domain.DEFAULT_RETURN_REASONS)], clock.now())
+        reasons = uow.tasks.reasons(tenant)
+    return reasons
+
+
+def list_return_reasons(uow, caller, include_retired=False) -> list:
+    """The school's reasons to return an outcome, in order: [{code, label, needs_note, active,
+    position}] (retired ones only with include_retired, for the academic section)."""
+    caller.require(*TEACHER_ROLES, *REASON_EDITORS)
+    reasons = _reasons(uow, caller.tenant)
+    uow.commit()
+    return [r for r in reasons.values() if r["active"] or (include_retired and caller.has(*REASON_EDITORS))]
+
+
+def save_return_reason(uow, caller, code, label, needs_note=False, active=True, position=0) -> dict:
+    """Add or change one entry of the tenant's list (academic section). Entries are retired
+    with active=False, never deleted: past decisions keep their meaning. Raises
+    ReturnReasonInvalid. Returns the entry as stored."""
+    caller.require(*REASON_EDITORS)
+    entry = domain.clean_return_reason_entry(code, label, needs_note, active, position)
+    _reasons(uow, caller.tenant)
+    uow.tasks.save_reason(caller.tenant, entry, caller.user_id, clock.now())
+    uow.commit()
+    return uow.tasks.reasons(caller.tenant)[entry["code"]]
+
+
+# ------------------------------------------------------------------ decisions
 
 def _task_ids(task_ids):
     if not isinstance(task_ids, list) or not task_ids:
@@ -57,16 +150,17 @@ def _task_ids(task_ids):
     return task_ids, ids
 
 
-def _decide(uow, caller, task_ids, decision, reason=None):
-    """Decide many tasks in one transaction; each item gets its own verdict.
-
-    Items the caller may not touch, or that are not in their tenant, read as not found.
-    """
+def _each_allowed(uow, caller, task_ids, action, check_state):
+    """Lock the named rounds and yield (task, acting_for) for each the caller may act on now;
+    the rest go to the returned `refused` list with a code and a sentence, one by one:
+    not_found (missing, another tenant's, or another teacher's without a proxy grant: answered
+    alike, the last audited as access-refused), already_decided / not_certified, calendar_not_set,
+    window_closed (with the window's dates)."""
     caller.require(*TEACHER_ROLES)
     task_ids, ids = _task_ids(task_ids)
     rows = uow.tasks.lock_many([i for i in ids if i], caller.tenant)
-    done, refused = [], []
-    now = events.utcnow()
+    refused, allowed = [], []
+    calendars = {}
     for raw, tid in zip(task_ids, ids):
         row = rows.get(tid)
         try:
@@ -78,33 +172,86 @@ def _decide(uow, caller, task_ids, decision, reason=None):
                 # another teacher's item: answered like a missing one, audited as a refusal
                 uow.emit(events.make_event(events.ACCESS_REFUSED, caller.tenant, {
                     "user_id": caller.user_id, "username": caller.username, "roles": list(caller.roles),
-                    "action": f"certification.{decision}", "code": "not_found",
-                    "remote_addr": caller.remote_addr or None, "at": now}, producer="certification"))
+                    "action": f"certification.{action}", "code": "not_found",
+                    "remote_addr": caller.remote_addr or None, "at": clock.now()}, producer="certification"))
                 raise PortfolioError("item not found", code="not_found") from None
-            domain.check_pending(row["status"])
+            check_state(row["status"])
+            term = (row["school_year"], row["semester"])
+            if term not in calendars:
+                calendars[term] = uow.tasks.calendar(caller.tenant, *term)
+            domain.check_window(calendars[term])
         except PortfolioError as exc:
             refused.append({"task_id": str(raw), "code": exc.code, "reason": exc.text})
             continue
-        uow.tasks.decide(tid, caller.tenant, decision, caller.user_id, proxy_for, reason, now)
-        common = {"task_id": str(tid), "outcome_id": str(row["outcome_id"]), "student_id": str(row["student_id"]),
-                  "student_user_id": str(row["student_user_id"])}
-        if decision == "certified":
-            uow.emit(events.make_event(events.CERTIFIED, caller.tenant, dict(
-                common, section_id=str(row["section_id"]), school_year=row["school_year"],
-                semester=row["semester"], course_code=row["course_code"], subject_name=row["subject_name"],
-                description=row["description"], sha256=row["sha256"], certified_by=caller.user_id,
-                acting_for=proxy_for, certified_at=now)))
-        else:
-            uow.emit(events.make_event(events.CERTIFICATION_RETURNED, caller.tenant, dict(
-                common, returned_by=caller.user_id, reason=reason, returned_at=now)))
-        done.append(str(tid))
-    uow.commit()
-    return {decision: done, "refused": refused}
+        allowed.append((row, proxy_for))
+    return allowed, refused
+
+
+def _common(row):
+    return {"task_id": str(row["id"]), "outcome_id": str(row["outcome_id"]), "student_id": str(row["student_id"]),
+            "student_user_id": str(row["student_user_id"])}
 
 
 def certify(uow, caller, task_ids) -> dict:
-    return _decide(uow, caller, task_ids, "certified")
+    """Certify up to 200 rounds in one transaction: {"certified": [task_id], "refused":
+    [{task_id, code, reason}]} (see _each_allowed for the refusals). Each certification is an
+    attestation on the round's sha256 and emits `certified` through the outbox."""
+    allowed, refused = _each_allowed(uow, caller, task_ids, "certified", domain.check_pending)
+    now, done = clock.now(), []
+    for row, proxy_for in allowed:
+        uow.tasks.decide(row["id"], caller.tenant, "certified", caller.user_id, proxy_for, None, None,
+                         row["sha256"], now)
+        uow.emit(events.make_event(events.CERTIFIED, caller.tenant, dict(
+            _common(row), section_id=str(row["section_id"]), school_year=row["school_year"],
+            semester=row["semester"], course_code=row["course_code"], subject_name=row["subject_name"],
+            description=row["description"], sha256=row["sha256"], certified_by=caller.user_id,
+            acting_for=proxy_for, certified_at=now)))
+        done.append(str(row["id"]))
+    uow.commit()
+    return {"certified": done, "refused": refused}
 
 
-def return_outcomes(uow, caller, task_ids, reason) -> dict:
-    return _decide(uow, caller, task_ids, "returned", domain.clean_reason(reason))
+def return_outcomes(uow, caller, task_ids, reason_code=None, note=None) -> dict:
+    """Return up to 200 rounds to their students with one of the school's listed reasons
+    (`reason_code`) plus optional free text (`note`; required for a reason such as 其他; a note
+    without a code is filed under 其他): {"returned": [...], "refused": [...]}. The whole request
+    is refused first (nothing decided) for a missing or unknown reason: reason_required,
+    reason_unknown, reason_too_long. Emits `certification-returned` per round."""
+    caller.require(*TEACHER_ROLES)
+    code, text = domain.return_reason(_reasons(uow, caller.tenant), reason_code, note)
+    allowed, refused = _each_allowed(uow, caller, task_ids, "returned", domain.check_pending)
+    now, done = clock.now(), []
+    for row, proxy_for in allowed:
+        uow.tasks.decide(row["id"], caller.tenant, "returned", caller.user_id, proxy_for, code, text,
+                         row["sha256"], now)
+        uow.emit(events.make_event(events.CERTIFICATION_RETURNED, caller.tenant, dict(
+            _common(row), returned_by=caller.user_id, acting_for=proxy_for, reason_code=code, reason=text,
+            sha256=row["sha256"], returned_at=now)))
+        done.append(str(row["id"]))
+    uow.commit()
+    return {"returned": done, "refused": refused}
+
+
+def withdraw_certifications(uow, caller, task_ids, reason) -> dict:
+    """Take back mistaken certifications within the window, with a reason (required, ≤ 500
+    characters): the certified round becomes `withdrawn` (its attestation and the withdrawal
+    stay in the history) and a new open round on the same file waits for a decision.
+    {"withdrawn": [task_id], "refused": [...]} with not_certified for a round that is not
+    certified. Emits `certification-withdrawn` per round."""
+    caller.require(*TEACHER_ROLES)
+    text = domain.clean_free_text(reason, required=True)
+    allowed, refused = _each_allowed(uow, caller, task_ids, "withdrawn", domain.check_certified)
+    now, done = clock.now(), []
+    for row, proxy_for in allowed:
+        uow.tasks.withdraw(row["id"], caller.tenant, caller.user_id, proxy_for, text, row["sha256"], now)
+        next_id = uow.tasks.add_round({k: row[k] for k in (
+            "tenant", "outcome_id", "file_id", "student_id", "student_user_id", "section_id", "teacher_user_id",
+            "school_year", "semester", "course_code", "subject_name", "description", "filename", "content_type",
+            "sha256")} | {"round": row["round"] + 1})
+        uow.emit(events.make_event(events.CERTIFICATION_WITHDRAWN, caller.tenant, dict(
+            _common(row), next_task_id=str(next_id), section_id=str(row["section_id"]),
+            school_year=row["school_year"], semester=row["semester"], sha256=row["sha256"],
+            withdrawn_by=caller.user_id, acting_for=proxy_for, reason=text, withdrawn_at=now)))
+        done.append(str(row["id"]))
+    uow.commit()
+    return {"withdrawn": done, "refused": refused}

@@ -106,6 +106,12 @@ class RecordsService(*areas.rpc_mixins()):
         with self.platform.uow() as uow:
             usecases.record_returned(uow, env)
 
+    @reliable_event_handler("certification", events.CERTIFICATION_WITHDRAWN)
+    def handle_certification_withdrawn(self, body):
+        env = events.load_event(events.CERTIFICATION_WITHDRAWN, body)
+        with self.platform.uow() as uow:
+            usecases.record_withdrawn(uow, env)
+
     @reliable_event_handler("submission", events.SELECTION_LOCKED)
     def handle_selection_locked(self, body):
         env = events.load_event(events.SELECTION_LOCKED, body)

@@ -427,6 +427,16 @@ def record_returned(uow, env):
                        p["returned_by"], "returned")
 
 
+def record_withdrawn(uow, env):
+    """`certification-withdrawn`: the outcome waits for a new decision again (status back to
+    `uploaded`, the certification's fields cleared), attributed to who withdrew it and why."""
+    p = env["payload"]
+    return _set_status(uow, env, "records.handle_certification_withdrawn", p["outcome_id"],
+                       {"status": "uploaded", "certified_by": None, "acting_for": None, "certified_at": None,
+                        "return_reason": None},
+                       p["withdrawn_by"], "certification_withdrawn", acting_for=p["acting_for"])
+
+
 def record_selection_locked(uow, env):
     p = env["payload"]
     if not uow.claim(env["event_id"], "records.handle_selection_locked"):

@@ -106,5 +106,5 @@ calendar_changes = sa.Table(
 )
 
 # Tables the service's database role may DELETE from (portfolio_common.migrate): a student's
-# selection is replaced as a whole.
-DELETES_FROM = ("selections",)
+# selection is replaced as a whole; a withdrawn certification's copy leaves certified_outcomes.
+DELETES_FROM = ("selections", "certified_outcomes")

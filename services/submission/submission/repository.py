@@ -10,7 +10,25 @@ class SqlSelectionRepository:
         self.s = session
 
     def add_certified(self, row: dict) -> bool:
-        return self.s.execute(insert(certified_outcomes).values(**row).on_conflict_do_nothing()).rowcount == 1
+        """Hold the certified copy; a later certification of the same outcome (a new round on
+        another file) replaces an earlier one, a redelivered or older one changes nothing."""
+        stmt = insert(certified_outcomes).values(**row)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["outcome_id"], set_={k: stmt.excluded[k] for k in row if k != "outcome_id"},
+            where=certified_outcomes.c.certified_at < stmt.excluded.certified_at)
+        return self.s.execute(stmt).rowcount == 1
+
+    def remove_certified(self, tenant, outcome_id, sha256) -> bool:
+        """A withdrawn certification: the copy of that file leaves what students may select
+        (and any current choice of it). The held locked copies are not touched."""
+        held = self.s.execute(sa.select(certified_outcomes.c.outcome_id).where(
+            certified_outcomes.c.outcome_id == outcome_id, certified_outcomes.c.tenant == tenant,
+            certified_outcomes.c.sha256 == sha256).with_for_update()).first()
+        if held is None:
+            return False
+        self.s.execute(selections.delete().where(selections.c.outcome_id == outcome_id))
+        self.s.execute(certified_outcomes.delete().where(certified_outcomes.c.outcome_id == outcome_id))
+        return True
 
     def certified_for(self, tenant, student_user_id, year) -> list:
         rows = self.s.execute(sa.select(certified_outcomes).where(
@@ -68,9 +86,20 @@ class FakeSelectionRepository:
         self.certified, self.selections, self.locks, self.holds = {}, {}, {}, []
 
     def add_certified(self, row):
-        if str(row["outcome_id"]) in self.certified:
+        held = self.certified.get(str(row["outcome_id"]))
+        if held and held["certified_at"] >= row["certified_at"]:
             return False
         self.certified[str(row["outcome_id"])] = dict(row, outcome_id=str(row["outcome_id"]))
+        return True
+
+    def remove_certified(self, tenant, outcome_id, sha256):
+        held = self.certified.get(str(outcome_id))
+        if not held or held["tenant"] != tenant or held["sha256"] != sha256:
+            return False
+        del self.certified[str(outcome_id)]
+        for ids in self.selections.values():
+            if str(outcome_id) in ids:
+                ids.remove(str(outcome_id))
         return True
 
     def certified_for(self, tenant, student_user_id, year):

@@ -91,6 +91,12 @@ class SubmissionService:
         with self.platform.uow() as uow:
             usecases.record_certified(uow, env)
 
+    @reliable_event_handler("certification", events.CERTIFICATION_WITHDRAWN)
+    def handle_certification_withdrawn(self, body):
+        env = events.load_event(events.CERTIFICATION_WITHDRAWN, body)
+        with self.platform.uow() as uow:
+            usecases.record_withdrawn(uow, env)
+
     @timer(interval=1)
     def relay_outbox(self):
         self.platform.flush()

@@ -22,6 +22,17 @@ def record_certified(uow, env) -> bool:
     return True
 
 
+def record_withdrawn(uow, env) -> bool:
+    """`certification-withdrawn`: the outcome is no longer certified, so its copy leaves what
+    the student may select (a certification of the same outcome later brings it back)."""
+    if not uow.claim(env["event_id"], "submission.handle_certification_withdrawn"):
+        return False
+    p = env["payload"]
+    uow.selections.remove_certified(env["tenant"], p["outcome_id"], p["sha256"])
+    uow.commit()
+    return True
+
+
 def _year(school_year):
     try:
         y = int(school_year)

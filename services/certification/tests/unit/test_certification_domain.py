@@ -17,9 +17,21 @@ def test_decided_items_are_not_decided_again():
             domain.check_pending(s)
 
 
-def test_return_needs_a_reason():
-    assert domain.clean_reason("  請補上封面 ") == "請補上封面"
+def test_return_needs_a_listed_reason():
+    reasons = {c: {"label": label, "needs_note": note, "active": True} for c, label, note in domain.DEFAULT_RETURN_REASONS}
+    assert domain.return_reason(reasons, "unreadable", None) == ("unreadable", "檔案無法開啟或內容模糊不清")
+    assert domain.return_reason(reasons, None, "  請補上封面 ") == ("other", "其他：請補上封面")
+    for code, note in ((None, " "), ("other", "")):
+        with pytest.raises(ReasonRequired):
+            domain.return_reason(reasons, code, note)
     with pytest.raises(ReasonRequired):
-        domain.clean_reason(" ")
-    with pytest.raises(ReasonRequired):
-        domain.clean_reason("x" * 501)
+        domain.return_reason(reasons, "unreadable", "x" * 501)
+
+
+@pytest.mark.parametrize("latest,sha,action", [
+    (None, "a", "open"), ({"status": "pending", "sha256": "a"}, "a", "keep"),
+    ({"status": "pending", "sha256": "a"}, "b", "supersede"), ({"status": "certified", "sha256": "a"}, "a", "keep"),
+    ({"status": "certified", "sha256": "a"}, "b", "open"), ({"status": "returned", "sha256": "a"}, "a", "open"),
+    ({"status": "withdrawn", "sha256": "a"}, "b", "open"), ({"status": "closed", "sha256": "a"}, "a", "open")])
+def test_what_a_reupload_does(latest, sha, action):
+    assert domain.round_on_upload(latest, sha) == action

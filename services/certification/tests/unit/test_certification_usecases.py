@@ -1,4 +1,5 @@
 """Use cases with a fake unit of work: no database, no broker."""
+import datetime as dt
 import uuid
 
 import pytest
@@ -6,30 +7,54 @@ import pytest
 from certification import usecases
 from certification.unit_of_work import FakeCertificationUnitOfWork
 from portfolio_common import caller as caller_mod
-from portfolio_common import events
+from portfolio_common import clock, events
 
 TEACHER = str(uuid.uuid4())
 
 
-def teacher(uid=TEACHER, tenant="day"):
-    return caller_mod.Caller(user_id=uid, username="t", tenant=tenant, roles=("subject_teacher",))
+def teacher(uid=TEACHER, tenant="day", proxy_for=()):
+    return caller_mod.Caller(user_id=uid, username="t", tenant=tenant, roles=("subject_teacher",),
+                             proxy_for=tuple(proxy_for))
 
 
-def uploaded(tenant="day", teacher_id=TEACHER):
+def uploaded(tenant="day", teacher_id=TEACHER, outcome_id=None, sha="0" * 64, student_id=None):
     return events.load_event(events.OUTCOME_UPLOADED, events.make_event(events.OUTCOME_UPLOADED, tenant, {
-        "outcome_id": str(uuid.uuid4()), "file_id": str(uuid.uuid4()), "student_id": str(uuid.uuid4()),
+        "outcome_id": outcome_id or str(uuid.uuid4()), "file_id": str(uuid.uuid4()),
+        "student_id": student_id or str(uuid.uuid4()),
         "student_user_id": str(uuid.uuid4()), "section_id": str(uuid.uuid4()), "teacher_user_id": teacher_id,
         "school_year": 115, "semester": 1, "course_code": "C1", "subject_name": "程式設計", "description": "d",
-        "filename": "a.pdf", "content_type": "application/pdf", "size": 10, "sha256": "0" * 64,
+        "filename": "a.pdf", "content_type": "application/pdf", "size": 10, "sha256": sha,
         "uploaded_at": events.utcnow()}))
+
+
+def calendar(tenant="day", version=1, opens=-10, closes=10, school_year=115, semester=1):
+    """A calendar-changed envelope whose certification window runs from today+opens to today+closes."""
+    today = clock.today_in_school()
+    d = lambda n: today + dt.timedelta(days=n)  # noqa: E731
+    return events.load_event(events.CALENDAR_CHANGED, events.make_event(events.CALENDAR_CHANGED, tenant, {
+        "school_year": school_year, "semester": semester, "starts_on": d(-60), "ends_on": d(60),
+        "upload": {"opens_on": d(-60), "closes_on": d(5)},
+        "certification": {"opens_on": d(opens), "closes_on": d(closes)},
+        "selection": {"opens_on": d(100), "closes_on": d(120)},
+        "national_deadline": d(200), "school_completion_on": d(186),
+        "limits": {"outcome_uploads_per_semester": 6, "outcomes_selected_per_year": 6,
+                   "performances_selected_per_year": 10},
+        "version": version, "changed_by": str(uuid.uuid4()), "changed_at": events.utcnow()}))
 
 
 @pytest.fixture
 def uow():
     u = FakeCertificationUnitOfWork()
+    usecases.apply_calendar(u, calendar())
+    usecases.apply_calendar(u, calendar("ce"))
     for env in [uploaded() for _ in range(3)] + [uploaded(teacher_id=str(uuid.uuid4())), uploaded("ce")]:
         usecases.create_task(u, env)
+    u.events.clear()
     return u
+
+
+def pending_ids(uow, who=None):
+    return [str(t["id"]) for t in usecases.list_queue(uow, who or teacher())]
 
 
 def test_an_upload_creates_one_task_even_when_redelivered(uow):
@@ -38,31 +63,76 @@ def test_an_upload_creates_one_task_even_when_redelivered(uow):
     assert len(uow.tasks.tasks) == 6
 
 
-def test_certify_many_emits_one_certified_each(uow):
-    ids = [str(t["id"]) for t in usecases.list_queue(uow, teacher())]
+def test_certify_many_emits_one_certified_each_on_the_files_fingerprint(uow):
+    ids = pending_ids(uow)
     res = usecases.certify(uow, teacher(), ids)
     assert sorted(res["certified"]) == sorted(ids) and uow.committed
     assert [e["event"] for e in uow.events] == ["certified"] * 3
     assert {e["payload"]["certified_by"] for e in uow.events} == {TEACHER}
+    assert {d["sha256"] for d in uow.tasks.decisions} == {"0" * 64}
     assert usecases.list_queue(uow, teacher()) == []
 
 
 def test_per_item_refusals_do_not_stop_the_rest(uow):
-    mine = str(usecases.list_queue(uow, teacher())[0]["id"])
+    mine = pending_ids(uow)[0]
     others = [str(t["id"]) for t in uow.tasks.tasks.values()
               if str(t["teacher_user_id"]) != TEACHER or t["tenant"] != "day"]  # another's, another tenant's
     res = usecases.certify(uow, teacher(), [mine, *others, "not-an-id"])
     assert res["certified"] == [mine]
     assert [r["code"] for r in res["refused"]] == ["not_found"] * 3
+    assert [r["task_id"] for r in res["refused"]] == [*others, "not-an-id"]  # named, in order
     # the other teacher's item is audited as a refusal (the other tenant's reads as missing)
     assert sorted(e["event"] for e in uow.events) == ["access-refused", "certified"]
 
 
-def test_return_emits_the_reason(uow):
-    tid = str(usecases.list_queue(uow, teacher())[0]["id"])
-    usecases.return_outcomes(uow, teacher(), [tid], "請補上封面")
+def test_return_with_a_listed_reason_and_free_text(uow):
+    tid = pending_ids(uow)[0]
+    usecases.return_outcomes(uow, teacher(), [tid], "incomplete", "請補上封面")
     (event,) = uow.events
-    assert event["event"] == "certification-returned" and event["payload"]["reason"] == "請補上封面"
+    p = event["payload"]
+    assert event["event"] == "certification-returned" and p["reason_code"] == "incomplete"
+    assert p["reason"] == "內容不完整（如缺封面、組員名單或必要段落）：請補上封面" and p["sha256"] == "0" * 64
+    (returned,) = usecases.list_queue(uow, teacher(), "returned")
+    assert returned["reason"] == p["reason"]   # the 已退回 tab shows it
+
+
+def test_free_text_alone_is_filed_under_other(uow):
+    usecases.return_outcomes(uow, teacher(), pending_ids(uow)[:1], None, "檔案是別科的")
+    assert uow.events[0]["payload"]["reason_code"] == "other"
+    assert uow.events[0]["payload"]["reason"] == "其他：檔案是別科的"
+
+
+@pytest.mark.parametrize("code,note,error", [
+    (None, None, "reason_required"), ("", "  ", "reason_required"), ("other", None, "reason_required"),
+    ("no_such_reason", "x", "reason_unknown"), ("incomplete", "字" * 501, "reason_too_long")])
+def test_a_return_without_a_usable_reason_decides_nothing(uow, code, note, error):
+    ids = pending_ids(uow)
+    with pytest.raises(Exception) as e:
+        usecases.return_outcomes(uow, teacher(), ids, code, note)
+    assert e.value.code == error and uow.events == [] and uow.tasks.decisions == []
+
+
+def test_the_academic_section_edits_the_list_and_a_retired_reason_is_refused(uow):
+    sec = caller_mod.Caller(user_id=str(uuid.uuid4()), username="e", tenant="day", roles=("executive_secretary",))
+    saved = usecases.save_return_reason(uow, sec, "late_group", "組員名單與選課不符", False, True, 5)
+    assert saved["label"] == "組員名單與選課不符"
+    usecases.save_return_reason(uow, sec, "unreadable", "檔案無法開啟", False, False, 10)
+    codes = [r["code"] for r in usecases.list_return_reasons(uow, teacher())]
+    assert codes[0] == "late_group" and "unreadable" not in codes and "other" in codes
+    assert "unreadable" in [r["code"] for r in usecases.list_return_reasons(uow, sec, include_retired=True)]
+    with pytest.raises(Exception) as e:
+        usecases.return_outcomes(uow, teacher(), pending_ids(uow)[:1], "unreadable")
+    assert e.value.code == "reason_unknown"
+    for bad in (("X", "a"), ("ok_code", ""), ("ok_code", "字" * 101)):
+        with pytest.raises(Exception) as e:
+            usecases.save_return_reason(uow, sec, *bad)
+        assert e.value.code == "return_reason_invalid"
+    with pytest.raises(Exception) as e:
+        usecases.save_return_reason(uow, teacher(), "mine", "老師自己的原因")
+    assert e.value.code == "not_allowed"
+    # the other tenant's list is its own
+    ce_sec = caller_mod.Caller(user_id=str(uuid.uuid4()), username="e", tenant="ce", roles=("executive_secretary",))
+    assert "late_group" not in [r["code"] for r in usecases.list_return_reasons(uow, ce_sec)]
 
 
 @pytest.mark.parametrize("bad,code", [([], "nothing_selected"), ([str(uuid.uuid4()) for _ in range(201)], "batch_too_large"), ("x", "nothing_selected")])
@@ -80,21 +150,161 @@ def test_only_oversight_roles_count(uow):
 
 
 def test_a_repeated_id_is_decided_once(uow):
-    tid = str(usecases.list_queue(uow, teacher())[0]["id"])
+    tid = pending_ids(uow)[0]
     res = usecases.certify(uow, teacher(), [tid, tid, tid])
     assert res["certified"] == [tid] and len(uow.events) == 1 and len(uow.tasks.decisions) == 1
 
 
-def test_a_proxy_certifies_for_the_teacher_and_it_is_recorded():
+def test_a_stale_tab_gets_already_decided_and_no_false_success(uow):
+    tid = pending_ids(uow)[0]
+    usecases.return_outcomes(uow, teacher(), [tid], "wrong_file")
+    res = usecases.certify(uow, teacher(), [tid])
+    assert res == {"certified": [], "refused": [{"task_id": tid, "code": "already_decided", "reason": "already returned"}]}
+
+
+def test_a_proxy_decides_for_the_teacher_and_it_is_recorded():
+    uow = FakeCertificationUnitOfWork()
+    usecases.apply_calendar(uow, calendar())
+    usecases.create_task(uow, uploaded())
+    usecases.create_task(uow, uploaded())
+    proxy = teacher(str(uuid.uuid4()), proxy_for=(TEACHER,))
+    first, second = usecases.list_queue(uow, proxy)
+    assert first["acting_for"] == TEACHER
+    usecases.certify(uow, proxy, [str(first["id"])])
+    usecases.return_outcomes(uow, proxy, [str(second["id"])], "unreadable")
+    cert, ret = uow.events
+    assert cert["payload"]["certified_by"] == proxy.user_id and cert["payload"]["acting_for"] == TEACHER
+    assert ret["payload"]["returned_by"] == proxy.user_id and ret["payload"]["acting_for"] == TEACHER
+    assert [d["acting_for"] for d in uow.tasks.decisions] == [TEACHER, TEACHER]
+    stranger = teacher(str(uuid.uuid4()))
+    assert usecases.list_queue(uow, stranger) == []
+
+
+# ------------------------------------------------------------------ rounds
+
+def test_a_reupload_after_a_return_opens_the_next_round_on_the_same_outcome():
+    uow = FakeCertificationUnitOfWork()
+    usecases.apply_calendar(uow, calendar())
+    first = uploaded(sha="1" * 64)
+    oid = first["payload"]["outcome_id"]
+    usecases.create_task(uow, first)
+    (r1,) = usecases.list_queue(uow, teacher())
+    usecases.return_outcomes(uow, teacher(), [str(r1["id"])], "unreadable")
+    usecases.create_task(uow, uploaded(outcome_id=oid, sha="2" * 64))
+    (r2,) = usecases.list_queue(uow, teacher())
+    assert (r2["round"], r2["outcome_id"], r2["sha256"]) == (2, oid, "2" * 64)
+    assert usecases.certify(uow, teacher(), [str(r2["id"])])["certified"] == [str(r2["id"])]
+    # the history keeps both rounds, each decision on its own file
+    assert [(d["decision"], d["sha256"]) for d in uow.tasks.decisions] == [("returned", "1" * 64), ("certified", "2" * 64)]
+
+
+def test_an_identical_reupload_of_a_certified_outcome_keeps_its_certification():
+    uow = FakeCertificationUnitOfWork()
+    usecases.apply_calendar(uow, calendar())
+    env = uploaded(sha="3" * 64)
+    usecases.create_task(uow, env)
+    usecases.certify(uow, teacher(), pending_ids(uow))
+    again = uploaded(outcome_id=env["payload"]["outcome_id"], sha="3" * 64)   # e.g. restored after a loss
+    usecases.create_task(uow, again)
+    assert pending_ids(uow) == [] and len(uow.tasks.tasks) == 1
+    assert [t["status"] for t in uow.tasks.tasks.values()] == ["certified"]
+    # another file on the certified outcome needs its own attestation
+    usecases.create_task(uow, uploaded(outcome_id=env["payload"]["outcome_id"], sha="4" * 64))
+    (r2,) = usecases.list_queue(uow, teacher())
+    assert r2["round"] == 2 and r2["sha256"] == "4" * 64
+
+
+def test_a_new_file_before_any_decision_supersedes_the_open_round():
+    uow = FakeCertificationUnitOfWork()
+    usecases.apply_calendar(uow, calendar())
+    env = uploaded(sha="5" * 64)
+    usecases.create_task(uow, env)
+    (old,) = usecases.list_queue(uow, teacher())
+    usecases.create_task(uow, uploaded(outcome_id=env["payload"]["outcome_id"], sha="6" * 64))
+    (new,) = usecases.list_queue(uow, teacher())
+    assert new["sha256"] == "6" * 64
+    res = usecases.certify(uow, teacher(), [str(old["id"])])   # the tab that showed the old file
+    assert res["refused"][0]["code"] == "already_decided"
+
+
+# ------------------------------------------------------------------ withdrawal
+
+def test_a_withdrawal_keeps_the_history_reopens_the_outcome_and_is_published(uow):
+    tid = pending_ids(uow)[0]
+    usecases.certify(uow, teacher(), [tid])
+    uow.events.clear()
+    res = usecases.withdraw_certifications(uow, teacher(), [tid], "誤按：這是別班的作品")
+    assert res == {"withdrawn": [tid], "refused": []}
+    (event,) = uow.events
+    p = event["payload"]
+    assert event["event"] == "certification-withdrawn" and p["reason"] == "誤按：這是別班的作品"
+    assert p["task_id"] == tid and p["withdrawn_by"] == TEACHER
+    (w,) = uow.tasks.withdrawals
+    assert w["sha256"] == "0" * 64 and uow.tasks.decisions[0]["decision"] == "certified"  # kept
+    reopened = [t for t in usecases.list_queue(uow, teacher()) if str(t["id"]) == p["next_task_id"]]
+    assert reopened and reopened[0]["round"] == 2
+    (gone,) = usecases.list_queue(uow, teacher(), "withdrawn")
+    assert gone["withdrawal_reason"] == "誤按：這是別班的作品"
+    # a second withdrawal, or of something never certified: refused by name
+    again = usecases.withdraw_certifications(uow, teacher(), [tid, p["next_task_id"]], "再撤一次")
+    assert [r["code"] for r in again["refused"]] == ["not_certified", "not_certified"]
+    with pytest.raises(Exception) as e:
+        usecases.withdraw_certifications(uow, teacher(), [tid], " ")
+    assert e.value.code == "reason_required"
+
+
+# ------------------------------------------------------------------ windows
+
+def test_no_calendar_for_the_term_is_not_an_open_window():
     uow = FakeCertificationUnitOfWork()
     usecases.create_task(uow, uploaded())
-    proxy = caller_mod.Caller(user_id=str(uuid.uuid4()), username="p", tenant="day", roles=("subject_teacher",),
-                              proxy_for=(TEACHER,))
-    (task,) = usecases.list_queue(uow, proxy)
-    assert task["acting_for"] == TEACHER
-    usecases.certify(uow, proxy, [str(task["id"])])
-    (event,) = uow.events
-    assert event["payload"]["certified_by"] == proxy.user_id and event["payload"]["acting_for"] == TEACHER
-    assert uow.tasks.decisions[0]["acting_for"] == TEACHER
-    stranger = caller_mod.Caller(user_id=str(uuid.uuid4()), username="x", tenant="day", roles=("subject_teacher",))
-    assert usecases.list_queue(uow, stranger) == []
+    res = usecases.certify(uow, teacher(), pending_ids(uow))
+    assert [r["code"] for r in res["refused"]] == ["calendar_not_set"] and uow.tasks.decisions == []
+
+
+@pytest.mark.parametrize("opens,closes", [(-20, -1), (1, 20)])
+def test_outside_the_window_decisions_are_refused_with_its_dates(opens, closes):
+    uow = FakeCertificationUnitOfWork()
+    usecases.apply_calendar(uow, calendar(opens=opens, closes=closes))
+    usecases.create_task(uow, uploaded())
+    res = usecases.certify(uow, teacher(), pending_ids(uow))
+    (refusal,) = res["refused"]
+    day = lambda n: (clock.today_in_school() + dt.timedelta(days=n)).isoformat()  # noqa: E731
+    assert refusal["code"] == "window_closed" and day(opens) in refusal["reason"] and day(closes) in refusal["reason"]
+    assert uow.tasks.decisions == [] and uow.events == []
+
+
+def test_only_a_higher_calendar_version_applies():
+    uow = FakeCertificationUnitOfWork()
+    assert usecases.apply_calendar(uow, calendar(version=2, opens=-20, closes=-1))
+    assert not usecases.apply_calendar(uow, calendar(version=1))          # late, older: ignored
+    usecases.create_task(uow, uploaded())
+    assert usecases.certify(uow, teacher(), pending_ids(uow))["refused"][0]["code"] == "window_closed"
+    newer = calendar(version=3)
+    assert usecases.apply_calendar(uow, newer) and not usecases.apply_calendar(uow, newer)  # redelivery
+    assert usecases.certify(uow, teacher(), pending_ids(uow))["certified"]
+
+
+# ------------------------------------------------------------------ status changes
+
+def status_changed(student_id, change, tenant="day"):
+    return events.load_event(events.STUDENT_STATUS_CHANGED, events.make_event(
+        events.STUDENT_STATUS_CHANGED, tenant, {
+            "student_id": student_id, "student_user_id": str(uuid.uuid4()), "change": change,
+            "effective_on": dt.date(2026, 12, 1), "other_school_code": "011301", "school_year": 115,
+            "semester": 1}))
+
+
+def test_a_transfer_out_closes_the_students_open_tasks_with_a_reason(uow):
+    student = str(uuid.uuid4())
+    for _ in range(2):
+        usecases.create_task(uow, uploaded(student_id=student))
+    usecases.certify(uow, teacher(), [str(t["id"]) for t in usecases.list_queue(uow, teacher())
+                                      if str(t["student_id"]) == student][:1])
+    assert usecases.close_for_status_change(uow, status_changed(student, "visiting_study")) == 0
+    env = status_changed(student, "transfer_out")
+    assert usecases.close_for_status_change(uow, env) == 1 and usecases.close_for_status_change(uow, env) == 0
+    mine = [t for t in uow.tasks.tasks.values() if str(t["student_id"]) == student]
+    assert sorted(t["status"] for t in mine) == ["certified", "closed"]
+    assert [t["closed_reason"] for t in mine if t["status"] == "closed"] == ["學生已轉出（2026-12-01）"]
+    assert student not in [str(t["student_id"]) for t in usecases.list_queue(uow, teacher())]
