@@ -171,29 +171,63 @@ class TaskOut(Schema):
     status = fields.String()
     created_at = fields.String()
     acting_for = fields.String(allow_none=True, metadata={"description": "teacher certified for, as proxy"})
+    round = fields.Integer(metadata={"description": "1 for the upload; +1 for each re-upload after a return or withdrawal"})
+    content_type = fields.String(allow_none=True)
+    decided_at = fields.String(allow_none=True)
+    decided_by = fields.String(allow_none=True)
+    decided_for = fields.String(allow_none=True, metadata={"description": "teacher decided for, as proxy"})
+    reason_code = fields.String(allow_none=True, metadata={"description": "a return's code on the school's list"})
+    reason = fields.String(allow_none=True, metadata={"description": "a return's reason as the student sees it"})
+    withdrawal_reason = fields.String(allow_none=True)
+    withdrawn_at = fields.String(allow_none=True)
+    closed_reason = fields.String(allow_none=True, metadata={"description": "why a round closed undecided"})
 
 
 class TaskQuery(_In):
     status = fields.String(load_default="pending", validate=validate.OneOf(
-        ["pending", "certified", "returned", "all"]))
+        ["pending", "certified", "returned", "withdrawn", "closed", "all"]))
 
 
 class DecisionIn(_In):
-    action = fields.String(required=True, validate=validate.OneOf(["certify", "return"]))
+    action = fields.String(required=True, validate=validate.OneOf(["certify", "return", "withdraw"]))
     task_ids = fields.List(fields.String(), required=True, validate=validate.Length(min=1, max=200))
-    reason = fields.String(load_default=None)
+    reason_code = fields.String(load_default=None, metadata={
+        "description": "return: a code of GET /certification/return-reasons"})
+    reason = fields.String(load_default=None, metadata={
+        "description": "return: free text added to the listed reason (required for 其他); withdraw: the reason"})
 
 
 class Refusal(Schema):
     task_id = fields.String()
     code = fields.String()
     reason = fields.String()
+    message_zh = fields.String(metadata={"description": "the refusal in Traditional Chinese"})
 
 
 class DecisionOut(Schema):
     certified = fields.List(fields.String())
     returned = fields.List(fields.String())
+    withdrawn = fields.List(fields.String())
     refused = fields.List(fields.Nested(Refusal))
+
+
+class ReturnReasonOut(Schema):
+    code = fields.String()
+    label = fields.String()
+    needs_note = fields.Boolean()
+    active = fields.Boolean()
+    position = fields.Integer()
+
+
+class ReturnReasonIn(_In):
+    label = fields.String(required=True)
+    needs_note = fields.Boolean(load_default=False)
+    active = fields.Boolean(load_default=True)
+    position = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000))
+
+
+class ReturnReasonQuery(_In):
+    include_retired = fields.Boolean(load_default=False)
 
 
 class Candidate(Schema):
@@ -456,9 +490,40 @@ class Decisions(MethodView):
     @login_required
     @cert_bp.arguments(DecisionIn)
     @cert_bp.response(200, DecisionOut)
+    @refusals(cert_bp, "nothing_selected", "batch_too_large", "reason_required", "reason_unknown", "reason_too_long")
     def post(self, body):
-        """Certify or return up to 200 items at once; each item gets its own verdict."""
-        return flows.decide(body["action"], body["task_ids"], body["reason"])
+        """Certify, return (with a reason of the school's list, plus free text) or withdraw a
+        certification (with a reason), up to 200 items at once; each item gets its own verdict.
+
+        Refused one by one, the rest decided: not_found (another teacher's or tenant's item reads
+        as missing), already_decided (a stale tab), not_certified (withdraw),
+        calendar_not_set, window_closed (with the window's dates). The whole request is refused
+        for reason_required, reason_unknown, reason_too_long."""
+        return flows.decide(body["action"], body["task_ids"], body["reason"], body["reason_code"])
+
+
+@cert_bp.route("/return-reasons")
+class ReturnReasons(MethodView):
+    @login_required
+    @cert_bp.arguments(ReturnReasonQuery, location="query")
+    @cert_bp.response(200, ReturnReasonOut(many=True))
+    def get(self, query):
+        """The school's list of reasons to return an outcome (teachers; the academic section
+        also sees retired ones with include_retired=true)."""
+        return rpc("certification", "list_return_reasons", query["include_retired"])
+
+
+@cert_bp.route("/return-reasons/<code>")
+class ReturnReason(MethodView):
+    @login_required
+    @cert_bp.arguments(ReturnReasonIn)
+    @cert_bp.response(200, ReturnReasonOut)
+    @refusals(cert_bp, "return_reason_invalid")
+    def put(self, body, code):
+        """Add or change one reason (academic section: executive_secretary). Retire with
+        active=false; reasons are never deleted, so past returns keep their meaning."""
+        return rpc("certification", "save_return_reason", code, body["label"], body["needs_note"],
+                   body["active"], body["position"])
 
 
 @cert_bp.route("/stats")

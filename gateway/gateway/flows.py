@@ -2,7 +2,7 @@
 from .clients import files_public_url, files_token, rpc
 
 TICKET_TTL_S = 15 * 60  # records' ticket lifetime
-from .errors import ApiError
+from .errors import ERRORS, ApiError
 
 
 def outcome_ticket(section_id, description, upload_key=None) -> dict:
@@ -19,12 +19,22 @@ def outcome_ticket(section_id, description, upload_key=None) -> dict:
             "expires_in": TICKET_TTL_S}
 
 
-def decide(action, task_ids, reason=None) -> dict:
+def decide(action, task_ids, reason=None, reason_code=None) -> dict:
+    """certify | return (reason_code of the school's list + free text `reason`) | withdraw
+    (`reason`). Each refused item gets `message_zh`: the code's sentence, and for a window the
+    service's own sentence with the dates."""
     if action == "certify":
-        return rpc("certification", "certify", list(task_ids))
-    if action == "return":
-        return rpc("certification", "return_outcomes", list(task_ids), reason)
-    raise ApiError("invalid", detail="action must be certify or return")
+        result = rpc("certification", "certify", list(task_ids))
+    elif action == "return":
+        result = rpc("certification", "return_outcomes", list(task_ids), reason_code, reason)
+    elif action == "withdraw":
+        result = rpc("certification", "withdraw_certifications", list(task_ids), reason)
+    else:
+        raise ApiError("invalid", detail="action must be certify, return or withdraw")
+    for r in result.get("refused", []):
+        zh = ERRORS.get(r["code"], ERRORS["invalid"])[1]
+        r["message_zh"] = r["reason"] if r["code"] in ("window_closed", "calendar_not_set") else zh
+    return result
 
 
 def teacher_queue(status="pending") -> list:

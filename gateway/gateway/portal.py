@@ -18,7 +18,10 @@ ROLE_NAMES = {
     "system_admin": "系統管理者", "executive_secretary": "執行秘書", "principal": "校長", "ops": "維運",
     "platform_admin": "平台管理者",
 }
-STATUS_NAMES = {"uploaded": "待認證", "certified": "已認證", "returned": "已退回", "pending": "待認證"}
+STATUS_NAMES = {"uploaded": "待認證", "certified": "已認證", "returned": "已退回", "pending": "待認證",
+                "withdrawn": "已撤回認證", "closed": "已結案", "superseded": "已換檔"}
+CERT_TABS = ("pending", "certified", "returned", "withdrawn", "all")
+DONE = {"certify": ("已認證", "certified"), "return": ("已退回", "returned"), "withdraw": ("已撤回認證", "withdrawn")}
 
 
 @bp.app_template_filter("tw_time")
@@ -202,25 +205,31 @@ def file(file_id):
 @bp.route("/certification", methods=["GET", "POST"])
 def certification():
     _need("subject_teacher", "homeroom_teacher")
-    error, result = None, None
+    error = None
     if request.method == "POST":
         action = request.form.get("action")
         try:
-            result = flows.decide(action, request.form.getlist("task_id"), request.form.get("reason"))
+            result = flows.decide(action, request.form.getlist("task_id"), request.form.get("reason"),
+                                  request.form.get("reason_code"))
         except Exception as exc:  # noqa: BLE001
             error = to_api_error(exc)
             if error.code == "internal":
                 raise
         else:
-            n = len(result.get("certified") or result.get("returned") or [])
-            done_tab = "certified" if action == "certify" else "returned"
-            flash(f"已{'認證' if action == 'certify' else '退回'} {n} 件（可在「{STATUS_NAMES[done_tab]}」分頁查看）。", "ok")
+            verb, key = DONE.get(action, ("已處理", "certified"))
+            n = len(result.get(key) or [])
+            flash(f"{verb} {n} 件（可在「{STATUS_NAMES[key]}」分頁查看）。", "ok")
             if result["refused"]:
-                flash(f"{len(result['refused'])} 件未處理（已被處理或不屬於您的課程）。", "warn")
-            return redirect(url_for("portal.certification"))
+                # name every refused item (the student and the reason), so nothing is silently skipped
+                names = {t["id"]: t["student_name"] or t["filename"] for t in flows.teacher_queue("all")}
+                parts = [f"{names.get(r['task_id'], '（找不到的項目）')}：{r['message_zh']}" for r in result["refused"]]
+                flash(f"{len(result['refused'])} 件未處理 — " + "；".join(parts), "warn")
+            return redirect(url_for("portal.certification", status=request.args.get("status", "pending")))
     status = request.args.get("status", "pending")
-    tasks = flows.teacher_queue(status if status in ("pending", "certified", "returned", "all") else "pending")
-    return render_template("certification.html", tasks=tasks, status=status, error=error), \
+    status = status if status in CERT_TABS else "pending"
+    tasks = flows.teacher_queue(status)
+    reasons = rpc("certification", "list_return_reasons")
+    return render_template("certification.html", tasks=tasks, status=status, error=error, reasons=reasons), \
         (error.status if error else 200)
 
 

@@ -56,7 +56,9 @@ ARGS = {
     "records.record_performance": ({},), "records.list_performances": (X,),
     "records.issue_performance_ticket": (X,), "records.void_performance": (X, 1, "r"),
     "certification.list_queue": ("pending",), "certification.count_tasks": (),
-    "certification.certify": ([X],), "certification.return_outcomes": ([X], "reason"),
+    "certification.certify": ([X],), "certification.return_outcomes": ([X], None, "reason"),
+    "certification.withdraw_certifications": ([X], "reason"), "certification.list_return_reasons": (False,),
+    "certification.save_return_reason": ("X", "x"),   # an invalid code: checked after the role, stores nothing
     "submission.get_my_selection": (115,), "submission.select_outcomes": (115, []),
     "submission.lock_selections": (199,), "submission.list_locked": (199,),
     # the school calendar: a term no one set (199-1) and fields no one can mean: nothing changes
@@ -203,6 +205,10 @@ API = [  # (method, path, json body or ("form", data), the RPC whose declaration
     ("POST", "/api/v1/certification/decisions", {"action": "certify", "task_ids": [X]}, "certification.certify"),
     ("POST", "/api/v1/certification/decisions", {"action": "return", "task_ids": [X], "reason": "r"},
      "certification.return_outcomes"),
+    ("POST", "/api/v1/certification/decisions", {"action": "withdraw", "task_ids": [X], "reason": "r"},
+     "certification.withdraw_certifications"),
+    ("GET", "/api/v1/certification/return-reasons", None, "certification.list_return_reasons"),
+    ("PUT", f"/api/v1/certification/return-reasons/{X}", {"label": "x"}, "certification.save_return_reason"),
     ("GET", "/api/v1/certification/stats", None, "certification.count_tasks"),
     ("GET", "/api/v1/selections/115", None, "submission.get_my_selection"),
     ("PUT", "/api/v1/selections/115", {"outcome_ids": []}, "submission.select_outcomes"),
@@ -254,6 +260,7 @@ def test_every_role_of_both_tenants_against_the_api(stack):
                .replace(f"/performances/{X}", "/performances/{performance_id}")
                .replace(f"/students/{X}", "/students/{student_id}").replace(f"/proxies/{X}", "/proxies/{delegation_id}")
                .replace("/calendar/{school_year}/1", "/calendar/{school_year}/{semester}")
+               .replace(f"/return-reasons/{X}", "/return-reasons/{code}")
                .replace("/imports/student_profile", "/imports/{kind}").replace("/imports/status_change", "/imports/{kind}")
                .replace("/imports/attendance", "/imports/{kind}").replace("/imports/activity", "/imports/{kind}")
                .replace("/classes/no-such-class", "/classes/{class_code}")

@@ -1,0 +1,185 @@
+"""Certification end to end: real processes, PostgreSQL, RabbitMQ and S3, over the gateway's API.
+
+The calendar is published by the tests as submission would (tests/support/calendars.py) until
+submission owns calendars; the stack fixture sends each tenant's term first."""
+import datetime as dt
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from portfolio_common import amqp, clock, events
+from tests.e2e.conftest import eventually, pdf, sha
+from tests.support.calendars import publish_calendar, wait_applied
+
+SUBJECT, OTHER_SUBJECT = "認證實作", "認證實作（林老師）"
+
+
+@pytest.fixture(scope="module")
+def students(stack):
+    """Students of their own (the demo's have semester quotas other tests use): class 196 in
+    王老師's section, class 195 in 林老師's."""
+    from tests.support.school import add_class
+    return (add_class(stack, prefix="cert", class_code="196", subject=SUBJECT, n=4, nid_letter="T"),
+            add_class(stack, prefix="cerl", class_code="195", subject=OTHER_SUBJECT, n=1, nid_letter="U",
+                      teacher="t_lin"))
+
+
+def decide(who, action, ids, **kw):
+    r = who.post("/certification/decisions", json={"action": action, "task_ids": list(ids), **kw})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def task_of(who, outcome_id, status="pending"):
+    return eventually(lambda: [t for t in who.get(f"/certification/tasks?status={status}").json()
+                               if t["outcome_id"] == outcome_id])[0]
+
+
+def processed(stack, event_id):
+    """Whether certification has handled this event (its processed_events row)."""
+    engine = sa.create_engine(stack.database_url("certification"))
+    try:
+        with engine.connect() as c:
+            return c.execute(sa.text("SELECT count(*) FROM processed_events WHERE event_id = :e"),
+                             {"e": event_id}).scalar() > 0
+    finally:
+        engine.dispose()
+
+
+def replay_upload(stack, student, up, section, description):
+    """files publishes outcome-uploaded again for a known outcome (a restore after a storage
+    loss re-sends the same file: DOMAIN.md, 2021)."""
+    env = events.make_event(events.OUTCOME_UPLOADED, "day", {
+        "outcome_id": up["outcome_id"], "file_id": up["file_id"], "student_id": section["student_id"], "student_user_id": student.user["user_id"],
+        "section_id": section["id"], "teacher_user_id": section["teacher_user_id"], "school_year": 115,
+        "semester": 1, "course_code": section["course_code"], "subject_name": section["subject_name"],
+        "description": description, "filename": "成果.pdf", "content_type": "application/pdf",
+        "size": up["size"], "sha256": up["sha256"], "uploaded_at": events.utcnow()})
+    pub = amqp.PikaPublisher(stack.amqp_uri_for("files"))
+    try:
+        pub.publish(events.exchange_for(events.OUTCOME_UPLOADED), events.OUTCOME_UPLOADED, env)
+    finally:
+        pub.close()
+    return env
+
+
+def test_upload_return_with_a_listed_reason_reupload_certify_withdraw_recertify(stack, api, students):
+    student, teacher, other_teacher = api(students[0][0]), api("t_wang"), api("t_lin")
+    section = student.section(SUBJECT)
+
+    reasons = teacher.get("/certification/return-reasons").json()
+    assert {"incomplete", "other"} <= {r["code"] for r in reasons}
+    incomplete = next(r for r in reasons if r["code"] == "incomplete")
+
+    # upload -> a task -> returned with a listed reason and free text
+    up = student.upload(section["id"], "期中作業：流程圖", pdf(), "流程圖.pdf").json()
+    task = task_of(teacher, up["outcome_id"])
+    assert task["round"] == 1 and task["sha256"] == up["sha256"]
+    bad = teacher.post("/certification/decisions", json={"action": "return", "task_ids": [task["id"]]})
+    assert (bad.status_code, bad.json()["error"]["code"]) == (422, "reason_required")
+    res = decide(teacher, "return", [task["id"]], reason_code="incomplete", reason="請補上封面")
+    assert res["returned"] == [task["id"]] and res["refused"] == []
+    mine = eventually(lambda: (o := student.get("/outcomes/" + up["outcome_id"]).json())["status"] == "returned" and o)
+    assert mine["return_reason"] == f"{incomplete['label']}：請補上封面"
+    returned = task_of(teacher, up["outcome_id"], "returned")
+    assert returned["reason"] == mine["return_reason"] and returned["reason_code"] == "incomplete"
+    # a stale tab that still shows it pending: one clear answer, no false success
+    stale = decide(teacher, "certify", [task["id"]])
+    assert stale["certified"] == [] and stale["refused"][0]["code"] == "already_decided"
+    assert stale["refused"][0]["message_zh"] == "此項目已經處理過。"
+
+    # the student uploads again -> a new task -> certified, on that file's fingerprint
+    content = pdf()
+    up2 = student.upload(section["id"], "期中作業：流程圖（補上封面）", content, "流程圖-v2.pdf").json()
+    task2 = task_of(teacher, up2["outcome_id"])
+    assert decide(teacher, "certify", [task2["id"]])["certified"] == [task2["id"]]
+    eventually(lambda: student.get("/outcomes/" + up2["outcome_id"]).json()["status"] == "certified")
+    eventually(lambda: up2["outcome_id"] in [c["outcome_id"] for c in student.get("/selections/115").json()["candidates"]])
+    done = task_of(teacher, up2["outcome_id"], "certified")
+    assert done["decided_by"] == teacher.user["user_id"] and done["decided_for"] is None and done["sha256"] == sha(content)
+
+    # the identical file again for the same outcome (a restore): the certification is kept
+    env = replay_upload(stack, student, up2, dict(section, teacher_user_id=teacher.user["user_id"],
+                                                  student_id=done["student_id"]), "期中作業：流程圖（補上封面）")
+    eventually(lambda: processed(stack, env["event_id"]))
+    assert [t["status"] for t in teacher.get("/certification/tasks?status=all").json()
+            if t["outcome_id"] == up2["outcome_id"]] == ["certified"]
+
+    # a mistaken certification is withdrawn with a reason: history kept, the outcome waits again
+    r = teacher.post("/certification/decisions", json={"action": "withdraw", "task_ids": [task2["id"]], "reason": " "})
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "reason_required")
+    assert other_teacher.post("/certification/decisions", json={"action": "withdraw", "task_ids": [task2["id"]],
+                              "reason": "不是我的"}).json()["refused"][0]["code"] == "not_found"
+    res = decide(teacher, "withdraw", [task2["id"]], reason="誤按認證：封面仍是別人的名字")
+    assert res["withdrawn"] == [task2["id"]]
+    eventually(lambda: student.get("/outcomes/" + up2["outcome_id"]).json()["status"] == "uploaded")
+    eventually(lambda: up2["outcome_id"] not in [c["outcome_id"] for c in student.get("/selections/115").json()["candidates"]])
+    withdrawn = task_of(teacher, up2["outcome_id"], "withdrawn")
+    assert withdrawn["withdrawal_reason"] == "誤按認證：封面仍是別人的名字"
+    round2 = task_of(teacher, up2["outcome_id"])
+    assert round2["round"] == 2 and round2["sha256"] == up2["sha256"]
+    # ... and certified again in the new round
+    assert decide(teacher, "certify", [round2["id"]])["certified"] == [round2["id"]]
+    eventually(lambda: student.get("/outcomes/" + up2["outcome_id"]).json()["status"] == "certified")
+    eventually(lambda: up2["outcome_id"] in [c["outcome_id"] for c in student.get("/selections/115").json()["candidates"]])
+
+
+def test_a_proxy_returns_for_the_teacher_and_it_is_recorded(stack, api, students):
+    teacher, proxy, student = api("t_wang"), api("t_lin"), api(students[0][1])
+    today = clock.today_in_school()
+    r = teacher.post("/proxies", json={"proxy_username": "t_lin", "starts_on": str(today - dt.timedelta(days=1)),
+                                       "ends_on": str(today + dt.timedelta(days=3))})
+    assert r.status_code == 201, r.text
+    try:
+        up = student.upload(student.section(SUBJECT)["id"], "代理退回測試", pdf()).json()
+        task = task_of(proxy, up["outcome_id"])
+        assert task["acting_for"] == teacher.user["user_id"]
+        res = decide(proxy, "return", [task["id"]], reason_code="unreadable")
+        assert res["returned"] == [task["id"]]
+        done = task_of(teacher, up["outcome_id"], "returned")
+        assert done["decided_by"] == proxy.user["user_id"] and done["decided_for"] == teacher.user["user_id"]
+    finally:
+        (d,) = [d for d in teacher.get("/proxies").json() if d["proxy_username"] == "t_lin"]
+        assert teacher.delete(f"/proxies/{d['id']}").status_code == 204
+
+
+def test_bulk_mixed_decides_the_allowed_and_names_the_refused(stack, api, students):
+    student, other_student, teacher, other_teacher = api(students[0][2]), api(students[1][0]), api("t_wang"), api("t_lin")
+    ce_student, ce_teacher = api("s_ce01"), api("t_chen")
+    mine = student.upload(student.section(SUBJECT)["id"], "批次：我的課", pdf()).json()
+    theirs = other_student.upload(other_student.section(OTHER_SUBJECT)["id"], "批次：林老師的課", pdf()).json()
+    ce = ce_student.upload(ce_student.section("商業概論")["id"], "批次：進修部", pdf()).json()
+    t_mine, t_theirs = task_of(teacher, mine["outcome_id"]), task_of(other_teacher, theirs["outcome_id"])
+    t_ce = task_of(ce_teacher, ce["outcome_id"])
+    missing = str(uuid.uuid4())
+    res = decide(teacher, "certify", [t_mine["id"], t_theirs["id"], t_ce["id"], missing])
+    assert res["certified"] == [t_mine["id"]]
+    assert [(r["task_id"], r["code"]) for r in res["refused"]] == [
+        (t_theirs["id"], "not_found"), (t_ce["id"], "not_found"), (missing, "not_found")]
+    # another teacher's item reads exactly like a missing one, and stays theirs, undecided
+    assert res["refused"][0]["message_zh"] == res["refused"][2]["message_zh"]
+    assert task_of(other_teacher, theirs["outcome_id"])["status"] == "pending"
+    # the other tenant sees none of day's queue, day none of ce's
+    assert not [t for t in ce_teacher.get("/certification/tasks?status=all").json()
+                if t["outcome_id"] in (mine["outcome_id"], theirs["outcome_id"])]
+    assert not [t for t in teacher.get("/certification/tasks?status=all").json() if t["outcome_id"] == ce["outcome_id"]]
+    assert decide(ce_teacher, "certify", [t_ce["id"]])["certified"] == [t_ce["id"]]
+
+
+def test_decisions_outside_the_window_are_refused_with_its_dates(stack, api, students):
+    student, teacher = api(students[0][3]), api("t_wang")
+    up = student.upload(student.section(SUBJECT)["id"], "期限外的認證", pdf()).json()
+    task = task_of(teacher, up["outcome_id"])
+    today = clock.today_in_school()
+    closed = {"opens_on": str(today - dt.timedelta(days=30)), "closes_on": str(today - dt.timedelta(days=1))}
+    wait_applied(stack, publish_calendar(stack, "day", certification=closed))
+    try:
+        res = decide(teacher, "certify", [task["id"]])
+        (refusal,) = res["refused"]
+        assert res["certified"] == [] and refusal["code"] == "window_closed"
+        assert closed["opens_on"] in refusal["message_zh"] and closed["closes_on"] in refusal["message_zh"]
+        assert task_of(teacher, up["outcome_id"])["status"] == "pending"
+    finally:
+        wait_applied(stack, publish_calendar(stack, "day"))
+    assert decide(teacher, "certify", [task["id"]])["certified"] == [task["id"]]
