@@ -161,6 +161,8 @@ class TaskOut(Schema):
     student_id = fields.String()
     student_no = fields.String()
     student_name = fields.String()
+    class_code = fields.String(metadata={"description": "the student's class (records roster)"})
+    seat_no = fields.Integer(allow_none=True, metadata={"description": "座號; null when the roster has none"})
     school_year = fields.Integer()
     semester = fields.Integer()
     course_code = fields.String()

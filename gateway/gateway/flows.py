@@ -38,10 +38,15 @@ def decide(action, task_ids, reason=None, reason_code=None) -> dict:
 
 
 def teacher_queue(status="pending") -> list:
-    """The teacher's tasks with the student's number and name from the records roster."""
+    """The teacher's tasks with the student's number, name, class code and seat number (座號,
+    None when the roster has none) from the records roster, in queue order: class, subject,
+    seat number (student number when there is none)."""
     tasks = rpc("certification", "list_queue", status)
     roster = {s["id"]: s for s in rpc("records", "list_my_students")}
     for t in tasks:
         st = roster.get(t["student_id"], {})
         t["student_no"], t["student_name"] = st.get("student_no", ""), st.get("name", "")
+        t["class_code"], t["seat_no"] = st.get("class_code") or "", st.get("seat_no")
+    tasks.sort(key=lambda t: (t["class_code"], t["subject_name"], t["seat_no"] is None,
+                              t["seat_no"] or 0, t["student_no"]))
     return tasks

@@ -204,8 +204,14 @@ def file(file_id):
 
 @bp.route("/certification", methods=["GET", "POST"])
 def certification():
+    """The teacher's queue (grouped by class and subject, filterable, with a preview of the
+    file). A decision on several items decides the allowed ones; when some are refused the page
+    is shown again with those still selected and each refusal's zh-TW reason on its row."""
     _need("subject_teacher", "homeroom_teacher")
     error = None
+    refused = {}
+    status = request.args.get("status", "pending")
+    status = status if status in CERT_TABS else "pending"
     if request.method == "POST":
         action = request.form.get("action")
         try:
@@ -219,18 +225,32 @@ def certification():
             verb, key = DONE.get(action, ("已處理", "certified"))
             n = len(result.get(key) or [])
             flash(f"{verb} {n} 件（可在「{STATUS_NAMES[key]}」分頁查看）。", "ok")
-            if result["refused"]:
-                # name every refused item (the student and the reason), so nothing is silently skipped
-                names = {t["id"]: t["student_name"] or t["filename"] for t in flows.teacher_queue("all")}
-                parts = [f"{names.get(r['task_id'], '（找不到的項目）')}：{r['message_zh']}" for r in result["refused"]]
-                flash(f"{len(result['refused'])} 件未處理 — " + "；".join(parts), "warn")
-            return redirect(url_for("portal.certification", status=request.args.get("status", "pending")))
-    status = request.args.get("status", "pending")
-    status = status if status in CERT_TABS else "pending"
+            if not result["refused"]:
+                return redirect(url_for("portal.certification", status=status))
+            refused = {r["task_id"]: r["message_zh"] for r in result["refused"]}
     tasks = flows.teacher_queue(status)
+    if refused:
+        # name every refused item (the student and the reason), so nothing is silently skipped
+        names = {t["id"]: t["student_name"] or t["filename"] for t in tasks}
+        missing = [tid for tid in refused if tid not in names]
+        if missing:
+            names.update({t["id"]: t["student_name"] or t["filename"] for t in flows.teacher_queue("all")})
+        parts = [f"{names.get(tid, '（找不到的項目）')}：{msg}" for tid, msg in refused.items()]
+        flash(f"{len(refused)} 件未處理（仍在清單上的保留勾選）— " + "；".join(parts), "warn")
     reasons = rpc("certification", "list_return_reasons")
-    return render_template("certification.html", tasks=tasks, status=status, error=error, reasons=reasons), \
-        (error.status if error else 200)
+    return render_template("certification.html", tasks=tasks, status=status, error=error, reasons=reasons,
+                           refused=refused, groups=_queue_groups(tasks)), (error.status if error else 200)
+
+
+def _queue_groups(tasks):
+    """[(class_code, subject_name, [task, ...])] in queue order (flows.teacher_queue sorts)."""
+    groups = []
+    for t in tasks:
+        key = (t.get("class_code") or "", t["subject_name"])
+        if not groups or groups[-1][:2] != key:
+            groups.append((*key, []))
+        groups[-1][2].append(t)
+    return groups
 
 
 @bp.route("/selection", methods=["GET", "POST"])

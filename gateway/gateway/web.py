@@ -80,13 +80,15 @@ def files_origin(files_public_url: str) -> str | None:
 def page_policy(nonce: str, files: str | None) -> str:
     """The Content-Security-Policy of an HTML page: scripts and styles from this site only
     (styles also by nonce), no plugins, no framing; the browser may talk to this site and to
-    the files service (`FILES_PUBLIC_URL`), and forms post to the same two."""
+    the files service (`FILES_PUBLIC_URL`), show images, audio and video from it (the
+    certification queue's preview), and forms post to the same two."""
     extra = f" {files}" if files else ""
     return "; ".join((
         "default-src 'self'",
         "script-src 'self'",
         f"style-src 'self' 'nonce-{nonce}'",
-        "img-src 'self' data:",
+        f"img-src 'self' data:{extra}",
+        f"media-src 'self'{extra}",   # the certification queue previews images, audio and video
         f"connect-src 'self'{extra}",
         f"form-action 'self'{extra}",
         "object-src 'none'",

@@ -159,7 +159,7 @@ def test_the_moved_scripts_still_work(browser, stack, shots_dir, outcomes_to_sho
     # certification: the header checkbox selects every pending task
     teacher = Person(browser, stack, "t_wang")
     teacher.visit("/certification")
-    boxes = teacher.page.locator("input[name=task_id]")
+    boxes = teacher.page.locator("#decide input[type=checkbox][name=task_id]")
     assert boxes.count() >= 1
     teacher.page.get_by_label("全選").check()
     assert all(boxes.nth(i).is_checked() for i in range(boxes.count()))

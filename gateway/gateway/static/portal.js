@@ -21,11 +21,13 @@
     button.addEventListener('click', () => window.print());
   });
 
-  // Certification: the header checkbox selects every pending task.
+  // Certification: 全選 selects every pending task the filter shows (queue.js hides the others).
   const all = document.getElementById('all');
   if (all) {
     all.addEventListener('change', () => {
-      document.querySelectorAll('input[name=task_id]').forEach((c) => { c.checked = all.checked; });
+      document.querySelectorAll('#decide input[type=checkbox][name=task_id]').forEach((c) => {
+        if (!c.closest('tr[hidden]')) c.checked = all.checked;
+      });
     });
   }
 

@@ -77,4 +77,5 @@ class StudentRead(Schema):
     student_no = fields.String()
     name = fields.String()
     class_code = fields.String()
+    seat_no = fields.Integer(allow_none=True)
     national_id_masked = fields.String()

@@ -197,10 +197,14 @@ def get_outcome(uow, caller, outcome_id) -> dict:
 
 
 def list_my_students(uow, caller) -> list:
-    """Students of the sections the caller teaches (names for the certification queue)."""
+    """Students of the sections the caller teaches, for the certification queue: id, student_no,
+    name, class_code (their class, "" without one) and seat_no (座號, None when the roster has none)."""
     caller.require(*TEACHER_ROLES)
     rows = uow.session.execute(
-        sa.select(students.c.id, students.c.student_no, students.c.name).distinct()
+        sa.select(students.c.id, students.c.student_no, students.c.name,
+                  sa.func.coalesce(classes.c.code, "").label("class_code"), students.c.seat_no).distinct()
+        .select_from(students)
+        .outerjoin(classes, classes.c.id == students.c.class_id)
         .join(enrolments, enrolments.c.student_id == students.c.id)
         .join(sections, sections.c.id == enrolments.c.section_id)
         .where(sections.c.tenant == caller.tenant, sections.c.teacher_user_id.in_(_teachers_of(caller)))

@@ -1,0 +1,129 @@
+// The certification queue (templates/certification.html): filter, sort within each class and
+// subject, preview the chosen file beside the decision, move with j/k or the buttons without a
+// page load, c certifies the item shown, r goes to its return reason. Without JavaScript the
+// page is the plain list with bulk decisions.
+(function () {
+  'use strict';
+  const list = document.getElementById('decide');
+  const preview = document.getElementById('preview');
+  if (!list || !preview) return;
+  const rows = () => [...list.querySelectorAll('tr.task')].filter((r) => !r.hidden);
+  const body = document.getElementById('preview-body');
+  const oneTask = document.getElementById('one-task');
+  let current = null;
+
+  function media(row) {
+    const type = row.dataset.type || '';
+    const url = row.dataset.fileUrl;
+    const name = row.dataset.filename;
+    let el;
+    if (type.startsWith('image/')) {
+      el = document.createElement('img');
+      el.alt = `${name} 的預覽`;
+    } else if (type.startsWith('audio/') || type.startsWith('video/')) {
+      el = document.createElement(type.startsWith('audio/') ? 'audio' : 'video');
+      el.controls = true;
+      el.preload = 'metadata';
+    } else {
+      // PDFs open in their own tab: the files service forbids framing (frame-ancestors 'none')
+      // and sandboxes every file, so a PDF cannot be shown inside this page.
+      el = document.createElement('p');
+      el.className = 'hint';
+      el.append('PDF 及其他檔案請在新分頁檢視：');
+      const a = document.createElement('a');
+      a.href = url; a.target = '_blank'; a.rel = 'noopener'; a.textContent = '開新分頁檢視檔案';
+      a.id = 'preview-open';
+      el.append(a);
+      return el;
+    }
+    el.src = url;
+    el.className = 'preview-media';
+    return el;
+  }
+
+  function show(row, focus) {
+    if (!row) return;
+    if (current) current.classList.remove('current');
+    current = row;
+    row.classList.add('current');
+    preview.hidden = false;
+    document.getElementById('preview-who').textContent =
+      `${row.dataset.seat ? row.dataset.seat + ' 號 ' : ''}${row.dataset.student}`;
+    document.getElementById('preview-desc').textContent = row.dataset.description;
+    document.getElementById('preview-name').textContent = row.dataset.filename;
+    body.replaceChildren(media(row));
+    const all = rows();
+    document.getElementById('preview-pos').textContent = `第 ${all.indexOf(row) + 1} / ${all.length} 件`;
+    if (oneTask) {
+      oneTask.value = row.dataset.task;
+      document.getElementById('one').hidden = row.dataset.pending !== 'true';
+    }
+    if (focus) row.scrollIntoView({ block: 'nearest' });
+  }
+
+  function step(d) {
+    const all = rows();
+    if (!all.length) return;
+    const i = current ? all.indexOf(current) : -1;
+    show(all[Math.max(0, Math.min(all.length - 1, i + d))], true);
+  }
+
+  list.querySelectorAll('tr.task button.pick').forEach((b) => {
+    b.addEventListener('click', () => show(b.closest('tr'), false));
+  });
+  document.getElementById('next').addEventListener('click', () => step(1));
+  document.getElementById('prev').addEventListener('click', () => step(-1));
+
+  document.addEventListener('keydown', (ev) => {
+    const t = ev.target;
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+    if (t.closest && t.closest('input, select, textarea')) return;
+    if (ev.key === 'j') { step(1); ev.preventDefault(); }
+    else if (ev.key === 'k') { step(-1); ev.preventDefault(); }
+    else if (ev.key === 'c' && current && oneTask && current.dataset.pending === 'true') {
+      ev.preventDefault();
+      document.getElementById('one-certify').click();
+    } else if (ev.key === 'r' && current && oneTask && current.dataset.pending === 'true') {
+      ev.preventDefault();
+      document.getElementById('one-reason').focus();
+    }
+  });
+
+  // filter: hide rows that do not match, and groups left empty; counts follow
+  const filter = document.getElementById('queue-filter');
+  filter.addEventListener('input', () => {
+    const q = filter.value.trim().toLowerCase();
+    let shown = 0;
+    list.querySelectorAll('section.queue-group').forEach((g) => {
+      let n = 0;
+      g.querySelectorAll('tr.task').forEach((r) => {
+        r.hidden = q !== '' && !r.dataset.search.includes(q);
+        if (!r.hidden) n += 1;
+      });
+      g.hidden = n === 0;
+      g.querySelector('.count').textContent = `（${n} 件）`;
+      shown += n;
+    });
+    document.getElementById('queue-empty').hidden = shown > 0;
+  });
+
+  // sort within each group: seat number (no seat number last), name, or upload time
+  const sort = document.getElementById('queue-sort');
+  sort.addEventListener('change', () => {
+    const key = sort.value;
+    const cmp = (a, b) => {
+      if (key === 'name') return a.dataset.student.localeCompare(b.dataset.student, 'zh-Hant');
+      if (key === 'created') return a.dataset.created.localeCompare(b.dataset.created);
+      const sa = a.dataset.seat === '' ? Infinity : Number(a.dataset.seat);
+      const sb = b.dataset.seat === '' ? Infinity : Number(b.dataset.seat);
+      return sa - sb;
+    };
+    list.querySelectorAll('section.queue-group tbody').forEach((tb) => {
+      [...tb.querySelectorAll('tr.task')].sort(cmp).forEach((r) => tb.append(r));
+    });
+    if (current) show(current, false);
+  });
+
+  // start on the first refused item (kept selected) or the first item
+  show(list.querySelector('tr.task.refused') || rows()[0], false);
+})();
