@@ -537,6 +537,49 @@ class TaskStats(MethodView):
         return rpc("certification", "count_tasks")
 
 
+class OversightQuery(_In):
+    by = fields.String(load_default="teacher", validate=validate.OneOf(["tenant", "teacher", "section", "subject"]))
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+
+
+class FigureOut(Schema):
+    key = fields.String(allow_none=True, metadata={"description": "teacher user id, section id or subject; null for the tenant"})
+    open = fields.Integer()
+    certified = fields.Integer()
+    returned = fields.Integer()
+    withdrawn = fields.Integer()
+    decided = fields.Integer()
+    median_hours_to_decide = fields.Float(allow_none=True)
+
+
+FIGURE_COLUMNS = (("key", "項目"), ("open", "待認證"), ("certified", "已認證"), ("returned", "已退回"),
+                  ("withdrawn", "已撤回認證"), ("decided", "已決定"), ("median_hours_to_decide", "決定所需時間中位數（小時）"))
+
+
+@cert_bp.route("/oversight")
+class Oversight(MethodView):
+    @login_required
+    @cert_bp.arguments(OversightQuery, location="query")
+    @cert_bp.response(200, FigureOut(many=True))
+    def get(self, query):
+        """Oversight figures (executive secretary, principal, ops): open, certified, returned and
+        withdrawn rounds and the median hours to decide, per `by` = tenant | teacher | section |
+        subject; `format=csv` downloads the same as CSV (UTF-8 with BOM, zh-TW headers)."""
+        figures = rpc("certification", "oversight_figures", query["by"])
+        if query["format"] == "csv":
+            import csv
+            import io
+            out = io.StringIO()
+            w = csv.writer(out)
+            w.writerow([label for _, label in FIGURE_COLUMNS])
+            for f in figures:
+                w.writerow(["" if f[k] is None else f[k] for k, _ in FIGURE_COLUMNS])
+            return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
+                "Content-Disposition": f'attachment; filename="certification-{query["by"]}.csv"',
+                "Cache-Control": "no-store"})
+        return figures
+
+
 proxy_bp = Blueprint("api_proxies", __name__, url_prefix="/api/v1/proxies",
                      description="Proxy certifiers (代理人)")
 

@@ -183,3 +183,50 @@ def test_decisions_outside_the_window_are_refused_with_its_dates(stack, api, stu
     finally:
         wait_applied(stack, publish_calendar(stack, "day"))
     assert decide(teacher, "certify", [task["id"]])["certified"] == [task["id"]]
+
+
+def _officials(stack):
+    """An executive secretary (教務主任) of `day` and one of `ce`, signed up as a school does."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from tests.support.callers import as_system
+    from tests.support.school import PASSWORD
+    people = [{"username": f"es_{t}_cert", "display_name": f"{t} 教務主任", "password": PASSWORD,
+               "grants": [{"tenant": t, "role": "executive_secretary"}]} for t in ("day", "ce")]
+    with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=60) as rpc:
+        report = rpc.accounts.import_people(as_system("day", "accounts"), people)
+    assert not report["refused"], report
+    return "es_day_cert", "es_ce_cert"
+
+
+def test_oversight_figures_for_the_academic_office_only_and_per_tenant(stack, api, students):
+    student, teacher = api(students[0][3]), api("t_wang")
+    section = student.section(SUBJECT)
+    ups = [student.upload(section["id"], f"統計用成果 {i}", pdf(), f"統計{i}.pdf").json() for i in range(2)]
+    first, second = (task_of(teacher, u["outcome_id"]) for u in ups)
+    decide(teacher, "certify", [first["id"]])
+    day_es, ce_es = (api(u) for u in _officials(stack))
+
+    by_subject = {f["key"]: f for f in day_es.get("/certification/oversight?by=subject").json()}
+    mine = by_subject[SUBJECT]
+    assert mine["certified"] >= 1 and mine["open"] >= 1 and mine["decided"] >= 1
+    assert mine["median_hours_to_decide"] is not None and mine["median_hours_to_decide"] >= 0
+    (whole,) = day_es.get("/certification/oversight?by=tenant").json()
+    assert whole["key"] is None and whole["certified"] >= mine["certified"]
+    by_teacher = {f["key"]: f for f in day_es.get("/certification/oversight?by=teacher").json()}
+    assert by_teacher[teacher.user["user_id"]]["certified"] >= 1
+
+    csv = day_es.get("/certification/oversight?by=subject&format=csv")
+    assert csv.status_code == 200 and csv.headers["Content-Type"].startswith("text/csv")
+    lines = csv.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("項目,待認證,已認證,已退回,已撤回認證")
+    assert any(line.startswith(SUBJECT + ",") for line in lines[1:])
+
+    # another tenant's academic office sees none of day's figures
+    assert SUBJECT not in {f["key"] for f in ce_es.get("/certification/oversight?by=subject").json()}
+    # a teacher (whatever class or section) is refused, and a bad grouping is a stable code
+    r = teacher.get("/certification/oversight?by=subject")
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "not_allowed")
+    r = day_es.get("/certification/oversight?by=class")
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid"
+    assert second["status"] == "pending"

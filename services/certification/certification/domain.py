@@ -133,3 +133,49 @@ def check_window(calendar, day=None):
         raise CalendarNotSet("學校尚未設定此學期的認證期間，請洽教務處（進修部：教學組）")
     Window.of("certification", {"opens_on": calendar["certification_opens_on"],
                                 "closes_on": calendar["certification_closes_on"]}).check(day)
+
+
+# ---- oversight figures (issue 10 item 6)
+FIGURE_GROUPS = {"tenant": None, "teacher": "teacher_user_id", "section": "section_id",
+                 "subject": "subject_name"}
+FIGURE_STATUSES = {"pending": "open", "certified": "certified", "returned": "returned", "withdrawn": "withdrawn"}
+
+
+def _median(values):
+    values = sorted(values)
+    if not values:
+        return None
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def figures(rounds, by: str) -> list:
+    """Oversight figures of rounds grouped `by` tenant | teacher | section | subject.
+
+    rounds: dicts with teacher_user_id, section_id, subject_name, status, created_at and
+    decided_at (None without a decision); superseded and closed rounds are not counted.
+    Returns [{"key": str | None (None for the whole tenant), "open", "certified", "returned",
+    "withdrawn": int, "decided": int, "median_hours_to_decide": float | None}] sorted by key;
+    time to decide is decided_at - created_at of the round (a withdrawn round counts with its
+    original decision), in hours rounded to 0.1. ValueError for an unknown `by`."""
+    if by not in FIGURE_GROUPS:
+        raise ValueError(f"by must be one of {sorted(FIGURE_GROUPS)}")
+    field = FIGURE_GROUPS[by]
+    groups = {}
+    for r in rounds:
+        name = FIGURE_STATUSES.get(r["status"])
+        if name is None:
+            continue
+        key = None if field is None else str(r[field])
+        g = groups.setdefault(key, {"key": key, "open": 0, "certified": 0, "returned": 0, "withdrawn": 0,
+                                    "_hours": []})
+        g[name] += 1
+        if r.get("decided_at") is not None:
+            g["_hours"].append((r["decided_at"] - r["created_at"]).total_seconds() / 3600)
+    out = []
+    for key in sorted(groups, key=lambda k: (k is not None, k or "")):
+        g = groups[key]
+        hours = g.pop("_hours")
+        median = _median(hours)
+        out.append(dict(g, decided=len(hours), median_hours_to_decide=None if median is None else round(median, 1)))
+    return out

@@ -57,6 +57,14 @@ class SqlTaskRepository:
             .where(tasks.c.tenant == tenant).group_by(tasks.c.status)).all()
         return {r[0]: (r[1], r[2]) for r in rows}
 
+    def oversight_rounds(self, tenant) -> list:
+        """Every round of the tenant with the time of its decision (None without one)."""
+        q = (sa.select(tasks.c.teacher_user_id, tasks.c.section_id, tasks.c.subject_name, tasks.c.status,
+                       tasks.c.created_at, decisions.c.decided_at)
+             .select_from(tasks.outerjoin(decisions, decisions.c.task_id == tasks.c.id))
+             .where(tasks.c.tenant == tenant))
+        return [dict(r._mapping) for r in self.s.execute(q).all()]
+
     # ---- attestations
     def decide(self, task_id, tenant, decision, actor, acting_for, reason_code, reason, sha256, at):
         self.s.execute(tasks.update().where(tasks.c.id == task_id).values(status=decision))
@@ -158,6 +166,15 @@ class FakeTaskRepository:
             if t["tenant"] == tenant:
                 n, d = out.get(t["status"], (0, 0))
                 out[t["status"]] = (n + 1, d + 1)
+        return out
+
+    def oversight_rounds(self, tenant):
+        out = []
+        for t in self.tasks.values():
+            if t["tenant"] == tenant:
+                d = next((d for d in self.decisions if d["task_id"] == t["id"]), {})
+                out.append({k: t[k] for k in ("teacher_user_id", "section_id", "subject_name", "status", "created_at")}
+                           | {"decided_at": d.get("decided_at")})
         return out
 
     def decide(self, task_id, tenant, decision, actor, acting_for, reason_code, reason, sha256, at):

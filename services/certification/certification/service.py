@@ -33,6 +33,14 @@ class CertificationService:
             return usecases.count_tasks(uow, caller)
 
     @rpc
+    @allowed("ops", "executive_secretary", "principal", "system")
+    def oversight_figures(self, caller, by="teacher"):
+        """[{key, open, certified, returned, withdrawn, decided, median_hours_to_decide}] per
+        `by` (tenant | teacher | section | subject) of the caller's tenant; Invalid otherwise."""
+        with self.platform.uow() as uow:
+            return usecases.oversight_figures(uow, caller, by)
+
+    @rpc
     @allowed("subject_teacher", "homeroom_teacher")
     def certify(self, caller, task_ids):
         with self.platform.uow() as uow:

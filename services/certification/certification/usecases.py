@@ -101,6 +101,19 @@ def count_tasks(uow, caller) -> dict:
             "total": sum(n for n, _ in counts.values()), "distinct_outcomes": sum(d for _, d in counts.values())}
 
 
+def oversight_figures(uow, caller, by="teacher") -> list:
+    """Open, certified, returned and withdrawn rounds and the median time to decide (hours), per
+    teacher | section | subject of the caller's tenant, or for the whole tenant (`by`="tenant");
+    see domain.figures for the shape. For the academic section and the executive secretary
+    (brief item 6; DOMAIN.md: oversight by the principal and the dean of academic affairs).
+    Raises Invalid (`invalid`) for an unknown `by`."""
+    caller.require(*OVERSIGHT_ROLES)
+    try:
+        return domain.figures(uow.tasks.oversight_rounds(caller.tenant), by)
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
+
+
 def _reasons(uow, tenant) -> dict:
     """The tenant's list; a tenant that never had one starts with domain.DEFAULT_RETURN_REASONS."""
     reasons = uow.tasks.reasons(tenant)

@@ -35,3 +35,21 @@ def test_return_needs_a_listed_reason():
     ({"status": "withdrawn", "sha256": "a"}, "b", "open"), ({"status": "closed", "sha256": "a"}, "a", "open")])
 def test_what_a_reupload_does(latest, sha, action):
     assert domain.round_on_upload(latest, sha) == action
+
+
+def test_figures_count_statuses_and_take_the_median_time_to_decide():
+    import datetime as dt
+
+    from certification.domain import figures
+    t0 = dt.datetime(2026, 11, 1, 8, tzinfo=dt.timezone.utc)
+    h = lambda n: t0 + dt.timedelta(hours=n)  # noqa: E731
+    rounds = [dict(teacher_user_id="a", section_id="s1", subject_name="國文", status=s, created_at=t0, decided_at=d)
+              for s, d in (("pending", None), ("certified", h(1)), ("returned", h(3)), ("withdrawn", h(10)),
+                           ("superseded", None), ("closed", None))]
+    rounds.append(dict(teacher_user_id="b", section_id="s2", subject_name="數學", status="certified",
+                       created_at=t0, decided_at=h(2)))
+    assert figures(rounds, "tenant") == [{"key": None, "open": 1, "certified": 2, "returned": 1, "withdrawn": 1,
+                                          "decided": 4, "median_hours_to_decide": 2.5}]
+    by_subject = {f["key"]: f for f in figures(rounds, "subject")}
+    assert by_subject["數學"]["median_hours_to_decide"] == 2.0 and by_subject["國文"]["decided"] == 3
+    assert figures([], "teacher") == []

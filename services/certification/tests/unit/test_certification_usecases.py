@@ -308,3 +308,25 @@ def test_a_transfer_out_closes_the_students_open_tasks_with_a_reason(uow):
     assert sorted(t["status"] for t in mine) == ["certified", "closed"]
     assert [t["closed_reason"] for t in mine if t["status"] == "closed"] == ["學生已轉出（2026-12-01）"]
     assert student not in [str(t["student_id"]) for t in usecases.list_queue(uow, teacher())]
+
+
+def test_oversight_figures_per_teacher_and_tenant_for_the_academic_section_only(uow):
+    sec = caller_mod.Caller(user_id=str(uuid.uuid4()), username="e", tenant="day", roles=("executive_secretary",))
+    start = clock.now() - dt.timedelta(hours=10)
+    for t in uow.tasks.tasks.values():
+        t["created_at"] = start
+    ids = pending_ids(uow)
+    usecases.certify(uow, teacher(), ids[:2])
+    usecases.return_outcomes(uow, teacher(), ids[2:], "incomplete", None)
+    whole = usecases.oversight_figures(uow, sec, "tenant")
+    assert [{k: f[k] for k in ("key", "open", "certified", "returned", "withdrawn", "decided")} for f in whole] == [
+        {"key": None, "open": 1, "certified": 2, "returned": 1, "withdrawn": 0, "decided": 3}]  # ce not counted
+    assert 9.9 <= whole[0]["median_hours_to_decide"] <= 10.1
+    mine = next(f for f in usecases.oversight_figures(uow, sec, "teacher") if f["key"] == TEACHER)
+    assert (mine["open"], mine["certified"], mine["returned"]) == (0, 2, 1)
+    with pytest.raises(Exception) as refused:
+        usecases.oversight_figures(uow, teacher(), "tenant")
+    assert getattr(refused.value, "code", None) == "not_allowed"
+    with pytest.raises(Exception) as bad:
+        usecases.oversight_figures(uow, sec, "nonsense")
+    assert bad.value.code == "invalid"
