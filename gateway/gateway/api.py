@@ -580,6 +580,32 @@ class Oversight(MethodView):
         return figures
 
 
+class OpenAtCloseQuery(_In):
+    within_days = fields.Integer(load_default=7, validate=validate.Range(min=0, max=60))
+
+
+class OpenAtCloseOut(Schema):
+    teacher_user_id = fields.String()
+    section_id = fields.String()
+    subject_name = fields.String()
+    school_year = fields.Integer()
+    semester = fields.Integer()
+    open = fields.Integer()
+    closes_on = fields.String(allow_none=True, metadata={"description": "last day of the certification window"})
+    window = fields.String(metadata={"description": "closing | closed | calendar_not_set"})
+
+
+@cert_bp.route("/open-at-close")
+class OpenAtClose(MethodView):
+    @login_required
+    @cert_bp.arguments(OpenAtCloseQuery, location="query")
+    @cert_bp.response(200, OpenAtCloseOut(many=True))
+    def get(self, query):
+        """Open rounds per teacher and section whose certification window has closed or closes
+        within `within_days` days (academic section: hand them to a proxy with POST /proxies)."""
+        return rpc("certification", "list_open_at_window_close", query["within_days"])
+
+
 proxy_bp = Blueprint("api_proxies", __name__, url_prefix="/api/v1/proxies",
                      description="Proxy certifiers (代理人)")
 

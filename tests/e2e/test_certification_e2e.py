@@ -185,7 +185,8 @@ def test_decisions_outside_the_window_are_refused_with_its_dates(stack, api, stu
     assert decide(teacher, "certify", [task["id"]])["certified"] == [task["id"]]
 
 
-def _officials(stack):
+@pytest.fixture(scope="module")
+def officials(stack):
     """An executive secretary (教務主任) of `day` and one of `ce`, signed up as a school does."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
@@ -199,13 +200,13 @@ def _officials(stack):
     return "es_day_cert", "es_ce_cert"
 
 
-def test_oversight_figures_for_the_academic_office_only_and_per_tenant(stack, api, students):
+def test_oversight_figures_for_the_academic_office_only_and_per_tenant(stack, api, students, officials):
     student, teacher = api(students[0][3]), api("t_wang")
     section = student.section(SUBJECT)
     ups = [student.upload(section["id"], f"統計用成果 {i}", pdf(), f"統計{i}.pdf").json() for i in range(2)]
     first, second = (task_of(teacher, u["outcome_id"]) for u in ups)
     decide(teacher, "certify", [first["id"]])
-    day_es, ce_es = (api(u) for u in _officials(stack))
+    day_es, ce_es = (api(u) for u in officials)
 
     by_subject = {f["key"]: f for f in day_es.get("/certification/oversight?by=subject").json()}
     mine = by_subject[SUBJECT]
@@ -230,3 +231,40 @@ def test_oversight_figures_for_the_academic_office_only_and_per_tenant(stack, ap
     r = day_es.get("/certification/oversight?by=class")
     assert r.status_code == 422 and r.json()["error"]["code"] == "invalid"
     assert second["status"] == "pending"
+
+
+def test_open_rounds_before_the_close_are_listed_and_handed_to_a_proxy(stack, api, students, officials):
+    student, teacher, proxy = api(students[0][3]), api("t_wang"), api("t_lin")
+    day_es, ce_es = (api(u) for u in officials)
+    up = student.upload(student.section(SUBJECT)["id"], "期限前待認證", pdf()).json()
+    task = task_of(teacher, up["outcome_id"])
+    today = clock.today_in_school()
+    closing = {"opens_on": str(today - dt.timedelta(days=30)), "closes_on": str(today + dt.timedelta(days=2))}
+    wait_applied(stack, publish_calendar(stack, "day", certification=closing))
+    try:
+        rows = day_es.get("/certification/open-at-close?within_days=7").json()
+        mine = [r for r in rows if r["subject_name"] == SUBJECT and r["teacher_user_id"] == teacher.user["user_id"]]
+        assert mine and mine[0]["open"] >= 1 and mine[0]["window"] == "closing"
+        assert mine[0]["closes_on"] == closing["closes_on"]
+        soon = day_es.get("/certification/open-at-close?within_days=1").json()   # not yet that close
+        assert not [r for r in soon if r["window"] == "closing"]
+        # other tenant: nothing of day's; a teacher: refused; a silly horizon: a stable code
+        assert SUBJECT not in {r["subject_name"] for r in ce_es.get("/certification/open-at-close").json()}
+        r = teacher.get("/certification/open-at-close")
+        assert (r.status_code, r.json()["error"]["code"]) == (403, "not_allowed")
+        assert day_es.get("/certification/open-at-close?within_days=999").status_code == 422
+
+        # the academic section hands 王老師's open rounds to 林老師, who certifies for him
+        r = day_es.post("/proxies", json={"teacher_username": "t_wang", "proxy_username": "t_lin",
+                                          "starts_on": str(today), "ends_on": str(today + dt.timedelta(days=2))})
+        assert r.status_code == 201, r.text
+        try:
+            handed = task_of(proxy, up["outcome_id"])
+            assert handed["acting_for"] == teacher.user["user_id"]
+            assert decide(proxy, "certify", [handed["id"]])["certified"] == [handed["id"]]
+            done = task_of(teacher, up["outcome_id"], "certified")
+            assert done["decided_by"] == proxy.user["user_id"] and done["decided_for"] == teacher.user["user_id"]
+        finally:
+            assert day_es.delete(f"/proxies/{r.json()['id']}").status_code == 204
+    finally:
+        wait_applied(stack, publish_calendar(stack, "day"))

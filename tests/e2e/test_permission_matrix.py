@@ -56,7 +56,7 @@ ARGS = {
     "records.record_performance": ({},), "records.list_performances": (X,),
     "records.issue_performance_ticket": (X,), "records.void_performance": (X, 1, "r"),
     "certification.list_queue": ("pending",), "certification.count_tasks": (),
-    "certification.oversight_figures": ("tenant",),
+    "certification.oversight_figures": ("tenant",), "certification.list_open_at_window_close": (7,),
     "certification.certify": ([X],), "certification.return_outcomes": ([X], None, "reason"),
     "certification.withdraw_certifications": ([X], "reason"), "certification.list_return_reasons": (False,),
     "certification.save_return_reason": ("X", "x"),   # an invalid code: checked after the role, stores nothing
@@ -212,6 +212,7 @@ API = [  # (method, path, json body or ("form", data), the RPC whose declaration
     ("PUT", f"/api/v1/certification/return-reasons/{X}", {"label": "x"}, "certification.save_return_reason"),
     ("GET", "/api/v1/certification/stats", None, "certification.count_tasks"),
     ("GET", "/api/v1/certification/oversight", None, "certification.oversight_figures"),
+    ("GET", "/api/v1/certification/open-at-close", None, "certification.list_open_at_window_close"),
     ("GET", "/api/v1/selections/115", None, "submission.get_my_selection"),
     ("PUT", "/api/v1/selections/115", {"outcome_ids": []}, "submission.select_outcomes"),
     ("POST", "/api/v1/selections/199/lock", None, "submission.lock_selections"),

@@ -179,3 +179,32 @@ def figures(rounds, by: str) -> list:
         median = _median(hours)
         out.append(dict(g, decided=len(hours), median_hours_to_decide=None if median is None else round(median, 1)))
     return out
+
+
+# ---- open rounds at the window's close (issue 10 item 3: hand them to a proxy)
+def open_at_close(rounds, calendars: dict, today, within_days: int) -> list:
+    """Open rounds whose term's certification window has closed or closes within `within_days`
+    days of `today`, per teacher and section, for the academic section to hand to a proxy
+    (代理人; accounts.grant_proxy) while the window is still open.
+
+    rounds: dicts with teacher_user_id, section_id, subject_name, school_year, semester (open
+    rounds only); calendars: {(school_year, semester): {certification_opens_on, _closes_on}}.
+    Returns [{"teacher_user_id", "section_id", "subject_name", "school_year", "semester",
+    "open": int, "closes_on": date | None, "window": "closing" | "closed" | "calendar_not_set"}],
+    the most urgent first. A term without a calendar is listed too: nobody can decide there."""
+    import datetime as _dt
+    limit = today + _dt.timedelta(days=max(0, int(within_days)))
+    groups = {}
+    for r in rounds:
+        cal = calendars.get((r["school_year"], r["semester"]))
+        closes = cal["certification_closes_on"] if cal else None
+        if closes is not None and closes > limit:
+            continue
+        window = "calendar_not_set" if closes is None else ("closed" if closes < today else "closing")
+        key = (str(r["teacher_user_id"]), str(r["section_id"]), r["school_year"], r["semester"])
+        g = groups.setdefault(key, {"teacher_user_id": key[0], "section_id": key[1], "subject_name": r["subject_name"],
+                                    "school_year": r["school_year"], "semester": r["semester"], "open": 0,
+                                    "closes_on": closes, "window": window})
+        g["open"] += 1
+    return sorted(groups.values(), key=lambda g: (g["closes_on"] is not None, g["closes_on"] or today,
+                                                  -g["open"], g["subject_name"]))

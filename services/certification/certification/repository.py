@@ -65,6 +65,15 @@ class SqlTaskRepository:
              .where(tasks.c.tenant == tenant))
         return [dict(r._mapping) for r in self.s.execute(q).all()]
 
+    def open_rounds(self, tenant) -> list:
+        q = (sa.select(tasks.c.teacher_user_id, tasks.c.section_id, tasks.c.subject_name, tasks.c.school_year,
+                       tasks.c.semester).where(tasks.c.tenant == tenant, tasks.c.status == "pending"))
+        return [dict(r._mapping) for r in self.s.execute(q).all()]
+
+    def calendars_of(self, tenant) -> dict:
+        rows = self.s.execute(sa.select(calendars).where(calendars.c.tenant == tenant)).all()
+        return {(r.school_year, r.semester): dict(r._mapping) for r in rows}
+
     # ---- attestations
     def decide(self, task_id, tenant, decision, actor, acting_for, reason_code, reason, sha256, at):
         self.s.execute(tasks.update().where(tasks.c.id == task_id).values(status=decision))
@@ -167,6 +176,13 @@ class FakeTaskRepository:
                 n, d = out.get(t["status"], (0, 0))
                 out[t["status"]] = (n + 1, d + 1)
         return out
+
+    def open_rounds(self, tenant):
+        return [{k: t[k] for k in ("teacher_user_id", "section_id", "subject_name", "school_year", "semester")}
+                for t in self.tasks.values() if t["tenant"] == tenant and t["status"] == "pending"]
+
+    def calendars_of(self, tenant):
+        return {(y, s): copy.deepcopy(c) for (t, y, s), c in self.calendars.items() if t == tenant}
 
     def oversight_rounds(self, tenant):
         out = []

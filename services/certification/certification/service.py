@@ -41,6 +41,15 @@ class CertificationService:
             return usecases.oversight_figures(uow, caller, by)
 
     @rpc
+    @allowed("ops", "executive_secretary", "principal", "system")
+    def list_open_at_window_close(self, caller, within_days=7):
+        """Open rounds per teacher and section whose certification window has closed or closes
+        within `within_days` days (dates as ISO strings); Invalid for a bad `within_days`."""
+        with self.platform.uow() as uow:
+            rows = usecases.open_at_window_close(uow, caller, within_days)
+        return [dict(r, closes_on=r["closes_on"].isoformat() if r["closes_on"] else None) for r in rows]
+
+    @rpc
     @allowed("subject_teacher", "homeroom_teacher")
     def certify(self, caller, task_ids):
         with self.platform.uow() as uow:

@@ -114,6 +114,18 @@ def oversight_figures(uow, caller, by="teacher") -> list:
         raise Invalid(str(exc)) from None
 
 
+def open_at_window_close(uow, caller, within_days=7) -> list:
+    """Open rounds of the caller's tenant whose term's certification window has closed or closes
+    within `within_days` days, per teacher and section (domain.open_at_close for the shape), so
+    the academic section can hand them to a proxy (accounts.grant_proxy) in time (brief item 3).
+    Raises Invalid (`invalid`) unless 0 <= within_days <= 60."""
+    caller.require(*OVERSIGHT_ROLES)
+    if not isinstance(within_days, int) or isinstance(within_days, bool) or not 0 <= within_days <= 60:
+        raise Invalid("within_days is a whole number of days from 0 to 60")
+    return domain.open_at_close(uow.tasks.open_rounds(caller.tenant), uow.tasks.calendars_of(caller.tenant),
+                                clock.today_in_school(), within_days)
+
+
 def _reasons(uow, tenant) -> dict:
     """The tenant's list; a tenant that never had one starts with domain.DEFAULT_RETURN_REASONS."""
     reasons = uow.tasks.reasons(tenant)

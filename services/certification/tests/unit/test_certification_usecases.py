@@ -330,3 +330,36 @@ def test_oversight_figures_per_teacher_and_tenant_for_the_academic_section_only(
     with pytest.raises(Exception) as bad:
         usecases.oversight_figures(uow, sec, "nonsense")
     assert bad.value.code == "invalid"
+
+
+def test_open_rounds_near_the_window_close_are_listed_for_the_academic_section():
+    u = FakeCertificationUnitOfWork()
+    usecases.apply_calendar(u, calendar(closes=3))
+    usecases.apply_calendar(u, calendar(closes=-1, semester=2))
+    for _ in range(2):
+        usecases.create_task(u, uploaded())
+    usecases.create_task(u, uploaded(tenant="ce"))
+    sec = caller_mod.Caller(user_id=str(uuid.uuid4()), username="e", tenant="day", roles=("executive_secretary",))
+    rows = usecases.open_at_window_close(u, sec, 7)    # two sections of one teacher; ce not listed
+    assert [(r["teacher_user_id"], r["open"], r["window"]) for r in rows] == [(TEACHER, 1, "closing")] * 2
+    assert {r["closes_on"] for r in rows} == {clock.today_in_school() + dt.timedelta(days=3)}
+    assert usecases.open_at_window_close(u, sec, 2) == []          # closes in 3 days: not yet listed
+    with pytest.raises(Exception) as refused:
+        usecases.open_at_window_close(u, teacher(), 7)
+    assert refused.value.code == "not_allowed"
+    with pytest.raises(Exception) as bad:
+        usecases.open_at_window_close(u, sec, 999)
+    assert bad.value.code == "invalid"
+
+
+def test_open_at_close_marks_closed_and_unknown_windows():
+    from certification.domain import open_at_close
+    today = dt.date(2026, 12, 1)
+    rounds = [dict(teacher_user_id="a", section_id="s", subject_name="國文", school_year=115, semester=s)
+              for s in (1, 2)] + [dict(teacher_user_id="a", section_id="s", subject_name="國文", school_year=114,
+                                       semester=2)]
+    cals = {(115, 1): {"certification_closes_on": today - dt.timedelta(days=1)},
+            (115, 2): {"certification_closes_on": today + dt.timedelta(days=30)}}
+    out = open_at_close(rounds, cals, today, 7)
+    assert [(r["school_year"], r["semester"], r["window"]) for r in out] == [(114, 2, "calendar_not_set"),
+                                                                           (115, 1, "closed")]
