@@ -1,9 +1,7 @@
-"""Calendars for tests, until submission publishes them itself (the calendar issue): a
-canonical `calendar-changed` envelope (tests/contract/payloads/calendar-changed.json) with the
-term around today, and a helper that publishes it on the submission exchange with the
-submission service's own broker user, as the real producer would.
-
-When the calendar lands, e2e tests switch from `publish_calendar` to the real RPC."""
+"""Calendars for certification's tests: a canonical `calendar-changed` envelope
+(tests/contract/payloads/calendar-changed.json) with the term around today for unit and contract
+tests, and, for a running stack, the term set through submission's own RPC (which publishes
+calendar-changed) and a wait until certification's event-fed copy holds it."""
 import copy
 import datetime as dt
 import itertools
@@ -41,17 +39,37 @@ def calendar_changed(tenant="day", *, school_year=115, semester=1, version=None,
     return env
 
 
-def publish_calendar(stack, tenant="day", **kw) -> dict:
-    """Publish a calendar-changed on `submission.events` as the submission service; returns the
-    envelope. Pair with `wait_applied` before relying on it."""
-    from portfolio_common import amqp, events
-    env = calendar_changed(tenant, **kw)
-    pub = amqp.PikaPublisher(stack.amqp_uri_for("submission"))
-    try:
-        pub.publish(events.exchange_for(events.CALENDAR_CHANGED), events.CALENDAR_CHANGED, env)
-    finally:
-        pub.close()
-    return env
+def publish_calendar(stack, tenant="day", *, school_year=115, semester=1, certification=None) -> dict:
+    """Set the term's calendar through submission's own RPC (set_term, as the registrar does),
+    open around today, with `certification` ({opens_on, closes_on}, ISO dates) when given; the
+    upload window then ends no later than it (submission refuses certification closing before
+    uploads). Submission publishes calendar-changed; returns {tenant, payload: {school_year,
+    semester, version}} for `wait_applied`."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from deploy.demo_school import open_calendar
+    from tests.support.callers import as_system
+    fields = open_calendar(school_year, semester, clock.today_in_school())
+    if certification:
+        fields["certification_opens_on"] = certification["opens_on"]
+        fields["certification_closes_on"] = certification["closes_on"]
+        fields["upload_opens_on"] = min(fields["upload_opens_on"], certification["opens_on"])
+        fields["upload_closes_on"] = min(fields["upload_closes_on"], certification["closes_on"])
+    with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=60) as rpc:
+        res = rpc.submission.set_term(as_system(tenant, "submission"), school_year, semester, fields)
+    return {"tenant": tenant, "payload": {"school_year": school_year, "semester": semester,
+                                          "version": res["version"]}}
+
+
+def demo_calendar(stack, tenant, school_year=115, semester=1) -> dict:
+    """What submission holds for the demo term (set by the demo loader), shaped for `wait_applied`."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from tests.support.callers import as_system
+    with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=60) as rpc:
+        cal = rpc.submission.get_calendar(as_system(tenant, "submission"), school_year, semester)
+    return {"tenant": tenant, "payload": {"school_year": school_year, "semester": semester,
+                                          "version": cal["version"]}}
 
 
 def wait_applied(stack, env, timeout=30):

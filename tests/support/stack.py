@@ -53,12 +53,11 @@ def load_demo(stack):
 
 
 def send_calendars(stack, tenants=("day", "ce")):
-    """The demo term's calendar for each tenant, as submission publishes it: certification
-    refuses every decision of a term it holds no calendar for (calendar_not_set).
-    TODO(calendar issue): once submission owns calendars, set them through its RPC instead."""
-    from tests.support.calendars import publish_calendar, wait_applied
-    for env in [publish_calendar(stack, t) for t in tenants]:
-        wait_applied(stack, env)
+    """Wait until certification holds the demo term's calendar the demo loader set through
+    submission (certification refuses every decision of a term it holds no calendar for)."""
+    from tests.support.calendars import demo_calendar, wait_applied
+    for t in tenants:
+        wait_applied(stack, demo_calendar(stack, t))
 
 
 def _drop_buckets_dir(tmp_path):
