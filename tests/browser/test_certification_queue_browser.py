@@ -22,7 +22,7 @@ pytestmark = pytest.mark.slow
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
-SUBJECT, CLASS = "認證佇列實作", "197"
+SUBJECT, CLASS = "認證佇列實作", "193"
 LONG_NAME = "期末專題報告_第三組_夜市商圈消費行為調查與分析_最終修訂版本_含附錄與問卷原始資料.pdf"
 
 

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def students(stack):
     from tests.support.school import add_class
-    return add_class(stack, prefix="perfb", class_code="196", subject="多元表現實習", n=2, nid_letter="T")
+    return add_class(stack, prefix="perfb", class_code="194", subject="多元表現實習", n=2, nid_letter="W")
 
 
 def test_a_student_records_a_competition_uploads_its_proof_and_voids_a_mistake(browser, stack, students,

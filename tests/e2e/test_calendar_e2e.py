@@ -34,7 +34,7 @@ def put_term(stack, registrar, tenant, changes, expected_version):
 
 @pytest.fixture(scope="module")
 def students(stack, api):
-    day = add_class(stack, prefix="cal", class_code="171", subject="行事曆實習", n=2)
+    day = add_class(stack, prefix="cal", class_code="171", subject="行事曆實習", n=2, nid_letter="X")
     ce = add_class(stack, prefix="calce", class_code="571", subject="進修行事曆", n=1, tenant="ce",
                    teacher="t_chen", nid_letter="Q")
     return {"day": api(day[0]), "ce": api(ce[0])}

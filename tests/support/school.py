@@ -7,6 +7,21 @@ from tests.support.callers import as_system
 PASSWORD = "demo-pass-2026"
 
 
+_CLAIMED = {}
+
+
+def _claim(tenant, class_code, nid_letter):
+    """Test modules share one stack: two modules with the same class code (student numbers
+    115<class><nn>) or the same national-ID letter (IDs are a fixed sequence per letter) would
+    import each other's students. Refuse that at once, naming both, instead of a confusing
+    refusal or a shared quota later."""
+    import inspect
+    where = next((f.filename for f in inspect.stack()[2:] if "/tests/" in f.filename), "?")
+    for key in ((tenant, "class", class_code), ("nid", nid_letter)):
+        first = _CLAIMED.setdefault(key, where)
+        assert first == where, f"{key} is used by {first} and {where}: give each module its own"
+
+
 def add_class(stack, *, prefix, class_code, subject, n=8, nid_letter="R", tenant="day", teacher="t_wang",
               rpc_timeout=120, accounts=None):
     """Usernames `<prefix>01..`; the section `subject` (115-1) has them all enrolled. Only the
@@ -16,6 +31,7 @@ def add_class(stack, *, prefix, class_code, subject, n=8, nid_letter="R", tenant
     import requests
 
     from tests.reliability.burst import valid_national_ids
+    _claim(tenant, class_code, nid_letter)
     tok = requests.post(stack.gateway_url + "/api/v1/auth/token",
                         json={"username": teacher, "password": PASSWORD}, timeout=60).json()
     teacher_id = tok["user"]["user_id"]
