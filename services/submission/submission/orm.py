@@ -108,3 +108,6 @@ calendar_changes = sa.Table(
 # Tables the service's database role may DELETE from (portfolio_common.migrate): a student's
 # selection is replaced as a whole; a withdrawn certification's copy leaves certified_outcomes.
 DELETES_FROM = ("selections", "certified_outcomes")
+
+# The national side's tables (submission/national/orm.py) share this metadata.
+from .national import orm as _national_orm  # noqa: E402,F401

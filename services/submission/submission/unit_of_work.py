@@ -2,6 +2,7 @@ from portfolio_common.testing import FakeUnitOfWork
 from portfolio_common.uow import SqlUnitOfWork
 
 from .orm import outbox, processed_events
+from .national.repository import FakeNationalRepository, SqlNationalRepository
 from .repository import FakeSelectionRepository, SqlSelectionRepository
 from .schoolcalendar.repository import FakeCalendarRepository, SqlCalendarRepository
 
@@ -14,6 +15,7 @@ class SubmissionUnitOfWork(SqlUnitOfWork):
         super().__enter__()
         self.selections = SqlSelectionRepository(self.session)
         self.calendar = SqlCalendarRepository(self.session)
+        self.national = SqlNationalRepository(self.session)
         return self
 
 
@@ -22,6 +24,7 @@ class FakeSubmissionUnitOfWork(FakeUnitOfWork):
         super().__init__()
         self.selections = FakeSelectionRepository()
         self.calendar = FakeCalendarRepository()
+        self.national = FakeNationalRepository(self.selections)
 
 
 UnitOfWork = SubmissionUnitOfWork

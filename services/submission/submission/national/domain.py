@@ -194,6 +194,8 @@ def precheck(held: list, certified: dict, directory: dict, semester: int, today:
             meta = (info.get("outcomes") or {}).get(oid) or {}
             row_no += 1
             row = {"row": row_no, "student_id": who["student_id"], "student_user_id": who["student_user_id"],
+                   "student_name": info.get("name") or "", "class_name": info.get("class_name") or "",
+                   "seat_no": info.get("seat_no"),
                    "outcome_id": oid, "sha256": o["sha256"], "file_id": meta.get("file_id"),
                    "national_id": normalize_national_id(info.get("national_id")),
                    "birth_date": birth, "term": None, "course_code": o["course_code"],
@@ -227,3 +229,38 @@ def problems_by_student(problems: list) -> list:
         out[index[p["student_id"]]]["problems"].append(
             {k: p[k] for k in ("row", "outcome_id", "field", "code", "message")})
     return out
+
+
+# ---------------------------------------------------------------- the receipt
+
+def parse_receipt(raw, batch: dict, row_keys: set) -> dict:
+    """The national side's receipt file (JSON `national-receipt/1`) for `batch`, checked.
+
+    row_keys: {(roster, row_no)} of the batch. Returns {receipt_id, accepted, refused, results:
+    [{roster, row, result, field, code}]}. Raises ReceiptInvalid (not a receipt, or rows the
+    batch does not have), ReceiptOtherSchool (another school code), ReceiptOtherBatch (another
+    year, semester or package fingerprint)."""
+    import json
+    from .errors import ReceiptInvalid, ReceiptOtherBatch, ReceiptOtherSchool
+    try:
+        doc = json.loads(raw.decode("utf-8-sig") if isinstance(raw, (bytes, bytearray)) else raw)
+        if not isinstance(doc, dict) or doc.get("format") != "national-receipt/1":
+            raise ValueError("format")
+        receipt_id = str(doc["receipt_id"])
+        results = [{"roster": str(r["roster"]), "row": int(r["row"]), "result": str(r["result"]),
+                    "field": r.get("field"), "code": r.get("code")} for r in doc["rows"]]
+        school, year, semester, sha = (str(doc["school_code"]), int(doc["school_year"]),
+                                       int(doc["semester"]), str(doc["package_sha256"]))
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError, AttributeError):
+        raise ReceiptInvalid("this is not a receipt file of the national side") from None
+    if not receipt_id or len(receipt_id) > 64 or any(r["result"] not in ("accepted", "refused") for r in results):
+        raise ReceiptInvalid("this is not a receipt file of the national side")
+    if school != batch["school_code"]:
+        raise ReceiptOtherSchool("this receipt is another school's")
+    if (year, semester, sha) != (batch["school_year"], batch["semester"], batch["package_sha256"]):
+        raise ReceiptOtherBatch("this receipt is for another school year, semester or package")
+    if any((r["roster"], r["row"]) not in row_keys for r in results):
+        raise ReceiptInvalid("the receipt names rows this submission does not have")
+    return {"receipt_id": receipt_id, "results": results,
+            "accepted": sum(r["result"] == "accepted" for r in results),
+            "refused": sum(r["result"] == "refused" for r in results)}

@@ -1,0 +1,72 @@
+"""The national-gateway adapter: sends a package to NATIONAL_ENDPOINT and returns the receipt.
+
+`NationalGateway.submit(fh)` POSTs the package (streamed from the file object) to
+`<NATIONAL_ENDPOINT>/packages` and returns the receipt file's bytes. Refusals:
+- the endpoint cannot be reached, times out or answers 5xx: NationalUnavailable
+  (`national_unavailable`, nothing is recorded; the registrar retries);
+- it refuses the package as a whole (4xx): PackageRefused (`national_package_refused`, with
+  the national side's reason).
+`FakeNationalGateway` runs the simulator's check in-process for unit tests.
+"""
+
+from portfolio_common import clock
+from portfolio_common.config import env
+from portfolio_common.errors import PortfolioError
+
+from ..errors import Invalid
+
+DEFAULT_ENDPOINT = "http://127.0.0.1:8099"
+TIMEOUT_SECONDS = 120
+
+
+class NationalUnavailable(PortfolioError):
+    code = "national_unavailable"
+    http_status = 503
+
+
+class PackageRefused(Invalid):
+    code = "national_package_refused"
+
+
+class NationalGateway:
+    def __init__(self, endpoint=None, timeout=TIMEOUT_SECONDS):
+        self.endpoint = (endpoint or env("NATIONAL_ENDPOINT", DEFAULT_ENDPOINT)).rstrip("/")
+        self.timeout = timeout
+
+    def submit(self, fh) -> bytes:
+        import requests
+        fh.seek(0)
+        try:
+            r = requests.post(f"{self.endpoint}/packages", data=fh, timeout=self.timeout,
+                              headers={"Content-Type": "application/zip"})
+        except requests.RequestException as exc:
+            raise NationalUnavailable(f"the national endpoint cannot be reached: {type(exc).__name__}") from None
+        if r.status_code >= 500:
+            raise NationalUnavailable(f"the national endpoint answered {r.status_code}")
+        if r.status_code >= 400:
+            try:
+                reason = r.json().get("reason", "")
+            except ValueError:
+                reason = r.text[:200]
+            raise PackageRefused(f"the national side refused the package: {reason}")
+        return r.content
+
+
+class FakeNationalGateway:
+    """The simulator's check, in-process; `unavailable=True` makes it fail like a dead endpoint."""
+
+    def __init__(self, course_codes=None, unavailable=False):
+        self.course_codes, self.unavailable, self.sent = course_codes, unavailable, 0
+
+    def submit(self, fh) -> bytes:
+        import json
+        from .simulator import PackageInvalid, check_package
+        if self.unavailable:
+            raise NationalUnavailable("the national endpoint cannot be reached")
+        self.sent += 1
+        try:
+            receipt = check_package(fh, clock.today_in_school(), self.course_codes, receipt_id="")
+        except PackageInvalid as exc:
+            raise PackageRefused(str(exc)) from None
+        receipt["receipt_id"] = f"{receipt['school_code']}-{receipt['school_year']}-{receipt['semester']}-{self.sent:04d}"
+        return json.dumps(receipt, ensure_ascii=False).encode()

@@ -1,0 +1,209 @@
+"""The national loop with fakes: pre-check, submit to the simulator's check, receipt with a
+refused row, the student's rows and report, correction and resubmission; and the refusals."""
+import json
+import uuid
+
+import pytest
+
+from portfolio_common import caller as caller_mod
+from portfolio_common import events
+from portfolio_common.errors import PortfolioError
+from submission import usecases as selection
+from submission.national import adapter, usecases
+from submission.unit_of_work import FakeSubmissionUnitOfWork
+
+YEAR = 115
+IDS = ["A123456789", "B123456780"]
+
+
+def who(role, uid=None, tenant="day"):
+    return caller_mod.Caller(user_id=uid or str(uuid.uuid4()), username=role, tenant=tenant, roles=(role,))
+
+
+def certified(student_uid, student_id, code, tenant="day", semester=1):
+    return events.load_event(events.CERTIFIED, events.make_event(events.CERTIFIED, tenant, {
+        "task_id": str(uuid.uuid4()), "outcome_id": str(uuid.uuid4()), "student_id": student_id,
+        "student_user_id": student_uid, "section_id": str(uuid.uuid4()), "school_year": YEAR, "semester": semester,
+        "course_code": code, "subject_name": "程式設計", "description": "我的專題", "sha256": "a" * 64,
+        "certified_by": str(uuid.uuid4()), "acting_for": None, "certified_at": events.utcnow()}))
+
+
+class World:
+    def __init__(self, tenant="day"):
+        self.uow = FakeSubmissionUnitOfWork()
+        self.registrar = who("registrar", tenant=tenant)
+        self.students, self.directory_data = [], {}
+        for n, (nid, code) in enumerate(zip(IDS, ["C1", "C2"]), start=1):
+            uid, sid = str(uuid.uuid4()), str(uuid.uuid4())
+            env = certified(uid, sid, code, tenant)
+            selection.record_certified(self.uow, env)
+            oid = str(env["payload"]["outcome_id"])
+            selection.select_outcomes(self.uow, who("student", uid, tenant), YEAR, [oid])
+            self.students.append(who("student", uid, tenant))
+            self.directory_data[sid] = {
+                "national_id": nid, "birth_date": "2010-03-05", "name": f"學生{n}", "class_name": "資一甲",
+                "seat_no": n, "outcomes": {oid: {"status": "certified", "size": 1000, "content_type": "application/pdf",
+                                                  "grade_level": 1, "credits": 2, "file_id": str(uuid.uuid4()),
+                                                  "sha256": "a" * 64}}}
+        self.asked = []
+        # the national course-code file lacks C2: the second student's row is refused
+        self.gateway = adapter.FakeNationalGateway(course_codes={"C1"})
+
+    def directory(self, year, ids):
+        self.asked.append((year, list(ids)))
+        return {k: v for k, v in self.directory_data.items() if k in ids}
+
+    def lock(self):
+        selection.lock_selections(self.uow, self.registrar, YEAR)
+
+    def submit(self, caller=None):
+        return usecases.submit(self.uow, self.directory, self.gateway, caller or self.registrar, YEAR, 1, "050407")
+
+
+def code_of(call):
+    with pytest.raises(PortfolioError) as e:
+        call()
+    return e.value.code
+
+
+def test_the_whole_loop_refused_row_report_correction_resubmission():
+    w = World()
+    w.lock()
+    check = usecases.precheck(w.uow, w.directory, w.registrar, YEAR, 1)
+    assert check["ready"] and check["rows"] == 2 and check["students"] == 2
+    batch = w.submit()
+    assert (batch["attempt"], batch["accepted"], batch["refused"]) == (1, 1, 1)
+    assert batch["receipt_id"].startswith("050407-115-1-")
+    detail = usecases.get_batch(w.uow, w.registrar, batch["batch_id"])
+    refused = [r for r in detail["rows"] if r["result"] == "refused"]
+    assert [(r["seat_no"], r["code"]) for r in refused] == [(2, "course_code_unknown")]
+    assert refused[0]["reason"] == "課程代碼不在課程計畫平臺的代碼表中。"
+    sent = [e for e in w.uow.events if e["event"] == events.NATIONAL_SUBMITTED]
+    assert len(sent) == 1 and sent[0]["payload"]["receipt_id"] == batch["receipt_id"]
+    assert "A123456789" not in json.dumps(sent, default=str) + json.dumps(detail, default=str)
+
+    # the second student sees their row, refused, and reports it
+    mine = usecases.my_rows(w.uow, w.students[1], YEAR)
+    (sem,) = mine["semesters"]
+    assert sem["can_report"] and [r["result"] for r in sem["rows"]] == ["refused"]
+    report = usecases.report_row(w.uow, w.students[1], batch["batch_id"], "course_outcomes", 3, "課程代碼應為 C1\r\n")
+    assert report["message"] == "課程代碼應為 C1" and report["status"] == "open"
+    # the first student sees only their own row
+    assert [r["row"] for r in usecases.my_rows(w.uow, w.students[0], YEAR)["semesters"][0]["rows"]] == [2]
+
+    listed = usecases.list_reports(w.uow, w.registrar, YEAR)["reports"]
+    assert [(x["row"], x["row_detail"]["seat_no"]) for x in listed] == [(3, 2)]
+    done = usecases.resolve_report(w.uow, w.registrar, report["report_id"], "已向課程計畫平臺確認代碼")
+    assert done["status"] == "corrected"
+    assert code_of(lambda: usecases.resolve_report(w.uow, w.registrar, report["report_id"], "again")) == \
+        "report_already_resolved"
+
+    w.gateway.course_codes = {"C1", "C2"}   # corrected where the code lives; resubmit
+    again = w.submit()
+    assert (again["attempt"], again["accepted"], again["refused"]) == (2, 2, 0)
+    assert len([e for e in w.uow.events if e["event"] == events.NATIONAL_SUBMITTED]) == 2
+    rows = usecases.my_rows(w.uow, w.students[1], YEAR)["semesters"][0]
+    assert rows["batch_id"] == again["batch_id"] and rows["rows"][0]["result"] == "accepted"
+    assert [b["attempt"] for b in usecases.list_batches(w.uow, w.registrar, YEAR)["batches"]] == [1, 2]
+
+
+def test_a_failed_precheck_sends_and_stores_nothing():
+    w = World()
+    w.directory_data[next(iter(w.directory_data))]["national_id"] = "A123456788"
+    w.lock()
+    check = usecases.precheck(w.uow, w.directory, w.registrar, YEAR, 1)
+    assert not check["ready"]
+    (student,) = check["by_student"]
+    assert student["seat_no"] == 1 and student["problems"][0]["code"] == "national_id_checksum"
+    assert code_of(w.submit) == "precheck_failed"
+    assert w.gateway.sent == 0 and usecases.list_batches(w.uow, w.registrar, YEAR)["batches"] == []
+
+
+def test_nothing_before_the_lock_and_nothing_when_the_national_side_is_down():
+    w = World()
+    assert code_of(lambda: usecases.precheck(w.uow, w.directory, w.registrar, YEAR, 1)) == "not_locked"
+    w.lock()
+    w.gateway = adapter.FakeNationalGateway(unavailable=True)
+    assert code_of(w.submit) == "national_unavailable"
+    assert usecases.list_batches(w.uow, w.registrar, YEAR)["batches"] == [] and w.uow.events[-1]["event"] != \
+        events.NATIONAL_SUBMITTED
+
+
+def test_students_and_other_tenants_cannot_reach_batches_or_rows():
+    w = World()
+    w.lock()
+    batch = w.submit()
+    ce = who("registrar", tenant="ce")
+    assert code_of(lambda: usecases.get_batch(w.uow, ce, batch["batch_id"])) == "not_found"
+    assert code_of(lambda: usecases.import_receipt(w.uow, ce, batch["batch_id"], "{}")) == "not_found"
+    assert usecases.list_batches(w.uow, ce, YEAR)["batches"] == []
+    assert code_of(lambda: usecases.get_batch(w.uow, w.students[0], batch["batch_id"])) == "not_allowed"
+    assert code_of(lambda: w.submit(w.students[0])) == "not_allowed"
+    # a student reporting another student's row: answered as if the row did not exist
+    assert code_of(lambda: usecases.report_row(w.uow, w.students[0], batch["batch_id"], "course_outcomes", 3,
+                                               "不是我的")) == "not_found"
+    assert code_of(lambda: usecases.report_row(w.uow, who("student", w.students[1].user_id, "ce"),
+                                               batch["batch_id"], "course_outcomes", 3, "x")) == "not_found"
+    assert code_of(lambda: usecases.my_rows(w.uow, w.registrar, YEAR)) == "not_allowed"
+
+
+def test_reports_close_after_the_check_days(monkeypatch):
+    w = World()
+    w.lock()
+    batch = w.submit()
+    monkeypatch.setenv("PORTFOLIO_CLOCK_OFFSET_SECONDS", str(4 * 86400))
+    assert not usecases.my_rows(w.uow, w.students[1], YEAR)["semesters"][0]["can_report"]
+    with pytest.raises(PortfolioError) as e:
+        usecases.report_row(w.uow, w.students[1], batch["batch_id"], "course_outcomes", 3, "錯了")
+    assert e.value.code == "window_closed" and batch["check_until"] in e.value.text
+
+
+def test_empty_or_long_reports_are_refused():
+    w = World()
+    w.lock()
+    batch = w.submit()
+    for text in ("", "\u200b  ", "字" * 501, None):
+        assert code_of(lambda: usecases.report_row(w.uow, w.students[1], batch["batch_id"], "course_outcomes", 3,
+                                                   text)) == "report_invalid"
+
+
+def _receipt(batch, **changes):
+    doc = {"format": "national-receipt/1", "receipt_id": "050407-115-1-0099", "school_code": "050407",
+           "school_year": 115, "semester": 1, "package_sha256": batch["package_sha256"],
+           "rows": [{"roster": "course_outcomes", "row": 2, "result": "accepted"}]}
+    doc.update(changes)
+    return json.dumps(doc)
+
+
+@pytest.mark.parametrize("changes,code", [
+    ({"school_code": "999999"}, "receipt_other_school"),
+    ({"school_year": 114}, "receipt_other_batch"),
+    ({"package_sha256": "0" * 64}, "receipt_other_batch"),
+    ({"rows": [{"roster": "course_outcomes", "row": 99, "result": "accepted"}]}, "receipt_invalid"),
+    ({"format": "something"}, "receipt_invalid"),
+    ({"rows": "nope"}, "receipt_invalid"),
+    ({"rows": [{"roster": "course_outcomes", "row": 2, "result": "maybe"}]}, "receipt_invalid"),
+])
+def test_a_receipt_of_another_school_year_or_batch_or_malformed_is_refused(changes, code):
+    w = World()
+    w.lock()
+    w.gateway = _NoReceipt()
+    batch = w.submit()
+    assert batch["receipt_error"] == "receipt_invalid" and batch["receipt_id"] is None
+    assert code_of(lambda: usecases.import_receipt(w.uow, w.registrar, batch["batch_id"],
+                                                   _receipt(batch, **changes))) == code
+    assert not [e for e in w.uow.events if e["event"] == events.NATIONAL_SUBMITTED]
+    assert code_of(lambda: usecases.import_receipt(w.uow, w.registrar, batch["batch_id"], 42)) == "receipt_invalid"
+    # the right receipt, when it comes, is imported; twice is harmless; another one is refused
+    ok = usecases.import_receipt(w.uow, w.registrar, batch["batch_id"], _receipt(batch))
+    assert ok["receipt_id"] == "050407-115-1-0099" and ok["accepted"] == 1
+    assert usecases.import_receipt(w.uow, w.registrar, batch["batch_id"], _receipt(batch))["receipt_id"] == \
+        ok["receipt_id"]
+    assert code_of(lambda: usecases.import_receipt(w.uow, w.registrar, batch["batch_id"],
+                                                   _receipt(batch, receipt_id="X-2"))) == "receipt_already_imported"
+    assert len([e for e in w.uow.events if e["event"] == events.NATIONAL_SUBMITTED]) == 1
+
+
+class _NoReceipt:
+    def submit(self, fh):
+        return b"\xff\xfe not json"
