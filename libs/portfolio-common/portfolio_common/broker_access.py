@@ -8,7 +8,7 @@ exchange):
 
 | principal | may publish | may consume |
 |---|---|---|
-| a nameko service S | its own events on `S.events` (only the event names it produces), its retries and dead letters through `S.dlx`, RPC replies on `nameko-rpc` (a reply queue's uuid) and calls of its own methods (its health check) | `rpc-S`, its reply queues, its own handler queues (bound only to the events it subscribes to) |
+| a nameko service S | its own events on `S.events` (only the event names it produces), its retries and dead letters through `S.dlx`, RPC replies on `nameko-rpc` (a reply queue's uuid), calls of its own methods (its health check) and the few calls of another's listed in SERVICE_CALLS | `rpc-S`, its reply queues, its own handler queues (bound only to the events it subscribes to) |
 | files | its own events on `files.events` | nothing |
 | gateway | RPC requests on `nameko-rpc` (`<service>.<method>` of the four nameko services) | its own reply queues `rpc.reply-gateway-*` |
 
@@ -41,6 +41,10 @@ PRINCIPALS = NAMEKO_SERVICES + ("files", "gateway")
 REPLY_KEY = r"[0-9a-f]+(-[0-9a-f]+)+"
 RPC_METHOD = r"[a-z_]+"
 NOTHING = "^$"
+# RPCs a service calls on another on its own (as `system:<service>`, trust.py): service -> methods
+SERVICE_CALLS = {
+    "submission": ("records.national_export_fields",),   # the national rosters' fields
+}
 
 
 def _any_of(patterns) -> str:
@@ -89,7 +93,8 @@ def topic_permissions(principal: str) -> list:
     out = []
     s = re.escape(principal)
     if principal in NAMEKO_SERVICES:
-        out.append({"exchange": RPC_EXCHANGE, "write": _any_of([REPLY_KEY, rf"{s}\.{RPC_METHOD}"]),
+        calls = [re.escape(m) for m in SERVICE_CALLS.get(principal, ())]
+        out.append({"exchange": RPC_EXCHANGE, "write": _any_of([REPLY_KEY, rf"{s}\.{RPC_METHOD}", *calls]),
                     "read": _any_of([REPLY_KEY, rf"{s}\.\*"])})
     produced = _produces(principal)
     if produced:

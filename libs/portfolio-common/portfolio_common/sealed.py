@@ -34,6 +34,7 @@ SEALED_METHODS = {
     "records.create_student": "the student's national ID",
     "records.update_student": "the student's national ID",
     "records.import_student_profiles": "each row's national ID",
+    "records.national_export_fields": "the national IDs of the rosters in its answer",
 }
 FIELD = "sealed"
 

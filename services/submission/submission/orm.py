@@ -110,4 +110,4 @@ calendar_changes = sa.Table(
 DELETES_FROM = ("selections", "certified_outcomes")
 
 # The national side's tables (submission/national/orm.py) share this metadata.
-from .national import orm as _national_orm  # noqa: E402,F401
+from .national.orm import national_batches, national_reports, national_rows  # noqa: E402,F401

@@ -1,6 +1,7 @@
 """nameko entrypoints of the submission service: load, call a use case, dump."""
 
 from portfolio_common.permissions import ANYONE, allowed, open_to
+from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from portfolio_common import events
@@ -8,6 +9,8 @@ from portfolio_common.nameko_kit import reliable_event_handler, rpc
 
 from . import usecases
 from .schoolcalendar import usecases as calendar
+from .national import adapter as national_adapter
+from .national import usecases as national
 from .dependencies import SubmissionPlatform
 
 
@@ -21,6 +24,7 @@ TENANT_PEOPLE = ("student", "subject_teacher", "homeroom_teacher", "subject_conv
 class SubmissionService:
     name = "submission"
     platform = SubmissionPlatform()
+    records = RpcProxy("records")
 
     @rpc
     @open_to(ANYONE)
@@ -100,3 +104,81 @@ class SubmissionService:
     @timer(interval=1)
     def relay_outbox(self):
         self.platform.flush()
+
+    # ---------------------------------------------------------------- the national side
+
+    def _directory(self, caller):
+        """records' export fields for the national rosters, asked as `system:submission` for the
+        registrar's tenant (sealed RPC: the answer carries national IDs)."""
+        token = self.platform.own_caller_token("records", caller.tenant)
+        return lambda year, ids: self.records.national_export_fields(token, year, ids, caller.user_id)
+
+    @rpc
+    @allowed("registrar", "system")
+    def national_precheck(self, caller, school_year, semester):
+        """Every row of the semester's 課程學習成果名冊 validated, problems by student and row
+        (national.usecases.precheck); not_locked, semester_invalid, column_set_missing."""
+        with self.platform.uow() as uow:
+            return national.precheck(uow, self._directory(caller), caller, school_year, semester)
+
+    @rpc
+    @allowed("registrar", "system")
+    def submit_national(self, caller, school_year, semester):
+        """Pre-check, build the rosters and package, send to NATIONAL_ENDPOINT, import the
+        receipt, publish national-submitted (national.usecases.submit); precheck_failed,
+        national_unavailable, national_package_refused."""
+        with self.platform.uow() as uow:
+            result = national.submit(uow, self._directory(caller), national_adapter.NationalGateway(), caller,
+                                     school_year, semester, national_adapter.school_code())
+        self.platform.events_written()
+        return result
+
+    @rpc
+    @allowed("registrar", "system")
+    def import_national_receipt(self, caller, batch_id, receipt):
+        """A receipt file (text) for a batch; receipt_invalid, receipt_other_school,
+        receipt_other_batch, receipt_already_imported, not_found."""
+        with self.platform.uow() as uow:
+            result = national.import_receipt(uow, caller, batch_id, receipt)
+        self.platform.events_written()
+        return result
+
+    @rpc
+    @allowed("registrar", "system")
+    def list_national_batches(self, caller, school_year):
+        with self.platform.uow() as uow:
+            return national.list_batches(uow, caller, school_year)
+
+    @rpc
+    @allowed("registrar", "system")
+    def get_national_batch(self, caller, batch_id):
+        with self.platform.uow() as uow:
+            return national.get_batch(uow, caller, batch_id)
+
+    @rpc
+    @allowed("student")
+    def get_my_national_rows(self, caller, school_year):
+        """我的上傳結果: the student's own rows in the latest receipts (national.usecases.my_rows)."""
+        with self.platform.uow() as uow:
+            return national.my_rows(uow, caller, school_year)
+
+    @rpc
+    @allowed("student")
+    def report_national_row(self, caller, batch_id, roster, row, message):
+        """A student's error report on their own row within the check days; not_found,
+        window_closed, receipt_not_imported, report_invalid."""
+        with self.platform.uow() as uow:
+            return national.report_row(uow, caller, batch_id, roster, row, message)
+
+    @rpc
+    @allowed("registrar", "system")
+    def list_national_reports(self, caller, school_year):
+        with self.platform.uow() as uow:
+            return national.list_reports(uow, caller, school_year)
+
+    @rpc
+    @allowed("registrar", "system")
+    def resolve_national_report(self, caller, report_id, resolution):
+        """The correction made for a report (who, when, what); report_already_resolved."""
+        with self.platform.uow() as uow:
+            return national.resolve_report(uow, caller, report_id, resolution)

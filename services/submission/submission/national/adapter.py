@@ -16,7 +16,13 @@ from portfolio_common.errors import PortfolioError
 from ..errors import Invalid
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:8099"
+DEFAULT_SCHOOL_CODE = "050407"   # DOMAIN.md: believed to be this school's; confirm with the registrar
 TIMEOUT_SECONDS = 120
+
+
+def school_code() -> str:
+    """學校代碼 on the rosters' cover sheet (NATIONAL_SCHOOL_CODE)."""
+    return env("NATIONAL_SCHOOL_CODE", DEFAULT_SCHOOL_CODE)
 
 
 class NationalUnavailable(PortfolioError):

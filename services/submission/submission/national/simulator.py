@@ -102,7 +102,6 @@ def _codes(path):
 
 def create_app(course_codes_file=None):
     app = Flask("national-simulator")
-    codes = _codes(course_codes_file)
     counter = itertools.count(1)
 
     @app.get("/health")
@@ -119,11 +118,11 @@ def create_app(course_codes_file=None):
             tmp.seek(0)
             try:
                 manifest_school = None
-                receipt = check_package(tmp, clock.today_in_school(), codes, receipt_id="")
-                manifest_school = receipt["school_code"]
+                # read at each package: a test (or the demo) may change the national code file
+                receipt = check_package(tmp, clock.today_in_school(), _codes(course_codes_file), receipt_id="")
             except PackageInvalid as exc:
                 return jsonify(error="package_invalid", reason=str(exc)), 422
-        receipt["receipt_id"] = f"{manifest_school}-{receipt['school_year']}-{receipt['semester']}-{next(counter):04d}"
+        receipt["receipt_id"] = f"{receipt['school_code']}-{receipt['school_year']}-{receipt['semester']}-{next(counter):04d}"
         body = json.dumps(receipt, ensure_ascii=False).encode("utf-8")
         return app.response_class(body, mimetype="application/json", headers={
             "Content-Disposition": f"attachment; filename=receipt-{receipt['receipt_id']}.json"})
