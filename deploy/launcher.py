@@ -56,6 +56,10 @@ NAMEKO_SERVICES = ("accounts", "records", "certification", "submission")
 HTTP_PROCESSES = ("files", "gateway")
 PROCESSES = NAMEKO_SERVICES + HTTP_PROCESSES
 S3 = "s3"  # the S3 server the stack starts itself when no endpoint is given
+# The simulator of the national side (submission/national/simulator.py), started with the
+# services unless NATIONAL_ENDPOINT names a real endpoint; its port is kept in national.json.
+NATIONAL_SIM = "national-sim"
+SIDE_SERVERS = (S3, NATIONAL_SIM)
 
 # Generated once per workdir. S3_ACCESS_KEY/S3_SECRET_KEY are the S3 server's admin (MinIO:
 # root) keys; FILES_S3_* the files service's own identity, limited to its buckets. Lengths stay
@@ -159,6 +163,36 @@ class Stack:
         return f"http://127.0.0.1:{self.files_port}"
 
     @property
+    def national_endpoint(self) -> str:
+        """Where submission sends national packages: NATIONAL_ENDPOINT when given (overrides or
+        the environment), else the simulator this stack starts (its port kept in national.json)."""
+        given = self.env_overrides.get("NATIONAL_ENDPOINT") or os.environ.get("NATIONAL_ENDPOINT")
+        if given:
+            return given
+        port = self._read_json("national.json").get("port")
+        if port is None:
+            port = _free_port()
+            self._write_json("national.json", {"port": port})
+        return f"http://127.0.0.1:{port}"
+
+    def start_national_sim(self) -> str:
+        """Start the national simulator unless NATIONAL_ENDPOINT is given or it runs; wait until
+        it answers /health. Returns the endpoint."""
+        endpoint = self.national_endpoint
+        given = self.env_overrides.get("NATIONAL_ENDPOINT") or os.environ.get("NATIONAL_ENDPOINT")
+        if given or self._alive(NATIONAL_SIM):
+            return endpoint
+        port = endpoint.rsplit(":", 1)[1]
+        env = {k: v for k, v in os.environ.items()
+               if k in ("PATH", "HOME", "LANG", "LC_ALL", "PORTFOLIO_CLOCK_OFFSET_SECONDS", "NATIONAL_SIM_COURSE_CODES")}
+        env.update(PYTHONUNBUFFERED="1", PYTHONPATH=str(REPO_ROOT / "services" / "submission"))
+        self._apply_overrides(env, NATIONAL_SIM)
+        self._spawn(NATIONAL_SIM, [self._venv_exe("python"), "-m", "submission.national.simulator",
+                                   "--port", port], env)
+        self._wait_http_answers(NATIONAL_SIM, endpoint + "/health", timeout=30)
+        return endpoint
+
+    @property
     def s3_endpoint(self) -> str | None:
         """`host:port` of the S3 endpoint: the given one, or the one `start_s3` started."""
         if self._external_s3:
@@ -253,6 +287,8 @@ class Stack:
             env["DATABASE_URL"] = self.service_database_url(name)
         if name in SEALING_SERVICES:
             env["SEAL_KEY"] = self.secrets[f"{name.upper()}_SEAL_KEY"]
+        if name == "submission":
+            env["NATIONAL_ENDPOINT"] = self.national_endpoint
         # The process's own project dir first on the import path: with cwd = repo root, the
         # top-level `gateway/` directory would otherwise shadow the editable-installed
         # `gateway` package as an empty namespace package.
@@ -364,6 +400,8 @@ class Stack:
             self.start_s3()
         if todo and not self._migrated:
             self.migrate()
+        if "submission" in todo:
+            self.start_national_sim()
         for group in (NAMEKO_SERVICES, ("files",), ("gateway",)):
             group = [n for n in group if n in names]
             for name in group:
@@ -521,7 +559,7 @@ class Stack:
         S3 server this stack started), wait up to 10 s, then SIGKILL what is left. Works for
         processes started by another Stack on the same workdir (pid files). Returns the names
         that were running."""
-        names = list(PROCESSES[::-1] + (S3,) if names is None else names)
+        names = list(PROCESSES[::-1] + SIDE_SERVERS if names is None else names)
         targets = {}
         for name in names:
             pid = self._pid(name)
@@ -564,7 +602,7 @@ class Stack:
 
     def running(self) -> dict[str, int]:
         """{name: pid} of the processes (and S3 server) that are running."""
-        return {n: self._pid(n) for n in PROCESSES + (S3,) if self._alive(n)}
+        return {n: self._pid(n) for n in PROCESSES + SIDE_SERVERS if self._alive(n)}
 
     def log_path(self, name: str) -> Path:
         return self.workdir / "log" / f"{name}.log"
@@ -781,7 +819,7 @@ def _down(args) -> int:
 def _status(args) -> int:
     stack = _cli_stack()
     running = stack.running()
-    for name in PROCESSES + (S3,):
+    for name in PROCESSES + SIDE_SERVERS:
         if name not in running:
             print(f"{name:14} stopped")
             continue
@@ -791,6 +829,8 @@ def _status(args) -> int:
             note = "healthy" if _http_status(url) == 200 else f"not answering {url}"
         elif name == S3:
             note = stack.s3_endpoint or ""
+        elif name == NATIONAL_SIM:
+            note = stack.national_endpoint
         print(f"{name:14} running  pid {running[name]:<8} {note}")
     return 0 if all(n in running for n in PROCESSES) else 1
 

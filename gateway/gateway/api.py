@@ -1113,8 +1113,9 @@ def init_app(app):
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
     api.register_converter(SchoolYearConverter, lambda _: {"type": "integer", **SCHOOL_YEARS})
     from .calendar_api import bp as calendar_bp
+    from .national import api_bp as national_bp
     from .performances import api_bp as performances_bp
     for bp in (auth_bp, me_bp, outcomes_bp, cert_bp, sel_bp, proxy_bp, audit_bp, students_bp, items_bp,
-               imports_bp, performances_bp, calendar_bp):
+               imports_bp, performances_bp, calendar_bp, national_bp):
         api.register_blueprint(bp)
     app.extensions["api"] = api

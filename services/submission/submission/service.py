@@ -110,8 +110,10 @@ class SubmissionService:
     def _directory(self, caller):
         """records' export fields for the national rosters, asked as `system:submission` for the
         registrar's tenant (sealed RPC: the answer carries national IDs)."""
-        token = self.platform.own_caller_token("records", caller.tenant)
-        return lambda year, ids: self.records.national_export_fields(token, year, ids, caller.user_id)
+        def ask(year, ids):
+            token = self.platform.own_caller_token("records", caller.tenant)
+            return self.records.national_export_fields(token, year, ids, caller.user_id)
+        return ask
 
     @rpc
     @allowed("registrar", "system")
