@@ -271,6 +271,37 @@ def test_submission_produces_calendar_changed_and_records_keeps_the_newest(servi
     assert held["version"] == p["version"] and held["term"]["upload"] == p["upload"]
 
 
+def test_submission_produces_national_submitted_and_records_keeps_it_in_its_history(service_db, records_db):
+    from submission import usecases
+    from submission.national import adapter
+    from submission.national import usecases as national
+    db = service_db("submission")
+    _apply_twice(db, usecases.record_certified, CANON["certified"])
+    p = CANON["certified"]["payload"]
+    student = caller_mod.Caller(user_id=p["student_user_id"], username="s", tenant="day", roles=("student",))
+    registrar = caller_mod.Caller(user_id=str(uuid.uuid4()), username="r", tenant="day", roles=("registrar",))
+    with db.uow() as uow:
+        usecases.select_outcomes(uow, student, 115, [p["outcome_id"]])
+    with db.uow() as uow:
+        usecases.lock_selections(uow, registrar, 115)
+    directory = {p["student_id"]: {
+        "national_id": "A123456789", "birth_date": "2010-03-05", "name": "陳怡君", "class_name": "一甲", "seat_no": 1,
+        "outcomes": {p["outcome_id"]: {"status": "certified", "size": 100, "content_type": "application/pdf",
+                                       "grade_level": 1, "credits": 3, "file_id": str(uuid.uuid4()),
+                                       "sha256": p["sha256"]}}}}
+    with db.uow() as uow:
+        national.submit(uow, lambda year, ids: directory, adapter.FakeNationalGateway(), registrar, 115, 1, "050407")
+    (sent,) = db.outbox_bodies("national-submitted")
+    assert_matches_canon(sent, "national-submitted")
+    assert sent["payload"]["receipt_id"].startswith("050407-115-1-")
+
+    from records.nationalexport import usecases as records_national
+    _apply_twice(records_db, records_national.record_national_submitted, CANON["national-submitted"])
+    (row,) = [r for r in records_db.rows("record_changes") if r["action"] == "national_submitted"]
+    assert row["entity_id"] == CANON["national-submitted"]["payload"]["batch_id"]
+    assert row["after"]["receipt_id"] == CANON["national-submitted"]["payload"]["receipt_id"]
+
+
 # ------------------------------------------------------------------ files (producer)
 
 def _files_upload(db, object_store, event, data, **claims_over):

@@ -64,6 +64,7 @@ SUBSCRIPTIONS = [
     (CALENDAR_CHANGED, "certification", "handle_calendar_changed"),
     (STUDENT_STATUS_CHANGED, "certification", "handle_student_status_changed"),
     (SELECTION_LOCKED, "records", "handle_selection_locked"),
+    (NATIONAL_SUBMITTED, "records", "handle_national_submitted"),
     (UPLOAD_REFUSED, "records", "handle_upload_refused"),
     (PERFORMANCE_UPLOADED, "records", "handle_performance_uploaded"),
     (CALENDAR_CHANGED, "records", "handle_calendar_changed"),

@@ -12,6 +12,7 @@ from portfolio_common.nameko_kit import reliable_event_handler, rpc
 
 from . import areas, usecases
 from .schoolcalendar import usecases as calendar
+from .nationalexport import usecases as national_export
 from .dependencies import RecordsPlatform
 from .schemas import OutcomeRead, SchoolImport, SectionRead, StudentRead
 
@@ -123,6 +124,12 @@ class RecordsService(*areas.rpc_mixins()):
         env = events.load_event(events.CALENDAR_CHANGED, body)
         with self.platform.uow() as uow:
             calendar.record_calendar_changed(uow, env)
+
+    @reliable_event_handler("submission", events.NATIONAL_SUBMITTED)
+    def handle_national_submitted(self, body):
+        env = events.load_event(events.NATIONAL_SUBMITTED, body)
+        with self.platform.uow() as uow:
+            national_export.record_national_submitted(uow, env)
 
     @timer(interval=2)
     def relay_outbox(self):

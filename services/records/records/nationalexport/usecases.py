@@ -67,3 +67,18 @@ def national_export_fields(uow, vault, caller, school_year, student_ids, request
                 "credits": o.credits}
     uow.commit()
     return out
+
+
+def record_national_submitted(uow, env) -> bool:
+    """`national-submitted`: the tenant's submission (batch, term, receipt id) goes into the
+    hash-chained history, so the school's record shows when what was sent. Idempotent."""
+    if not uow.claim(env["event_id"], "records.handle_national_submitted"):
+        return False
+    p = env["payload"]
+    _audit(uow, env["tenant"], "national_batch", p["batch_id"], "national_submitted", None,
+           after={"school_year": p["school_year"], "semester": p["semester"], "receipt_id": p["receipt_id"],
+                  "submitted_at": p["submitted_at"].isoformat() if hasattr(p["submitted_at"], "isoformat")
+                  else p["submitted_at"]},
+           event_id=env["event_id"], actor_username="submission")
+    uow.commit()
+    return True
