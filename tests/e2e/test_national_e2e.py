@@ -7,59 +7,17 @@ correction -> resubmission -> national-submitted published; and the attacker's r
 import json
 
 import pytest
-import sqlalchemy as sa
 
-from tests.e2e.conftest import Api, eventually, pdf
-from tests.support.ids import SECRETS
-from tests.support.school import add_class
-from tests.support.stack import running_stack
-
-YEAR = 115
+from tests.e2e.conftest import eventually
+from tests.support.national import (CODE_N1, CODE_N2, SUBJECT_N1, SUBJECT_N2, YEAR, api_of, certify_and_select,
+                                    national_stack, set_birth_dates, submission_outbox)
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory, pg_base_url, amqp_uri, s3_endpoint, run_id):
-    codes = tmp_path_factory.mktemp("national") / "course-codes.txt"
-    # the national course-plan code file knows class N1's course, not N2's (yet)
-    codes.write_text("115050407H11Z0N1\n", encoding="utf-8")
-    with running_stack(tmp_path_factory.mktemp("stack"), name="national", pg_base_url=pg_base_url,
-                       amqp_uri=amqp_uri, s3_endpoint=s3_endpoint, secrets=SECRETS, run_id=run_id,
-                       env_overrides={"national-sim": {"NATIONAL_SIM_COURSE_CODES": str(codes)}}) as stack:
-        add_class(stack, prefix="nat_a", class_code="N1", subject="國家甲班專題", n=1, nid_letter="N")
-        add_class(stack, prefix="nat_b", class_code="N2", subject="國家乙班專題", n=1, nid_letter="M")
-        yield stack, codes
-
-
-def api_of(stack):
-    cache = {}
-
-    def make(username):
-        if username not in cache:
-            cache[username] = Api(stack.gateway_url, username)
-        return cache[username]
-    return make
-
-
-def certify_and_select(api, username, subject):
-    student, teacher = api(username), api("t_wang")
-    up = student.upload(student.section(subject)["id"], f"{subject}成果", pdf()).json()
-    task = eventually(lambda: [t for t in teacher.get("/certification/tasks").json()
-                               if t["outcome_id"] == up["outcome_id"]])[0]
-    assert teacher.post("/certification/decisions", json={"action": "certify", "task_ids": [task["id"]]}).ok
-    eventually(lambda: [c for c in student.get(f"/selections/{YEAR}").json()["candidates"]
-                        if c["outcome_id"] == up["outcome_id"]])
-    assert student.put(f"/selections/{YEAR}", json={"outcome_ids": [up["outcome_id"]]}).ok
-    return up
-
-
-def submission_outbox(stack):
-    engine = sa.create_engine(stack.database_url("submission"))
-    try:
-        with engine.connect() as c:
-            return [dict(r._mapping) for r in c.execute(sa.text(
-                "select routing_key, body, sent_at from outbox where routing_key = 'national-submitted'"))]
-    finally:
-        engine.dispose()
+    with national_stack(tmp_path_factory, "national", pg_base_url=pg_base_url, amqp_uri=amqp_uri,
+                        s3_endpoint=s3_endpoint, run_id=run_id) as w:
+        yield w
 
 
 def test_lock_precheck_submit_receipt_report_correct_resubmit(world):
@@ -69,8 +27,8 @@ def test_lock_precheck_submit_receipt_report_correct_resubmit(world):
     r = registrar.get(f"/national/{YEAR}/1/precheck")
     assert (r.status_code, r.json()["error"]["code"]) == (409, "not_locked")
 
-    certify_and_select(api, "nat_a01", "國家甲班專題")
-    certify_and_select(api, "nat_b01", "國家乙班專題")
+    certify_and_select(api, "nat_a01", SUBJECT_N1)
+    certify_and_select(api, "nat_b01", SUBJECT_N2)
     assert registrar.post(f"/selections/{YEAR}/lock").status_code == 201
 
     # the pre-check names each student and row: no birth date in the school's records yet
@@ -83,12 +41,7 @@ def test_lock_precheck_submit_receipt_report_correct_resubmit(world):
     assert registrar.get(f"/national/{YEAR}/submissions").json()["batches"] == []
 
     # the registrar corrects the profiles (records keeps who, when, before, after)
-    for st in registrar.get("/students").json():
-        if st["class_code"] in ("N1", "N2"):
-            body = {"student_no": st["student_no"], "name": st["name"], "class_code": st["class_code"],
-                    "seat_no": str(st["seat_no"]), "birth_date": "0990305", "version": st["version"]}
-            r = registrar.put(f"/students/{st['id']}", json=body)
-            assert r.status_code == 200, r.text
+    set_birth_dates(registrar)
     assert registrar.get(f"/national/{YEAR}/1/precheck").json()["ready"]
 
     # submit: the simulator refuses N2's row (its course code is not in the national code file)
@@ -121,7 +74,7 @@ def test_lock_precheck_submit_receipt_report_correct_resubmit(world):
     assert r.json()["status"] == "corrected"
 
     # the course code is now in the national code file: resubmit, every row received
-    codes.write_text("115050407H11Z0N1\n115050407H11Z0N2\n", encoding="utf-8")
+    codes.write_text(f"{CODE_N1}\n{CODE_N2}\n", encoding="utf-8")
     again = registrar.post(f"/national/{YEAR}/1/submissions").json()
     assert (again["attempt"], again["accepted"], again["refused"]) == (2, 2, 0)
     assert b.get(f"/national/{YEAR}/my-rows").json()["semesters"][0]["rows"][0]["result"] == "accepted"
