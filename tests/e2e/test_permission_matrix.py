@@ -223,6 +223,16 @@ API = [  # (method, path, json body or ("form", data), the RPC whose declaration
     ("PUT", "/api/v1/selections/115", {"outcome_ids": []}, "submission.select_outcomes"),
     ("POST", "/api/v1/selections/199/lock", None, "submission.lock_selections"),
     ("GET", "/api/v1/selections/199/locked", None, "submission.list_locked"),
+    ("GET", "/api/v1/national/199/1/precheck", None, "submission.national_precheck"),
+    ("POST", "/api/v1/national/199/1/submissions", None, "submission.submit_national"),
+    ("GET", "/api/v1/national/199/submissions", None, "submission.list_national_batches"),
+    ("GET", f"/api/v1/national/submissions/{X}", None, "submission.get_national_batch"),
+    ("POST", f"/api/v1/national/submissions/{X}/receipt", {"receipt": "{}"}, "submission.import_national_receipt"),
+    ("GET", "/api/v1/national/199/my-rows", None, "submission.get_my_national_rows"),
+    ("POST", f"/api/v1/national/submissions/{X}/rows/course_outcomes/2/reports", {"message": "x"},
+     "submission.report_national_row"),
+    ("GET", "/api/v1/national/199/reports", None, "submission.list_national_reports"),
+    ("POST", f"/api/v1/national/reports/{X}/resolution", {"resolution": "x"}, "submission.resolve_national_report"),
     ("GET", "/api/v1/proxies", None, "accounts.list_proxies"),
     ("POST", "/api/v1/proxies", {"proxy_username": "nobody-b", "starts_on": "2026-01-01", "ends_on": "2026-01-02"},
      "accounts.grant_proxy"),
@@ -274,6 +284,10 @@ def test_every_role_of_both_tenants_against_the_api(stack):
                .replace("/imports/attendance", "/imports/{kind}").replace("/imports/activity", "/imports/{kind}")
                .replace("/classes/no-such-class", "/classes/{class_code}")
                .replace(f"/autobiography/{X}", "/autobiography/{version_id}")
+               .replace("/{school_year}/1/", "/{school_year}/{semester}/")
+               .replace(f"/national/submissions/{X}", "/national/submissions/{batch_id}")
+               .replace("/rows/course_outcomes/2/", "/rows/{roster}/{row}/")
+               .replace(f"/national/reports/{X}", "/national/reports/{report_id}")
                for c in covered}
     covered = {re.sub(r"^/api/v1/records/[a-z]+", "/api/v1/records/{kind}", c).replace(f"/{X}", "/{item_id}")
                if c.startswith("/api/v1/records/") else c for c in covered}
