@@ -2,12 +2,12 @@
 registrar (day: 註冊組; ce: 教務組) and the student (我的上傳結果). Thin: every rule is in
 submission/national; this module only calls it and renders."""
 from flask import Blueprint as FlaskBlueprint
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from . import auth
+from . import auth, schoolcalendar
 from .auth import login_required
 from .clients import rpc
 from .errors import ApiError, to_api_error
@@ -141,8 +141,11 @@ def _need(*roles):
 
 
 def _term():
-    year = request.values.get("year", type=int) or current_app.config["SCHOOL_YEAR"]
-    semester = request.values.get("semester", type=int) or current_app.config["SEMESTER"]
+    """The asked term, else the current one of the school calendar (calendar_not_set otherwise)."""
+    year, semester = request.values.get("year", type=int), request.values.get("semester", type=int)
+    if year is None or semester is None:
+        current_year, current_semester = schoolcalendar.year_semester()
+        year, semester = year or current_year, semester or current_semester
     return year, semester
 
 
@@ -213,7 +216,7 @@ def batch(batch_id):
 def my_rows():
     """我的上傳結果: the student's rows and a report form while the check days last."""
     _need("student")
-    year = request.values.get("year", type=int) or current_app.config["SCHOOL_YEAR"]
+    year = request.values.get("year", type=int) or schoolcalendar.year_semester()[0]
     error = None
     if request.method == "POST":
         _, error = _attempt(lambda: rpc("submission", "report_national_row", request.form.get("batch_id", ""),
