@@ -63,8 +63,13 @@ ERRORS = {
     "calendar_not_set": (409, "學校尚未設定此學期的行事曆（認證期間），請洽教務處。",
                          "The school has not set this term's calendar (certification window) yet."),
     "selection_locked": (409, "本學年度的勾選已鎖定，無法再修改。", "The selection for this school year is locked."),
-    "selection_quota_exceeded": (409, "每學年最多勾選 6 件課程學習成果。", "At most 6 course outcomes may be selected per school year."),
-    "not_selectable": (422, "只能勾選自己本學年度已認證的課程學習成果。", "Only your own certified outcomes of this school year can be selected."),
+    # the service's sentence names the kind and the year's limit from the calendar (SERVICE_SENTENCE)
+    "selection_quota_exceeded": (409, "已達本學年度可勾選的件數上限（件數依學校行事曆）。",
+                                 "The school year's selection limit is reached (set in the school calendar)."),
+    "not_selectable": (422, "只能勾選自己本學年度已認證的課程學習成果，或自己登錄的多元表現。",
+                       "Only your own certified outcomes and your own performances of this school year can be selected."),
+    "selection_stale": (409, "您的勾選在開啟頁面後已被修改，請重新整理後再選一次（這次的修改尚未存入）。",
+                        "Your selection changed since you opened the page; reload and choose again."),
     "already_locked": (409, "本學年度已經鎖定。", "This school year is already locked."),
     "school_year_invalid": (422, "學年度格式不正確。", "The school year is invalid."),
     "conflict": (409, "資料衝突，請重新整理後再試。", "Conflict."),
@@ -202,7 +207,8 @@ ERRORS = {
 
 # Codes whose service text is a zh-TW sentence with the particulars (the window's dates, the
 # term's limit): shown as message_zh instead of the table's general sentence.
-SERVICE_SENTENCE = {"window_closed", "calendar_not_set", "outcome_quota_exceeded"}
+SERVICE_SENTENCE = {"window_closed", "calendar_not_set", "outcome_quota_exceeded", "selection_quota_exceeded",
+                    "not_selectable"}
 
 
 class ErrorDetail(Schema):

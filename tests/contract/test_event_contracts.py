@@ -220,27 +220,68 @@ def test_certification_consumes_calendars_and_status_changes(service_db):
 
 # ------------------------------------------------------------------ submission (both sides)
 
-def test_submission_drops_a_withdrawn_certification_from_the_selectable_copy(service_db):
+def _open_selection_calendar(db, monkeypatch):
+    """Submission's calendar holds the canonical term, and today is inside its selection window."""
+    from portfolio_common import clock
+    from submission.schoolcalendar import usecases as calendar
+    cal = CANON["calendar-changed"]["payload"]
+    monkeypatch.setattr(clock, "today_in_school", lambda: __import__("datetime").date.fromisoformat(
+        cal["selection"]["opens_on"]))
+    registrar = caller_mod.Caller(user_id=str(uuid.uuid4()), username="r", tenant="day", roles=("registrar",))
+    with db.uow() as uow:
+        calendar.set_term(uow, registrar, cal["school_year"], cal["semester"], {
+            "starts_on": cal["starts_on"], "ends_on": cal["ends_on"], "national_deadline": cal["national_deadline"],
+            **{f"{w}_{e}": cal[w][e] for w in ("upload", "certification", "selection") for e in ("opens_on", "closes_on")}})
+    return registrar
+
+
+def test_submission_drops_a_withdrawn_certification_from_the_selectable_copy(service_db, monkeypatch):
     from submission import usecases
     db = service_db("submission")
+    _open_selection_calendar(db, monkeypatch)
     _apply_twice(db, usecases.record_certified, CANON["certified"])
     p = CANON["certified"]["payload"]
     student = caller_mod.Caller(user_id=p["student_user_id"], username="s", tenant="day", roles=("student",))
     with db.uow() as uow:
         usecases.select_outcomes(uow, student, 115, [p["outcome_id"]])
     _apply_twice(db, usecases.record_withdrawn, CANON["certification-withdrawn"])
-    assert db.rows("certified_outcomes") == [] and db.rows("selections") == []
+    assert db.rows("certified_outcomes") == []
+    (current,) = db.rows("student_selections")
+    assert current["outcome_ids"] == [] and current["version"] == 2
+    change = max(db.rows("selection_changes"), key=lambda r: r["version"])
+    assert str(change["changed_by"]) == CANON["certification-withdrawn"]["payload"]["withdrawn_by"]
+    (state,) = db.rows("outcome_states")   # waiting for the next round's decision
+    assert state["state"] == "uploaded"
 
 
-def test_submission_consumes_certified_and_produces_selection_locked(service_db):
+def test_submission_consumes_certified_and_produces_selection_locked(service_db, monkeypatch):
+    from portfolio_common import clock
     from submission import usecases
+    from submission.schoolcalendar import usecases as calendar
+    from submission.selection import usecases as choice
     db = service_db("submission")
+    cal = CANON["calendar-changed"]["payload"]
+    monkeypatch.setattr(clock, "today_in_school", lambda: __import__("datetime").date.fromisoformat(
+        cal["selection"]["opens_on"]))
+    registrar = caller_mod.Caller(user_id=str(uuid.uuid4()), username="r", tenant="day", roles=("registrar",))
+    with db.uow() as uow:
+        calendar.set_term(uow, registrar, cal["school_year"], cal["semester"], {
+            "starts_on": cal["starts_on"], "ends_on": cal["ends_on"], "national_deadline": cal["national_deadline"],
+            **{f"{w}_{e}": cal[w][e] for w in ("upload", "certification", "selection") for e in ("opens_on", "closes_on")}})
+    _apply_twice(db, choice.record_outcome_uploaded, CANON["outcome-uploaded"])
+    _apply_twice(db, choice.record_certification_returned, CANON["certification-returned"])
+    (state,) = db.rows("outcome_states")
+    assert state["state"] == "returned" and state["reason"] == CANON["certification-returned"]["payload"]["reason"]
+    _apply_twice(db, choice.record_performance_uploaded, CANON["performance-uploaded"])
+    (perf,) = db.rows("performance_copies")
+    assert perf["entered_by"] == "student" and perf["sha256"] == CANON["performance-uploaded"]["payload"]["sha256"]
     _apply_twice(db, usecases.record_certified, CANON["certified"])
     p = CANON["certified"]["payload"]
     student = caller_mod.Caller(user_id=p["student_user_id"], username="s", tenant="day", roles=("student",))
-    registrar = caller_mod.Caller(user_id=str(uuid.uuid4()), username="r", tenant="day", roles=("registrar",))
     with db.uow() as uow:
         usecases.select_outcomes(uow, student, 115, [p["outcome_id"]])
+    with db.uow() as uow:
+        choice.save_selection(uow, student, 115, performance_ids=[CANON["performance-uploaded"]["payload"]["performance_id"]])
     with db.uow() as uow:
         usecases.lock_selections(uow, registrar, 115)
     (locked,) = db.outbox_bodies("selection-locked")

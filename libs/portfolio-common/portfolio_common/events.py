@@ -68,6 +68,9 @@ SUBSCRIPTIONS = [
     (UPLOAD_REFUSED, "records", "handle_upload_refused"),
     (PERFORMANCE_UPLOADED, "records", "handle_performance_uploaded"),
     (CALENDAR_CHANGED, "records", "handle_calendar_changed"),
+    (OUTCOME_UPLOADED, "submission", "handle_outcome_uploaded"),
+    (CERTIFICATION_RETURNED, "submission", "handle_certification_returned"),
+    (PERFORMANCE_UPLOADED, "submission", "handle_performance_uploaded"),
 ] + [(ACCESS_REFUSED, "accounts", "handle_access_refused", src) for src in SHARED_EVENTS[ACCESS_REFUSED]]
 
 

@@ -23,15 +23,72 @@ certified_outcomes = sa.Table(
     sa.Index("ix_certified_student_year", "tenant", "student_user_id", "school_year"),
 )
 
-# A student's current choice for a school year (replaced as a whole on each save).
-selections = sa.Table(
-    "selections", metadata,
+# What each student's uploaded outcome is on its way to certification (fed by outcome-uploaded
+# and certification-returned): the student sees why an outcome is not selectable yet, the
+# registrar what is still waiting. Certified outcomes are in certified_outcomes.
+outcome_states = sa.Table(
+    "outcome_states", metadata,
+    sa.Column("outcome_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("tenant", sa.String(32), nullable=False),
+    sa.Column("student_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("student_user_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("school_year", sa.Integer, nullable=False),
+    sa.Column("semester", sa.SmallInteger, nullable=False),
+    sa.Column("course_code", sa.String(40), nullable=False),
+    sa.Column("subject_name", sa.String(100), nullable=False),
+    sa.Column("description", sa.String(100), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),   # uploaded | returned
+    sa.Column("reason", sa.String(500)),                  # the teacher's, when returned
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("state in ('uploaded', 'returned')", name="outcome_states_state"),
+    sa.Index("ix_outcome_states_student_year", "tenant", "student_user_id", "school_year"),
+)
+
+# Copy of performances with their proof (fed by performance-uploaded): only those the student
+# entered (entered_by = student) are selectable and count toward the year's limit.
+performance_copies = sa.Table(
+    "performance_copies", metadata,
+    sa.Column("performance_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("tenant", sa.String(32), nullable=False),
+    sa.Column("student_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("student_user_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("school_year", sa.Integer, nullable=False),
+    sa.Column("performance_kind", sa.String(32), nullable=False),
+    sa.Column("entered_by", sa.String(16), nullable=False),
+    sa.Column("description", sa.String(100), nullable=False),
+    sa.Column("file_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("uploaded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_performance_copies_student_year", "tenant", "student_user_id", "school_year"),
+)
+
+# A student's current selection of a school year: one row, updated in place (never deleted),
+# `version` counts its changes; every change is in selection_changes.
+student_selections = sa.Table(
+    "student_selections", metadata,
     sa.Column("tenant", sa.String(32), nullable=False),
     sa.Column("student_user_id", UUID(as_uuid=True), primary_key=True),
     sa.Column("school_year", sa.Integer, primary_key=True),
-    sa.Column("outcome_id", UUID(as_uuid=True), sa.ForeignKey("certified_outcomes.outcome_id"),
-              primary_key=True),
-    sa.Column("selected_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column("outcome_ids", JSONB, nullable=False),       # [uuid str], in the order chosen
+    sa.Column("performance_ids", JSONB, nullable=False),   # [uuid str]
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("changed_by", UUID(as_uuid=True), nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Every change of a student's selection, append-only: who, when, before, after.
+selection_changes = sa.Table(
+    "selection_changes", metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("tenant", sa.String(32), nullable=False),
+    sa.Column("student_user_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("school_year", sa.Integer, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("changed_by", UUID(as_uuid=True), nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("before", JSONB),                          # {outcome_ids, performance_ids}; null: the first
+    sa.Column("after", JSONB, nullable=False),
+    sa.UniqueConstraint("tenant", "student_user_id", "school_year", "version", name="selection_changes_version"),
 )
 
 # The registrar's lock of a tenant's school year: after it, selections are frozen.
@@ -51,6 +108,8 @@ locked_selections = sa.Table(
     sa.Column("student_user_id", UUID(as_uuid=True), primary_key=True),
     sa.Column("student_id", UUID(as_uuid=True), nullable=False),
     sa.Column("outcomes", JSONB, nullable=False),  # [{outcome_id, course_code, subject_name, description, sha256}]
+    # [{performance_id, performance_kind, description, file_id, sha256}]
+    sa.Column("performances", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
     sa.Column("locked_at", sa.DateTime(timezone=True), nullable=False),
 )
 
@@ -105,9 +164,9 @@ calendar_changes = sa.Table(
     sa.UniqueConstraint("tenant", "school_year", "semester", "version", name="calendar_changes_version"),
 )
 
-# Tables the service's database role may DELETE from (portfolio_common.migrate): a student's
-# selection is replaced as a whole; a withdrawn certification's copy leaves certified_outcomes.
-DELETES_FROM = ("selections", "certified_outcomes")
+# Tables the service's database role may DELETE from (portfolio_common.migrate): a withdrawn
+# certification's copy leaves certified_outcomes; a selection is changed in place, never deleted.
+DELETES_FROM = ("certified_outcomes",)
 
 # The national side's tables (submission/national/orm.py) share this metadata.
 from .national.orm import national_batches, national_reports, national_rows  # noqa: E402,F401

@@ -2,7 +2,7 @@
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
-from .orm import certified_outcomes, locked_selections, selection_locks, selections
+from .orm import certified_outcomes, locked_selections, selection_locks
 
 
 class SqlSelectionRepository:
@@ -20,13 +20,13 @@ class SqlSelectionRepository:
 
     def remove_certified(self, tenant, outcome_id, sha256) -> bool:
         """A withdrawn certification: the copy of that file leaves what students may select
-        (and any current choice of it). The held locked copies are not touched."""
+        (the use case takes it out of current selections, with a change kept). The held locked
+        copies are not touched."""
         held = self.s.execute(sa.select(certified_outcomes.c.outcome_id).where(
             certified_outcomes.c.outcome_id == outcome_id, certified_outcomes.c.tenant == tenant,
             certified_outcomes.c.sha256 == sha256).with_for_update()).first()
         if held is None:
             return False
-        self.s.execute(selections.delete().where(selections.c.outcome_id == outcome_id))
         self.s.execute(certified_outcomes.delete().where(certified_outcomes.c.outcome_id == outcome_id))
         return True
 
@@ -36,18 +36,11 @@ class SqlSelectionRepository:
             certified_outcomes.c.school_year == year).order_by(certified_outcomes.c.certified_at)).all()
         return [dict(r._mapping) for r in rows]
 
-    def selected_ids(self, tenant, student_user_id, year) -> set:
-        return {str(r) for r in self.s.execute(sa.select(selections.c.outcome_id).where(
-            selections.c.tenant == tenant, selections.c.student_user_id == student_user_id,
-            selections.c.school_year == year)).scalars()}
-
-    def replace_selection(self, tenant, student_user_id, year, outcome_ids):
-        self.s.execute(selections.delete().where(
-            selections.c.tenant == tenant, selections.c.student_user_id == student_user_id,
-            selections.c.school_year == year))
-        for oid in outcome_ids:
-            self.s.execute(selections.insert().values(tenant=tenant, student_user_id=student_user_id,
-                                                      school_year=year, outcome_id=oid))
+    def certified_by_ids(self, ids) -> dict:
+        if not ids:
+            return {}
+        rows = self.s.execute(sa.select(certified_outcomes).where(certified_outcomes.c.outcome_id.in_(list(ids)))).all()
+        return {str(r.outcome_id): dict(r._mapping) for r in rows}
 
     def serialise(self, tenant, year):
         """Saves and the registrar's lock of one tenant's year take turns."""
@@ -63,18 +56,10 @@ class SqlSelectionRepository:
             tenant=tenant, school_year=year, locked_by=locked_by, locked_at=at)
             .on_conflict_do_nothing()).rowcount == 1
 
-    def selected_outcomes(self, tenant, year) -> list:
-        rows = self.s.execute(
-            sa.select(selections.c.student_user_id, certified_outcomes)
-            .join(certified_outcomes, certified_outcomes.c.outcome_id == selections.c.outcome_id)
-            .where(selections.c.tenant == tenant, selections.c.school_year == year)
-            .order_by(certified_outcomes.c.certified_at)).all()
-        return [dict(r._mapping) for r in rows]
-
-    def hold(self, tenant, year, student_user_id, student_id, outcomes, at):
+    def hold(self, tenant, year, student_user_id, student_id, outcomes, at, performances=()):
         self.s.execute(locked_selections.insert().values(
             tenant=tenant, school_year=year, student_user_id=student_user_id, student_id=student_id,
-            locked_at=at, outcomes=outcomes))
+            locked_at=at, outcomes=outcomes, performances=list(performances)))
 
     def held(self, tenant, year) -> list:
         return [dict(r._mapping) for r in self.s.execute(sa.select(locked_selections).where(
@@ -83,7 +68,7 @@ class SqlSelectionRepository:
 
 class FakeSelectionRepository:
     def __init__(self):
-        self.certified, self.selections, self.locks, self.holds = {}, {}, {}, []
+        self.certified, self.locks, self.holds = {}, {}, []
 
     def add_certified(self, row):
         held = self.certified.get(str(row["outcome_id"]))
@@ -97,20 +82,14 @@ class FakeSelectionRepository:
         if not held or held["tenant"] != tenant or held["sha256"] != sha256:
             return False
         del self.certified[str(outcome_id)]
-        for ids in self.selections.values():
-            if str(outcome_id) in ids:
-                ids.remove(str(outcome_id))
         return True
 
     def certified_for(self, tenant, student_user_id, year):
         return [r for r in self.certified.values() if r["tenant"] == tenant
                 and str(r["student_user_id"]) == str(student_user_id) and r["school_year"] == year]
 
-    def selected_ids(self, tenant, student_user_id, year):
-        return set(self.selections.get((tenant, str(student_user_id), year), []))
-
-    def replace_selection(self, tenant, student_user_id, year, outcome_ids):
-        self.selections[(tenant, str(student_user_id), year)] = list(outcome_ids)
+    def certified_by_ids(self, ids):
+        return {str(i): dict(self.certified[str(i)]) for i in ids if str(i) in self.certified}
 
     def serialise(self, tenant, year):
         pass
@@ -124,13 +103,10 @@ class FakeSelectionRepository:
         self.locks[(tenant, year)] = {"locked_by": locked_by, "locked_at": at}
         return True
 
-    def selected_outcomes(self, tenant, year):
-        return [dict(self.certified[o], student_user_id=u) for (t, u, y), ids in self.selections.items()
-                if t == tenant and y == year for o in ids]
-
-    def hold(self, tenant, year, student_user_id, student_id, outcomes, at):
+    def hold(self, tenant, year, student_user_id, student_id, outcomes, at, performances=()):
         self.holds.append(dict(tenant=tenant, school_year=year, student_user_id=student_user_id,
-                               student_id=student_id, outcomes=outcomes, locked_at=at))
+                               student_id=student_id, outcomes=outcomes, locked_at=at,
+                               performances=list(performances)))
 
     def held(self, tenant, year):
         return [h for h in self.holds if h["tenant"] == tenant and h["school_year"] == year]

@@ -11,6 +11,7 @@ from . import usecases
 from .schoolcalendar import usecases as calendar
 from .national import adapter as national_adapter
 from .national import usecases as national
+from .selection import usecases as choice
 from .dependencies import SubmissionPlatform
 
 
@@ -184,3 +185,45 @@ class SubmissionService:
         """The correction made for a report (who, when, what); report_already_resolved."""
         with self.platform.uow() as uow:
             return national.resolve_report(uow, caller, report_id, resolution)
+    # --- selection (issue 9 item 2): submission/selection/ -----------------------------------
+
+    @rpc
+    @allowed("student")
+    def save_selection(self, caller, school_year, outcome_ids=None, performance_ids=None, expected_version=None):
+        """Set the student's outcomes and performances of a year (None keeps a kind): see
+        selection.usecases.save_selection for the shape and the refusals (window_closed,
+        selection_locked, not_selectable, selection_quota_exceeded, selection_stale)."""
+        with self.platform.uow() as uow:
+            return choice.save_selection(uow, caller, school_year, outcome_ids, performance_ids, expected_version)
+
+    @rpc
+    @allowed("student")
+    def set_selected(self, caller, school_year, kind, item_id, selected):
+        """Select or unselect one outcome or performance (selection.usecases.set_item)."""
+        with self.platform.uow() as uow:
+            return choice.set_item(uow, caller, school_year, kind, item_id, bool(selected))
+
+    @rpc
+    @allowed("student", "registrar", "system")
+    def list_selection_changes(self, caller, school_year, student_user_id=None):
+        """Every change of a student's selection (who, when, before, after), newest first."""
+        with self.platform.uow() as uow:
+            return choice.list_selection_changes(uow, caller, school_year, student_user_id)
+
+    @reliable_event_handler("files", events.OUTCOME_UPLOADED)
+    def handle_outcome_uploaded(self, body):
+        env = events.load_event(events.OUTCOME_UPLOADED, body)
+        with self.platform.uow() as uow:
+            choice.record_outcome_uploaded(uow, env)
+
+    @reliable_event_handler("certification", events.CERTIFICATION_RETURNED)
+    def handle_certification_returned(self, body):
+        env = events.load_event(events.CERTIFICATION_RETURNED, body)
+        with self.platform.uow() as uow:
+            choice.record_certification_returned(uow, env)
+
+    @reliable_event_handler("files", events.PERFORMANCE_UPLOADED)
+    def handle_performance_uploaded(self, body):
+        env = events.load_event(events.PERFORMANCE_UPLOADED, body)
+        with self.platform.uow() as uow:
+            choice.record_performance_uploaded(uow, env)

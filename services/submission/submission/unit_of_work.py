@@ -4,6 +4,7 @@ from portfolio_common.uow import SqlUnitOfWork
 from .orm import outbox, processed_events
 from .national.repository import FakeNationalRepository, SqlNationalRepository
 from .repository import FakeSelectionRepository, SqlSelectionRepository
+from .selection.repository import FakeChoiceRepository, SqlChoiceRepository
 from .schoolcalendar.repository import FakeCalendarRepository, SqlCalendarRepository
 
 
@@ -16,6 +17,7 @@ class SubmissionUnitOfWork(SqlUnitOfWork):
         self.selections = SqlSelectionRepository(self.session)
         self.calendar = SqlCalendarRepository(self.session)
         self.national = SqlNationalRepository(self.session)
+        self.choices = SqlChoiceRepository(self.session)
         return self
 
 
@@ -25,6 +27,7 @@ class FakeSubmissionUnitOfWork(FakeUnitOfWork):
         self.selections = FakeSelectionRepository()
         self.calendar = FakeCalendarRepository()
         self.national = FakeNationalRepository(self.selections)
+        self.choices = FakeChoiceRepository()
 
 
 UnitOfWork = SubmissionUnitOfWork
