@@ -282,6 +282,9 @@ def test_submission_consumes_certified_and_produces_selection_locked(service_db,
         usecases.select_outcomes(uow, student, 115, [p["outcome_id"]])
     with db.uow() as uow:
         choice.save_selection(uow, student, 115, performance_ids=[CANON["performance-uploaded"]["payload"]["performance_id"]])
+    from submission.selection import consent
+    with db.uow() as uow:
+        consent.set_consent(uow, student, 115, True, consent.WORDING_VERSION)
     with db.uow() as uow:
         usecases.lock_selections(uow, registrar, 115)
     (locked,) = db.outbox_bodies("selection-locked")

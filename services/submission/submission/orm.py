@@ -66,7 +66,7 @@ performance_copies = sa.Table(
 # `version` counts its changes; every change is in selection_changes.
 student_selections = sa.Table(
     "student_selections", metadata,
-    sa.Column("tenant", sa.String(32), nullable=False),
+    sa.Column("tenant", sa.String(32), primary_key=True),
     sa.Column("student_user_id", UUID(as_uuid=True), primary_key=True),
     sa.Column("school_year", sa.Integer, primary_key=True),
     sa.Column("outcome_ids", JSONB, nullable=False),       # [uuid str], in the order chosen
@@ -100,17 +100,68 @@ selection_locks = sa.Table(
     sa.Column("locked_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-# The held copy of each student's locked selection: what will be submitted.
+# The held copy of each student's locked selection: what will be submitted. Each lock of a
+# student (a re-lock after an unlock too) keeps a new version; the newest is what counts.
 locked_selections = sa.Table(
     "locked_selections", metadata,
     sa.Column("tenant", sa.String(32), primary_key=True),
     sa.Column("school_year", sa.Integer, primary_key=True),
     sa.Column("student_user_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True, server_default=sa.text("1")),
     sa.Column("student_id", UUID(as_uuid=True), nullable=False),
     sa.Column("outcomes", JSONB, nullable=False),  # [{outcome_id, course_code, subject_name, description, sha256}]
     # [{performance_id, performance_kind, description, file_id, sha256}]
     sa.Column("performances", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
     sa.Column("locked_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# A student's consent to release (同意釋出), append-only: each give or revoke with the exact
+# wording shown; the newest row is the current state (selection/consent.py).
+release_consents = sa.Table(
+    "release_consents", metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("tenant", sa.String(32), nullable=False),
+    sa.Column("student_user_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("school_year", sa.Integer, nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),       # given | revoked
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("by_user_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("wording_version", sa.String(32)),
+    sa.Column("wording", sa.Text),                            # the full text shown, when given
+    sa.CheckConstraint("action in ('given', 'revoked')", name="release_consents_action"),
+    sa.Index("ix_release_consents_student_year", "tenant", "student_user_id", "school_year", "id"),
+)
+
+# Each student's lock of a school year (selection/lock.py): present and `locked` = frozen;
+# an unlock for a correction sets `unlocked` (the row stays), a re-lock bumps `version`.
+student_locks = sa.Table(
+    "student_locks", metadata,
+    sa.Column("tenant", sa.String(32), primary_key=True),
+    sa.Column("student_user_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("school_year", sa.Integer, primary_key=True),
+    sa.Column("state", sa.String(16), nullable=False),         # locked | unlocked
+    sa.Column("version", sa.Integer, nullable=False),          # the held copy's version
+    sa.Column("consent", sa.Boolean, nullable=False),          # consent held at the lock
+    sa.Column("changed_by", UUID(as_uuid=True), nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("state in ('locked', 'unlocked')", name="student_locks_state"),
+)
+
+# Every lock and unlock, append-only: who, when, which students, the scope, the reason.
+lock_events = sa.Table(
+    "lock_events", metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("tenant", sa.String(32), nullable=False),
+    sa.Column("school_year", sa.Integer, nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),        # lock | unlock
+    sa.Column("scope", sa.String(16), nullable=False),         # tenant | grade | class | student
+    sa.Column("scope_label", sa.String(100), nullable=False),
+    sa.Column("student_user_ids", JSONB, nullable=False),
+    sa.Column("by_user_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("by_username", sa.String(100), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("reason", sa.String(500)),                       # required for an unlock
+    sa.CheckConstraint("action in ('lock', 'unlock')", name="lock_events_action"),
 )
 
 # The school calendar (submission owns it, ARCHITECTURE.md "calendar"): one row per tenant's

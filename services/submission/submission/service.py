@@ -11,6 +11,8 @@ from . import usecases
 from .schoolcalendar import usecases as calendar
 from .national import adapter as national_adapter
 from .national import usecases as national
+from .selection import consent as consents
+from .selection import lock as locks
 from .selection import usecases as choice
 from .dependencies import SubmissionPlatform
 
@@ -46,9 +48,12 @@ class SubmissionService:
 
     @rpc
     @allowed("registrar", "system")
-    def lock_selections(self, caller, school_year):
+    def lock_selections(self, caller, school_year, scope="tenant", scope_label="", student_user_ids=None):
+        """Lock students' selections (selection.lock.lock: scope tenant | grade | class |
+        student, the scope's students named by the gateway from records); holds a copy and
+        publishes selection-locked for each student with consent; already_locked, invalid."""
         with self.platform.uow() as uow:
-            result = usecases.lock_selections(uow, caller, school_year)
+            result = usecases.lock_selections(uow, caller, school_year, scope, scope_label, student_user_ids)
         self.platform.events_written()
         return result
 
@@ -227,3 +232,51 @@ class SubmissionService:
         env = events.load_event(events.PERFORMANCE_UPLOADED, body)
         with self.platform.uow() as uow:
             choice.record_performance_uploaded(uow, env)
+
+    # --- consent (issue 9 item 3) and unlock, overview (item 4): submission/selection/ -------
+
+    @rpc
+    @allowed("student")
+    def get_consent(self, caller, school_year):
+        """The student's consent to release of a year and the wording to show (consent.get_consent)."""
+        with self.platform.uow() as uow:
+            return consents.get_consent(uow, caller, school_year)
+
+    @rpc
+    @allowed("student")
+    def set_consent(self, caller, school_year, give, wording_version=None):
+        """Give (with the wording version shown) or revoke the consent until the lock;
+        selection_locked, consent_wording_changed (consent.set_consent)."""
+        with self.platform.uow() as uow:
+            return consents.set_consent(uow, caller, school_year, give, wording_version)
+
+    @rpc
+    @allowed("student", "registrar", "system")
+    def list_consent_changes(self, caller, school_year, student_user_id=None):
+        """Every give and revoke with its wording, newest first (consent.consent_log)."""
+        with self.platform.uow() as uow:
+            return consents.consent_log(uow, caller, school_year, student_user_id)
+
+    @rpc
+    @allowed("registrar", "system")
+    def unlock_selections(self, caller, school_year, student_user_ids, reason):
+        """Unlock named students for a correction, with a reason (audited in lock_events);
+        unlock_reason_required, not_locked (lock.unlock)."""
+        with self.platform.uow() as uow:
+            return locks.unlock(uow, caller, school_year, student_user_ids, reason)
+
+    @rpc
+    @allowed("registrar", "system")
+    def selection_overview(self, caller, school_year):
+        """Per student: uploaded, certified, waiting, returned, unselected, selections, consent,
+        lock; and the lock log (lock.overview)."""
+        with self.platform.uow() as uow:
+            return locks.overview(uow, caller, school_year)
+
+    @rpc
+    @allowed("registrar", "system")
+    def list_held_versions(self, caller, school_year, student_user_id):
+        """Every held version of one student's locked selection (lock.held)."""
+        with self.platform.uow() as uow:
+            return locks.held(uow, caller, school_year, student_user_id)
+

@@ -27,7 +27,7 @@ class FakeSubmissionUnitOfWork(FakeUnitOfWork):
         self.selections = FakeSelectionRepository()
         self.calendar = FakeCalendarRepository()
         self.national = FakeNationalRepository(self.selections)
-        self.choices = FakeChoiceRepository()
+        self.choices = FakeChoiceRepository(self.selections)
 
 
 UnitOfWork = SubmissionUnitOfWork

@@ -1,7 +1,8 @@
 """Use cases of the submission service: plain functions over a unit of work."""
 from portfolio_common import events
 
-from .errors import AlreadyLocked, Invalid
+from .errors import Invalid
+from .selection import lock as locks
 from .selection import usecases as choice
 
 REGISTRAR_ROLES = ("registrar", "system")
@@ -60,46 +61,25 @@ def select_outcomes(uow, caller, school_year, outcome_ids) -> dict:
     return choice.save_selection(uow, caller, school_year, outcome_ids=outcome_ids)
 
 
-def lock_selections(uow, caller, school_year) -> dict:
-    """Freeze every student's selection of the tenant's school year and hold a copy (outcomes
-    and performances with their files' fingerprints); one selection-locked per student."""
-    caller.require(*REGISTRAR_ROLES)
-    year = _year(school_year)
-    uow.selections.serialise(caller.tenant, year)
-    now = events.utcnow()
-    if not uow.selections.add_lock(caller.tenant, year, caller.user_id, now):
-        raise AlreadyLocked("this school year is already locked")
-    students = outcomes = 0
-    for row in uow.choices.all_current(caller.tenant, year):
-        current = choice.Choice.from_dict(row)
-        certified = uow.selections.certified_by_ids(current.outcome_ids)
-        perfs = uow.choices.performances_by_id(current.performance_ids)
-        items = [certified[i] for i in current.outcome_ids if i in certified]
-        chosen_perfs = [perfs[i] for i in current.performance_ids if i in perfs]
-        if not items and not chosen_perfs:
-            continue
-        student_id = (items or chosen_perfs)[0]["student_id"]
-        user_id = str(row["student_user_id"])
-        uow.selections.hold(caller.tenant, year, user_id, student_id, [
-            {"outcome_id": str(i["outcome_id"]), "course_code": i["course_code"], "subject_name": i["subject_name"],
-             "description": i["description"], "sha256": i["sha256"]} for i in items], now, [
-            {"performance_id": str(p["performance_id"]), "performance_kind": p["performance_kind"],
-             "description": p["description"], "file_id": str(p["file_id"]), "sha256": p["sha256"]}
-            for p in chosen_perfs])
-        uow.emit(events.make_event(events.SELECTION_LOCKED, caller.tenant, {
-            "student_id": str(student_id), "student_user_id": user_id, "school_year": year,
-            "outcome_ids": [str(i["outcome_id"]) for i in items], "locked_by": caller.user_id,
-            "locked_at": now}))
-        students, outcomes = students + 1, outcomes + len(items)
-    uow.commit()
-    return {"school_year": year, "locked_at": now.isoformat(), "students": students, "outcomes": outcomes}
+def lock_selections(uow, caller, school_year, scope="tenant", scope_label="", student_user_ids=None) -> dict:
+    """Lock students' selections of the tenant's school year: see selection.lock.lock."""
+    return locks.lock(uow, caller, school_year, scope, scope_label, student_user_ids)
 
 
 def list_locked(uow, caller, school_year) -> dict:
+    """{school_year, locked (any student locked), locked_at (the newest lock), students: the
+    newest held copy of each student (selection.lock.held)}."""
     caller.require(*REGISTRAR_ROLES)
     year = _year(school_year)
-    lock = uow.selections.lock_of(caller.tenant, year)
-    return {"school_year": year, "locked": lock is not None,
-            "locked_at": _iso(lock["locked_at"]) if lock else None,
-            "students": [{"student_id": str(r["student_id"]), "student_user_id": str(r["student_user_id"]),
-                          "outcomes": r["outcomes"], "performances": r.get("performances") or []} for r in uow.selections.held(caller.tenant, year)]}
+    out = locks.held(uow, caller, year)
+    legacy = uow.selections.lock_of(caller.tenant, year)
+    for r in uow.selections.held(caller.tenant, year) if legacy else ():
+        if not any(s["student_user_id"] == str(r["student_user_id"]) for s in out["students"]):
+            out["students"].append({"student_id": str(r["student_id"]), "student_user_id": str(r["student_user_id"]),
+                                    "version": r.get("version", 1), "locked_at": _iso(r["locked_at"]),
+                                    "outcomes": r["outcomes"], "performances": r.get("performances") or [],
+                                    "versions": 1})
+    last = next((e for e in uow.choices.lock_events(caller.tenant, year) if e["action"] == "lock"), None)
+    locked_any = bool(legacy) or any(r["state"] == "locked" for r in uow.choices.lock_rows(caller.tenant, year).values())
+    return dict(out, locked=locked_any,
+                locked_at=_iso(last["at"]) if last else (_iso(legacy["locked_at"]) if legacy else None))

@@ -5,7 +5,8 @@ import copy
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
-from ..orm import outcome_states, performance_copies, selection_changes, student_selections
+from ..orm import (certified_outcomes, lock_events, locked_selections, outcome_states, performance_copies,
+                   release_consents, selection_changes, student_locks, student_selections)
 
 
 class SqlChoiceRepository:
@@ -79,7 +80,7 @@ class SqlChoiceRepository:
     def save(self, row: dict):
         stmt = insert(student_selections).values(**row)
         self.s.execute(stmt.on_conflict_do_update(
-            index_elements=["student_user_id", "school_year"],
+            index_elements=["tenant", "student_user_id", "school_year"],
             set_={k: stmt.excluded[k] for k in ("outcome_ids", "performance_ids", "version", "changed_by",
                                                  "changed_at")}))
 
@@ -94,9 +95,96 @@ class SqlChoiceRepository:
         return [dict(r._mapping) for r in rows]
 
 
+    # --- consent --------------------------------------------------------------------------
+    def add_consent(self, row: dict):
+        self.s.execute(release_consents.insert().values(**row))
+
+    def consents(self, tenant, student_user_id, year) -> list:
+        c = release_consents.c
+        rows = self.s.execute(sa.select(release_consents).where(
+            c.tenant == tenant, c.student_user_id == student_user_id, c.school_year == year)
+            .order_by(c.id.desc())).all()
+        return [dict(r._mapping) for r in rows]
+
+    def latest_consent(self, tenant, student_user_id, year):
+        rows = self.consents(tenant, student_user_id, year)
+        return rows[0] if rows else None
+
+    def consent_by_student(self, tenant, year) -> dict:
+        """{student_user_id: given (bool)} from each student's newest row."""
+        c = release_consents.c
+        rows = self.s.execute(sa.select(c.student_user_id, c.action).distinct(c.student_user_id).where(
+            c.tenant == tenant, c.school_year == year).order_by(c.student_user_id, c.id.desc())).all()
+        return {str(r.student_user_id): r.action == "given" for r in rows}
+
+    # --- locks ------------------------------------------------------------------------------
+    def student_lock(self, tenant, student_user_id, year):
+        """The student's lock row when it is `locked` (None when never locked or unlocked)."""
+        row = self.lock_row(tenant, student_user_id, year)
+        return row if row and row["state"] == "locked" else None
+
+    def lock_row(self, tenant, student_user_id, year):
+        c = student_locks.c
+        row = self.s.execute(sa.select(student_locks).where(
+            c.tenant == tenant, c.student_user_id == student_user_id, c.school_year == year)).first()
+        return dict(row._mapping) if row else None
+
+    def lock_rows(self, tenant, year) -> dict:
+        c = student_locks.c
+        return {str(r.student_user_id): dict(r._mapping) for r in self.s.execute(
+            sa.select(student_locks).where(c.tenant == tenant, c.school_year == year)).all()}
+
+    def save_lock(self, row: dict):
+        stmt = insert(student_locks).values(**row)
+        self.s.execute(stmt.on_conflict_do_update(
+            index_elements=["tenant", "student_user_id", "school_year"],
+            set_={k: stmt.excluded[k] for k in ("state", "version", "consent", "changed_by", "changed_at")}))
+
+    def add_lock_event(self, row: dict):
+        self.s.execute(lock_events.insert().values(**row))
+
+    def lock_events(self, tenant, year) -> list:
+        c = lock_events.c
+        return [dict(r._mapping) for r in self.s.execute(sa.select(lock_events).where(
+            c.tenant == tenant, c.school_year == year).order_by(c.id.desc())).all()]
+
+    def hold(self, row: dict):
+        self.s.execute(locked_selections.insert().values(**row))
+
+    def held_versions(self, tenant, year, student_user_id=None) -> list:
+        c = locked_selections.c
+        q = sa.select(locked_selections).where(c.tenant == tenant, c.school_year == year)
+        if student_user_id:
+            q = q.where(c.student_user_id == student_user_id)
+        return [dict(r._mapping) for r in self.s.execute(q.order_by(c.student_user_id, c.version)).all()]
+
+    # --- the registrar's overview -------------------------------------------------------------
+    def counts_by_student(self, tenant, year) -> dict:
+        """{student_user_id: {certified, waiting, returned, performances (own), others}}."""
+        out = {}
+
+        def bump(uid, key, n):
+            out.setdefault(str(uid), {"certified": 0, "waiting": 0, "returned": 0, "performances": 0,
+                                      "others": 0})[key] += n
+        co, os_, pc = certified_outcomes.c, outcome_states.c, performance_copies.c
+        for r in self.s.execute(sa.select(co.student_user_id, sa.func.count()).where(
+                co.tenant == tenant, co.school_year == year).group_by(co.student_user_id)).all():
+            bump(r[0], "certified", r[1])
+        for r in self.s.execute(sa.select(os_.student_user_id, os_.state, sa.func.count()).where(
+                os_.tenant == tenant, os_.school_year == year,
+                os_.outcome_id.not_in(sa.select(co.outcome_id))).group_by(os_.student_user_id, os_.state)).all():
+            bump(r[0], "waiting" if r[1] == "uploaded" else "returned", r[2])
+        for r in self.s.execute(sa.select(pc.student_user_id, pc.entered_by == "student", sa.func.count()).where(
+                pc.tenant == tenant, pc.school_year == year).group_by(pc.student_user_id, pc.entered_by == "student")).all():
+            bump(r[0], "performances" if r[1] else "others", r[2])
+        return out
+
+
 class FakeChoiceRepository:
-    def __init__(self):
+    def __init__(self, selections=None):
         self.states, self.performances, self.current_rows, self.change_rows = {}, {}, {}, []
+        self.consent_rows, self.locks, self.lock_event_rows, self.held_rows = [], {}, [], []
+        self._selections = selections   # the fake certified copy, for the overview's counts
 
     def add_outcome_state(self, row):
         held = self.states.get(str(row["outcome_id"]))
@@ -161,3 +249,72 @@ class FakeChoiceRepository:
         return sorted([copy.deepcopy(r) for r in self.change_rows if (r["tenant"], str(r["student_user_id"]),
                        r["school_year"]) == (tenant, str(student_user_id), year)],
                       key=lambda r: r["version"], reverse=True)
+
+    def add_consent(self, row):
+        self.consent_rows.append(dict(copy.deepcopy(row), id=len(self.consent_rows) + 1,
+                                      student_user_id=str(row["student_user_id"])))
+
+    def consents(self, tenant, student_user_id, year):
+        return [copy.deepcopy(r) for r in reversed(self.consent_rows) if r["tenant"] == tenant
+                and r["student_user_id"] == str(student_user_id) and r["school_year"] == year]
+
+    def latest_consent(self, tenant, student_user_id, year):
+        rows = self.consents(tenant, student_user_id, year)
+        return rows[0] if rows else None
+
+    def consent_by_student(self, tenant, year):
+        out = {}
+        for r in self.consent_rows:
+            if r["tenant"] == tenant and r["school_year"] == year:
+                out[r["student_user_id"]] = r["action"] == "given"
+        return out
+
+    def student_lock(self, tenant, student_user_id, year):
+        row = self.lock_row(tenant, student_user_id, year)
+        return row if row and row["state"] == "locked" else None
+
+    def lock_row(self, tenant, student_user_id, year):
+        return copy.deepcopy(self.locks.get((tenant, str(student_user_id), year)))
+
+    def lock_rows(self, tenant, year):
+        return {u: copy.deepcopy(r) for (t, u, y), r in self.locks.items() if t == tenant and y == year}
+
+    def save_lock(self, row):
+        self.locks[(row["tenant"], str(row["student_user_id"]), row["school_year"])] = copy.deepcopy(row)
+
+    def add_lock_event(self, row):
+        self.lock_event_rows.append(dict(copy.deepcopy(row), id=len(self.lock_event_rows) + 1))
+
+    def lock_events(self, tenant, year):
+        return [copy.deepcopy(r) for r in reversed(self.lock_event_rows) if r["tenant"] == tenant
+                and r["school_year"] == year]
+
+    def hold(self, row):
+        key = (row["tenant"], row["school_year"], str(row["student_user_id"]), row["version"])
+        assert key not in {(r["tenant"], r["school_year"], str(r["student_user_id"]), r["version"])
+                           for r in self.held_rows}, "locked_selections_pkey"
+        self.held_rows.append(copy.deepcopy(row))
+
+    def held_versions(self, tenant, year, student_user_id=None):
+        return sorted([copy.deepcopy(r) for r in self.held_rows if r["tenant"] == tenant and r["school_year"] == year
+                       and (student_user_id is None or str(r["student_user_id"]) == str(student_user_id))],
+                      key=lambda r: (str(r["student_user_id"]), r["version"]))
+
+    def counts_by_student(self, tenant, year):
+        out = {}
+
+        def bump(uid, key):
+            out.setdefault(str(uid), {"certified": 0, "waiting": 0, "returned": 0, "performances": 0,
+                                      "others": 0})[key] += 1
+        certified = self._selections.certified if self._selections else {}
+        for r in certified.values():
+            if r["tenant"] == tenant and r["school_year"] == year:
+                bump(r["student_user_id"], "certified")
+        for oid, r in self.states.items():
+            if r["tenant"] == tenant and r["school_year"] == year and oid not in certified:
+                bump(r["student_user_id"], "waiting" if r["state"] == "uploaded" else "returned")
+        for r in self.performances.values():
+            if r["tenant"] == tenant and r["school_year"] == year:
+                bump(r["student_user_id"], "performances" if r["entered_by"] == "student" else "others")
+        return out
+

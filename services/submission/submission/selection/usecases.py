@@ -12,7 +12,7 @@ from portfolio_common.windows import CalendarNotSet, Window
 
 from ..errors import Conflict, Invalid, SelectionLocked
 from ..schoolcalendar.domain import SCHOOL_DEFAULTS, Limits, school_year_of
-from . import domain
+from . import consent, domain
 from .domain import Choice
 
 READERS_OF_OTHERS = ("registrar", "system")
@@ -66,6 +66,10 @@ def record_performance_uploaded(uow, env) -> bool:
     return True
 
 
+def _locked(uow, tenant, uid, year) -> bool:
+    return uow.choices.student_lock(tenant, uid, year) is not None or uow.selections.lock_of(tenant, year) is not None
+
+
 def drop_withdrawn(uow, tenant, p, certified_row) -> None:
     """certification-withdrawn (after the certified copy is gone): the outcome waits for the
     next round again (outcome_states `uploaded`), and leaves the student's current selection
@@ -77,7 +81,7 @@ def drop_withdrawn(uow, tenant, p, certified_row) -> None:
                                              "course_code", "subject_name", "description")}
         uow.choices.reopen_outcome(dict(row, outcome_id=str(p["outcome_id"]), state="uploaded", reason=None,
                                         changed_at=p["withdrawn_at"]))
-    if uow.selections.lock_of(tenant, year) is not None:
+    if _locked(uow, tenant, uid, year):
         return
     current = uow.choices.current(tenant, uid, year)
     before = Choice.from_dict(current)
@@ -162,7 +166,7 @@ def get_my_selection(uow, caller, school_year) -> dict:
         window, window_open = _window_view(win, today), win.holds(today)
     except CalendarNotSet:
         window, window_open = None, False
-    lock = uow.selections.lock_of(tenant, year)
+    lock = uow.choices.student_lock(tenant, uid, year) or uow.selections.lock_of(tenant, year)
     limits = limits_of(uow, tenant, year)
     choice, version = _current_choice(uow, tenant, uid, year)
     outcomes, perfs = _items(uow, tenant, uid, year)
@@ -192,7 +196,8 @@ def get_my_selection(uow, caller, school_year) -> dict:
                           reason=why))
     return {
         "school_year": year, "version": version, "locked": lock is not None,
-        "locked_at": _iso(lock["locked_at"]) if lock else None,
+        "locked_at": _iso(lock.get("changed_at") or lock.get("locked_at")) if lock else None,
+        "consent": consent.get_consent(uow, caller, year),
         "window": window, "limits": limits, "counts": counts,
         "outcomes": out_o, "performances": out_p,
         "max_selected": limits["outcome"],
@@ -229,7 +234,7 @@ def save_selection(uow, caller, school_year, outcome_ids=None, performance_ids=N
     outcome_ids, performance_ids = _ids(outcome_ids, "outcome_ids"), _ids(performance_ids, "performance_ids")
     tenant, uid = caller.tenant, caller.user_id
     uow.choices.serialise_student(tenant, uid, year)
-    if uow.selections.lock_of(tenant, year) is not None:
+    if _locked(uow, tenant, uid, year):
         raise SelectionLocked("本學年度的勾選已鎖定，無法再修改")
     selection_window(uow, tenant, year).check()
     before, version = _current_choice(uow, tenant, uid, year)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from portfolio_common import caller as caller_mod
 from portfolio_common import clock, events
 from submission import usecases
+from submission.selection import consent, lock
 from submission.selection import usecases as choice
 from submission.schoolcalendar import usecases as calendar
 
@@ -178,6 +179,8 @@ def test_lock_freezes_holds_and_announces(calendar_open):
     mine = ids(db, school_year=115, tenant="day")
     with db.uow() as uow:
         usecases.select_outcomes(uow, who("student"), 115, mine[:3])
+    with db.uow() as uow:
+        consent.set_consent(uow, who("student"), 115, True, consent.WORDING_VERSION)
     with pytest.raises(Exception) as e, db.uow() as uow:
         usecases.lock_selections(uow, who("student"), 115)
     assert e.value.code == "not_allowed"
@@ -229,3 +232,69 @@ def test_old_selections_become_version_one_by_the_migration(fresh_db):
     assert sorted(row["outcome_ids"]) == sorted(oids) and row["version"] == 1
     assert change["before"] is None and sorted(change["after"]["outcome_ids"]) == sorted(oids)
     engine.dispose()
+
+
+def test_unlock_with_reason_relock_new_version_and_logs_append_only(calendar_open):
+    db = calendar_open
+    mine = ids(db, school_year=115, tenant="day")
+    registrar = who("registrar", uid=str(uuid.uuid4()))
+    with db.uow() as uow:
+        choice.save_selection(uow, who("student"), 115, outcome_ids=mine[:2])
+    with db.uow() as uow:
+        consent.set_consent(uow, who("student"), 115, True, consent.WORDING_VERSION)
+    with db.uow() as uow:
+        res = lock.lock(uow, registrar, 115, "class", "資訊三甲", [STUDENT, str(uuid.uuid4())])
+    assert (res["students"], res["held"], res["without_consent"]) == (2, 1, 1)
+    with pytest.raises(Exception) as e, db.uow() as uow:
+        lock.unlock(uow, registrar, 115, [STUDENT], " ")
+    assert e.value.code == "unlock_reason_required"
+    with db.uow() as uow:
+        lock.unlock(uow, registrar, 115, [STUDENT], "更正勾選")
+    with db.uow() as uow:
+        choice.save_selection(uow, who("student"), 115, outcome_ids=mine[2:4])
+    with db.uow() as uow:
+        lock.lock(uow, registrar, 115, "student", "", [STUDENT])
+    held = sorted(db.rows("locked_selections"), key=lambda r: r["version"])
+    assert [h["version"] for h in held] == [1, 2]
+    assert [o["outcome_id"] for o in held[1]["outcomes"]] == mine[2:4]
+    assert len(db.outbox_bodies("selection-locked")) == 2
+    events_ = db.rows("lock_events")
+    assert sorted(e["action"] for e in events_) == ["lock", "lock", "unlock"]
+    assert [e["reason"] for e in events_ if e["action"] == "unlock"] == ["更正勾選"]
+    for table in ("lock_events", "release_consents"):
+        with pytest.raises(sa.exc.DBAPIError), db.engine.begin() as c:
+            c.execute(sa.text(f"delete from {table}"))
+
+
+def test_a_save_and_the_lock_take_turns(calendar_open):
+    """A save racing the registrar's lock either lands before it (and is held) or is refused."""
+    db = calendar_open
+    mine = ids(db, school_year=115, tenant="day")
+    with db.uow() as uow:
+        consent.set_consent(uow, who("student"), 115, True, consent.WORDING_VERSION)
+    gate = threading.Barrier(2)
+    out = {}
+
+    def save():
+        gate.wait()
+        try:
+            with db.uow() as uow:
+                out["save"] = choice.save_selection(uow, who("student"), 115, outcome_ids=mine[:2])["version"]
+        except Exception as e:  # noqa: BLE001
+            out["save"] = e.code
+
+    def lock_all():
+        gate.wait()
+        with db.uow() as uow:
+            out["lock"] = lock.lock(uow, who("registrar", uid=str(uuid.uuid4())), 115, "class", "x", [STUDENT])
+
+    threads = [threading.Thread(target=save), threading.Thread(target=lock_all)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    held = db.rows("locked_selections")
+    if out["save"] == "selection_locked":
+        assert held == []
+    else:
+        assert [o["outcome_id"] for o in held[0]["outcomes"]] == mine[:2]

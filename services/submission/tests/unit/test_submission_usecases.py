@@ -7,6 +7,7 @@ import pytest
 from portfolio_common import caller as caller_mod
 from portfolio_common import clock, events
 from submission import usecases
+from submission.selection import consent
 from submission.selection import usecases as choice
 from submission.unit_of_work import FakeSubmissionUnitOfWork
 
@@ -202,6 +203,7 @@ def test_lock_holds_announces_and_freezes(uow):
     choice.record_performance_uploaded(uow, perf)
     choice.save_selection(uow, who("student"), 115, outcome_ids=ids[:2],
                           performance_ids=[str(perf["payload"]["performance_id"])])
+    consent.set_consent(uow, who("student"), 115, True, consent.WORDING_VERSION)
     res = usecases.lock_selections(uow, who("registrar", uid=str(uuid.uuid4())), 115)
     assert (res["students"], res["outcomes"]) == (1, 2)
     (event,) = uow.events

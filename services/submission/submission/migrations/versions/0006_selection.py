@@ -63,7 +63,7 @@ def upgrade():
         sa.Column('version', sa.Integer(), nullable=False),
         sa.Column('changed_by', sa.UUID(), nullable=False),
         sa.Column('changed_at', sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint('student_user_id', 'school_year'),
+        sa.PrimaryKeyConstraint('tenant', 'student_user_id', 'school_year'),
     )
     op.create_table(
         'selection_changes',
