@@ -241,34 +241,87 @@ class Candidate(Schema):
     selected = fields.Boolean()
 
 
+REASONS = ["not_certified", "returned", "not_student_entered", "over_limit", "window_closed", "locked",
+           "calendar_not_set"]
+
+
+class OutcomeItem(Candidate):
+    state = fields.String(metadata={"enum": ["certified", "uploaded", "returned"]})
+    return_reason = fields.String(allow_none=True)
+    selectable = fields.Boolean(metadata={"description": "the student can change this item now"})
+    reason = fields.String(allow_none=True, metadata={"enum": REASONS, "description": "why not, when not"})
+
+
+class PerformanceItem(Schema):
+    performance_id = fields.String()
+    performance_kind = fields.String()
+    description = fields.String()
+    entered_by = fields.String(metadata={"enum": ["student", "school", "external"]})
+    counts = fields.Boolean(metadata={"description": "counts toward the year's limit (the student's own entry)"})
+    selected = fields.Boolean()
+    selectable = fields.Boolean()
+    reason = fields.String(allow_none=True, metadata={"enum": REASONS})
+
+
 class SelectionOut(Schema):
     school_year = fields.Integer()
+    version = fields.Integer(metadata={"description": "send back as expected_version"})
     locked = fields.Boolean()
     locked_at = fields.String(allow_none=True)
+    window = fields.Dict(allow_none=True, metadata={"description": "{opens_on, closes_on, state}"})
+    limits = fields.Dict(metadata={"description": "{outcome, performance}: the year's limits (calendar)"})
+    counts = fields.Dict(metadata={"description": "{outcome, performance}: selected now"})
+    consent = fields.Dict()
+    outcomes = fields.List(fields.Nested(OutcomeItem))
+    performances = fields.List(fields.Nested(PerformanceItem))
     max_selected = fields.Integer()
     candidates = fields.List(fields.Nested(Candidate))
 
 
 class SelectionIn(_In):
-    outcome_ids = fields.List(fields.String(), required=True)
+    outcome_ids = fields.List(fields.String(validate=validate.Length(max=64)), load_default=None,
+                              validate=validate.Length(max=100), metadata={"description": "the whole list; omit to keep"})
+    performance_ids = fields.List(fields.String(validate=validate.Length(max=64)), load_default=None,
+                                  validate=validate.Length(max=100), metadata={"description": "the whole list; omit to keep"})
+    expected_version = fields.Integer(load_default=None, metadata={"description": "the version read (optional)"})
 
 
 class SelectionSaved(Schema):
     school_year = fields.Integer()
+    version = fields.Integer()
+    changed = fields.Boolean()
     selected = fields.List(fields.String())
+    outcome_ids = fields.List(fields.String())
+    performance_ids = fields.List(fields.String())
+
+
+class LockIn(_In):
+    scope = fields.String(load_default="tenant", validate=validate.OneOf(["tenant", "grade", "class"]))
+    class_code = fields.String(load_default=None, validate=validate.Length(max=40))
+    grade = fields.Integer(load_default=None, validate=validate.Range(min=1, max=3))
 
 
 class LockOut(Schema):
     school_year = fields.Integer()
     locked_at = fields.String()
+    scope = fields.String()
     students = fields.Integer()
+    held = fields.Integer()
     outcomes = fields.Integer()
+    performances = fields.Integer()
+    without_consent = fields.Integer(metadata={"description": "frozen, nothing held: warn the registrar"})
+    without_consent_ids = fields.List(fields.String())
+    already_locked = fields.Integer()
 
 
 class LockedStudent(Schema):
     student_id = fields.String()
     student_user_id = fields.String()
+    version = fields.Integer()
+    versions = fields.Integer()
+    locked_at = fields.String()
     outcomes = fields.List(fields.Dict())
+    performances = fields.List(fields.Dict())
 
 
 class LockedOut(Schema):
@@ -648,18 +701,30 @@ class Selection(MethodView):
     @login_required
     @sel_bp.arguments(SelectionIn)
     @sel_bp.response(200, SelectionSaved)
+    @refusals(sel_bp, "window_closed", "selection_locked", "selection_quota_exceeded", "not_selectable",
+              "selection_stale", "calendar_not_set")
     def put(self, body, school_year):
-        """Replace the student's selection (at most 6 certified outcomes)."""
-        return rpc("submission", "select_outcomes", school_year, body["outcome_ids"])
+        """Set the student's selection: outcome_ids and performance_ids are whole lists (omit one
+        to keep it); at most the year's limits (calendar), inside the selection window."""
+        return rpc("submission", "save_selection", school_year, body["outcome_ids"], body["performance_ids"],
+                   body["expected_version"])
 
 
 @sel_bp.route("/<school_year:school_year>/lock")
 class Lock(MethodView):
     @login_required
+    @sel_bp.arguments(LockIn)
     @sel_bp.response(201, LockOut)
-    def post(self, school_year):
-        """Registrar: lock every student's selection of the tenant's school year."""
-        return rpc("submission", "lock_selections", school_year)
+    @refusals(sel_bp, "already_locked")
+    def post(self, body, school_year):
+        """Registrar: lock the tenant's, a grade's or a class's selections of the school year. A
+        copy is held for each student with consent; students without consent are frozen and
+        counted in without_consent."""
+        from .selection_api import scope_students
+        if body["scope"] == "class" and not body["class_code"] or body["scope"] == "grade" and not body["grade"]:
+            raise ApiError("invalid", detail="class_code or grade is required for this scope")
+        label, ids = scope_students(body["scope"], body["class_code"], body["grade"])
+        return rpc("submission", "lock_selections", school_year, body["scope"], label, ids)
 
 
 @sel_bp.route("/<school_year:school_year>/locked")
@@ -1115,7 +1180,8 @@ def init_app(app):
     from .calendar_api import bp as calendar_bp
     from .national import api_bp as national_bp
     from .performances import api_bp as performances_bp
+    from .selection_api import bp as selection_more_bp
     for bp in (auth_bp, me_bp, outcomes_bp, cert_bp, sel_bp, proxy_bp, audit_bp, students_bp, items_bp,
-               imports_bp, performances_bp, calendar_bp, national_bp):
+               imports_bp, performances_bp, calendar_bp, national_bp, selection_more_bp):
         api.register_blueprint(bp)
     app.extensions["api"] = api

@@ -256,42 +256,15 @@ def _queue_groups(tasks):
 @bp.route("/selection", methods=["GET", "POST"])
 def selection():
     _need("student")
-    year = request.values.get("year", type=int) or schoolcalendar.year_semester()[0]
-    error = None
-    if request.method == "POST":
-        try:
-            rpc("submission", "select_outcomes", year, request.form.getlist("outcome_id"))
-        except Exception as exc:  # noqa: BLE001
-            error = to_api_error(exc)
-            if error.code == "internal":
-                raise
-        else:
-            flash("已儲存勾選。", "ok")
-            return redirect(url_for("portal.selection", year=year))
-    data = rpc("submission", "get_my_selection", year)
-    return render_template("selection.html", data=data, year=year, error=error), \
-        (error.status if error else 200)
+    from . import selection_pages
+    return selection_pages.student_page(request.values.get("year", type=int) or schoolcalendar.year_semester()[0])
 
 
 @bp.route("/registrar/selection", methods=["GET", "POST"])
 def registrar_selection():
     _need("registrar")
-    year = request.values.get("year", type=int) or schoolcalendar.year_semester()[0]
-    error = None
-    if request.method == "POST":
-        try:
-            res = rpc("submission", "lock_selections", year)
-        except Exception as exc:  # noqa: BLE001
-            error = to_api_error(exc)
-            if error.code == "internal":
-                raise
-        else:
-            flash(f"已鎖定 {res['school_year']} 學年度：{res['students']} 位學生、{res['outcomes']} 件成果。", "ok")
-            return redirect(url_for("portal.registrar_selection", year=year))
-    data = rpc("submission", "list_locked", year)
-    roster = {s["id"]: s for s in rpc("records", "list_students")}
-    return render_template("registrar_selection.html", data=data, year=year, roster=roster, error=error), \
-        (error.status if error else 200)
+    from . import selection_pages
+    return selection_pages.registrar_page(request.values.get("year", type=int) or schoolcalendar.year_semester()[0])
 
 
 @bp.route("/proxies", methods=["GET", "POST"])

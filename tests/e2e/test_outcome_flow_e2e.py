@@ -57,8 +57,10 @@ def test_day_flow_upload_certify_select_lock(stack, api):
 
     # the student selects, the registrar locks -> selection-locked reaches records
     assert student.put("/selections/115", json={"outcome_ids": [up["outcome_id"]]}).ok
+    wording = student.get("/selections/115/consent").json()["wording"]["version"]
+    assert student.put("/selections/115/consent", json={"give": True, "wording_version": wording}).ok
     assert student.post("/selections/115/lock").json()["error"]["code"] == "not_allowed"
-    r = registrar.post("/selections/115/lock")
+    r = registrar.post("/selections/115/lock", json={"scope": "class", "class_code": "101"})
     assert r.status_code == 201 and r.json()["students"] >= 1, r.text
     held = registrar.get("/selections/115/locked").json()
     assert held["locked"] and any(o["outcome_id"] == up["outcome_id"] and o["sha256"] == up["sha256"]
@@ -66,7 +68,8 @@ def test_day_flow_upload_certify_select_lock(stack, api):
     eventually(lambda: student.get("/outcomes/" + up["outcome_id"]).json()["selected_locked"])
     r = student.put("/selections/115", json={"outcome_ids": []})
     assert (r.status_code, r.json()["error"]["code"]) == (409, "selection_locked")
-    assert registrar.post("/selections/115/lock").json()["error"]["code"] == "already_locked"
+    assert registrar.post("/selections/115/lock", json={"scope": "class", "class_code": "101"}) \
+        .json()["error"]["code"] == "already_locked"
 
 
 def test_ce_flow_is_isolated_from_day(stack, api):

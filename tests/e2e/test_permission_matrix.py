@@ -62,6 +62,12 @@ ARGS = {
     "certification.save_return_reason": ("X", "x"),   # an invalid code: checked after the role, stores nothing
     "submission.get_my_selection": (115,), "submission.select_outcomes": (115, []),
     "submission.lock_selections": (199,), "submission.list_locked": (199,),
+    # a year no calendar holds (199): a student's save is calendar_not_set, a lock finds no one
+    "submission.save_selection": (199, None, None), "submission.set_selected": (199, "outcome", X, True),
+    "submission.list_selection_changes": (199, X), "submission.get_consent": (199,),
+    "submission.set_consent": (199, "not-a-bool"), "submission.list_consent_changes": (199, X),
+    "submission.unlock_selections": (199, [X], ""), "submission.selection_overview": (199,),
+    "submission.list_held_versions": (199, X),
     # the school calendar: a term no one set (199-1) and fields no one can mean: nothing changes
     "submission.get_calendar": (199, 1), "submission.list_calendar": (),
     "submission.list_calendar_changes": (199, 1), "submission.set_term": (199, 1, {"starts_on": "x"}),
@@ -220,8 +226,18 @@ API = [  # (method, path, json body or ("form", data), the RPC whose declaration
     ("GET", "/api/v1/certification/oversight", None, "certification.oversight_figures"),
     ("GET", "/api/v1/certification/open-at-close", None, "certification.list_open_at_window_close"),
     ("GET", "/api/v1/selections/115", None, "submission.get_my_selection"),
-    ("PUT", "/api/v1/selections/115", {"outcome_ids": []}, "submission.select_outcomes"),
-    ("POST", "/api/v1/selections/199/lock", None, "submission.lock_selections"),
+    ("PUT", "/api/v1/selections/199", {"outcome_ids": []}, "submission.save_selection"),
+    # a class no one is in: the registrar gets past both gates and locks no one
+    ("POST", "/api/v1/selections/199/lock", {"scope": "class", "class_code": "no-such-class"}, "records.list_students"),
+    ("POST", "/api/v1/selections/199/items", {"kind": "outcome", "item_id": X, "selected": True},
+     "submission.set_selected"),
+    ("GET", "/api/v1/selections/199/changes", None, "submission.list_selection_changes"),
+    ("GET", "/api/v1/selections/199/consent", None, "submission.get_consent"),
+    ("PUT", "/api/v1/selections/199/consent", {"give": False}, "submission.set_consent"),
+    ("GET", "/api/v1/selections/199/consent/changes", None, "submission.list_consent_changes"),
+    ("POST", "/api/v1/selections/199/unlock", {"student_user_ids": [X], "reason": ""}, "submission.unlock_selections"),
+    ("GET", "/api/v1/selections/199/overview", None, "submission.selection_overview"),
+    ("GET", f"/api/v1/selections/199/locked/{X}/versions", None, "submission.list_held_versions"),
     ("GET", "/api/v1/selections/199/locked", None, "submission.list_locked"),
     ("GET", "/api/v1/national/199/1/precheck", None, "submission.national_precheck"),
     ("POST", "/api/v1/national/199/1/submissions", None, "submission.submit_national"),
@@ -288,6 +304,7 @@ def test_every_role_of_both_tenants_against_the_api(stack):
                .replace(f"/national/submissions/{X}", "/national/submissions/{batch_id}")
                .replace("/rows/course_outcomes/2/", "/rows/{roster}/{row}/")
                .replace(f"/national/reports/{X}", "/national/reports/{report_id}")
+               .replace(f"/locked/{X}/", "/locked/{student_user_id}/")
                for c in covered}
     covered = {re.sub(r"^/api/v1/records/[a-z]+", "/api/v1/records/{kind}", c).replace(f"/{X}", "/{item_id}")
                if c.startswith("/api/v1/records/") else c for c in covered}

@@ -31,19 +31,22 @@
     });
   }
 
-  // Selection: count what is chosen and stop at the per-year maximum.
-  const selForm = document.querySelector('form[data-max-selected]');
+  // Selection: count what is chosen per kind and stop at the year's limit; boxes the server
+  // froze (not certified, returned, locked, window closed) stay as they are.
+  const selForm = document.querySelector('form[data-selection]');
   if (selForm) {
-    const max = parseInt(selForm.dataset.maxSelected, 10);
-    const locked = selForm.dataset.locked === 'true';
-    const boxes = [...selForm.querySelectorAll('input[name=outcome_id]')];
-    const out = document.getElementById('sel-count');
-    const update = () => {
-      const n = boxes.filter((b) => b.checked).length;
-      if (out) out.textContent = `已勾選 ${n} / ${max} 件`;
-      if (!locked) boxes.forEach((b) => { if (!b.checked) b.disabled = n >= max; });
-    };
-    boxes.forEach((b) => b.addEventListener('change', update));
-    update();
+    ['outcome', 'performance'].forEach((kind) => {
+      const max = parseInt(selForm.dataset[kind === 'outcome' ? 'maxOutcome' : 'maxPerformance'], 10);
+      const boxes = [...selForm.querySelectorAll(`input[type=checkbox][data-kind=${kind}]`)];
+      const free = boxes.filter((b) => !b.disabled);
+      const out = document.querySelector(`#count-${kind} strong`);
+      const update = () => {
+        const n = boxes.filter((b) => b.checked).length;
+        if (out) out.textContent = String(n);
+        free.forEach((b) => { if (!b.checked) b.disabled = n >= max; });
+      };
+      free.forEach((b) => b.addEventListener('change', update));
+      update();
+    });
   }
 })();
