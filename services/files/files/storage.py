@@ -113,6 +113,22 @@ class ObjectStore:
         self._call("set_retention", self.client.set_object_retention, bucket, key,
                    Retention(COMPLIANCE, until), version_id=version_id)
 
+    def legal_hold(self, bucket, key, version_id):
+        """Legal hold on one version (a locked selection's evidence, issue 9 item 4): it cannot
+        be deleted or overwritten until the hold is lifted (a separate, audited decision)."""
+        self._call("legal_hold", self.client.enable_object_legal_hold, bucket, key, version_id=version_id)
+
+    def is_held(self, bucket, key, version_id) -> bool:
+        """Whether the S3 server reports a legal hold on that version (a version that never had
+        one is answered NoSuchObjectLegalHold by SeaweedFS: not held)."""
+        try:
+            return bool(self._call("legal_hold_status", self.client.is_object_legal_hold_enabled, bucket, key,
+                                   version_id=version_id))
+        except S3Error as exc:
+            if exc.code == "NoSuchObjectLegalHold":
+                return False
+            raise
+
     def read_all(self, bucket, key, version_id=None, chunk=1024 * 1024):
         """Yield an object's bytes in chunks (verifier, assembling a resumed upload)."""
         resp = self.open(bucket, key, version_id)

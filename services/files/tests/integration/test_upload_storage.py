@@ -455,6 +455,24 @@ def test_sealed_object_cannot_be_deleted_by_anyone(files, s3_endpoint):
     assert b"".join(ext["store"].read_all(row["bucket"], row["key"], row["version_id"]))
 
 
+def test_locked_selections_files_get_a_legal_hold_the_server_reports(files, s3_endpoint):
+    """issue 9 item 4: the evidence of a locked selection is held on the real S3 server; the
+    other tenant's ids and files not in the selection are untouched."""
+    client, ext, _ = files
+    s = Student()
+    held, free = (post(client, s, s.ticket()[0], ev.pdf(), "a.pdf").get_json() for _ in range(2))
+    assert usecases.hold_locked_files(ext["repo"], ext["store"], "day", [held["outcome_id"]]) == 1
+    assert usecases.hold_locked_files(ext["repo"], ext["store"], "ce", [held["outcome_id"]]) == 0
+    rows = {str(r["subject_id"]): r for r in ext["repo"].files_of("day")}
+    h, f = rows[held["outcome_id"]], rows[free["outcome_id"]]
+    assert ext["store"].is_held(h["bucket"], h["key"], h["version_id"])
+    assert admin(s3_endpoint).is_object_legal_hold_enabled(h["bucket"], h["key"], version_id=h["version_id"])
+    assert not ext["store"].is_held(f["bucket"], f["key"], f["version_id"])
+    with pytest.raises(S3Error):   # a held version cannot be deleted
+        ext["store"].client.remove_object(h["bucket"], h["key"], version_id=h["version_id"])
+    assert b"".join(ext["store"].read_all(h["bucket"], h["key"], h["version_id"]))
+
+
 def test_files_s3_identity_reaches_only_its_own_buckets(s3_endpoint):
     mine = Minio(s3_endpoint, *S3_FILES, secure=False)
     outside = f"other-{uuid.uuid4().hex[:8]}"
