@@ -193,7 +193,7 @@ def test_outcome_upload_certify_select_lock(browser, shots_dir, stack, tmp_path)
         dialog.accept()
     registrar.once("dialog", accept)
     registrar.get_by_role("button", name="鎖定勾選").click()
-    expect(flash(registrar, "已鎖定")).to_be_visible()
+    expect(flash(registrar, "已鎖定 全部")).to_be_visible()
     assert dialogs and dialogs[0][0] == "confirm" and "鎖定" in dialogs[0][1], dialogs
     expect(registrar.get_by_test_id("lock-state")).to_contain_text("最近一次鎖定")
     locked = row(registrar, "locked", STUDENT_NAME)

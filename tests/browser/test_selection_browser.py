@@ -78,10 +78,10 @@ def test_student_selects_and_consents_registrar_locks_and_unlocks(browser, stack
     reg = open_as(browser, stack, "reg_day", errors)
     reg.goto("/registrar/selection?year=115")
     row = reg.get_by_test_id("class-row").filter(has_text="勾選瀏覽班")
-    expect(row).to_contain_text("待認證 1")
-    expect(row.get_by_test_id("no-consent")).to_contain_text("未同意 1 人")
+    expect(row.locator("td").nth(4)).to_contain_text("1")
+    expect(row.get_by_test_id("no-consent")).to_contain_text("1 人")
     check(reg, shots_dir, "registrar-overview", problems)
-    reg.get_by_label("範圍").select_option("class")
+    reg.get_by_label("範圍", exact=True).select_option("class")
     reg.get_by_label("班級（範圍選「一個班級」時）").select_option("191")
     asked = []
     reg.once("dialog", lambda d: (asked.append(d.message), d.accept()))
