@@ -73,7 +73,7 @@ ERRORS = {
     "already_locked": (409, "本學年度已經鎖定。", "This school year is already locked."),
     "consent_wording_changed": (409, "同意書的文字已更新，請重新閱讀後再同意（尚未記錄您的同意）。",
                                 "The consent wording changed; read it again before consenting."),
-    "not_locked": (422, "所選學生的勾選尚未鎖定，不需解除。", "These students' selections are not locked."),
+    "unlock_not_locked": (422, "所選學生的勾選尚未鎖定，不需解除。", "These students' selections are not locked."),
     "unlock_reason_required": (422, "解除鎖定須填寫原因（例如：更正勾選錯誤）。", "An unlock needs a reason."),
     "school_year_invalid": (422, "學年度格式不正確。", "The school year is invalid."),
     "conflict": (409, "資料衝突，請重新整理後再試。", "Conflict."),

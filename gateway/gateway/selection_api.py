@@ -205,7 +205,7 @@ class Unlock(MethodView):
     @login_required
     @bp.arguments(UnlockIn)
     @bp.response(200, UnlockOut)
-    @refusals(bp, "unlock_reason_required", "not_locked")
+    @refusals(bp, "unlock_reason_required", "unlock_not_locked")
     def post(self, body, school_year):
         """Registrar: unlock named students for a correction (a reason is required and kept);
         the next lock keeps a new version of their copy."""

@@ -324,10 +324,8 @@ def test_submission_produces_national_submitted_and_records_keeps_it_in_its_hist
     p = CANON["certified"]["payload"]
     student = caller_mod.Caller(user_id=p["student_user_id"], username="s", tenant="day", roles=("student",))
     registrar = caller_mod.Caller(user_id=str(uuid.uuid4()), username="r", tenant="day", roles=("registrar",))
-    with db.uow() as uow:
-        usecases.select_outcomes(uow, student, 115, [p["outcome_id"]])
-    with db.uow() as uow:
-        usecases.lock_selections(uow, registrar, 115)
+    from submission.national.testing import select_consent_and_lock
+    select_consent_and_lock(db, registrar, {student: [p["outcome_id"]]}, 115)
     directory = {p["student_id"]: {
         "national_id": "A123456789", "birth_date": "2010-03-05", "name": "陳怡君", "class_name": "一甲", "seat_no": 1,
         "outcomes": {p["outcome_id"]: {"status": "certified", "size": 100, "content_type": "application/pdf",

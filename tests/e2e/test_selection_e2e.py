@@ -133,7 +133,7 @@ def test_consent_lock_with_overview_unlock_with_reason_and_relock(people):
     assert (r.status_code, r.json()["error"]["code"]) == (422, "invalid")
     me = a.get("/me").json()["user_id"]
     r = p["reg_ce"].post("/selections/115/unlock", json={"student_user_ids": [me], "reason": "x"})
-    assert (r.status_code, r.json()["error"]["code"]) == (422, "not_locked")
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "unlock_not_locked")
 
     # the lock of class 181: a copy for the student with consent, a warning for the others
     r = reg.post("/selections/115/lock", json={"scope": "class", "class_code": "181"})

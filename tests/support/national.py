@@ -48,6 +48,9 @@ def certify_and_select(api, username, subject):
     eventually(lambda: [c for c in student.get(f"/selections/{YEAR}").json()["candidates"]
                         if c["outcome_id"] == up["outcome_id"]])
     assert student.put(f"/selections/{YEAR}", json={"outcome_ids": [up["outcome_id"]]}).ok
+    # only a student who consented to release is held at the lock (issue 9 item 3)
+    wording = student.get(f"/selections/{YEAR}/consent").json()["wording"]["version"]
+    assert student.put(f"/selections/{YEAR}/consent", json={"give": True, "wording_version": wording}).ok
     return up
 
 

@@ -10,7 +10,9 @@ import unicodedata
 
 from portfolio_common.text import clean_text
 
-from ..domain import MAX_OUTCOMES_SELECTED_PER_YEAR
+# the national upper bound (regulation §4: at most 6 course outcomes a year); the school may
+# set a lower one in its calendar — the pre-check holds the national one
+MAX_OUTCOMES_SELECTED_PER_YEAR = 6
 
 ROC_OFFSET = 1911
 MB = 1024 * 1024

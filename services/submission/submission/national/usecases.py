@@ -19,6 +19,7 @@ from portfolio_common.text import clean_text
 from portfolio_common.windows import Window
 
 from ..errors import Invalid, NotFound
+from ..selection import lock as locks
 from . import columnset, domain, rosters
 from .errors import (NotLocked, PrecheckFailed, ReceiptAlreadyImported, ReceiptInvalid,
                      ReceiptNotImported, ReceiptOtherBatch, ReceiptOtherSchool, ReportAlreadyResolved, ReportInvalid)
@@ -55,10 +56,22 @@ def _iso(v):
     return v.isoformat() if hasattr(v, "isoformat") else v
 
 
-def _prepare(uow, directory, caller, year, semester):
-    if not uow.national.is_locked(caller.tenant, year):
+def _held(uow, caller, year) -> list:
+    """The copies to export: the newest held copy of every student locked now (selection.lock;
+    a student unlocked for a correction waits until re-locked), plus a lock of the whole year
+    made before per-student locks. NotLocked when there is none."""
+    held = [h for h in locks.held(uow, caller, year)["students"]
+            if locks.is_locked(uow, caller.tenant, h["student_user_id"], year)]
+    if uow.national.is_locked(caller.tenant, year):
+        mine = {h["student_user_id"] for h in held}
+        held += [h for h in uow.national.held(caller.tenant, year) if str(h["student_user_id"]) not in mine]
+    if not held:
         raise NotLocked("lock the school year's selections before the national export")
-    held = uow.national.held(caller.tenant, year)
+    return held
+
+
+def _prepare(uow, directory, caller, year, semester):
+    held = _held(uow, caller, year)
     certified = uow.national.certified_copy(caller.tenant, year)
     fields = directory(year, sorted({str(h["student_id"]) for h in held})) if held else {}
     return domain.precheck(held, certified, fields, semester, clock.today_in_school())

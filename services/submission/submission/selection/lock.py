@@ -29,7 +29,7 @@ SCOPES = ("tenant", "grade", "class", "student")
 
 
 class NotLocked(Invalid):
-    code = "not_locked"
+    code = "unlock_not_locked"
 
 
 class UnlockReasonRequired(Invalid):
@@ -136,7 +136,7 @@ def _hold(uow, caller, tenant, year, uid, version, now):
 
 def unlock(uow, caller, school_year, student_user_ids, reason) -> dict:
     """Unlock named students for a correction. reason: required, 1-500 characters
-    (unlock_reason_required). Every named student must be locked (not_locked, none changed).
+    (unlock_reason_required). Every named student must be locked (unlock_not_locked, none changed).
     Returns {school_year, unlocked, unlocked_at}."""
     caller.require(*REGISTRAR_ROLES)
     year = school_year_of(school_year)

@@ -44,7 +44,7 @@ def national(tmp_path_factory):
 def world(service_db):
     db = service_db("submission")
     registrar = who("registrar")
-    students, directory = [], {}
+    students, directory, chosen = [], {}, {}
     for n, (nid, code) in enumerate([("A123456789", "C1"), ("B123456780", "C2")], start=1):
         uid, sid = str(uuid.uuid4()), str(uuid.uuid4())
         env = events.load_event(events.CERTIFIED, events.make_event(events.CERTIFIED, "day", {
@@ -55,16 +55,15 @@ def world(service_db):
         oid = str(env["payload"]["outcome_id"])
         with db.uow() as uow:
             selection.record_certified(uow, env)
-        with db.uow() as uow:
-            selection.select_outcomes(uow, who("student", uid), YEAR, [oid])
+        chosen[who("student", uid)] = [oid]
         students.append(who("student", uid))
         directory[sid] = {"national_id": nid, "birth_date": "2010-03-05", "name": f"學生{n}", "class_name": "資一甲",
                           "seat_no": n, "outcomes": {oid: {"status": "certified", "size": 1000,
                                                            "content_type": "application/pdf", "grade_level": 1,
                                                            "credits": 2, "file_id": str(uuid.uuid4()),
                                                            "sha256": "a" * 64}}}
-    with db.uow() as uow:
-        selection.lock_selections(uow, registrar, YEAR)
+    from submission.national.testing import select_consent_and_lock
+    select_consent_and_lock(db, registrar, chosen, YEAR)
     return db, registrar, students, (lambda year, ids: {k: v for k, v in directory.items() if k in ids})
 
 

@@ -92,7 +92,7 @@ def test_unlock_needs_a_reason_is_audited_and_relock_keeps_versions(uow):
         assert e.value.code == "unlock_reason_required"
     with pytest.raises(Exception) as e:
         lock.unlock(uow, REG, 115, [QUIET], "更正")
-    assert e.value.code == "not_locked"
+    assert e.value.code == "unlock_not_locked"
     lock.unlock(uow, REG, 115, [STUDENT], "學生勾錯一件，更正")
     ids = [o["outcome_id"] for o in choice.get_my_selection(uow, who("student"), 115)["outcomes"] if o["state"] == "certified"]
     choice.save_selection(uow, who("student"), 115, outcome_ids=ids[2:3])

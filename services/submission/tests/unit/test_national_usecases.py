@@ -9,6 +9,8 @@ from portfolio_common import caller as caller_mod
 from portfolio_common import events
 from portfolio_common.errors import PortfolioError
 from submission import usecases as selection
+from submission.selection import consent, lock
+from submission.selection import usecases as choice
 from submission.national import adapter, usecases
 from submission.unit_of_work import FakeSubmissionUnitOfWork
 
@@ -31,6 +33,8 @@ def certified(student_uid, student_id, code, tenant="day", semester=1):
 class World:
     def __init__(self, tenant="day"):
         self.uow = FakeSubmissionUnitOfWork()
+        from .test_submission_usecases import open_calendar
+        open_calendar(self.uow, tenant)
         self.registrar = who("registrar", tenant=tenant)
         self.students, self.directory_data = [], {}
         for n, (nid, code) in enumerate(zip(IDS, ["C1", "C2"]), start=1):
@@ -38,7 +42,8 @@ class World:
             env = certified(uid, sid, code, tenant)
             selection.record_certified(self.uow, env)
             oid = str(env["payload"]["outcome_id"])
-            selection.select_outcomes(self.uow, who("student", uid, tenant), YEAR, [oid])
+            choice.save_selection(self.uow, who("student", uid, tenant), YEAR, outcome_ids=[oid])
+            consent.set_consent(self.uow, who("student", uid, tenant), YEAR, True, consent.WORDING_VERSION)
             self.students.append(who("student", uid, tenant))
             self.directory_data[sid] = {
                 "national_id": nid, "birth_date": "2010-03-05", "name": f"學生{n}", "class_name": "資一甲",
@@ -54,7 +59,7 @@ class World:
         return {k: v for k, v in self.directory_data.items() if k in ids}
 
     def lock(self):
-        selection.lock_selections(self.uow, self.registrar, YEAR)
+        lock.lock(self.uow, self.registrar, YEAR, "tenant", "", [s.user_id for s in self.students])
 
     def submit(self, caller=None):
         return usecases.submit(self.uow, self.directory, self.gateway, caller or self.registrar, YEAR, 1, "050407")
