@@ -56,6 +56,8 @@ class ItemKind:
     key: tuple = ()              # fields that make two rows of a student the same item (imports)
     exported: bool = True        # False: never leaves the school (no export may include it)
     order: tuple = ("school_year", "semester")
+    # extra["present"](uow, tenant, rows) -> [public item]: a kind whose items show more than
+    # their own columns (course grades: the section's subject and credits) in the item views
     extra: dict = field(default_factory=dict)
 
 
@@ -278,6 +280,8 @@ def class_students(uow, kind, caller, class_code) -> list:
 # --- use cases -----------------------------------------------------------------------------
 
 def _iso(v):
+    if isinstance(v, uuid.UUID):
+        return str(v)
     return v.isoformat() if isinstance(v, (dt.date, dt.datetime, dt.time)) else v
 
 

@@ -66,7 +66,9 @@ sections = sa.Table(
     sa.Column("subject_name", sa.String(100), nullable=False),
     sa.Column("class_code", sa.String(32), nullable=False),
     sa.Column("grade_level", sa.SmallInteger, nullable=False),
-    sa.Column("credits", sa.SmallInteger, nullable=False),
+    sa.Column("credits", sa.SmallInteger),        # 修課學分 (日間部)
+    sa.Column("class_hours", sa.SmallInteger),    # 修課節數 (進修部 counts class hours, not credits)
+    sa.CheckConstraint("credits is not null or class_hours is not null", name="sections_credits_or_hours"),
     sa.Column("teacher_user_id", UUID(as_uuid=True), nullable=False),
     sa.UniqueConstraint("tenant", "school_year", "semester", "course_code", "class_code"),
 )

@@ -1,5 +1,5 @@
 """RPC input/output shapes of the records service."""
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 
 class _In(Schema):
@@ -27,9 +27,16 @@ class SectionIn(_In):
     subject_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     class_code = fields.String(required=True)
     grade_level = fields.Integer(required=True, validate=validate.Range(min=1, max=4))
-    credits = fields.Integer(required=True, validate=validate.Range(min=0, max=20))
+    credits = fields.Integer(load_default=None, validate=validate.Range(min=0, max=20))  # 日間部
+    class_hours = fields.Integer(load_default=None, validate=validate.Range(min=0, max=40))  # 進修部 節數
     teacher_user_id = fields.UUID(required=True)
     students = fields.List(fields.String(), load_default=list)  # student_no of enrolled students
+
+
+    @validates_schema
+    def _credits_or_hours(self, data, **kwargs):
+        if data.get("credits") is None and data.get("class_hours") is None:
+            raise ValidationError("credits (日間部) or class_hours (進修部) is required", "credits")
 
 
 class SchoolImport(_In):
@@ -49,6 +56,7 @@ class SectionRead(Schema):
     class_code = fields.String()
     grade_level = fields.Integer()
     credits = fields.Integer()
+    class_hours = fields.Integer()
     teacher_user_id = fields.String()
 
 

@@ -110,12 +110,12 @@ def import_school(uow, vault, caller, data: dict, dry_run=False) -> dict:
         sec_id = s.execute(insert(sections).values(
             tenant=tenant, school_year=sy, semester=sem, course_code=sec["course_code"],
             subject_name=sec["subject_name"], class_code=sec["class_code"],
-            grade_level=sec["grade_level"], credits=sec["credits"],
-            teacher_user_id=sec["teacher_user_id"])
+            grade_level=sec["grade_level"], credits=sec.get("credits"),
+            class_hours=sec.get("class_hours"), teacher_user_id=sec["teacher_user_id"])
             .on_conflict_do_update(
                 index_elements=["tenant", "school_year", "semester", "course_code", "class_code"],
                 set_={"subject_name": sec["subject_name"], "teacher_user_id": sec["teacher_user_id"],
-                      "credits": sec["credits"], "grade_level": sec["grade_level"]})
+                      "credits": sec.get("credits"), "class_hours": sec.get("class_hours"), "grade_level": sec["grade_level"]})
             .returning(sections.c.id)).scalar_one()
         report["sections"] += 1
         for no in sec["students"]:

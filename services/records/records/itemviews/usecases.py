@@ -4,12 +4,18 @@ from .. import areas, itemkit
 from ..errors import NotAllowed, NotFound
 
 
+def _present(uow, kind, tenant, rows) -> list:
+    """Items as the API shows them (a kind may add to them: ItemKind.extra["present"])."""
+    present = kind.extra.get("present")
+    return present(uow, tenant, rows) if present else [itemkit.public(kind, r) for r in rows]
+
+
 def my_records(uow, caller) -> dict:
     """The calling student's items of every kind: {student: {...}, kinds: {name: [item]}}."""
     student = uow.students.by_user(caller.tenant, caller.user_id)
     if student is None:
         raise NotAllowed("no student record for this account", code="not_a_student")
-    kinds = {name: [itemkit.public(k, r) for r in getattr(uow, k.table.name).of_students(caller.tenant, [student["id"]])]
+    kinds = {name: _present(uow, k, caller.tenant, getattr(uow, k.table.name).of_students(caller.tenant, [student["id"]]))
              for name, k in areas.item_kinds().items()}
     return {"student": itemkit.student_card(student), "kinds": kinds}
 
@@ -48,8 +54,8 @@ def class_records(uow, caller, class_code) -> dict:
     kinds = {}
     for name, k in readable.items():
         by_student = {}
-        for r in getattr(uow, k.table.name).of_students(caller.tenant, ids):
-            by_student.setdefault(str(r["student_id"]), []).append(itemkit.public(k, r))
+        for item in _present(uow, k, caller.tenant, getattr(uow, k.table.name).of_students(caller.tenant, ids)):
+            by_student.setdefault(item["student_id"], []).append(item)
         kinds[name] = by_student
     cards = [itemkit.student_card(s) for s in sorted(students, key=lambda s: (s.get("seat_no") or 0, s["student_no"]))]
     return {"class_code": class_code, "students": cards, "kinds": kinds}

@@ -191,7 +191,8 @@ def test_the_homeroom_teacher_sees_every_kind_of_their_class_only(school):
                         {"school_year": "115", "semester": "1", "absence_code": "03", "periods": "2"})
     homeroom = who("homeroom_teacher", uid=HOMEROOM_101)
     view = views.class_records(uow, homeroom, "101")
-    assert set(view["kinds"]) == {"consultation", "career_assessment", "attendance", "activity", "competition"}
+    assert set(view["kinds"]) == {"consultation", "career_assessment", "attendance", "activity", "competition",
+                                 "course_grade"}
     assert view["kinds"]["attendance"][str(school["1150002"])][0]["periods"] == 2
     assert [c["code"] for c in views.item_classes(uow, homeroom)] == ["101"]
     assert err(views.class_records, uow, homeroom, "102").code == "not_found"
