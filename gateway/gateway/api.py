@@ -967,6 +967,10 @@ class ItemIn(_In):
     category, name, position, hours, started_on, ended_on, description = (
         fields.String(load_default=None) for _ in range(7))
     result, announced_on = (fields.String(load_default=None) for _ in range(2))
+    # course grades (kind `grades`: 學生成績名冊's columns)
+    course_code, semester_grade, passed, makeup_grade, makeup_passed = (fields.String(load_default=None) for _ in range(5))
+    credit_counted, pass_exception, remark, yearly_grade, yearly_passed = (
+        fields.String(load_default=None) for _ in range(5))
 
 
 class ItemQuery(_In):
@@ -1030,6 +1034,36 @@ class ItemVoid(MethodView):
         """Mark a mistaken item void; it stays listed."""
         spec = _item_kind(kind)
         return rpc("records", spec["void"], item_id, body["version"], body["reason"])
+
+
+@items_bp.route("/sections/<section_id>/grades")
+class SectionGrades(MethodView):
+    @login_required
+    @items_bp.response(200, description="{section, students: [{student, grade | null}]}")
+    def get(self, section_id):
+        """The grades of one section: its subject teacher or the registrar. Any other section:
+        404 not_found."""
+        return rpc("records", "list_section_grades", section_id)
+
+
+class ElectiveIn(_In):
+    student_id = fields.String(required=True)
+    course_code = fields.String(required=True)
+    school_year = fields.String(required=True)
+    semester = fields.String(required=True)
+    class_code = fields.String(load_default=None, metadata={"description": "when the code runs in several sections"})
+
+
+@items_bp.route("/electives")
+class Electives(MethodView):
+    @login_required
+    @items_bp.arguments(ElectiveIn)
+    @items_bp.response(200, description="{section_id, course_code, subject_name, enrolled (false: already)}")
+    def post(self, body):
+        """Enrol a student in an elective after course selection (the elective officer). Field
+        problems: 422 fields_invalid (course_code_unknown, section_ambiguous...)."""
+        data = {k: body.get(k) or "" for k in ("course_code", "school_year", "semester", "class_code")}
+        return rpc("records", "enrol_elective", body["student_id"], data)
 
 
 @items_bp.route("/me/records")

@@ -19,7 +19,8 @@ from .errors import ERRORS, ApiError
 
 # kind -> the records RPC that imports it (each declared with its own roles)
 RPCS = {"student_profile": "import_student_profiles", "status_change": "import_status_changes",
-        "attendance": "import_attendance", "activity": "import_activities"}
+        "attendance": "import_attendance", "activity": "import_activities",
+        "course_grade": "import_course_grades", "elective": "import_electives"}
 
 
 def kinds() -> dict:

@@ -64,9 +64,30 @@ KINDS = {
                    ("content", "項目與內容", "textarea", "500 字以內。", True),
                    ("result", "結果（獎項）", "text", "例如：第一名、佳作。", True),
                    ("announced_on", "結果公布日期", "date", "", True)]},
+    "grades": {
+        "kind": "course_grade", "title": "修課紀錄（學期成績）", "unit": "registrar", "import": "course_grade",
+        "list": "list_course_grades", "record": "record_course_grade", "void": "void_course_grade",
+        "note": "學生成績名冊的欄位：成績為 0–100 的整數，60 分及格；及格與否、是否採計學分可留空（依成績判定），"
+                "與成績不符時須由學校核定例外。學生須已修習該課程（選修課由選課承辦人加選）。"
+                "進修部以節數計，學年成績填在第 2 學期。",
+        # shown beside the fields (from the section), not typed
+        "shown": [("subject_name", "科目名稱"), ("credits", "學分"), ("class_hours", "節數")],
+        "fields": [("school_year", "學年度", "number", "民國年，例如 115。", True),
+                   ("semester", "學期", "select", "", True),
+                   ("course_code", "課程代碼", "text", "例如 115050407H11A0101。", True),
+                   ("semester_grade", "學期學業成績", "number", "0–100 的整數。", True),
+                   ("passed", "成績及格", "select", "", False),
+                   ("makeup_grade", "補考成績", "number", "學期成績未及格才填。", False),
+                   ("makeup_passed", "補考及格", "select", "", False),
+                   ("credit_counted", "是否採計學分（學時）", "select", "", False),
+                   ("pass_exception", "及格例外（學校核定）", "select", "", False),
+                   ("remark", "質性文字描述", "textarea", "200 字以內（可留空）。", False),
+                   ("yearly_grade", "學年學業成績（進修部）", "number", "第 2 學期填寫。", False),
+                   ("yearly_passed", "學年及格（進修部）", "select", "", False)]},
 }
 BY_KIND = {v["kind"]: slug for slug, v in KINDS.items()}
 IMPORT_KINDS = {v["import"]: slug for slug, v in KINDS.items() if v.get("import")}
+IMPORT_KINDS["elective"] = None  # the elective officer's list after course selection: an import, no item list
 CHOICES = {
     "semester": [("1", "第 1 學期"), ("2", "第 2 學期")],
     "absence_code": [(c, f"{c} {n}") for c, n in (
@@ -74,6 +95,9 @@ CHOICES = {
         ("07", "陪產假"), ("08", "流產假"), ("09", "育嬰假"), ("10", "生理假"), ("11", "喪假"), ("12", "曠課"))],
     "category": [("cadre", "幹部"), ("club", "社團"), ("service", "公共服務"), ("volunteer", "志工")],
 }
+_FLAG = [("", "依成績判定"), ("是", "是"), ("否", "否")]
+CHOICES.update({f: _FLAG for f in ("passed", "makeup_passed", "credit_counted", "yearly_passed")})
+CHOICES["pass_exception"] = [("", "否"), ("是", "是")]
 VALUE_NAMES = {f: dict(c) for f, c in CHOICES.items()}
 UNIT_ROLES = {v["unit"] for v in KINDS.values()}
 
@@ -104,6 +128,8 @@ def shown(field, value):
     """A stored value as a person reads it (codes in words)."""
     if value is None or value == "":
         return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
     return VALUE_NAMES.get(field, {}).get(str(value), str(value))
 
 

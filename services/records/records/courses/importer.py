@@ -34,7 +34,7 @@ ELECTIVE_COLUMNS = [
 
 class GradeImporter(ItemImporter):
     """One row per student, term and course code; the student must be enrolled in a section of
-    that code and term (not_enrolled), the code must exist that term (course_code_unknown)."""
+    that code and term (student_not_enrolled), the code must exist that term (course_code_unknown)."""
 
     def plan(self, uow, ctx, values):
         tenant = ctx["caller"].tenant

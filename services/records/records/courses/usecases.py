@@ -28,7 +28,7 @@ KIND = itemkit.ItemKind(
 def section_of(uow, tenant, student, values) -> tuple:
     """(section, [(field, code, params)]): the section of the term with the row's course code that
     the student is enrolled in. No section of that code this term: course_code_unknown (codes
-    are data: DOMAIN.md "Course codes"); the student in none of them: not_enrolled; a yearly
+    are data: DOMAIN.md "Course codes"); the student in none of them: student_not_enrolled; a yearly
     grade for a section counted in credits (日間部): yearly_grade_not_ce."""
     if not values.get("course_code") or values.get("school_year") is None or values.get("semester") is None:
         return None, []
@@ -37,7 +37,7 @@ def section_of(uow, tenant, student, values) -> tuple:
         return None, [("course_code", "course_code_unknown", {})]
     mine = [s for s in found if uow.sections.is_enrolled(s["id"], student["id"])]
     if not mine:
-        return None, [("course_code", "not_enrolled", {})]
+        return None, [("course_code", "student_not_enrolled", {})]
     section = mine[0]
     if (values.get("yearly_grade") is not None) and section.get("class_hours") is None:
         return None, [("yearly_grade", "yearly_grade_not_ce", {})]

@@ -59,7 +59,7 @@ def test_ce_section_counts_class_hours_and_takes_a_yearly_grade(db):
     with db.uow() as uow, pytest.raises(PortfolioError) as e:
         courses.record_grade(uow, REG, student(db, "N2"), {
             "course_code": "115050407N11A0101", "school_year": "115", "semester": "2", "semester_grade": "70"})
-    assert e.value.details["problems"] == [{"field": "course_code", "code": "not_enrolled", "params": {}}]
+    assert e.value.details["problems"] == [{"field": "course_code", "code": "student_not_enrolled", "params": {}}]
     assert len(db.rows("course_grades")) == 1
 
 

@@ -164,7 +164,7 @@ def test_registrar_records_a_grade_with_history_and_the_student_reads_it(school)
 
 def test_a_grade_only_for_an_enrolled_student_of_a_known_course(school):
     uow, reg = school["uow"], who("registrar")
-    assert codes(err(usecases.record_grade, uow, reg, school["1150003"], grade())) == {("course_code", "not_enrolled")}
+    assert codes(err(usecases.record_grade, uow, reg, school["1150003"], grade())) == {("course_code", "student_not_enrolled")}
     assert codes(err(usecases.record_grade, uow, reg, school["1150001"], grade(course_code="115050407H11Z9999"))) == {
         ("course_code", "course_code_unknown")}
     assert codes(err(usecases.record_grade, uow, reg, school["1150001"], grade(semester="2"))) == {
@@ -226,7 +226,7 @@ def test_grade_sheet_import_all_or_nothing_and_idempotent(school):
                   {"row": 6, "cells": {"student_no": "1150001", **grade(semester_grade="120")}}]
     result = importing.run_import(uow, imp, {"caller": reg}, bad, dry_run=False)
     assert not result["written"] and {(p["row"], p["column"], p["code"]) for p in result["problems"]} >= {
-        (4, "course_code", "not_enrolled"), (5, "course_code", "course_code_malformed"),
+        (4, "course_code", "student_not_enrolled"), (5, "course_code", "course_code_malformed"),
         (6, "semester_grade", "grade_invalid")}
     assert not uow.course_grades.rows
     preview = importing.run_import(uow, imp, {"caller": reg}, rows)
