@@ -318,6 +318,7 @@ def test_every_role_of_both_tenants_against_the_api(stack):
                .replace("/rows/course_outcomes/2/", "/rows/{roster}/{row}/")
                .replace(f"/national/reports/{X}", "/national/reports/{report_id}")
                .replace(f"/locked/{X}/", "/locked/{student_user_id}/")
+               .replace(f"/sections/{X}", "/sections/{section_id}")
                for c in covered}
     covered = {re.sub(r"^/api/v1/records/[a-z]+", "/api/v1/records/{kind}", c).replace(f"/{X}", "/{item_id}")
                if c.startswith("/api/v1/records/") else c for c in covered}

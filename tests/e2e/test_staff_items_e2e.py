@@ -126,7 +126,8 @@ def test_attendance_and_activities_by_their_units_with_imports(api, stack):
     assert {p["code"] for p in r.json()["problems"]} == {"student_unknown"}
     # the homeroom teacher of 101 sees the class's items of every kind
     view = api("t_wang").get("/classes/101/records").json()
-    assert set(view["kinds"]) == {"consultation", "career_assessment", "attendance", "activity", "competition"}
+    assert set(view["kinds"]) == {"consultation", "career_assessment", "attendance", "activity", "competition",
+                                 "course_grade"}
     s2 = student_id(api, "s_day02")
     assert any(i["name"] == f"淨灘活動{tag}" and i["hours"] == 6 for i in view["kinds"]["activity"][s2])
     assert [c["code"] for c in api("t_wang").get("/classes").json()] == ["101"]
