@@ -59,7 +59,7 @@ def test_big5_csv_as_excel_in_taiwan_saves_it():
 def test_demo_people_csv_reads_like_the_demo_loader():
     with open(Path(__file__).resolve().parents[3] / "deploy" / "demo" / "people.csv", "rb") as fh:
         rows, problems = parse_people("people.csv", fh.read())
-    assert problems == [] and len(rows) == 24  # 18 + the staff of the units that enter items (issue 8)
+    assert problems == [] and len(rows) == 26  # 18 + the staff of the units that enter items (issue 8) + 2 elective officers
     assert rows[0]["grants"] == [{"tenant": "day", "role": "system_admin"}, {"tenant": "ce", "role": "system_admin"}]
     # a platform grant (tied to no tenant) travels apart from the tenant grants, as the loader sends it
     (platform,) = [r for r in imports.for_accounts(rows) if r["username"] == "platform"]
