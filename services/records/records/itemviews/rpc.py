@@ -5,7 +5,7 @@ from portfolio_common.permissions import allowed
 from . import usecases
 
 UNITS = ("consultation_teacher", "guidance_counsellor", "discipline_section", "activities_section",
-         "organising_unit")
+         "organising_unit", "registrar")  # the registrar: course grades (courses/)
 
 
 class Rpc:
