@@ -21,6 +21,13 @@ from .errors import ERRORS, ApiError
 RPCS = {"student_profile": "import_student_profiles", "status_change": "import_status_changes",
         "attendance": "import_attendance", "activity": "import_activities",
         "course_grade": "import_course_grades", "elective": "import_electives"}
+# performances the school or an external body reports: one sheet of the 多元表現名冊 per kind,
+# all through records.import_performances, which is told the sheet
+PERFORMANCE_SHEETS = {"performance_competition": "競賽參與紀錄", "performance_licence": "檢定證照紀錄",
+                      "performance_work_based_learning": "職場學習紀錄", "performance_work": "作品成果紀錄",
+                      "performance_advanced_course": "大學及技專校院先修課程紀錄", "performance_other": "其他多元表現紀錄"}
+RPCS.update({k: "import_performances" for k in PERFORMANCE_SHEETS})
+KIND_OPTIONS = {k: {"kind": k} for k in PERFORMANCE_SHEETS}
 
 
 def kinds() -> dict:
@@ -81,7 +88,8 @@ def run(kind, filename, data, *, dry_run=True, basis=None, options=None, spec=No
             _resolve_accounts(rows)
         send = [{"row": r["row"], "cells": {k: v for k, v in r["cells"].items() if k != "username"}} for r in rows]
         real = not dry_run and not problems
-        result = rpc("records", RPCS[kind], send, not real, basis if real else None, options or {})
+        result = rpc("records", RPCS[kind], send, not real, basis if real else None,
+                     {**(options or {}), **KIND_OPTIONS.get(kind, {})})
         seen = {(p["row"], p["column"], p["code"]) for p in problems}
         for p in result["problems"]:
             column = "username" if p["column"] == "user_id" else p["column"]

@@ -88,6 +88,10 @@ KINDS = {
 BY_KIND = {v["kind"]: slug for slug, v in KINDS.items()}
 IMPORT_KINDS = {v["import"]: slug for slug, v in KINDS.items() if v.get("import")}
 IMPORT_KINDS["elective"] = None  # the elective officer's list after course selection: an import, no item list
+# performances the school or an external body reports (the registrar, the organising unit)
+IMPORT_KINDS.update({k: None for k in ("performance_competition", "performance_licence",
+                                       "performance_work_based_learning", "performance_work",
+                                       "performance_advanced_course", "performance_other")})
 CHOICES = {
     "semester": [("1", "第 1 學期"), ("2", "第 2 學期")],
     "absence_code": [(c, f"{c} {n}") for c, n in (
@@ -219,6 +223,16 @@ def kind_import(kind):
     if kind not in IMPORT_KINDS:
         raise ApiError("not_found")
     return import_page(kind)
+
+
+@bp.get("/records/imports/performances")
+def performance_imports():
+    """The sheets of the 多元表現名冊 the registrar and the organising unit may import."""
+    from .importflow import PERFORMANCE_SHEETS
+    user = _user()
+    if not auth.roles(user) & {"registrar", "organising_unit"}:
+        raise ApiError("not_allowed")
+    return _no_store(make_response(render_template("performance_imports.html", sheets=PERFORMANCE_SHEETS)))
 
 
 @bp.get("/records/class")

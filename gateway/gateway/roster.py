@@ -24,6 +24,7 @@ ACTION_NAMES = {"created": "新增", "updated": "更新", "unchanged": "不變"}
 KIND_NAMES = {"student_profile": "學籍資料（學生基本資料）", "status_change": "學籍異動", "attendance": "出缺勤",
               "activity": "幹部、社團、服務學習", "course_grade": "學期成績（學生成績名冊）",
               "elective": "選修課加選名單"}
+KIND_NAMES.update({k: f"多元表現：{v}" for k, v in importflow.PERFORMANCE_SHEETS.items()})
 KIND_HINTS = {
     "student_profile": "學生的登入帳號須先由系統管理者以「匯入人員」建立；本頁依「帳號」欄把學籍連到該帳號。"
                        "出生日期可寫民國年（0940315、94/03/15）或西元（2005-03-15）。",
@@ -35,6 +36,9 @@ KIND_HINTS = {
                     "進修部可加學年學業成績與學年及格（填在第 2 學期的列）。",
     "elective": "選課結束後的加選名單：每列一位學生一門選修課（學號、學年度、學期、課程代碼；同一課程代碼有好幾班開課時填開課班級）。"
                 "已在名單上的學生不會重複加選。",
+    **{k: "學校單位或校外機構（例如證照中心、競賽主辦單位）提供的名單：每列一筆，依學號找到學生；欄位為全國多元表現名冊該表的欄位。"
+          "「來源」填學校單位或校外機構（留空為學校單位）。這些紀錄不計入學生每學年勾選的 10 件；匯入後仍須上傳證明文件。"
+          "同一份檔案再匯入一次不會重複新增。" for k in importflow.PERFORMANCE_SHEETS},
     "activity": "每列一筆，依學號找到學生。類別：幹部、社團、公共服務、志工；幹部須填擔任職務，公共服務與志工須填時數。",
 }
 TERM_KINDS = {"student_profile"}  # kinds whose rows belong to a school year's classes

@@ -109,3 +109,45 @@ def test_a_voided_performance_stays_with_its_reason_and_takes_no_proof(api):
     t = student.post(f"/performances/{p['id']}/tickets")
     assert t.status_code == 409 and t.json()["error"]["code"] == "performance_voided"
     assert mine(student, p["id"])["void_reason"] == "重複登錄"
+
+
+def test_the_organising_unit_imports_a_licence_centres_list(api):
+    """A licence centre's list in Big5 with ROC dates and ="..." numbers, through the one import flow:
+    nothing written while a row is refused, then written, the same file twice changes nothing; the
+    student sees them (not counted toward the 10, proof still to upload); the proof goes through
+    the same ticket as a form's."""
+    org = api("org_day")
+    tag = uuid.uuid4().hex[:6].upper()
+    head = "學號,來源,證照代碼,分數,取得證照日期,證照字號,檢定組別,內容簡述\n"
+    good = (head + f'="1150001",校外機構,17200,92,115/10/20,{tag}01,乙級,網頁設計乙級技術士\n'
+                   f'="1150002",校外機構,17200,88,1151020,{tag}02,乙級,網頁設計乙級技術士\n')
+    bad = good + f'N1150001,校外機構,17200,90,115/02/30,{tag}03,乙級,網頁設計乙級\n'
+
+    def send(text, dry_run, basis=None):
+        form = {"dry_run": "true" if dry_run else "false"} | ({"basis": basis} if basis else {})
+        return org.post("/imports/performance_licence", data=form,
+                        files={"file": ("證照名單.csv", text.encode("big5"), "text/csv")})
+
+    r = send(bad, False)
+    assert r.status_code == 200 and not r.json()["written"], r.text
+    assert {(p["row"], p["column"], p["code"]) for p in r.json()["problems"]} >= {
+        (4, "obtained_on", "date_impossible")}
+    preview = send(good, True)
+    assert not preview.json()["problems"], preview.text
+    done = send(good, False, preview.json()["basis"])
+    assert done.json()["written"] and done.json()["summary"]["created"] == 2, done.text
+    assert send(good, False).json()["summary"] == {"created": 0, "updated": 0, "unchanged": 2}
+    (lic,) = [p for p in api("s_day01").get("/performances").json() if p["fields"].get("licence_no") == f"{tag}01"]
+    assert (lic["entered_by"], lic["counts_toward_selection"], lic["state"]) == ("external", False, "proof_missing")
+    assert lic["fields"]["obtained_on"] == "2026-10-20" and lic["school_year"] == 115
+    up = proof(org, lic["id"], pdf(), "證照.pdf")
+    assert up.status_code == 201, up.text
+    assert eventually(lambda: mine(api("s_day01"), lic["id"])["state"] == "ready")
+    # a student, a teacher, another unit: not allowed; the other tenant's unit finds no such student
+    for who in ("s_day01", "t_wang", "disc_day"):
+        r = api(who).post("/imports/performance_licence", data={"dry_run": "true"},
+                          files={"file": ("a.csv", good.encode("big5"), "text/csv")})
+        assert r.status_code == 403, (who, r.status_code)
+    r = api("reg_ce").post("/imports/performance_licence", data={"dry_run": "true"},
+                           files={"file": ("a.csv", good.encode("big5"), "text/csv")})
+    assert {p["code"] for p in r.json()["problems"]} == {"student_unknown"}

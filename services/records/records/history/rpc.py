@@ -18,7 +18,8 @@ class Rpc:
             return usecases.get_history(uow, caller, entity, entity_id)
 
     @rpc
-    @allowed("registrar", "system", "discipline_section", "activities_section", "elective_officer")
+    @allowed("registrar", "system", "discipline_section", "activities_section", "elective_officer",
+             "organising_unit")
     def list_import_kinds(self, caller):
         """The import kinds the caller's roles may use: [{kind, roles, key_field, columns:
         [{field, label, aliases, required, type, width}]}] (the gateway reads files with it)."""

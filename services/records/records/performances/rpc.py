@@ -4,10 +4,25 @@ from portfolio_common.permissions import allowed
 from portfolio_common import events
 from portfolio_common.nameko_kit import reliable_event_handler, rpc
 
+from .. import importing
+from ..errors import NotFound
 from . import usecases
+from .importer import IMPORTERS
 
 
 class Rpc:
+    @rpc
+    @allowed("registrar", "organising_unit", "system")
+    def import_performances(self, caller, rows, dry_run=True, basis=None, options=None):
+        """Rows of one sheet of the 多元表現名冊 the school or an external body reports;
+        options {kind: "performance_<kind>"} names the sheet (performances/importer.py;
+        records/importing.py for the answer). An unknown kind: not_found."""
+        importer = IMPORTERS.get(str((options or {}).get("kind") or ""))
+        if importer is None:
+            raise NotFound("no such performance sheet")
+        with self.platform.uow() as uow:
+            return importing.run_import(uow, importer, {"caller": caller}, rows, dry_run=dry_run, basis=basis)
+
     @rpc
     @allowed("student", "registrar", "organising_unit", "system")
     def record_performance(self, caller, data):

@@ -98,19 +98,30 @@ def record_performance(uow, caller, data: dict, *, via="form") -> dict:
         problems.append(("school_year", "school_year_invalid", {}))
     if problems:
         raise _problems(problems)
-    now = clock.now()
+    pid = add_performance(uow, caller, student, kind, values, entered_by, year, via)
+    uow.commit()
+    return public(uow.performances.get(caller.tenant, pid))
+
+
+def stored_fields(values) -> tuple[dict, str]:
+    """(the kind's fields as stored (dates ISO), 內容簡述) of read_performance's values."""
+    values = dict(values)
     description = values.pop("description")
-    stored = {k: _iso(v) for k, v in values.items()}
+    return {k: _iso(v) for k, v in values.items()}, description
+
+
+def add_performance(uow, caller, student, kind, values, entered_by, year, via) -> uuid.UUID:
+    """The new row and its history (no commit: the form commits it, an import commits all rows)."""
+    stored, description = stored_fields(values)
     row = dict(tenant=caller.tenant, student_id=student["id"], school_year=year, kind=kind, fields=stored,
                description=description, entered_by=entered_by, entered_by_user=caller.user_id,
-               recorded_via=via, state="proof_missing", created_at=now)
+               recorded_via=via, state="proof_missing", created_at=clock.now())
     pid = uow.performances.add(row)
     uow.history.record(caller.tenant, "performance", pid, "created", caller.user_id,
                        actor_username=caller.username, student_id=student["id"],
                        after=snapshot({"kind": kind, "school_year": year, "description": description,
                                        "entered_by": entered_by, "fields": stored, "recorded_via": via}))
-    uow.commit()
-    return public(uow.performances.get(caller.tenant, pid))
+    return pid
 
 
 def _readable(uow, caller, row):
