@@ -44,6 +44,10 @@ def test_the_registrar_enters_a_grade_and_the_student_sees_it(browser, stack, sh
         page.get_by_role("link", name="成績匯入").first.click()
         expect(page.get_by_role("heading", level=1)).to_have_text("匯入學期成績（學生成績名冊）")
         check(page, shots_dir, "grades-import", problems)
+        page.get_by_role("link", name="多元表現匯入").first.click()
+        page.get_by_role("link", name="檢定證照紀錄").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("匯入多元表現：檢定證照紀錄")
+        check(page, shots_dir, "grades-performance-import", problems)
     finally:
         ctx.close()
 
