@@ -1,15 +1,15 @@
 """course grades (修課紀錄: 學期成績, 補考, 及格, 學年成績) and class hours (進修部 節數) on sections
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-11-30 00:11:22.244291
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0011'
-down_revision = '0010'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
