@@ -280,3 +280,14 @@ def test_grades_in_my_records_and_the_class_view(school):
     assert view["kinds"]["course_grade"][str(school["1150001"])][0]["semester_grade"] == 91
     import json
     json.dumps(view), json.dumps(mine)  # what the RPC sends
+
+
+def test_a_section_counts_credits_or_class_hours():
+    from marshmallow import ValidationError
+    from records.schemas import SectionIn
+    base = {"course_code": "115050407N11A0101", "subject_name": "國語文", "class_code": "501", "grade_level": 1,
+            "teacher_user_id": str(uuid.uuid4())}
+    assert SectionIn().load(base | {"class_hours": 4})["class_hours"] == 4  # 進修部: 節數
+    assert SectionIn().load(base | {"credits": 3})["class_hours"] is None   # 日間部: 學分
+    with pytest.raises(ValidationError):
+        SectionIn().load(base)
