@@ -109,6 +109,7 @@ class OutcomeOut(Schema):
     sha256 = fields.String()
     status = fields.String(metadata={"description": "uploaded | certified | returned"})
     return_reason = fields.String(allow_none=True)
+    upload_round = fields.Integer(metadata={"description": "1 for the first upload, +1 per re-upload after a return"})
     selected_locked = fields.Boolean()
     uploaded_at = fields.String()
     certified_at = fields.String(allow_none=True)
@@ -118,6 +119,11 @@ class TicketIn(_In):
     section_id = fields.String(required=True, metadata={"format": "uuid"})
     description = fields.String(required=True, metadata={
         "description": "簡述, 1-100 characters", "minLength": 1, "maxLength": 100})
+
+
+class ReuploadIn(_In):
+    description = fields.String(required=True, metadata={
+        "description": "簡述, 1-100 characters (may correct the returned one)", "minLength": 1, "maxLength": 100})
 
 
 class TicketOut(Schema):
@@ -479,6 +485,28 @@ class OutcomeTickets(MethodView):
         the same ticket instead of a second quota slot.
         """
         return flows.outcome_ticket(body["section_id"], body["description"], request.headers.get("Idempotency-Key"))
+
+
+@outcomes_bp.route("/outcomes/<outcome_id>/reupload")
+class OutcomeReupload(MethodView):
+    @login_required
+    @outcomes_bp.doc(parameters=[{
+        "in": "header", "name": "Idempotency-Key", "required": False,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 80},
+        "description": "the same for every retry of one ticket request; a new one for every new upload"}])
+    @outcomes_bp.arguments(ReuploadIn)
+    @outcomes_bp.response(201, TicketOut)
+    @refusals(outcomes_bp, "description_empty", "description_too_long", "not_found", "outcome_not_returned",
+              "outcome_quota_exceeded", "idempotency_key_reused", "window_closed", "calendar_not_set")
+    def post(self, body, outcome_id):
+        """Upload a RETURNED course outcome of your own again (重新上傳): a ticket for the same
+        outcome (same course and term; the 簡述 may be corrected). A returned outcome frees its
+        quota slot, so the re-upload must fit the term's quota again (409
+        outcome_quota_exceeded). Send the file to the files service as for a first upload; the
+        teacher then sees the next round of the same outcome. 404 for an outcome that is not
+        yours; 409 outcome_not_returned for one that is not returned.
+        """
+        return flows.outcome_reupload_ticket(outcome_id, body["description"], request.headers.get("Idempotency-Key"))
 
 
 @outcomes_bp.route("/outcomes/quota")

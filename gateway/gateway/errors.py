@@ -25,6 +25,7 @@ ERRORS = {
     "not_enrolled": (403, "您未修習此課程，不能上傳此課程的學習成果。", "You are not enrolled in this section."),
     "description_empty": (422, "請填寫簡述。", "A short description (簡述) is required."),
     "description_too_long": (422, "簡述最多 100 個字。", "The description may have at most 100 characters."),
+    "outcome_not_returned": (409, "只有被退回的課程學習成果可以重新上傳。", "Only a returned course outcome may be uploaded again."),
     "outcome_quota_exceeded": (409, "本學期的課程學習成果已達上限（件數依學校行事曆）。", "The term's course-outcome upload limit is reached."),
     "file_missing": (422, "請選擇要上傳的檔案。", "Choose a file to upload."),
     # The files service answers these itself (the browser talks to it directly) with the same

@@ -5,6 +5,17 @@ TICKET_TTL_S = 15 * 60  # records' ticket lifetime
 from .errors import ERRORS, ApiError
 
 
+def outcome_reupload_ticket(outcome_id, description, upload_key=None) -> dict:
+    """A RETURNED outcome uploaded again by its student: records issues a ticket for the same
+    outcome (records.issue_reupload_ticket: same section and term, the 簡述 may be corrected,
+    quota checked again); the file then goes to the files service as for a first upload."""
+    t = rpc("records", "issue_reupload_ticket", outcome_id, description, upload_key)
+    base = files_public_url()
+    return {"outcome_id": t["outcome_id"], "ticket": t["ticket"], "files_token": files_token(),
+            "upload_url": base + "/v1/files", "resumable_url": base + "/v1/uploads",
+            "expires_in": TICKET_TTL_S}
+
+
 def outcome_ticket(section_id, description, upload_key=None) -> dict:
     """records checks enrolment, 簡述 and the semester quota and holds a slot; the client then
     sends the bytes to the files service itself (upload_url: the whole file in one request;

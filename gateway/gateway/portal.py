@@ -166,8 +166,13 @@ def outcomes():
     _need("student")
     term = schoolcalendar.current()
     quota = rpc("records", "get_my_outcome_quota", term["school_year"], term["semester"]) if term else None
+    mine = rpc("records", "list_my_outcomes", None)
+    # ?reupload=<outcome id>: the form uploads that RETURNED outcome again (same course and term)
+    wanted = request.args.get("reupload", "")
+    reupload = next((o for o in mine if str(o["id"]) == wanted and o["status"] == "returned"), None)
     return render_template("outcomes.html", sections=rpc("records", "list_my_sections"),
-                           outcomes=rpc("records", "list_my_outcomes", None), max_chars=100,
+                           outcomes=mine, max_chars=100, reupload=reupload,
+                           reupload_asked=bool(wanted) and reupload is None,
                            quota=quota, term=term, limits=upload_limits(term["school_year"] if term else None),
                            files_url=files_public_url())
 
@@ -178,6 +183,9 @@ def outcome_ticket():
     _need("student")
     body = request.get_json(silent=True) or {}
     try:
+        if body.get("outcome_id"):  # 重新上傳 of a returned outcome
+            return flows.outcome_reupload_ticket(body["outcome_id"], body.get("description", ""),
+                                                 body.get("upload_key")), 201
         return flows.outcome_ticket(body.get("section_id", ""), body.get("description", ""),
                                     body.get("upload_key")), 201
     except Exception as exc:  # noqa: BLE001 - answered as JSON with the sentence to show

@@ -30,7 +30,7 @@ ARGS = {
     "records.import_school": ({"school_year": 115, "semester": 1},),
     "records.list_my_sections": (), "records.list_my_outcomes": (None,), "records.get_outcome": (X,),
     "records.list_my_students": (), "records.list_students": (),
-    "records.issue_outcome_ticket": (X, "x"), "records.reveal_national_id": (X,), "records.release_outcome_ticket": (X,),
+    "records.issue_outcome_ticket": (X, "x"), "records.issue_reupload_ticket": (X, "x"), "records.reveal_national_id": (X,), "records.release_outcome_ticket": (X,),
     "records.get_student": (X,), "records.get_my_profile": (),
     "records.create_student": ({"student_no": "x", "national_id": "A123456788"}, {"school_year": 115}),
     "records.update_student": (X, {}, 1, {"school_year": 115}),
@@ -167,6 +167,7 @@ API = [  # (method, path, json body or ("form", data), the RPC whose declaration
     ("GET", "/api/v1/outcomes", None, "records.list_my_outcomes"),
     ("POST", "/api/v1/outcomes/tickets", {"section_id": X, "description": "x"}, "records.issue_outcome_ticket"),
     ("GET", "/api/v1/outcomes/quota?school_year=115&semester=1", None, "records.get_my_outcome_quota"),
+    ("POST", f"/api/v1/outcomes/{X}/reupload", {"description": "x"}, "records.issue_reupload_ticket"),
     ("POST", "/api/v1/files/token", None, None),
     ("GET", f"/api/v1/outcomes/{X}", None, "records.get_outcome"),
     ("GET", f"/api/v1/files/{X}", None, None),  # files: owner, reviewer or registrar, else not found

@@ -450,6 +450,7 @@ class TicketClaims:
     semester: int | None
     claims: dict = field(default_factory=dict)
     expires_at: object = None
+    attempt: int = 1  # 2, 3, ... for a returned outcome uploaded again (records' issue_reupload_ticket)
 
     @classmethod
     def from_ticket(cls, t: dict) -> "TicketClaims":
@@ -458,4 +459,4 @@ class TicketClaims:
             t["performance_kind"], t["entered_by"]  # noqa: B018 - KeyError: the ticket lacks a field
         return cls(kind=t["kind"], subject_id=str(subject), tenant=t["tenant"], student_id=str(t["student_id"]),
                    student_user_id=str(t["student_user_id"]), school_year=int(t["school_year"]),
-                   semester=t.get("semester"), claims=dict(t))
+                   semester=t.get("semester"), claims=dict(t), attempt=int(t.get("attempt") or 1))

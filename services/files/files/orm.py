@@ -13,7 +13,9 @@ stored_files = sa.Table(
     sa.Column("id", UUID(as_uuid=True), primary_key=True),
     sa.Column("tenant", sa.String(32), nullable=False),
     sa.Column("kind", sa.String(20), nullable=False),          # outcome | performance
-    sa.Column("subject_id", UUID(as_uuid=True), nullable=False, unique=True),  # outcome_id
+    sa.Column("subject_id", UUID(as_uuid=True), nullable=False),  # outcome_id
+    # the ticket's attempt: 1, then 2, 3, ... for a returned outcome uploaded again
+    sa.Column("attempt", sa.SmallInteger, nullable=False, server_default="1"),
     sa.Column("bucket", sa.String(63), nullable=False),
     sa.Column("key", sa.String(512), nullable=False),
     sa.Column("version_id", sa.String(200)),
@@ -26,6 +28,7 @@ stored_files = sa.Table(
     sa.Column("student_id", UUID(as_uuid=True), nullable=False),
     sa.Column("reviewer_user_id", UUID(as_uuid=True)),         # the certifying teacher
     sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.UniqueConstraint("subject_id", "attempt", name="stored_files_subject_attempt_key"),
 )
 
 # One row per upload ticket's subject (an outcome or a performance): the upload in progress or
@@ -34,7 +37,8 @@ stored_files = sa.Table(
 uploads = sa.Table(
     "uploads", metadata,
     sa.Column("id", UUID(as_uuid=True), primary_key=True),
-    sa.Column("subject_id", UUID(as_uuid=True), nullable=False, unique=True),
+    sa.Column("subject_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("attempt", sa.SmallInteger, nullable=False, server_default="1"),  # the ticket's (re-upload)
     sa.Column("kind", sa.String(20), nullable=False),
     sa.Column("tenant", sa.String(32), nullable=False),
     sa.Column("student_id", UUID(as_uuid=True), nullable=False),
@@ -55,5 +59,6 @@ uploads = sa.Table(
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.UniqueConstraint("subject_id", "attempt", name="uploads_subject_attempt_key"),
     sa.Index("ix_uploads_receiving_expiry", "expires_at", postgresql_where=sa.text("state = 'receiving'")),
 )

@@ -31,10 +31,11 @@ class SqlFileRepository:
         """Insert the upload of a ticket's subject; (row, True) when new, else (existing, False)."""
         with self.engine.begin() as conn:
             made = conn.execute(insert(uploads).values(**row).on_conflict_do_nothing(
-                index_elements=["subject_id"]).returning(uploads)).first()
+                index_elements=["subject_id", "attempt"]).returning(uploads)).first()
             if made is not None:
                 return dict(made._mapping), True
-            old = conn.execute(sa.select(uploads).where(uploads.c.subject_id == row["subject_id"])).first()
+            old = conn.execute(sa.select(uploads).where(uploads.c.subject_id == row["subject_id"],
+                                                        uploads.c.attempt == row.get("attempt", 1))).first()
             return dict(old._mapping), False
 
     def get_upload(self, upload_id):
@@ -116,7 +117,7 @@ class FakeFileRepository:
 
     def begin_upload(self, row):
         for up in self.uploads.values():
-            if str(up["subject_id"]) == str(row["subject_id"]):
+            if (str(up["subject_id"]), up.get("attempt", 1)) == (str(row["subject_id"]), row.get("attempt", 1)):
                 return copy.deepcopy(up), False
         full = {"offset": 0, "segments": [], "type_name": None, "code": None, "file_id": None,
                 "sha256": None, **row}

@@ -71,7 +71,8 @@ def _ticket_expiry(token) -> dt.datetime:
 
 
 def _new_upload(ticket, caller, *, filename, resumable, length):
-    return dict(id=uuid.uuid4(), subject_id=ticket.subject_id, kind=ticket.kind, tenant=ticket.tenant,
+    return dict(id=uuid.uuid4(), subject_id=ticket.subject_id, attempt=ticket.attempt, kind=ticket.kind,
+                tenant=ticket.tenant,
                 student_id=ticket.student_id, student_user_id=caller.user_id, school_year=ticket.school_year,
                 semester=ticket.semester, claims=ticket.claims, filename=(filename or "")[:255],
                 resumable=resumable, length=length, state="receiving", expires_at=ticket.expires_at)
@@ -141,7 +142,8 @@ def _store_verified(repo, store, row, bucket, qkey, qversion, verdict) -> dict:
     now = _now()
     try:
         repo.finish_stored(row["id"], dict(
-            id=file_id, tenant=row["tenant"], kind=row["kind"], subject_id=row["subject_id"], bucket=bucket,
+            id=file_id, tenant=row["tenant"], kind=row["kind"], subject_id=row["subject_id"],
+            attempt=row.get("attempt", 1), bucket=bucket,
             key=final_key, version_id=fversion, size=verdict.size, sha256=verdict.sha256,
             content_type=verdict.content_type, filename=name, state="stored",
             owner_user_id=row["claims"]["student_user_id"], student_id=row["student_id"],

@@ -38,3 +38,9 @@ class FieldsInvalid(Invalid):
         import json
         problems = [dict(p) for p in problems]
         super().__init__(json.dumps(problems, ensure_ascii=False, default=str), problems=problems, **details)
+
+
+class OutcomeNotReturned(Conflict):
+    """A re-upload asked for an outcome that is not returned (only a returned outcome may be
+    uploaded again by its student)."""
+    code = "outcome_not_returned"

@@ -99,6 +99,11 @@ outcomes = sa.Table(
     sa.Column("certified_at", sa.DateTime(timezone=True)),
     sa.Column("return_reason", sa.String(500)),
     sa.Column("selected_locked", sa.Boolean, nullable=False, server_default=sa.false()),
+    # 1 for the first upload, +1 for each re-upload stored after a return (shown to the student)
+    sa.Column("upload_round", sa.SmallInteger, nullable=False, server_default="1"),
+    # upload tickets issued for this outcome: the ticket's `attempt` (files keys an upload by
+    # outcome and attempt, so a re-upload of the same outcome is a new upload there)
+    sa.Column("ticket_attempts", sa.SmallInteger, nullable=False, server_default="1"),
     _now("uploaded_at"),
     sa.Index("ix_outcomes_student_term", "tenant", "student_id", "school_year", "semester"),
 )

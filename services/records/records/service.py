@@ -72,6 +72,13 @@ class RecordsService(*areas.rpc_mixins()):
 
     @rpc
     @allowed("student")
+    def issue_reupload_ticket(self, caller, outcome_id, description, upload_key=None):
+        with self.platform.uow() as uow:
+            return usecases.issue_reupload_ticket(uow, caller, outcome_id, description,
+                                                  self.platform.ticket_key, upload_key)
+
+    @rpc
+    @allowed("student")
     def release_outcome_ticket(self, caller, outcome_id):
         with self.platform.uow() as uow:
             return usecases.release_outcome_ticket(uow, caller, outcome_id)

@@ -8,7 +8,7 @@ from portfolio_common import signing
 
 from . import domain
 from .schoolcalendar.usecases import upload_rules
-from .errors import Invalid, NotAllowed, NotEnrolled, NotFound
+from .errors import IdempotencyKeyReused, Invalid, NotAllowed, NotEnrolled, NotFound, OutcomeNotReturned
 from .orm import classes, enrolments, outcomes, sections, students, upload_reservations
 
 TICKET_PURPOSE = "upload-ticket"
@@ -228,7 +228,7 @@ def reveal_national_id(uow, vault, caller, student_id) -> dict:
 
 # ---------------------------------------------------------------- course outcomes
 
-def _ticket(caller, st, sec, outcome_id, text, ticket_key):
+def _ticket(caller, st, sec, outcome_id, text, ticket_key, attempt=1):
     claims = {
         "kind": "outcome", "outcome_id": str(outcome_id), "tenant": caller.tenant,
         "student_id": str(st.id), "student_user_id": caller.user_id, "section_id": str(sec.id),
@@ -236,6 +236,8 @@ def _ticket(caller, st, sec, outcome_id, text, ticket_key):
         "semester": sec.semester, "course_code": sec.course_code, "subject_name": sec.subject_name,
         "description": text,
     }
+    if attempt > 1:  # a re-upload of a returned outcome: files keys the upload by (outcome, attempt)
+        claims["attempt"] = attempt
     return {"outcome_id": str(outcome_id),
             "ticket": signing.sign(claims, ticket_key, ttl=TICKET_TTL, purpose=TICKET_PURPOSE)}
 
@@ -318,6 +320,57 @@ def issue_outcome_ticket(uow, caller, section_id, description, ticket_key, uploa
     return _ticket(caller, st, sec, outcome_id, text, ticket_key)
 
 
+def issue_reupload_ticket(uow, caller, outcome_id, description, ticket_key, upload_key=None) -> dict:
+    """A ticket to upload a RETURNED outcome again: the same outcome_id (same section and term;
+    the 簡述 may be corrected). {outcome_id, ticket}; the ticket carries `attempt` (2, 3, ...)
+    so files stores it as a new upload of the same outcome, and certification opens the next
+    round when it arrives (services/certification/README.md, "Tasks are rounds").
+
+    Quota (regulation: outcome_uploads_per_semester per term, records' calendar copy): a
+    returned outcome does not count, so the re-upload must fit the quota again and holds its
+    slot for the ticket's life (a reservation on the outcome id, freed by `upload-refused`
+    like any ticket). Asked again while that reservation is live (a retry, a second tab): the
+    same slot, a fresh ticket. The upload window of the outcome's term holds (window_closed).
+    Raises NotFound (unknown, another student's or another tenant's outcome: one answer),
+    OutcomeNotReturned (not returned, or locked in a selection), DescriptionInvalid,
+    OutcomeQuotaExceeded, IdempotencyKeyReused (the key names another upload), WindowClosed,
+    CalendarNotSet.
+    """
+    caller.require("student")
+    text = domain.clean_description(description)
+    _student_of(uow, caller)
+    st = uow.session.execute(sa.select(students).where(
+        students.c.tenant == caller.tenant, students.c.user_id == caller.user_id).with_for_update()).first()
+    o = uow.session.execute(sa.select(outcomes).where(
+        outcomes.c.id == _uuid(outcome_id, "outcome"), outcomes.c.tenant == caller.tenant,
+        outcomes.c.student_id == st.id).with_for_update()).first()
+    if o is None:
+        raise NotFound("outcome not found")
+    if o.status != "returned" or o.selected_locked:
+        raise OutcomeNotReturned("only a returned outcome may be uploaded again")
+    sec = uow.session.execute(sa.select(sections).where(sections.c.id == o.section_id)).first()
+    rules = upload_rules(uow, caller.tenant, sec.school_year, sec.semester)
+    rules["upload"].check()
+    key = (str(upload_key)[:80] or None) if upload_key else None
+    r = upload_reservations.c
+    if key and uow.session.execute(sa.select(r.outcome_id).where(
+            r.student_id == st.id, r.upload_key == key, r.outcome_id != o.id)).first():
+        raise IdempotencyKeyReused("this upload key was used for another upload")
+    live = uow.session.execute(sa.select(r.outcome_id).where(
+        r.outcome_id == o.id, r.used_at.is_(None), r.expires_at > sa.func.now())).first()
+    if live is None:  # no slot held for it yet: the returned outcome's slot was freed, take one again
+        domain.check_outcome_quota(_slots_taken(uow, st, sec), rules["limit"])
+    attempt = int(o.ticket_attempts) + 1
+    uow.session.execute(outcomes.update().where(outcomes.c.id == o.id).values(ticket_attempts=attempt))
+    values = dict(tenant=caller.tenant, student_id=st.id, school_year=sec.school_year, semester=sec.semester,
+                  upload_key=key, section_id=sec.id, description=text, used_at=None,
+                  expires_at=sa.func.now() + sa.text(f"interval '{TICKET_TTL} seconds'"))
+    uow.session.execute(insert(upload_reservations).values(outcome_id=o.id, **values)
+                        .on_conflict_do_update(index_elements=["outcome_id"], set_=values))
+    uow.commit()
+    return _ticket(caller, st, sec, o.id, text, ticket_key, attempt=attempt)
+
+
 def release_outcome_ticket(uow, caller, outcome_id) -> bool:
     """The upload was refused after the ticket was issued: give the quota slot back."""
     caller.require("student")
@@ -392,8 +445,47 @@ def record_outcome_uploaded(uow, env) -> bool:
                student_id=p["student_id"],
                after={"description": p["description"], "sha256": p["sha256"], "file_id": str(p["file_id"])},
                event_id=env["event_id"])
+    else:
+        _record_reupload(uow, env, p)
     uow.commit()
     return True
+
+
+def _record_reupload(uow, env, p):
+    """`outcome-uploaded` for a known outcome (a re-upload after a return, issue_reupload_ticket).
+    The newer upload wins (an older one delivered late changes nothing). The identical file
+    (same SHA-256) of a certified outcome keeps its certification, as certification does;
+    otherwise the outcome takes the new file and 簡述 and waits for a decision again (`uploaded`,
+    the return reason and certification cleared, upload_round + 1). Attributed to the student
+    (before/after in the history)."""
+    import datetime as dt
+    row = uow.session.execute(sa.select(outcomes).where(outcomes.c.id == p["outcome_id"]).with_for_update()).first()
+    if row.tenant != env["tenant"] or str(row.student_id) != str(p["student_id"]) \
+            or str(row.section_id) != str(p["section_id"]):
+        from portfolio_common.errors import PermanentEventError
+        raise PermanentEventError("outcome-uploaded names a known outcome of another student, section or tenant")
+    at = p["uploaded_at"]
+    at = dt.datetime.fromisoformat(at) if isinstance(at, str) else at
+    if at <= row.uploaded_at:
+        return
+    files = {"file_id": p["file_id"], "filename": p["filename"], "content_type": p["content_type"],
+             "size": p["size"], "sha256": p["sha256"], "uploaded_at": at}
+    if row.status == "certified" and row.sha256 == p["sha256"]:
+        values, action = files, "reuploaded_same_file"
+    else:
+        values = files | {"description": p["description"], "status": "uploaded", "return_reason": None,
+                          "certified_by": None, "acting_for": None, "certified_at": None,
+                          "upload_round": row.upload_round + 1}
+        action = "reuploaded"
+    keys = ("description", "status", "sha256", "file_id", "filename", "return_reason", "upload_round")
+    uow.session.execute(outcomes.update().where(outcomes.c.id == row.id).values(**values))
+
+    def shown(v):
+        return str(v) if v is not None else None
+    _audit(uow, env["tenant"], "outcome", p["outcome_id"], action, p["student_user_id"], student_id=p["student_id"],
+           before={k: shown(row._mapping[k]) for k in keys},
+           after={k: shown(values[k] if k in values else row._mapping[k]) for k in keys},
+           event_id=env["event_id"])
 
 
 def _set_status(uow, env, handler, outcome_id, values, actor, action, acting_for=None):

@@ -157,6 +157,27 @@ def test_stored_after_quarantine_then_promoted_fingerprinted_and_announced(files
     assert outbox(ext, events.UPLOAD_REFUSED) == [], "a used ticket's slot is not given back"
 
 
+def test_a_returned_outcome_uploaded_again_is_a_new_upload_of_the_same_outcome(files):
+    """records' re-upload ticket names the same outcome with `attempt` 2: files stores the new
+    file beside the first (both fingerprinted) and announces it for the same outcome_id; that
+    ticket, like any, is used once."""
+    client, ext, _ = files
+    s = Student()
+    tok, claims = s.ticket()
+    first = post(client, s, tok, ev.pdf(2000))
+    assert first.status_code == 201, first.get_json()
+    tok2, _ = s.ticket(outcome_id=claims["outcome_id"], attempt=2, description="補上封面")
+    second = post(client, s, tok2, ev.pdf(3000), name="補件.pdf")
+    assert second.status_code == 201, second.get_json()
+    assert second.get_json()["outcome_id"] == claims["outcome_id"] != None  # noqa: E711
+    assert second.get_json()["file_id"] != first.get_json()["file_id"]
+    sent = [e["payload"] for e in outbox(ext, events.OUTCOME_UPLOADED) if e["payload"]["outcome_id"] == claims["outcome_id"]]
+    assert [(p["filename"], p["description"]) for p in sent] == [("期末專題.pdf", "期末專題：記帳程式"), ("補件.pdf", "補上封面")]
+    assert post(client, s, tok2, ev.pdf(4000)).get_json()["error"]["code"] == "ticket_used"
+    rows = [r for r in SqlFileRepository(ext["engine"]).files_of("day") if str(r["subject_id"]) == claims["outcome_id"]]
+    assert sorted(r["attempt"] for r in rows) == [1, 2]
+
+
 @pytest.mark.parametrize("name,make,ctype", [
     ("口頭報告_短.mp4", lambda: ev.case("U04")[1], "video/mp4"),
     ("口頭報告_長.mp4", lambda: ev.mp4_padded(ev.case("U04")[1], 6 * MB), "video/mp4"),
