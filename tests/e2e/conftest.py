@@ -29,6 +29,11 @@ class Api:
         return uploads.upload_outcome(self.s, self.base[:-len("/api/v1")], section_id, description, content,
                                       filename, idempotency_key)
 
+    def reupload(self, outcome_id, description, content, filename="成果.pdf"):
+        """A returned outcome of the student's, uploaded again (same outcome_id)."""
+        return uploads.reupload_outcome(self.s, self.base[:-len("/api/v1")], outcome_id, description, content,
+                                        filename)
+
     def ticket(self, section_id, description, idempotency_key=None):
         return uploads.request_ticket(self.s, self.base[:-len("/api/v1")], section_id, description, idempotency_key)
 

@@ -89,10 +89,25 @@ def test_upload_return_with_a_listed_reason_reupload_certify_withdraw_recertify(
     assert stale["certified"] == [] and stale["refused"][0]["code"] == "already_decided"
     assert stale["refused"][0]["message_zh"] == "此項目已經處理過。"
 
-    # the student uploads again -> a new task -> certified, on that file's fingerprint
+    # only the student's own returned outcome may be uploaded again
+    intruder = api(students[0][1])
+    r = intruder.post(f"/outcomes/{up['outcome_id']}/reupload", json={"description": "偷改"})
+    assert (r.status_code, r.json()["error"]["code"]) == (404, "not_found")
+    r = api(students[1][0]).post(f"/outcomes/{up['outcome_id']}/reupload", json={"description": "偷改"})
+    assert r.status_code == 404
+    # the student uploads the returned outcome again (重新上傳): the SAME outcome, round 2 in the
+    # teacher's queue, the returned round kept with its reason -> certified on the new file
     content = pdf()
-    up2 = student.upload(section["id"], "期中作業：流程圖（補上封面）", content, "流程圖-v2.pdf").json()
+    up2 = student.reupload(up["outcome_id"], "期中作業：流程圖（補上封面）", content, "流程圖-v2.pdf").json()
+    assert up2["outcome_id"] == up["outcome_id"] and up2["sha256"] == sha(content)
     task2 = task_of(teacher, up2["outcome_id"])
+    assert task2["round"] == 2 and task2["sha256"] == sha(content) and task2["description"] == "期中作業：流程圖（補上封面）"
+    mine = eventually(lambda: (o := student.get("/outcomes/" + up["outcome_id"]).json())["status"] == "uploaded" and o)
+    assert (mine["sha256"], mine["filename"], mine["upload_round"], mine["return_reason"]) == \
+        (sha(content), "流程圖-v2.pdf", 2, None)
+    assert task_of(teacher, up["outcome_id"], "returned")["reason_code"] == "incomplete"
+    again = student.post(f"/outcomes/{up['outcome_id']}/reupload", json={"description": "再傳一次"})
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "outcome_not_returned")
     assert decide(teacher, "certify", [task2["id"]])["certified"] == [task2["id"]]
     eventually(lambda: student.get("/outcomes/" + up2["outcome_id"]).json()["status"] == "certified")
     eventually(lambda: up2["outcome_id"] in [c["outcome_id"] for c in student.get("/selections/115").json()["candidates"]])
@@ -103,8 +118,11 @@ def test_upload_return_with_a_listed_reason_reupload_certify_withdraw_recertify(
     env = replay_upload(stack, student, up2, dict(section, teacher_user_id=teacher.user["user_id"],
                                                   student_id=done["student_id"]), "期中作業：流程圖（補上封面）")
     eventually(lambda: processed(stack, env["event_id"]))
-    assert [t["status"] for t in teacher.get("/certification/tasks?status=all").json()
-            if t["outcome_id"] == up2["outcome_id"]] == ["certified"]
+    assert sorted((t["round"], t["status"]) for t in teacher.get("/certification/tasks?status=all").json()
+                  if t["outcome_id"] == up2["outcome_id"]) == [(1, "returned"), (2, "certified")]
+    # ... and records agrees: still certified, no new upload round
+    assert eventually(lambda: (o := student.get("/outcomes/" + up2["outcome_id"]).json())["filename"] == "成果.pdf"
+                      and o)["status"] == "certified"
 
     # a mistaken certification is withdrawn with a reason: history kept, the outcome waits again
     r = teacher.post("/certification/decisions", json={"action": "withdraw", "task_ids": [task2["id"]], "reason": " "})
@@ -117,10 +135,10 @@ def test_upload_return_with_a_listed_reason_reupload_certify_withdraw_recertify(
     eventually(lambda: up2["outcome_id"] not in [c["outcome_id"] for c in student.get("/selections/115").json()["candidates"]])
     withdrawn = task_of(teacher, up2["outcome_id"], "withdrawn")
     assert withdrawn["withdrawal_reason"] == "誤按認證：封面仍是別人的名字"
-    round2 = task_of(teacher, up2["outcome_id"])
-    assert round2["round"] == 2 and round2["sha256"] == up2["sha256"]
+    round3 = task_of(teacher, up2["outcome_id"])
+    assert round3["round"] == 3 and round3["sha256"] == up2["sha256"]
     # ... and certified again in the new round
-    assert decide(teacher, "certify", [round2["id"]])["certified"] == [round2["id"]]
+    assert decide(teacher, "certify", [round3["id"]])["certified"] == [round3["id"]]
     eventually(lambda: student.get("/outcomes/" + up2["outcome_id"]).json()["status"] == "certified")
     eventually(lambda: up2["outcome_id"] in [c["outcome_id"] for c in student.get("/selections/115").json()["candidates"]])
 

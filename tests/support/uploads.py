@@ -56,3 +56,18 @@ def upload_outcome(session, gateway_url, section_id, description, content, filen
     if a.ok and isinstance(a._body, dict):
         a._body = {"outcome_id": ticket["outcome_id"], "status": "processing", **a._body}
     return a
+
+
+def reupload_outcome(session, gateway_url, outcome_id, description, content, filename="成果.pdf",
+                     timeout=120) -> Answer:
+    """A RETURNED outcome uploaded again: the gateway's re-upload ticket (same outcome), then
+    the bytes to the files service; 201 with {outcome_id, file_id, sha256, ...} or the refusal."""
+    t = session.post(f"{gateway_url}/api/v1/outcomes/{outcome_id}/reupload", json={"description": description},
+                     timeout=timeout)
+    if t.status_code != 201:
+        return _answer(t)
+    ticket = t.json()
+    a = _answer(send_file(session, ticket, content, filename, timeout))
+    if a.ok and isinstance(a._body, dict):
+        a._body = {"outcome_id": ticket["outcome_id"], "status": "processing", **a._body}
+    return a

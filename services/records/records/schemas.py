@@ -76,6 +76,7 @@ class OutcomeRead(Schema):
     status = fields.String()
     return_reason = fields.String(allow_none=True)
     selected_locked = fields.Boolean()
+    upload_round = fields.Integer()  # 1, then +1 per re-upload after a return
     uploaded_at = fields.DateTime()
     certified_at = fields.DateTime(allow_none=True)
 
