@@ -181,7 +181,9 @@
         say(doneText, 'ok');
         window.sessionStorage.setItem('upload-done', doneText);
         finished();
-        setTimeout(() => window.location.reload(), 600);
+        // a re-upload form (data-after: the plain page) is not shown again for the same outcome
+        const after = form.dataset.after;
+        setTimeout(() => { if (after) window.location.assign(after); else window.location.reload(); }, 600);
       },
     });
     upload.start();
