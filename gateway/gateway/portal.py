@@ -2,7 +2,7 @@
 from flask import (Blueprint, flash, redirect, render_template, request, session,
                    url_for)
 
-from . import auth, flows, schoolcalendar, tenants
+from . import auth, flows, notices, schoolcalendar, tenants
 from .api import redirect_to_file
 from .clients import files_public_url, files_token, rpc, rpc_public, upload_limits
 from .errors import ApiError, to_api_error
@@ -172,6 +172,7 @@ def outcomes():
     reupload = next((o for o in mine if str(o["id"]) == wanted and o["status"] == "returned"), None)
     return render_template("outcomes.html", sections=rpc("records", "list_my_sections"),
                            outcomes=mine, max_chars=100, reupload=reupload,
+                           notice=notices.student_notice(mine, term),
                            reupload_asked=bool(wanted) and reupload is None,
                            quota=quota, term=term, limits=upload_limits(term["school_year"] if term else None),
                            files_url=files_public_url())
@@ -246,7 +247,10 @@ def certification():
         parts = [f"{names.get(tid, '（找不到的項目）')}：{msg}" for tid, msg in refused.items()]
         flash(f"{len(refused)} 件未處理（仍在清單上的保留勾選）— " + "；".join(parts), "warn")
     reasons = rpc("certification", "list_return_reasons")
+    pending = len(tasks) if status == "pending" else len(flows.teacher_queue("pending"))
+    notice = notices.teacher_notice(pending, schoolcalendar.current())
     return render_template("certification.html", tasks=tasks, status=status, error=error, reasons=reasons,
+                           notice=notice,
                            refused=refused, groups=_queue_groups(tasks)), (error.status if error else 200)
 
 

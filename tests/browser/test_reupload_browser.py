@@ -58,6 +58,7 @@ def test_returned_outcome_reuploaded_from_its_row(browser, stack, shots_dir, tmp
     row = page.locator(f'tr[data-outcome="{up["outcome_id"]}"]')
     expect(row).to_contain_text("已退回")
     expect(row).to_contain_text("請附上量測照片")
+    expect(page.get_by_test_id("notice")).to_contain_text("您有 1 件課程學習成果被任課教師退回")
     check(page, shots_dir, "returned-row", problems)
     row.get_by_role("link", name=re.compile("重新上傳")).click()
 
@@ -85,6 +86,7 @@ def test_returned_outcome_reuploaded_from_its_row(browser, stack, shots_dir, tmp
     eventually(shown)
     expect(row).to_contain_text("學習單-附照片.pdf")
     expect(row.get_by_role("link", name=re.compile("重新上傳"))).to_have_count(0)
+    expect(page.get_by_test_id("notice")).to_have_count(0)
     check(page, shots_dir, "after", problems)
 
     round2 = eventually(lambda: [t for t in teacher.get("/certification/tasks?status=pending").json()
