@@ -208,3 +208,37 @@ def open_at_close(rounds, calendars: dict, today, within_days: int) -> list:
         g["open"] += 1
     return sorted(groups.values(), key=lambda g: (g["closes_on"] is not None, g["closes_on"] or today,
                                                   -g["open"], g["subject_name"]))
+
+
+def reminders_due(tenant: str, closing: list, returned: list) -> list:
+    """The reminder e-mails due now (issue 10 item 5), each with a key that names it once:
+    a teacher once per term whose certification window closes soon with rounds still open, a
+    student once per returned round not yet uploaded again.
+
+    closing: open_at_close's groups (only `window == "closing"` ones remind: after the close the
+    academic section hands them to a proxy); returned: dicts with task_id, student_user_id,
+    subject_name, description, reason (the latest round of its outcome, status returned).
+    Returns [{"key", "kind", "user_id", "subject", "body"}] (zh-TW)."""
+    out, teachers = [], {}
+    for g in closing:
+        if g["window"] != "closing":
+            continue
+        t = teachers.setdefault((g["teacher_user_id"], g["school_year"], g["semester"]),
+                                {"closes_on": g["closes_on"], "lines": [], "open": 0})
+        t["lines"].append(f"・{g['subject_name']}：{g['open']} 件")
+        t["open"] += g["open"]
+    for (teacher, sy, sem), t in sorted(teachers.items(), key=lambda kv: str(kv[0])):
+        out.append({"key": f"{tenant}:teacher_window_closing:{teacher}:{sy}-{sem}", "kind": "teacher_window_closing",
+                    "user_id": teacher,
+                    "subject": f"【學習歷程檔案】{sy}-{sem} 課程學習成果認證將於 {t['closes_on']} 截止",
+                    "body": (f"老師您好：\n\n您還有 {t['open']} 件課程學習成果待認證，本學期認證期間將於 "
+                             f"{t['closes_on']} 截止：\n" + "\n".join(t["lines"])
+                             + "\n\n請登入學習歷程檔案平台的「認證」頁面完成認證或退回。\n")})
+    for r in returned:
+        out.append({"key": f"{tenant}:student_returned:{r['task_id']}", "kind": "student_returned",
+                    "user_id": str(r["student_user_id"]),
+                    "subject": f"【學習歷程檔案】課程學習成果被退回：{r['subject_name']}",
+                    "body": (f"同學您好：\n\n您上傳的「{r['subject_name']}」課程學習成果（{r['description']}）"
+                             f"被任課教師退回。\n退回原因：{r['reason'] or '（未填）'}\n\n"
+                             "請登入學習歷程檔案平台的「課程學習成果」頁面，修改後按「重新上傳」。\n")})
+    return out

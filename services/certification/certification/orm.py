@@ -100,3 +100,14 @@ calendars = sa.Table(
     sa.Column("payload", JSONB, nullable=False),
     sa.Column("applied_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
 )
+
+# Reminder e-mails sent (issue 10 item 5): one row per reminder key, so the scheduled job sends
+# each reminder once (a teacher once per term's closing window, a student once per returned round).
+reminders_sent = sa.Table(
+    "reminders_sent", metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("tenant", sa.String(32), nullable=False),
+    sa.Column("kind", sa.String(30), nullable=False),          # teacher_window_closing | student_returned
+    sa.Column("user_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("sent_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+)

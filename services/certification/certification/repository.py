@@ -6,7 +6,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
-from .orm import calendars, decisions, return_reasons, tasks, withdrawals
+from .orm import calendars, decisions, reminders_sent, return_reasons, tasks, withdrawals
 
 
 class SqlTaskRepository:
@@ -69,6 +69,27 @@ class SqlTaskRepository:
         q = (sa.select(tasks.c.teacher_user_id, tasks.c.section_id, tasks.c.subject_name, tasks.c.school_year,
                        tasks.c.semester).where(tasks.c.tenant == tenant, tasks.c.status == "pending"))
         return [dict(r._mapping) for r in self.s.execute(q).all()]
+
+    def returned_latest_rounds(self, tenant) -> list:
+        """Returned rounds that are still the newest of their outcome (not uploaded again),
+        with the return's reason."""
+        newer = tasks.alias("newer")
+        q = (sa.select(tasks.c.id.label("task_id"), tasks.c.student_user_id, tasks.c.subject_name,
+                       tasks.c.description, decisions.c.reason)
+             .select_from(tasks.outerjoin(decisions, sa.and_(decisions.c.task_id == tasks.c.id,
+                                                             decisions.c.decision == "returned")))
+             .where(tasks.c.tenant == tenant, tasks.c.status == "returned",
+                    ~sa.exists().where(newer.c.outcome_id == tasks.c.outcome_id, newer.c.round > tasks.c.round)))
+        return [dict(r._mapping) for r in self.s.execute(q).all()]
+
+    def reminder_sent(self, key) -> bool:
+        return self.s.execute(sa.select(reminders_sent.c.key).where(reminders_sent.c.key == key)).first() is not None
+
+    def record_reminder(self, key, tenant, kind, user_id) -> bool:
+        """Claim a reminder (True when this call recorded it first)."""
+        res = self.s.execute(insert(reminders_sent).values(key=key, tenant=tenant, kind=kind, user_id=user_id)
+                             .on_conflict_do_nothing())
+        return res.rowcount == 1
 
     def calendars_of(self, tenant) -> dict:
         rows = self.s.execute(sa.select(calendars).where(calendars.c.tenant == tenant)).all()

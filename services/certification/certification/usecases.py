@@ -280,3 +280,38 @@ def withdraw_certifications(uow, caller, task_ids, reason) -> dict:
         done.append(str(row["id"]))
     uow.commit()
     return {"withdrawn": done, "refused": refused}
+
+
+REMIND_WITHIN_DAYS = 7  # teachers are reminded this many days before the certification window closes
+
+
+def send_reminders(uow, sender, addresses, tenant, today, within_days=REMIND_WITHIN_DAYS) -> dict:
+    """E-mail the reminders due in `tenant` (domain.reminders_due: teachers with open rounds
+    whose term's certification window closes within `within_days` days, students with a
+    returned round not uploaded again), each ONCE: a reminder is recorded (`reminders_sent`)
+    in the transaction that sends it; a failed send records nothing and is tried on the next
+    run; a crash between the send and the commit may send it twice (at least once).
+
+    sender: mail.Sender; addresses(tenant, user_ids) -> {user_id: e-mail} (people without an
+    address are skipped, not recorded, so an address added later still gets it).
+    Returns {"due": n, "sent": n, "no_address": n}."""
+    closing = domain.open_at_close(uow.tasks.open_rounds(tenant), uow.tasks.calendars_of(tenant), today, within_days)
+    due = domain.reminders_due(tenant, closing, uow.tasks.returned_latest_rounds(tenant))
+    todo = [r for r in due if not uow.tasks.reminder_sent(r["key"])]
+    book = addresses(tenant, sorted({str(r["user_id"]) for r in todo})) if todo else {}
+    sent = no_address = 0
+    for r in todo:
+        to = book.get(str(r["user_id"]))
+        if not to:
+            no_address += 1
+            continue
+        if uow.tasks.record_reminder(r["key"], tenant, r["kind"], r["user_id"]):
+            try:
+                sender.send(to, r["subject"], r["body"])
+            except Exception:
+                uow.session.rollback()  # not recorded: tried again on the next run
+                raise
+            uow.commit()
+            sent += 1
+    uow.commit()
+    return {"due": len(due), "sent": sent, "no_address": no_address}

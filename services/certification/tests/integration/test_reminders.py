@@ -1,0 +1,138 @@
+"""Reminder e-mails (issue 10 item 5) sent to a REAL SMTP server started here (aiosmtpd), from a
+real PostgreSQL database: a teacher whose term's certification window closes within 7 days with
+open rounds, a student whose round was returned; each once, however often the job runs; a
+failed send records nothing and is sent on the next run; people without an address are
+skipped. No mocks: the address book is the job's input (where addresses come from is the
+caller's choice, see services/certification/README.md)."""
+import datetime as dt
+import email
+import email.policy
+import uuid
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from certification import usecases
+from certification.mail import SmtpSender, from_env
+from portfolio_common import clock, events
+from tests.support import servers
+from tests.support.calendars import calendar_changed
+
+from portfolio_common import caller as caller_mod
+
+TEACHER, STUDENT, SECTION = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+
+
+def teacher(uid, tenant="day"):
+    return caller_mod.Caller(user_id=uid, username="t", tenant=tenant, roles=("subject_teacher",))
+
+
+def upload_event(tenant="day", teacher_id=TEACHER):
+    return events.load_event(events.OUTCOME_UPLOADED, events.make_event(events.OUTCOME_UPLOADED, tenant, {
+        "outcome_id": str(uuid.uuid4()), "file_id": str(uuid.uuid4()), "student_id": str(uuid.uuid4()),
+        "student_user_id": str(uuid.uuid4()), "section_id": SECTION, "teacher_user_id": teacher_id,
+        "school_year": 115, "semester": 1, "course_code": "C1", "subject_name": "程式設計", "description": "期末專題",
+        "filename": "a.pdf", "content_type": "application/pdf", "size": 10, "sha256": "0" * 64,
+        "uploaded_at": events.utcnow()}))
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append((envelope.rcpt_tos, msg["Subject"], msg.get_content()))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    ctl = Controller(inbox, hostname="127.0.0.1", port=servers.free_port())
+    ctl.start()
+    try:
+        yield inbox, SmtpSender("127.0.0.1", ctl.port, "portfolio@school.example")
+    finally:
+        ctl.stop()
+
+
+@pytest.fixture
+def db(service_db):
+    db = service_db("certification")
+    today = clock.today_in_school()
+    closes = {"opens_on": (today - dt.timedelta(days=30)).isoformat(), "closes_on": (today + dt.timedelta(days=3)).isoformat()}
+    with db.uow() as uow:
+        usecases.apply_calendar(uow, events.load_event(events.CALENDAR_CHANGED, calendar_changed("day", certification=closes)))
+    return db
+
+
+def open_tasks(db, n, teacher_id=TEACHER, student=None):
+    envs = [upload_event(teacher_id=teacher_id) for _ in range(n)]
+    if student:
+        for e in envs:
+            e["payload"]["student_user_id"] = student
+    for env in envs:
+        with db.uow() as uow:
+            usecases.create_task(uow, env)
+    return envs
+
+
+def run(db, sender, book):
+    with db.uow() as uow:
+        return usecases.send_reminders(uow, sender, lambda tenant, ids: {i: book[i] for i in ids if i in book},
+                                       "day", clock.today_in_school())
+
+
+def test_teacher_and_student_reminded_once_each(db, smtp):
+    inbox, sender = smtp
+    open_tasks(db, 3)
+    (env,) = open_tasks(db, 1, student=STUDENT)
+    with db.uow() as uow:
+        task = next(t for t in usecases.list_queue(uow, teacher(TEACHER)) if str(t["outcome_id"]) == str(env["payload"]["outcome_id"]))
+    with db.uow() as uow:
+        assert usecases.return_outcomes(uow, teacher(TEACHER), [str(task["id"])], "incomplete", "請補上封面")["refused"] == []
+    book = {TEACHER: "wang@school.example", STUDENT: "s1@school.example"}
+    assert run(db, sender, book) == {"due": 2, "sent": 2, "no_address": 0}
+    got = {tuple(to): (subject, body) for to, subject, body in inbox.messages}
+    subject, body = got[("wang@school.example",)]
+    closes = (clock.today_in_school() + dt.timedelta(days=3)).isoformat()
+    assert subject == f"【學習歷程檔案】115-1 課程學習成果認證將於 {closes} 截止"
+    assert "您還有 3 件課程學習成果待認證" in body and "程式設計：3 件" in body
+    subject, body = got[("s1@school.example",)]
+    assert subject == "【學習歷程檔案】課程學習成果被退回：程式設計" and "請補上封面" in body and "重新上傳" in body
+    # the job runs again (every timer tick): nothing is sent twice
+    assert run(db, sender, book) == {"due": 2, "sent": 0, "no_address": 0}
+    assert len(inbox.messages) == 2
+    assert {r["kind"] for r in db.rows("reminders_sent")} == {"teacher_window_closing", "student_returned"}
+
+
+def test_a_failed_send_is_sent_on_the_next_run_and_no_address_is_skipped(db, smtp):
+    inbox, sender = smtp
+    open_tasks(db, 1)
+    down = SmtpSender("127.0.0.1", servers.free_port(), "portfolio@school.example", timeout=5)  # nothing listens
+    with pytest.raises(OSError):
+        run(db, down, {TEACHER: "wang@school.example"})
+    assert db.rows("reminders_sent") == [] and inbox.messages == []
+    assert run(db, sender, {}) == {"due": 1, "sent": 0, "no_address": 1}
+    assert run(db, sender, {TEACHER: "wang@school.example"})["sent"] == 1
+    assert [m[0] for m in inbox.messages] == [["wang@school.example"]]
+
+
+def test_no_reminder_far_from_the_close_or_for_another_tenant(db, smtp):
+    inbox, sender = smtp
+    far = clock.today_in_school() + dt.timedelta(days=30)
+    with db.uow() as uow:
+        usecases.apply_calendar(uow, events.load_event(events.CALENDAR_CHANGED, calendar_changed(
+            "day", certification={"opens_on": "2026-01-01", "closes_on": far.isoformat()})))
+    open_tasks(db, 2)
+    with db.uow() as uow:
+        usecases.create_task(uow, upload_event("ce", teacher_id=TEACHER))
+    assert run(db, sender, {TEACHER: "wang@school.example"}) == {"due": 0, "sent": 0, "no_address": 0}
+    assert inbox.messages == []
+
+
+def test_sender_from_the_environment():
+    assert from_env({}) is None
+    s = from_env({"SMTP_HOST": "mail.school.example", "SMTP_PORT": "2525", "SMTP_FROM": "portfolio@school.example"})
+    assert (s.host, s.port, s.sender) == ("mail.school.example", 2525, "portfolio@school.example")
