@@ -115,10 +115,10 @@ def test_pages_of_every_role_load_without_a_csp_violation(browser, stack, shots_
         None: ["/login", "/no-such-page"],
         "s_day03": ["/outcomes", "/selection", "/sessions", "/certification"],  # the last: 403 page
         "t_wang": ["/certification", "/certification?status=certified", "/proxies"],
-        "reg_day": ["/registrar/selection?year=114", "/registrar/roster"],
+        "reg_day": ["/registrar/selection?year=114", "/registrar/roster", "/sealing"],
         "admin": ["/admin/", "/admin/users", "/admin/import", "/admin/reset"],
         "ops": ["/audit"],
-        "principal": ["/"],
+        "principal": ["/", "/sealing"],
     }
     for username, paths in pages.items():
         person = Person(browser, stack, username, width)

@@ -64,6 +64,8 @@ def test_subscriptions_match_the_handlers_in_code():
                     found.add((ep.event_type, ep.source_service, cls.name, attr))
                 elif "EventHandler" in type(ep).__name__:
                     pytest.fail(f"{cls.name}.{attr} uses a plain EventHandler (no retry, no DLQ)")
+    import files.sealing   # files is Flask: its one consumer is a pika thread (files/sealing.py)
+    found |= set(files.sealing.HANDLERS)
     assert found == set(events.subscriptions())
 
 
@@ -408,3 +410,62 @@ def test_files_produces_upload_refused_and_records_frees_the_slot(service_db, ob
     # the canonical event (another subject) and one for a slot already used change nothing
     _apply_twice(records_db, records_uc.release_refused_upload, canon("upload-refused", subject_id=used))
     assert {str(r["outcome_id"]) for r in records_db.rows("upload_reservations")} == {held, used}
+
+
+def test_submission_produces_sealed(service_db, monkeypatch):
+    import datetime as dt
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from submission.sealing import usecases as sealing
+    db = service_db("submission")
+    p = CANON["sealed"]["payload"]
+    registrar = caller_mod.Caller(user_id=str(uuid.uuid4()), username="r", tenant="day", roles=("registrar",))
+    with db.uow() as uow:
+        sealing.record_application_date(uow, registrar, p["student_id"], p["student_user_id"],
+                                        (dt.date.today() - dt.timedelta(days=6 * 366)).isoformat())
+    with db.uow() as uow:
+        sealing.seal_due_students(uow, sealing.ManifestSigner(Ed25519PrivateKey.generate()))
+    (emitted,) = db.outbox_bodies("sealed")
+    assert_matches_canon(emitted, "sealed")
+    assert (emitted["payload"]["student_id"], emitted["payload"]["student_user_id"], emitted["tenant"]) == (
+        p["student_id"], p["student_user_id"], "day")
+
+
+def test_records_and_certification_consume_sealed(service_db, records_db):
+    from certification import sealing as cert_sealing
+    from records.sealing import usecases as records_sealing
+    p = CANON["sealed"]["payload"]
+    _apply_twice(records_db, records_sealing.record_sealed, CANON["sealed"])
+    cert = service_db("certification")
+    _apply_twice(cert, cert_sealing.record_sealed, CANON["sealed"])
+    for db in (records_db, cert):
+        with db.engine.connect() as c:
+            rows = c.execute(sa.text("select tenant, student_id::text, student_user_id::text from sealed_students")).all()
+        assert [tuple(r) for r in rows] == [("day", p["student_id"], p["student_user_id"])]
+
+
+def test_submission_produces_and_records_consumes_sealed_read_approved(service_db, records_db):
+    import datetime as dt
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from records.sealing import usecases as records_sealing
+    from submission.sealing import usecases as sealing
+    db = service_db("submission")
+    p = CANON["sealed-read-approved"]["payload"]
+    reg = caller_mod.Caller(user_id=p["reader_user_id"], username="r", tenant="day", roles=("registrar",))
+    with db.uow() as uow:
+        sealing.record_application_date(uow, reg, p["student_id"], str(uuid.uuid4()),
+                                        (dt.date.today() - dt.timedelta(days=6 * 366)).isoformat())
+    with db.uow() as uow:
+        sealing.seal_due_students(uow, sealing.ManifestSigner(Ed25519PrivateKey.generate()))
+    with db.uow() as uow:
+        req = sealing.request_sealed_read(uow, reg, p["student_id"], "查核")
+    for role in ("principal", "executive_secretary"):
+        with db.uow() as uow:
+            sealing.approve_sealed_read(uow, caller_mod.Caller(
+                user_id=str(uuid.uuid4()), username=role, tenant="day", roles=(role,)), req["id"])
+    (emitted,) = db.outbox_bodies("sealed-read-approved")
+    assert_matches_canon(emitted, "sealed-read-approved")
+    assert (emitted["payload"]["student_id"], emitted["payload"]["reader_user_id"]) == (
+        p["student_id"], p["reader_user_id"])
+    _apply_twice(records_db, records_sealing.record_read_approved, CANON["sealed-read-approved"])
+    with records_db.engine.connect() as c:
+        assert c.execute(sa.text("select count(*) from sealed_read_grants")).scalar() == 1

@@ -83,6 +83,10 @@ ARGS = {
     "submission.get_national_batch": (X,), "submission.get_my_national_rows": (199,),
     "submission.report_national_row": (X, "course_outcomes", 2, "x"), "submission.list_national_reports": (199,),
     "submission.resolve_national_report": (X, "x"),
+    "submission.record_application_date": (X, X, "2999-01-01"), "submission.get_sealing_status": (X,),
+    "submission.get_sealing_manifest": (X,), "submission.run_sealing": (),
+    "submission.request_sealed_read": (X, "r"), "submission.approve_sealed_read": (X,),
+    "submission.list_sealed_read_requests": (),
     "accounts.ensure_tenants": ([],), "accounts.import_people": ([], True),
     "accounts.grant_proxy": ("nobody-a", "nobody-b", "2026-01-01", "2026-01-02"),
     "accounts.list_proxies": (), "accounts.revoke_proxy": (X,), "accounts.list_access_audit": (1,),
@@ -187,6 +191,12 @@ API = [  # (method, path, json body or ("form", data), the RPC whose declaration
     ("POST", "/api/v1/performances", {"kind": "work", "fields": {}}, "records.record_performance"),
     ("POST", f"/api/v1/performances/{X}/tickets", None, "records.issue_performance_ticket"),
     ("POST", f"/api/v1/performances/{X}/void", {"version": 1, "reason": "r"}, "records.void_performance"),
+    ("GET", f"/api/v1/sealing/students/{X}", None, "submission.get_sealing_status"),
+    ("PUT", f"/api/v1/sealing/students/{X}", {"applied_on": "2999-01-01"}, "records.get_student"),
+    ("GET", f"/api/v1/sealing/students/{X}/manifest", None, "submission.get_sealing_manifest"),
+    ("GET", "/api/v1/sealing/read-requests", None, "submission.list_sealed_read_requests"),
+    ("POST", "/api/v1/sealing/read-requests", {"student_id": X, "reason": "r"}, "submission.request_sealed_read"),
+    ("POST", f"/api/v1/sealing/read-requests/{X}/approve", None, "submission.approve_sealed_read"),
     ("GET", "/api/v1/imports", None, "records.list_import_kinds"),
     ("POST", "/api/v1/imports/student_profile", ("csv", {"dry_run": "true"}), "records.import_student_profiles"),
     ("POST", "/api/v1/imports/status_change", ("csv", {"dry_run": "true"}), "records.import_status_changes"),
@@ -309,6 +319,7 @@ def test_every_role_of_both_tenants_against_the_api(stack):
     covered = {c.replace(f"/outcomes/{X}", "/outcomes/{outcome_id}").replace(f"/files/{X}", "/files/{file_id}")
                .replace(f"/status-changes/{X}", "/status-changes/{change_id}")
                .replace(f"/performances/{X}", "/performances/{performance_id}")
+               .replace(f"/sealing/read-requests/{X}", "/sealing/read-requests/{request_id}")
                .replace(f"/students/{X}", "/students/{student_id}").replace(f"/proxies/{X}", "/proxies/{delegation_id}")
                .replace("/calendar/{school_year}/1", "/calendar/{school_year}/{semester}")
                .replace(f"/return-reasons/{X}", "/return-reasons/{code}")

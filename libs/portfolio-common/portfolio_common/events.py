@@ -20,6 +20,7 @@ CERTIFICATION_WITHDRAWN = "certification-withdrawn"
 SELECTION_LOCKED = "selection-locked"
 NATIONAL_SUBMITTED = "national-submitted"
 SEALED = "sealed"
+SEALED_READ_APPROVED = "sealed-read-approved"
 STUDENT_STATUS_CHANGED = "student-status-changed"
 ACCESS_REFUSED = "access-refused"
 UPLOAD_REFUSED = "upload-refused"
@@ -35,6 +36,7 @@ PRODUCERS = {
     SELECTION_LOCKED: "submission",
     NATIONAL_SUBMITTED: "submission",
     SEALED: "submission",
+    SEALED_READ_APPROVED: "submission",
     STUDENT_STATUS_CHANGED: "records",
     UPLOAD_REFUSED: "files",
     CALENDAR_CHANGED: "submission",
@@ -71,6 +73,10 @@ SUBSCRIPTIONS = [
     (OUTCOME_UPLOADED, "submission", "handle_outcome_uploaded"),
     (CERTIFICATION_RETURNED, "submission", "handle_certification_returned"),
     (PERFORMANCE_UPLOADED, "submission", "handle_performance_uploaded"),
+    (SEALED, "records", "handle_sealed"),
+    (SEALED, "certification", "handle_sealed"),
+    (SEALED, "files", "handle_sealed"),     # files/sealing.py: a pika consumer, not nameko
+    (SEALED_READ_APPROVED, "records", "handle_sealed_read_approved"),
 ] + [(ACCESS_REFUSED, "accounts", "handle_access_refused", src) for src in SHARED_EVENTS[ACCESS_REFUSED]]
 
 
@@ -218,8 +224,28 @@ class NationalSubmitted(_Strict):
 
 
 class Sealed(_Strict):
+    """A student sealed five years after the college application (issue 9 item 7): every
+    consumer records it in its `sealed_students` and its database refuses writes to the
+    student's rows from then on. manifest_digest: SHA-256 of submission's signed manifest."""
     student_id = UUIDStr(required=True)
+    student_user_id = UUIDStr(required=True)
     sealed_at = fields.AwareDateTime(required=True)
+    manifest_digest = Str(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+
+
+class _Approval(_Strict):
+    role = Str(required=True)
+    user_id = UUIDStr(required=True)
+
+
+class SealedReadApproved(_Strict):
+    """A request to read a sealed student's data, approved by the principal and the executive
+    secretary: the reader (the registrar who asked) may read until expires_at; records keeps it."""
+    request_id = UUIDStr(required=True)
+    student_id = UUIDStr(required=True)
+    reader_user_id = UUIDStr(required=True)
+    approved_by = fields.List(fields.Nested(_Approval), required=True)
+    expires_at = fields.AwareDateTime(required=True)
 
 
 class StudentStatusChanged(_Strict):
@@ -288,6 +314,7 @@ PAYLOADS = {
     SELECTION_LOCKED: SelectionLocked,
     NATIONAL_SUBMITTED: NationalSubmitted,
     SEALED: Sealed,
+    SEALED_READ_APPROVED: SealedReadApproved,
     STUDENT_STATUS_CHANGED: StudentStatusChanged,
     ACCESS_REFUSED: AccessRefused,
     UPLOAD_REFUSED: UploadRefused,

@@ -6,7 +6,7 @@ from nameko.timer import timer
 from portfolio_common import events
 from portfolio_common.nameko_kit import reliable_event_handler, rpc
 
-from . import usecases
+from . import sealing, usecases
 from .dependencies import CertificationPlatform
 from .schemas import ReturnReasonRead, TaskRead
 
@@ -107,3 +107,10 @@ class CertificationService:
     @timer(interval=1)
     def relay_outbox(self):
         self.platform.flush()
+
+    @reliable_event_handler("submission", events.SEALED)
+    def handle_sealed(self, body):
+        """A sealed student: their tasks take no further decision (sealing.py)."""
+        env = events.load_event(events.SEALED, body)
+        with self.platform.uow() as uow:
+            sealing.record_sealed(uow, env)

@@ -3,6 +3,7 @@ from portfolio_common.uow import SqlUnitOfWork
 
 from .orm import outbox, processed_events
 from .repository import FakeTaskRepository, SqlTaskRepository
+from .sealing import FakeSealedRepository, SqlSealedRepository
 
 
 class CertificationUnitOfWork(SqlUnitOfWork):
@@ -12,6 +13,7 @@ class CertificationUnitOfWork(SqlUnitOfWork):
     def __enter__(self):
         super().__enter__()
         self.tasks = SqlTaskRepository(self.session)
+        self.sealed = SqlSealedRepository(self.session)
         return self
 
 
@@ -19,5 +21,6 @@ class FakeCertificationUnitOfWork(FakeUnitOfWork):
     def __init__(self):
         super().__init__()
         self.tasks = FakeTaskRepository()
+        self.sealed = FakeSealedRepository()
 
 UnitOfWork = CertificationUnitOfWork

@@ -179,13 +179,15 @@ def _each_allowed(uow, caller, task_ids, action, check_state):
     """Lock the named rounds and yield (task, acting_for) for each the caller may act on now;
     the rest go to the returned `refused` list with a code and a sentence, one by one:
     not_found (missing, another tenant's, or another teacher's without a proxy grant: answered
-    alike, the last audited as access-refused), already_decided / not_certified, calendar_not_set,
+    alike, the last audited as access-refused), student_sealed, already_decided / not_certified, calendar_not_set,
     window_closed (with the window's dates)."""
     caller.require(*TEACHER_ROLES)
     task_ids, ids = _task_ids(task_ids)
     rows = uow.tasks.lock_many([i for i in ids if i], caller.tenant)
     refused, allowed = [], []
     calendars = {}
+    # a sealed student's rounds get no further decision (the database refuses it too)
+    sealed = uow.sealed.sealed_among(caller.tenant, {str(r["student_id"]) for r in rows.values()})
     for raw, tid in zip(task_ids, ids):
         row = rows.get(tid)
         try:
@@ -200,6 +202,8 @@ def _each_allowed(uow, caller, task_ids, action, check_state):
                     "action": f"certification.{action}", "code": "not_found",
                     "remote_addr": caller.remote_addr or None, "at": clock.now()}, producer="certification"))
                 raise PortfolioError("item not found", code="not_found") from None
+            if str(row["student_id"]) in sealed:
+                raise PortfolioError("this student's portfolio is sealed", code="student_sealed")
             check_state(row["status"])
             term = (row["school_year"], row["semester"])
             if term not in calendars:

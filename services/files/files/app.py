@@ -32,7 +32,7 @@ from portfolio_common.db import check_schema_current, make_engine
 from portfolio_common.errors import NotAllowed, NotAuthenticated, NotFound, PortfolioError
 from portfolio_common.outbox import OutboxRelay, RelayLoop
 
-from . import domain, usecases
+from . import domain, sealing, usecases
 from .errors import FilesError, TicketMismatch
 from .orm import outbox
 from .repository import SqlFileRepository
@@ -120,6 +120,9 @@ def load_config(config=None) -> dict:
         "PORTAL_ORIGIN": env("PORTAL_ORIGIN"),
         "UPLOAD_LIMITS": env("UPLOAD_LIMITS") or _read(env("UPLOAD_LIMITS_FILE")),
         "SWEEP_EVERY_S": float(env("FILES_SWEEP_EVERY_S", "30")),
+        # sealing: consume `sealed` (files/sealing.py) and retain sealed objects this many days
+        "SEALED_CONSUMER": env("FILES_SEALED_CONSUMER", "1") != "0",
+        "SEALED_RETENTION_DAYS": int(env("FILES_SEALED_RETENTION_DAYS", str(3650))),
     }
     cfg.update(config or {})
     return cfg
@@ -157,8 +160,12 @@ def create_app(config=None):
     repo = SqlFileRepository(engine)
     threading.Thread(target=_sweeper, args=(repo, store, cfg["SWEEP_EVERY_S"], stop), name="sweeper",
                      daemon=True).start()
+    sealed_repo = sealing.SqlSealedRepository(engine)
+    if cfg["SEALED_CONSUMER"]:
+        sealing.SealedConsumer(cfg["AMQP_URI"], lambda env: sealing.record_sealed(
+            repo, sealed_repo, store, env, cfg["SEALED_RETENTION_DAYS"]), stop).start()
     app.extensions["files"] = {"engine": engine, "store": store, "relay": relay, "repo": repo,
-                               "limits": limits, "stop": stop}
+                               "limits": limits, "stop": stop, "sealed": sealed_repo}
     if cfg["PORTAL_ORIGIN"]:
         CORS(app, resources={r"/v1/*": {"origins": [o.strip() for o in cfg["PORTAL_ORIGIN"].split(",")]}},
              allow_headers=CORS_HEADERS, expose_headers=CORS_EXPOSE, supports_credentials=False,

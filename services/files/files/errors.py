@@ -149,3 +149,12 @@ AlreadyUploaded = TicketUsed
 ALL = [FileTooLarge, FileTypeRefused, FileDamaged, FileEmpty, FilenameInvalid, FilenameTooLong,
        UploadTruncated, UploadExpired, UploadInProgress, UploadOffsetMismatch, UploadNotFound,
        TicketInvalid, TicketExpired, TicketMismatch, TicketUsed, StorageUnavailable, LinkInvalid]
+
+
+class StudentSealed(FilesError):
+    """The student was sealed five years after the college application: no new upload."""
+    code = "student_sealed"
+    http_status = 409
+    zh = "此學生的學習歷程檔案已封存（申請入學五年後），不能再上傳或修改。"
+    en = "This student's portfolio is sealed: nothing more can be uploaded."
+    frees_slot = False

@@ -11,9 +11,10 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
+from portfolio_common import sealing
 from portfolio_common.db import add_outbox_event
 
-from .errors import TicketUsed
+from .errors import StudentSealed, TicketUsed
 from .orm import outbox, stored_files, uploads
 
 
@@ -28,10 +29,18 @@ class SqlFileRepository:
     # ---------------------------------------------------------------- uploads
 
     def begin_upload(self, row: dict):
-        """Insert the upload of a ticket's subject; (row, True) when new, else (existing, False)."""
+        """Insert the upload of a ticket's subject; (row, True) when new, else (existing, False).
+        A sealed student's upload is refused by the database: StudentSealed (409)."""
         with self.engine.begin() as conn:
             made = conn.execute(insert(uploads).values(**row).on_conflict_do_nothing(
                 index_elements=["subject_id", "attempt"]).returning(uploads)).first()
+            try:
+                made = conn.execute(insert(uploads).values(**row).on_conflict_do_nothing(
+                    index_elements=["subject_id"]).returning(uploads)).first()
+            except sa.exc.DBAPIError as exc:
+                if sealing.is_sealed_error(exc):
+                    raise StudentSealed("this student's portfolio is sealed") from exc
+                raise
             if made is not None:
                 return dict(made._mapping), True
             old = conn.execute(sa.select(uploads).where(uploads.c.subject_id == row["subject_id"],

@@ -32,6 +32,7 @@ from portfolio_common.text import clean_text
 
 from . import rocdate
 from .errors import FieldsInvalid, Invalid, NotAllowed, NotFound, StaleRecord
+from .sealing.usecases import gate_sealed_read
 
 
 def snapshot(values):
@@ -259,6 +260,7 @@ def may_read_student(uow, kind, caller, student_id) -> dict:
     if student is None:
         raise NotFound("student not found")
     if tenant_wide(kind, caller) or str(student["user_id"]) == str(caller.user_id) or homeroom_of(caller, student):
+        gate_sealed_read(uow, caller, student)
         return student
     raise NotFound("student not found", refused=True)
 

@@ -14,6 +14,7 @@ from .national import usecases as national
 from .selection import consent as consents
 from .selection import lock as locks
 from .selection import usecases as choice
+from .sealing import usecases as sealing
 from .dependencies import SubmissionPlatform
 
 
@@ -280,3 +281,79 @@ class SubmissionService:
         with self.platform.uow() as uow:
             return locks.held(uow, caller, school_year, student_user_id)
 
+
+    # ---------------------------------------------------------------- sealing (issue 9 item 7)
+
+    @rpc
+    @allowed("registrar", "system")
+    def record_application_date(self, caller, student_id, student_user_id, applied_on):
+        """Record a student's college application date (ISO date, not in the future).
+        -> {student_id, applied_on, seal_due_on, previous}; errors application_date_invalid,
+        student_sealed. Kept append-only with who and when (sealing/usecases.py)."""
+        with self.platform.uow() as uow:
+            return sealing.record_application_date(uow, caller, student_id, student_user_id, applied_on)
+
+    @rpc
+    @allowed("registrar", "system")
+    def get_sealing_status(self, caller, student_id):
+        """-> {student_id, applied_on, seal_due_on, sealed, sealed_at} (caller's tenant)."""
+        with self.platform.uow() as uow:
+            return sealing.get_sealing_status(uow, caller, student_id)
+
+    @rpc
+    @allowed("registrar", "system")
+    def get_sealing_manifest(self, caller, student_id):
+        """-> {manifest, signature, key_id}: Ed25519 over the canonical JSON of manifest,
+        verifiable with the `submission` key of CALLER_PUBLIC_KEYS; not_found if not sealed."""
+        with self.platform.uow() as uow:
+            return sealing.get_sealing_manifest(uow, caller, student_id)
+
+    @rpc
+    @allowed("system")
+    def run_sealing(self, caller):
+        """Run the sealing job now (the platform's tools; the timer runs it hourly).
+        -> {"sealed": n}."""
+        return {"sealed": self._seal_due()}
+
+    @rpc
+    @allowed("registrar")
+    def request_sealed_read(self, caller, student_id, reason):
+        """Ask to read a sealed student's data (reason ≤ 500 characters). -> the request;
+        student_not_sealed when not sealed in the caller's tenant; read_reason_required / reason_too_long."""
+        with self.platform.uow() as uow:
+            return sealing.request_sealed_read(uow, caller, student_id, reason)
+
+    @rpc
+    @allowed("principal", "executive_secretary")
+    def approve_sealed_read(self, caller, request_id):
+        """Approve a read request for your role (two roles, two people, not the requester);
+        the second approval publishes sealed-read-approved (valid 7 days)."""
+        with self.platform.uow() as uow:
+            result = sealing.approve_sealed_read(uow, caller, request_id)
+        self.platform.events_written()
+        return result
+
+    @rpc
+    @allowed("registrar", "principal", "executive_secretary")
+    def list_sealed_read_requests(self, caller):
+        """The tenant's read requests of sealed data with their approvals, newest first."""
+        with self.platform.uow() as uow:
+            return sealing.list_sealed_read_requests(uow, caller)
+
+    @timer(interval=3600, eager=True)
+    def seal_due_students(self):
+        """Hourly (and at start): seal every student five years after the college application."""
+        self._seal_due()
+
+    def _seal_due(self):
+        signer = sealing.ManifestSigner.from_config()
+        total = 0
+        while True:
+            with self.platform.uow() as uow:
+                done = sealing.seal_due_students(uow, signer)
+            total += len(done)
+            if done:
+                self.platform.events_written()
+                self.platform.flush()
+            if len(done) < 500:
+                return total

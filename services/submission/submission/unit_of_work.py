@@ -6,6 +6,7 @@ from .national.repository import FakeNationalRepository, SqlNationalRepository
 from .repository import FakeSelectionRepository, SqlSelectionRepository
 from .selection.repository import FakeChoiceRepository, SqlChoiceRepository
 from .schoolcalendar.repository import FakeCalendarRepository, SqlCalendarRepository
+from .sealing.repository import FakeSealingRepository, SqlSealingRepository
 
 
 class SubmissionUnitOfWork(SqlUnitOfWork):
@@ -18,6 +19,7 @@ class SubmissionUnitOfWork(SqlUnitOfWork):
         self.calendar = SqlCalendarRepository(self.session)
         self.national = SqlNationalRepository(self.session)
         self.choices = SqlChoiceRepository(self.session)
+        self.sealing = SqlSealingRepository(self.session)
         return self
 
 
@@ -28,6 +30,7 @@ class FakeSubmissionUnitOfWork(FakeUnitOfWork):
         self.calendar = FakeCalendarRepository()
         self.national = FakeNationalRepository(self.selections)
         self.choices = FakeChoiceRepository(self.selections)
+        self.sealing = FakeSealingRepository(self.selections)
 
 
 UnitOfWork = SubmissionUnitOfWork

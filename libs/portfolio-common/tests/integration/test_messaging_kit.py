@@ -122,7 +122,8 @@ def test_processed_event_is_claimed_once(fresh_db):
         assert not claim_event(conn, processed, eid, "svc.handle")
         assert claim_event(conn, processed, eid, "other.handle")
         add_outbox_event(conn, outbox, events.make_event(events.SEALED, "day", {
-            "student_id": str(uuid.uuid4()), "sealed_at": events.utcnow()}))
+            "student_id": str(uuid.uuid4()), "student_user_id": str(uuid.uuid4()), "sealed_at": events.utcnow(),
+            "manifest_digest": "0" * 64}))
         assert conn.execute(sa.select(outbox.c.exchange)).scalar() == "submission.events"
     engine.dispose()
 

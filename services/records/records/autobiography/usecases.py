@@ -11,6 +11,7 @@ from portfolio_common.text import clean_text
 from .. import itemkit
 from ..errors import FieldsInvalid, NotAllowed, NotFound, StaleRecord
 from . import domain
+from ..sealing.usecases import gate_sealed_read
 
 REVIEWERS = (itemkit.COUNSELLOR, itemkit.HOMEROOM)
 
@@ -37,7 +38,7 @@ def _own_student(uow, caller):
     return student
 
 
-def may_read(uow, caller, student_id) -> dict:
+def may_read(uow, caller, student_id, writing=False) -> dict:
     """The student row when the caller may read the student's autobiography: the student, the
     tenant's counsellors, the homeroom teacher of the student's class; else not_found (refused)."""
     try:
@@ -49,6 +50,8 @@ def may_read(uow, caller, student_id) -> dict:
         raise NotFound("student not found")
     if caller.has(itemkit.COUNSELLOR, "system") or str(student["user_id"]) == str(caller.user_id) \
             or itemkit.homeroom_of(caller, student):
+        if not writing:   # a write to a sealed student is refused as student_sealed instead
+            gate_sealed_read(uow, caller, student)
         return student
     raise NotFound("student not found", refused=True)
 
@@ -102,7 +105,7 @@ def review_autobiography(uow, caller, version_id, decision, comment) -> dict:
     row = uow.autobiography_versions.get(caller.tenant, vid, lock=True)
     if row is None:
         raise NotFound("autobiography not found")
-    student = may_read(uow, caller, row["student_id"])
+    student = may_read(uow, caller, row["student_id"], writing=True)
     if not (caller.has(itemkit.COUNSELLOR) or itemkit.homeroom_of(caller, student)):
         raise NotFound("autobiography not found", refused=True)
     text = clean_text(comment)

@@ -12,6 +12,7 @@ from portfolio_common.crypto import mask
 from .. import rocdate
 from ..errors import FieldsInvalid, NotAllowed, NotFound, StaleRecord
 from . import domain
+from ..sealing.usecases import gate_sealed_read
 
 REGISTRAR_ROLES = ("registrar", "system")
 
@@ -195,7 +196,7 @@ def get_my_profile(uow, vault, caller) -> dict:
     return _read(row, vault)
 
 
-def may_read_student(uow, caller, student_id) -> dict:
+def may_read_student(uow, caller, student_id, writing=False) -> dict:
     """The student row when the caller may read this student's record and its history:
     the registrar (and system) of the tenant, or the student themself. Anyone else reads it as
     not found (audited as a refusal)."""
@@ -203,6 +204,8 @@ def may_read_student(uow, caller, student_id) -> dict:
     if row is None:
         raise NotFound("student not found")
     if caller.has(*REGISTRAR_ROLES) or str(row["user_id"]) == str(caller.user_id):
+        if not writing:   # a write to a sealed student is refused as student_sealed instead
+            gate_sealed_read(uow, caller, row)
         return row
     raise NotFound("student not found", refused=True)
 

@@ -79,7 +79,7 @@ def record_status_change(uow, caller, student_id, data: dict) -> dict:
     with [{field, code}] problems; the same change on the same date twice is answered with the
     item already there (idempotent)."""
     caller.require(*REGISTRAR_ROLES)
-    student = may_read_student(uow, caller, student_id)
+    student = may_read_student(uow, caller, student_id, writing=True)
     values, problems = domain.read_change(data, today=clock.today_in_school())
     if not problems:
         action, marker, problems = plan_change(uow, caller, student, values)

@@ -1,0 +1,26 @@
+"""sealed students: the database refuses a sealed student's new uploads and changes to their
+stored files' rows
+
+Revision ID: 0004
+Revises: 0003
+"""
+from alembic import op
+
+from portfolio_common import sealing
+
+revision = '0004'
+down_revision = '0003'
+branch_labels = None
+depends_on = None
+
+PROTECTED = {"uploads": "student_id", "stored_files": "student_id"}
+
+
+def upgrade():
+    sealing.create_table(op)
+    sealing.protect(op, PROTECTED)
+
+
+def downgrade():
+    sealing.unprotect(op, PROTECTED)
+    sealing.drop_table(op)

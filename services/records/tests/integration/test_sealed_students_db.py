@@ -1,0 +1,141 @@
+"""A sealed student in records, on a real PostgreSQL database: `sealed` is recorded once and
+the database refuses every write to the student's rows, whoever sends the SQL."""
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from portfolio_common import caller as caller_mod
+from portfolio_common import events
+from portfolio_common.crypto import NationalIdVault
+from portfolio_common.sealing import STUDENT_SEALED_SQLSTATE, StudentSealed, refusing_sealed
+from records import usecases
+from records.sealing import usecases as sealing
+from records.status import usecases as status
+
+VAULT = NationalIdVault("test-key")
+U = {name: str(uuid.uuid4()) for name in ("s1", "s2", "teacher")}
+
+
+def term():
+    return {"school_year": 115, "semester": 1,
+            "classes": [{"code": "101", "name": "一甲", "homeroom_user_id": None}],
+            "students": [
+                {"student_no": "1", "name": "陳怡君", "user_id": U["s1"], "class_code": "101", "seat_no": 1,
+                 "national_id": "A123456789"},
+                {"student_no": "2", "name": "林柏宇", "user_id": U["s2"], "class_code": "101", "seat_no": 2,
+                 "national_id": "B123456780"}],
+            "sections": [{"course_code": "C1", "subject_name": "程式設計", "class_code": "101", "grade_level": 1,
+                          "credits": 3, "teacher_user_id": U["teacher"], "students": ["1", "2"]}]}
+
+
+def sealed_event(student_id, user_id, tenant="day"):
+    return events.load_event(events.SEALED, events.make_event(events.SEALED, tenant, {
+        "student_id": student_id, "student_user_id": user_id, "sealed_at": events.utcnow(),
+        "manifest_digest": "0" * 64}, producer="submission"))
+
+
+@pytest.fixture
+def db(service_db):
+    db = service_db("records")
+    with db.uow() as uow:
+        assert usecases.import_school(uow, VAULT, caller_mod.system_caller("day"), term())["refused"] == []
+    return db
+
+
+def student_id(db, user):
+    return next(str(r["id"]) for r in db.rows("students") if str(r["user_id"]) == U[user])
+
+
+def refused(engine, sql, **params):
+    with pytest.raises(sa.exc.DBAPIError) as e, engine.begin() as c:
+        c.execute(sa.text(sql), params)
+    assert e.value.orig.pgcode == STUDENT_SEALED_SQLSTATE
+
+
+def registrar(tenant="day"):
+    return caller_mod.Caller(user_id=str(uuid.uuid4()), username="reg", tenant=tenant, roles=("registrar",))
+
+
+def test_sealed_is_recorded_once_and_the_database_refuses_writes(db):
+    s1, s2 = student_id(db, "s1"), student_id(db, "s2")
+    env = sealed_event(s1, U["s1"])
+    with db.uow() as uow:
+        assert sealing.record_sealed(uow, env)
+    with db.uow() as uow:
+        assert not sealing.record_sealed(uow, env)          # redelivery
+    refused(db.engine, "update students set name = 'x' where id = :s", s=s1)
+    refused(db.engine, "delete from enrolments where student_id = :s; delete from students where id = :s", s=s1)
+    refused(db.engine, "insert into status_changes (id, tenant, student_id, change, effective_on, school_year, "
+                       "semester, recorded_via, recorded_by, recorded_at, version) values (gen_random_uuid(), 'day', "
+                       ":s, 'repeat', '2026-01-01', 115, 1, 'form', gen_random_uuid(), now(), 1)", s=s1)
+    refused(db.engine, "update sealed_students set sealed_at = now()")
+    assert [r["name"] for r in db.rows("students") if str(r["id"]) == s1] == ["陳怡君"]
+
+    # through a use case: the registrar gets student_sealed, nothing is stored
+    changes_before = len(db.rows("record_changes"))
+    with pytest.raises(StudentSealed), refusing_sealed(), db.uow() as uow:
+        status.record_status_change(uow, registrar(), s1, {"change": "repeat", "effective_on": "2026-09-01",
+                                                           "other_school_code": None})
+    assert db.rows("status_changes") == [] and len(db.rows("record_changes")) == changes_before
+
+    # another student of the tenant is not sealed
+    with db.uow() as uow:
+        status.record_status_change(uow, registrar(), s2, {"change": "repeat", "effective_on": "2026-09-01",
+                                                           "other_school_code": None})
+    assert len(db.rows("status_changes")) == 1
+
+
+def test_a_seal_from_another_tenant_freezes_nothing_here(db):
+    s1 = student_id(db, "s1")
+    with db.uow() as uow:
+        sealing.record_sealed(uow, sealed_event(s1, U["s1"], tenant="ce"))
+    with db.engine.begin() as c:
+        c.execute(sa.text("update students set seat_no = 9 where id = :s"), {"s": s1})
+    assert [r["seat_no"] for r in db.rows("students") if str(r["id"]) == s1] == [9]
+
+
+def approved(student_id, reader, days=7, tenant="day"):
+    import datetime as dt
+    return events.load_event(events.SEALED_READ_APPROVED, events.make_event(events.SEALED_READ_APPROVED, tenant, {
+        "request_id": str(uuid.uuid4()), "student_id": student_id, "reader_user_id": reader,
+        "approved_by": [{"role": "principal", "user_id": str(uuid.uuid4())},
+                        {"role": "executive_secretary", "user_id": str(uuid.uuid4())}],
+        "expires_at": events.utcnow() + dt.timedelta(days=days)}, producer="submission"))
+
+
+def test_a_sealed_student_is_read_only_through_an_approved_request_and_every_read_is_logged(db):
+    from records.profile import usecases as profile
+    s1, s2 = student_id(db, "s1"), student_id(db, "s2")
+    reader, other_registrar, student = registrar(), registrar(), caller_mod.Caller(
+        user_id=U["s1"], username="s1", tenant="day", roles=("student",))
+    with db.uow() as uow:
+        sealing.record_sealed(uow, sealed_event(s1, U["s1"]))
+    for who in (reader, other_registrar, student):
+        with pytest.raises(Exception) as e, db.uow() as uow:
+            profile.get_student(uow, VAULT, who, s1)
+        assert e.value.code == "sealed_read_required"
+        with pytest.raises(Exception) as e, db.uow() as uow:
+            status.list_status_changes(uow, who, s1)
+        assert e.value.code == "sealed_read_required"
+    with db.uow() as uow:                                  # an unsealed student reads as before
+        assert profile.get_student(uow, VAULT, reader, s2)["name"] == "林柏宇"
+
+    expired = approved(s1, reader.user_id, days=-1)
+    grant = approved(s1, reader.user_id)
+    for env in (expired, grant, grant):
+        with db.uow() as uow:
+            sealing.record_read_approved(uow, env)
+    with db.uow() as uow:
+        assert profile.get_student(uow, VAULT, reader, s1)["name"] == "陳怡君"
+    with db.uow() as uow:
+        assert status.list_status_changes(uow, reader, s1) == []
+    # only the reader the request named, in the tenant it was approved in
+    with pytest.raises(Exception) as e, db.uow() as uow:
+        profile.get_student(uow, VAULT, other_registrar, s1)
+    assert e.value.code == "sealed_read_required"
+    with db.engine.connect() as c:
+        reads = c.execute(sa.text("select reader_user_id::text, request_id::text from sealed_reads")).all()
+    assert [tuple(r) for r in reads] == [(reader.user_id, str(grant["payload"]["request_id"]))] * 2
+    with pytest.raises(sa.exc.DBAPIError), db.engine.begin() as c:   # the log is append-only
+        c.execute(sa.text("delete from sealed_reads"))
