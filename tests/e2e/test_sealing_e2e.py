@@ -141,8 +141,12 @@ def test_the_manifest_is_signed_by_submission_and_lists_what_it_holds(stack, sea
     assert manifest_domain.verify(body["manifest"], body["signature"], key)
     assert not manifest_domain.verify(dict(body["manifest"], tenant="ce"), body["signature"], key)
     assert body["manifest"]["student_id"] == sealed_world["student_id"]
-    # another tenant's registrar finds nothing
+    # another tenant's registrar finds nothing, and cannot set the date of (so seal) a day student
     assert api("reg_ce").get(f"/sealing/students/{sealed_world['student_id']}/manifest").status_code == 404
+    day_student = sealed_world["reg"].get("/students").json()[0]["id"]
+    r = api("reg_ce").put(f"/sealing/students/{day_student}", json={"applied_on": "2015-01-01"})
+    assert r.status_code == 404, r.text
+    assert sealed_world["reg"].get(f"/sealing/students/{day_student}").json()["applied_on"] != "2015-01-01"
 
 
 def test_reads_only_through_a_request_two_roles_approved(stack, sealed_world, api):
