@@ -32,11 +32,9 @@ class SqlFileRepository:
         """Insert the upload of a ticket's subject; (row, True) when new, else (existing, False).
         A sealed student's upload is refused by the database: StudentSealed (409)."""
         with self.engine.begin() as conn:
-            made = conn.execute(insert(uploads).values(**row).on_conflict_do_nothing(
-                index_elements=["subject_id", "attempt"]).returning(uploads)).first()
             try:
                 made = conn.execute(insert(uploads).values(**row).on_conflict_do_nothing(
-                    index_elements=["subject_id"]).returning(uploads)).first()
+                    index_elements=["subject_id", "attempt"]).returning(uploads)).first()
             except sa.exc.DBAPIError as exc:
                 if sealing.is_sealed_error(exc):
                     raise StudentSealed("this student's portfolio is sealed") from exc

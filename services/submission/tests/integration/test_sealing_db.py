@@ -41,9 +41,10 @@ def test_a_sealed_students_selection_and_date_are_refused_even_by_raw_sql(servic
     for s, u in ((sid, uid), (other_sid, other_uid)):
         with db.uow() as uow:
             selection.record_certified(uow, certified(s, u))
-    with db.uow() as uow:
-        selection.select_outcomes(uow, who("student", uid=uid), 110,
-                                  [str(r["outcome_id"]) for r in db.rows("certified_outcomes") if str(r["student_id"]) == sid])
+    mine = [str(r["outcome_id"]) for r in db.rows("certified_outcomes") if str(r["student_id"]) == sid]
+    with db.engine.begin() as c:   # the selection the student made years ago (submission/selection)
+        c.execute(sa.text("insert into student_selections values ('day', :u, 110, CAST(:o AS jsonb), '[]', 1, :u, now())"),
+                  {"u": uid, "o": __import__("json").dumps(mine)})
     with db.uow() as uow:
         usecases.record_application_date(uow, who(), sid, uid, "2020-01-01")
     with db.uow() as uow:
@@ -54,26 +55,28 @@ def test_a_sealed_students_selection_and_date_are_refused_even_by_raw_sql(servic
     assert env["payload"]["student_id"] == sid and env["tenant"] == "day"
 
     # raw SQL as the database owner (stronger than the app role): nothing of the student changes
-    refused(db.engine, "delete from selections where student_user_id = :u", u=uid)
-    refused(db.engine, "update selections set selected_at = now() where student_user_id = :u", u=uid)
-    oid = next(str(r["outcome_id"]) for r in db.rows("certified_outcomes") if str(r["student_id"]) == other_sid)
-    refused(db.engine, "insert into selections (tenant, student_user_id, school_year, outcome_id) "
-                       "values ('day', :u, 111, :o)", u=uid, o=oid)
+    refused(db.engine, "delete from student_selections where student_user_id = :u", u=uid)
+    refused(db.engine, "update student_selections set changed_at = now() where student_user_id = :u", u=uid)
+    refused(db.engine, "insert into student_selections values ('day', :u, 111, '[]', '[]', 1, :u, now())", u=uid)
+    refused(db.engine, "insert into release_consents (tenant, student_user_id, school_year, action, at, by_user_id,"
+                       " wording_version, wording) values ('day', :u, 110, 'revoked', now(), :u, 'x', 'x')", u=uid)
     refused(db.engine, "insert into college_applications values (gen_random_uuid(), 'day', :s, :u, "
                        "'2021-01-01', gen_random_uuid(), now())", s=sid, u=uid)
     refused(db.engine, "delete from sealed_students")
     with db.engine.connect() as c:
-        assert c.execute(sa.text("select count(*) from selections")).scalar() == 1
+        assert c.execute(sa.text("select count(*) from student_selections")).scalar() == 1
         assert c.execute(sa.text("select count(*) from sealed_students")).scalar() == 1
 
-    # through the use case: student_sealed, not a 500
+    # through a use case: student_sealed, not a 500
     with pytest.raises(StudentSealed), refusing_sealed(), db.uow() as uow:
-        selection.select_outcomes(uow, who("student", uid=uid), 110, [])
+        uow.choices.save(dict(tenant="day", student_user_id=uid, school_year=110, outcome_ids=[], performance_ids=[],
+                              version=2, changed_by=uid, changed_at=dt.datetime.now(dt.timezone.utc)))
+        uow.commit()
 
     # the same student id in another tenant is not sealed; other students are not either
     with db.engine.begin() as c:
-        c.execute(sa.text("insert into selections (tenant, student_user_id, school_year, outcome_id) "
-                          "values ('day', :u, 110, :o)"), {"u": other_uid, "o": oid})
+        c.execute(sa.text("insert into student_selections values ('day', :u, 110, '[]', '[]', 1, :u, now())"),
+                  {"u": other_uid})
         c.execute(sa.text("insert into college_applications values (gen_random_uuid(), 'ce', :s, :u, "
                           "'2021-01-01', gen_random_uuid(), now())"), {"s": sid, "u": uid})
 

@@ -1,8 +1,8 @@
 """sealing: college application dates (append-only), sealed students, signed manifests; the
-database refuses writes to a sealed student's selections and application dates
+database refuses writes to a sealed student's selections, consents, locks and application dates
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0008
+Revises: 0007
 """
 import sqlalchemy as sa
 from alembic import op
@@ -10,12 +10,15 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from portfolio_common import append_only, sealing
 
-revision = '0005'
-down_revision = '0004'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
-PROTECTED = {"selections": ("student_user_id", "student_user_id"), "college_applications": "student_id"}
+_BY_USER = ("student_user_id", "student_user_id")
+# a student's selection, its change log, consents, lock and held copies (submission/selection)
+PROTECTED = {"student_selections": _BY_USER, "selection_changes": _BY_USER, "release_consents": _BY_USER,
+             "student_locks": _BY_USER, "locked_selections": _BY_USER, "college_applications": "student_id"}
 
 
 def upgrade():

@@ -1,14 +1,14 @@
 """sealed students: the database refuses writes to a sealed student's certification tasks
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 from alembic import op
 
 from portfolio_common import sealing
 
-revision = '0006'
-down_revision = '0005'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

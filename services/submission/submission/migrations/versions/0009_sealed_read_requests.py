@@ -1,7 +1,7 @@
 """sealed read requests and their approvals (two roles)
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0009
+Revises: 0008
 """
 import sqlalchemy as sa
 from alembic import op
@@ -9,8 +9,8 @@ from sqlalchemy.dialects.postgresql import UUID
 
 from portfolio_common import append_only
 
-revision = '0006'
-down_revision = '0005'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,8 @@
 """sealed students: the database refuses writes to a sealed student's rows; approved read
 requests (from submission) and the log of every read of a sealed student
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0014
+Revises: 0013
 """
 import sqlalchemy as sa
 from alembic import op
@@ -10,8 +10,8 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from portfolio_common import append_only, sealing
 
-revision = '0012'
-down_revision = '0011'
+revision = '0014'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

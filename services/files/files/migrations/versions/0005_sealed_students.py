@@ -1,15 +1,15 @@
 """sealed students: the database refuses a sealed student's new uploads and changes to their
 stored files' rows
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 from alembic import op
 
 from portfolio_common import sealing
 
-revision = '0004'
-down_revision = '0003'
+revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
