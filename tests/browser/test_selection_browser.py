@@ -46,7 +46,7 @@ def open_as(browser, stack, username, errors):
 
 def test_student_selects_and_consents_registrar_locks_and_unlocks(browser, stack, shots_dir):
     assert AXE.is_file(), "axe-core is missing: run `make setup`"
-    names = add_class(stack, prefix="selb", class_code="191", subject="勾選瀏覽", n=2, teacher="t_lin")
+    names = add_class(stack, prefix="selb", class_code="191", subject="勾選瀏覽", n=2, teacher="t_lin", nid_letter="L")
     student, teacher = Api(stack.gateway_url, names[0]), Api(stack.gateway_url, "t_lin")
     section = student.section("勾選瀏覽")
     ids = [student.upload(section["id"], f"瀏覽成果 {i}", pdf()).json()["outcome_id"] for i in range(3)]

@@ -11,7 +11,7 @@ from tests.support.school import add_class
 
 @pytest.fixture(scope="module")
 def people(stack, api):
-    names = add_class(stack, prefix="sel", class_code="181", subject="勾選實習", n=3, teacher="t_lin")
+    names = add_class(stack, prefix="sel", class_code="181", subject="勾選實習", n=3, teacher="t_lin", nid_letter="K")
     return {"a": api(names[0]), "b": api(names[1]), "c": api(names[2]), "teacher": api("t_lin"),
             "reg": api("reg_day"), "reg_ce": api("reg_ce"), "ce_student": api("s_ce01")}
 
