@@ -9,39 +9,20 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_registrar_profile_browser import AXE, axe_violations
+from tests.browser import pages
+from tests.browser.test_registrar_profile_browser import AXE
 from tests.e2e.conftest import Api, eventually, pdf
 from tests.support.school import add_class
 
 pytestmark = pytest.mark.slow
-WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 
 
 def check(page, shots_dir, name, problems):
-    for label, (w, h) in WIDTHS.items():
-        page.set_viewport_size({"width": w, "height": h})
-        problems += [f"{name} @{label}: {v}" for v in axe_violations(page)]
-        if label == "phone":
-            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-            if overflow > 1:
-                problems.append(f"{name} @phone: the page scrolls sideways by {overflow}px")
-        page.screenshot(path=str(shots_dir / f"selection-{name}-{label}.png"), full_page=True)
-    page.set_viewport_size({"width": 1280, "height": 900})
+    pages.check(page, shots_dir, name, problems, prefix="selection")
 
 
 def open_as(browser, stack, username, errors):
-    ctx = browser.new_context(base_url=stack.gateway_url, locale="zh-TW", viewport={"width": 1280, "height": 900})
-    ctx.add_init_script(path=str(AXE))
-    ctx.set_default_timeout(10_000)
-    page = ctx.new_page()
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "Failed to load resource"
-            not in m.text else None)
-    page.goto("/login")
-    page.get_by_label("帳號").fill(username)
-    page.get_by_label("密碼").fill("demo-pass-2026")
-    page.get_by_role("button", name="登入").click()
-    return page
+    return pages.sign_in(browser, stack, username, errors)[1]
 
 
 def test_student_selects_and_consents_registrar_locks_and_unlocks(browser, stack, shots_dir):
