@@ -58,6 +58,9 @@ def upload(page, path, description, subject=SUBJECT):
     choose_section(page, subject)
     description_box(page).fill(description)
     page.get_by_label("檔案").set_input_files(str(path))
+    # upload.js marks the form once its submit handler is attached: a click before that would
+    # post the form the plain way (the flake seen under load)
+    page.locator("form#upload[data-ready=true]").wait_for()
     page.get_by_role("button", name="上傳", exact=True).click()
 
 

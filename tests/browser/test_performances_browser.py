@@ -59,6 +59,7 @@ def test_a_student_records_a_competition_uploads_its_proof_and_voids_a_mistake(b
     proof = tmp_path / "獎狀.pdf"
     proof.write_bytes(ev.pdf())
     page.get_by_label("檔案").set_input_files(str(proof))
+    page.locator("form#upload[data-ready=true]").wait_for()  # upload.js has taken the form
     page.get_by_role("button", name="上傳證明").click()
     expect(page.get_by_test_id("upload-msg")).to_contain_text("證明已上傳", timeout=30_000)
     expect(page.locator("[data-testid=performances] tbody tr").first).to_contain_text("已上傳證明", timeout=30_000)

@@ -74,6 +74,7 @@ def test_returned_outcome_reuploaded_from_its_row(browser, stack, shots_dir, tmp
     pdf.write_bytes(real_pdf())
     box.fill("學習單：電路量測（附量測照片）")
     page.get_by_label("檔案").set_input_files(str(pdf))
+    page.locator("form#upload[data-ready=true]").wait_for()  # upload.js has taken the form
     with page.expect_navigation():  # upload.js goes back to the plain page after a success
         page.get_by_role("button", name="重新上傳", exact=True).click()
     expect(page).to_have_url(re.compile(r"/outcomes$"))

@@ -51,6 +51,7 @@ def choose(page, description, path):
     select.select_option(select.locator("option", has_text=SUBJECT).get_attribute("value"))
     page.get_by_label("簡述").fill(description)
     page.get_by_label("檔案").set_input_files(str(path))
+    page.locator("form#upload[data-ready=true]").wait_for()  # upload.js has taken the form
 
 
 def test_upload_form_resumes_refuses_and_fits_a_phone(browser, stack, students, shots_dir, tmp_path):
