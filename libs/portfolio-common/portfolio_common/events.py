@@ -153,6 +153,9 @@ class UploadRefused(_Strict):
     semester = fields.Integer(required=True, allow_none=True)
     code = Str(required=True)                # why, e.g. file_empty, upload_expired
     refused_at = fields.AwareDateTime(required=True)
+    # the ticket's attempt for its outcome (1 first upload, 2.. re-uploads): an older attempt's
+    # end must not free the slot a newer ticket of the same outcome holds; None from older files
+    attempt = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
 
 
 class Certified(_Strict):

@@ -83,7 +83,7 @@ def _refused_event(row, code):
         "kind": row["kind"], "subject_id": str(row["subject_id"]), "student_id": str(row["student_id"]),
         "student_user_id": str(row["claims"].get("student_user_id") or row["student_user_id"]),
         "school_year": row["school_year"], "semester": row["semester"], "code": code,
-        "refused_at": _now()}, producer="files")
+        "refused_at": _now(), "attempt": row.get("attempt")}, producer="files")
 
 
 def end_upload(repo, store, row, code, *, frees_slot=True) -> bool:

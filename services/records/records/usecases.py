@@ -385,10 +385,20 @@ def release_outcome_ticket(uow, caller, outcome_id) -> bool:
 def release_refused_upload(uow, env) -> bool:
     """files reports an upload that ended without a file (refused, failed, expired, cancelled):
     the quota slot its ticket held is free again at once. A slot already used by a stored
-    outcome is never freed (files does not report those; `used_at` guards a replay)."""
+    outcome is never freed (files does not report those; `used_at` guards a replay), nor one a
+    NEWER ticket of the same outcome holds: the end of re-upload attempt 2 arriving after the
+    student asked for attempt 3 leaves attempt 3's slot held (payload `attempt` against the
+    outcome's `ticket_attempts`)."""
     p = env["payload"]
     if not uow.claim(env["event_id"], "records.handle_upload_refused"):
         return False
+    attempt = p.get("attempt")
+    if p["kind"] == "outcome" and attempt is not None:
+        latest = uow.session.execute(sa.select(outcomes.c.ticket_attempts).where(
+            outcomes.c.id == p["subject_id"], outcomes.c.tenant == env["tenant"])).scalar_one_or_none()
+        if latest is not None and int(latest) > attempt:
+            uow.commit()  # the claim: a replay is still a no-op
+            return True
     if p["kind"] == "outcome":
         uow.session.execute(upload_reservations.delete().where(
             upload_reservations.c.outcome_id == p["subject_id"], upload_reservations.c.tenant == env["tenant"],

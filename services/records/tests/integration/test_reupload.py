@@ -184,3 +184,46 @@ def test_an_older_upload_delivered_late_changes_nothing(db):
     arrive(db, claims, SHA_B)
     arrive(db, claims, SHA_A, at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1))
     assert (outcome(db, oid)["sha256"], outcome(db, oid)["upload_round"]) == (SHA_B, 2)
+
+
+def refused(db, oid, attempt, code="upload_expired"):
+    """files' upload-refused for the re-upload `attempt` of outcome `oid` (it ended without a file)."""
+    o = outcome(db, oid)
+    env = events.make_event(events.UPLOAD_REFUSED, "day", {
+        "kind": "outcome", "subject_id": oid, "student_id": str(o["student_id"]), "student_user_id": U["s1"],
+        "school_year": 115, "semester": 1, "code": code, "refused_at": events.utcnow(), "attempt": attempt},
+        producer="files")
+    with db.uow() as uow:
+        usecases.release_refused_upload(uow, events.load_event(events.UPLOAD_REFUSED, env))
+
+
+def held(db):
+    with db.uow() as uow:
+        return usecases.outcome_quota(uow, student(), 115, 1)["held"]
+
+
+def test_an_older_attempt_ending_late_keeps_the_newer_attempts_slot(db):
+    """Attempt 2 abandoned, attempt 3 asked for (same outcome, same slot), then files reports
+    attempt 2 expired: attempt 3's slot stays held, so no other outcome can take it meanwhile."""
+    oid = first_upload(db)
+    decided(db, oid, events.CERTIFICATION_RETURNED)
+    _, claims2 = reupload(db, oid, key="k2")
+    _, claims3 = reupload(db, oid, key="k3")
+    assert (claims2["attempt"], claims3["attempt"], held(db)) == (2, 3, 1)
+    refused(db, oid, attempt=2)
+    assert held(db) == 1
+    first_upload(db, description="第二件")  # the last free slot of 2
+    with db.uow() as uow, pytest.raises(OutcomeQuotaExceeded):  # attempt 3's slot was not given away
+        usecases.issue_outcome_ticket(uow, student(), section(db), "第三件", "tk")
+    refused(db, oid, attempt=3)  # the newest attempt ending does free it
+    assert held(db) == 0
+
+
+def test_an_upload_refused_without_an_attempt_still_frees_the_slot(db):
+    """Events from files before `attempt` was carried: the slot is freed as it always was."""
+    oid = first_upload(db)
+    decided(db, oid, events.CERTIFICATION_RETURNED)
+    reupload(db, oid)
+    assert held(db) == 1
+    refused(db, oid, attempt=None)
+    assert held(db) == 0
