@@ -178,10 +178,26 @@ def main(argv=None):
         school = json.load(fh)
     # As the operator (AMQP_URI of the vhost's administrator); passwords and national IDs
     # travel sealed to accounts and records (SEAL_PUBLIC_KEYS).
-    with rpc_proxy(client="demo-loader", timeout=60) as rpc:
-        wait_for(rpc, ["accounts", "records", "submission"])
+    # One import of 1,500 people is one RPC: about 10 s on a quiet machine, minutes on a busy
+    # one (seen: 155 s at load 16), so the loader waits long and says so instead of failing at 60 s.
+    rpc_timeout = float(os.environ.get("DEMO_RPC_TIMEOUT", "900"))
+    print(f"loading the demo school ({a.size} size; each step may take minutes on a busy machine, "
+          f"up to {rpc_timeout:.0f} s)", flush=True)
+    for attempt in range(1, 4):
+        try:
+            cluster = rpc_proxy(client="demo-loader", timeout=rpc_timeout)
+            rpc = cluster.start()
+            break
+        except (OSError, TimeoutError) as exc:  # the broker busy: connect again a little later
+            if attempt == 3:
+                raise SystemExit(f"demo loader: cannot reach RabbitMQ ({type(exc).__name__}): is it running?")
+            time.sleep(5 * attempt)
+    try:
+        wait_for(rpc, ["accounts", "records", "submission"], timeout=300)
         started = time.monotonic()
         report, results, people = load(rpc, caller_mod.Signer.from_config("ops"), school, a.size)
+    finally:
+        cluster.stop()
     print(f"demo school loaded: {len(report['created'])} accounts created, "
           f"{len(report['updated'])} updated, {len(report['unchanged'])} unchanged "
           f"({a.size} size, {time.monotonic() - started:.0f} s)")
