@@ -2,7 +2,7 @@
 by the registrar — 註冊組 in `day`, 教務組 in `ce`). Thin over submission's RPCs."""
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import EXCLUDE, Schema, fields
+from marshmallow import RAISE, Schema, fields, pre_load
 
 from . import auth, schoolcalendar
 from .api import refusals
@@ -56,11 +56,43 @@ class CalendarOut(Schema):
     terms = fields.List(fields.Nested(TermOut))
 
 
+# What GET answers and PUT cannot change: sent back unchanged with a GET body, they are ignored.
+READ_ONLY = ("school_year", "semester", "school_completion_on", "version", "changed_at", "changed", "today",
+             "current", "windows")
+WINDOWS = ("upload", "certification", "selection")
+
+
 class TermIn(Schema):
     """Any of the term's fields (ISO dates) and the school year's limits; what is not sent keeps
-    its value (a new term needs every date). Checked by the submission service."""
+    its value (a new term needs every date). Checked by the submission service.
+
+    Two shapes are accepted: the flat one (`upload_closes_on`, `outcome_uploads_per_semester`)
+    and the one GET answers (`upload: {opens_on, closes_on}`, `limits: {...}`), so a client may
+    send back what it read with a value changed; its read-only fields are ignored. Any other
+    field is refused (422 invalid, by field) instead of being silently dropped."""
     class Meta:
-        unknown = EXCLUDE
+        unknown = RAISE
+
+    @pre_load
+    def flatten(self, data, **kwargs):
+        if not isinstance(data, dict):
+            return data
+        flat = {k: v for k, v in data.items() if k not in READ_ONLY and k not in WINDOWS and k != "limits"}
+        for name in WINDOWS:
+            window = data.get(name)
+            if window is None:
+                continue
+            if not isinstance(window, dict):
+                flat[name] = window  # refused below as an unknown shape
+                continue
+            for edge, value in window.items():
+                flat[f"{name}_{edge}"] = value  # opens_on / closes_on; anything else: unknown
+        limits = data.get("limits")
+        if isinstance(limits, dict):
+            flat.update(limits)
+        elif limits is not None:
+            flat["limits"] = limits
+        return flat
     starts_on = fields.String()
     ends_on = fields.String()
     upload_opens_on = fields.String()
