@@ -233,7 +233,8 @@ def certification():
         else:
             verb, key = DONE.get(action, ("已處理", "certified"))
             n = len(result.get(key) or [])
-            flash(f"{verb} {n} 件（可在「{STATUS_NAMES[key]}」分頁查看）。", "ok")
+            if n:  # nothing decided (a stale tab, all refused): no green banner, only the refusals
+                flash(f"{verb} {n} 件（可在「{STATUS_NAMES[key]}」分頁查看）。", "ok")
             if not result["refused"]:
                 return redirect(url_for("portal.certification", status=status))
             refused = {r["task_id"]: r["message_zh"] for r in result["refused"]}
