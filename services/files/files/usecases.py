@@ -368,7 +368,9 @@ def sweep_expired(repo, store, now=None) -> int:
 # ---------------------------------------------------------------- downloads
 
 def find_for_download(repo, caller, file_id) -> dict:
-    """Owner, reviewing teacher (or proxy) or the tenant's registrar; everyone else gets not-found."""
+    """Owner, reviewing teacher (or proxy), the tenant's registrar, or the submission service
+    acting on its own for that tenant (`system:submission`: it streams the evidence into the
+    national package); everyone else gets not-found."""
     try:
         fid = uuid.UUID(str(file_id))
     except ValueError:
@@ -378,7 +380,7 @@ def find_for_download(repo, caller, file_id) -> dict:
         raise NotFound("file not found")
     allowed = caller.user_id == str(row["owner_user_id"]) \
         or str(row["reviewer_user_id"]) in (caller.user_id, *caller.proxy_for) \
-        or caller.has("registrar", "system")
+        or caller.has("registrar", "system", "system:submission")
     if not allowed:  # answered like a missing id, audited as a refusal
         raise NotFound("file not found", refused=True)
     return row

@@ -125,20 +125,22 @@ class SubmissionService:
     @rpc
     @allowed("registrar", "system")
     def national_precheck(self, caller, school_year, semester):
-        """Every row of the semester's 課程學習成果名冊 validated, problems by student and row
-        (national.usecases.precheck); not_locked, semester_invalid, column_set_missing."""
+        """Every row of every roster of the semester validated, problems by student, sheet and
+        row (national.usecases.precheck); not_locked, semester_invalid, column_set_missing."""
         with self.platform.uow() as uow:
             return national.precheck(uow, self._directory(caller), caller, school_year, semester)
 
     @rpc
     @allowed("registrar", "system")
     def submit_national(self, caller, school_year, semester):
-        """Pre-check, build the rosters and package, send to NATIONAL_ENDPOINT, import the
-        receipt, publish national-submitted (national.usecases.submit); precheck_failed,
+        """Pre-check, build every roster and the package with the evidence files (streamed from
+        files), send to NATIONAL_ENDPOINT, import the receipt, publish national-submitted
+        (national.usecases.submit); precheck_failed, evidence_changed, storage_unavailable,
         national_unavailable, national_package_refused."""
         with self.platform.uow() as uow:
+            evidence = national_adapter.FilesEvidence(lambda: self.platform.own_caller_token("files", caller.tenant))
             result = national.submit(uow, self._directory(caller), national_adapter.NationalGateway(), caller,
-                                     school_year, semester, national_adapter.school_code())
+                                     school_year, semester, national_adapter.school_code(), evidence=evidence.open)
         self.platform.events_written()
         return result
 

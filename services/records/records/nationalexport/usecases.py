@@ -9,8 +9,14 @@ import uuid
 
 import sqlalchemy as sa
 
+from ..activities.orm import activities
+from ..attendance.orm import attendance_counts
+from ..competition.orm import competitions
+from ..courses.orm import course_grades
 from ..errors import Invalid
-from ..orm import classes, outcomes, sections, students
+from ..orm import classes, enrolments, outcomes, sections, students
+from ..performances.orm import performances
+from ..status.orm import status_changes
 from ..usecases import _audit
 
 EXPORT_ROLES = ("system", "system:submission")
@@ -32,9 +38,22 @@ def _ids(student_ids):
 def national_export_fields(uow, vault, caller, school_year, student_ids, requested_by=None) -> dict:
     """{student_id: {national_id, birth_date (ISO or None), name, class_name, seat_no, status,
     outcomes: {outcome_id: {status, size (bytes), content_type, sha256, file_id, semester,
-    grade_level, credits (節數 for ce)}}}} for the caller's tenant; ids of another tenant or of
-    no student are absent. requested_by: the user id of the registrar the caller acts for (kept
-    in each student's history). Errors: invalid."""
+    grade_level, credits (修課學分; 進修部: 修課節數, the section's class hours)}},
+    and the other rosters' fields of the school year (DOMAIN.md "National rosters"):
+    profile {gender, group_code, department_code, division_code, class_type_code,
+      enrolment_route, status_changed_on (ISO), grade_level (the year's highest section grade)},
+    grades [{id, semester, course_code, subject_name, grade_level, credits, semester_grade, passed,
+      makeup_grade, makeup_passed, credit_counted, remark, yearly_grade, yearly_passed}],
+    attendance [{semester, absence_code, periods}],
+    activities [{id, semester, category, name, position, hours, started_on, ended_on, description}],
+    competitions [{id, semester, name, event, result, announced_on, description}] (in-school),
+    performances [{id, kind, fields (dates ISO), description, entered_by, state, file_id, sha256,
+      size, content_type}] (not voided),
+    status_changes [{change, effective_on, other_school_code, own_school_code, school_year,
+      semester}] (not voided)}}
+    for the caller's tenant; voided items are left out. Ids of another tenant or of no student
+    are absent. requested_by: the user id of the registrar the caller acts for (kept in each
+    student's history). Errors: invalid."""
     caller.require(*EXPORT_ROLES)
     ids = _ids(student_ids)
     year = int(school_year)
@@ -49,13 +68,20 @@ def national_export_fields(uow, vault, caller, school_year, student_ids, request
         out[str(r.id)] = {"national_id": vault.decrypt(r.national_id_enc),
                           "birth_date": r.birth_date.isoformat() if r.birth_date else None,
                           "name": r.name, "class_name": r.class_name or "", "seat_no": r.seat_no,
-                          "status": r.status, "outcomes": {}}
+                          "status": r.status, "outcomes": {},
+                          "profile": {"gender": r.gender, "group_code": r.group_code,
+                                      "department_code": r.department_code, "division_code": r.division_code,
+                                      "class_type_code": r.class_type_code, "enrolment_route": r.enrolment_route,
+                                      "status_changed_on": _iso(r.status_changed_on), "grade_level": None},
+                          "grades": [], "attendance": [], "activities": [], "competitions": [],
+                          "performances": [], "status_changes": [], "_school_code": r.school_code}
         _audit(uow, caller.tenant, "student", r.id, "national_id_exported", caller.user_id,
                after={"school_year": year, "requested_by": str(requested_by) if requested_by else None},
                actor_username=caller.username)
     for o in s.execute(sa.select(outcomes.c.id, outcomes.c.student_id, outcomes.c.status, outcomes.c.size,
                                  outcomes.c.content_type, outcomes.c.sha256, outcomes.c.file_id,
-                                 outcomes.c.semester, sections.c.grade_level, sections.c.credits)
+                                 outcomes.c.semester, sections.c.grade_level, sections.c.credits,
+                                 sections.c.class_hours)
                        .join(sections, sections.c.id == outcomes.c.section_id)
                        .where(outcomes.c.tenant == caller.tenant, outcomes.c.school_year == year,
                               outcomes.c.student_id.in_(ids))).all():
@@ -64,9 +90,75 @@ def national_export_fields(uow, vault, caller, school_year, student_ids, request
             student["outcomes"][str(o.id)] = {
                 "status": o.status, "size": o.size, "content_type": o.content_type, "sha256": o.sha256,
                 "file_id": str(o.file_id), "semester": o.semester, "grade_level": o.grade_level,
-                "credits": o.credits}
+                "credits": _credits(caller.tenant, o.credits, o.class_hours)}
+    _roster_fields(s, caller.tenant, year, ids, out)
+    for student in out.values():
+        own = student.pop("_school_code")
+        for c in student["status_changes"]:
+            c["own_school_code"] = own
     uow.commit()
     return out
+
+
+def _iso(v):
+    return v.isoformat() if v is not None and hasattr(v, "isoformat") else v
+
+
+def _credits(tenant, credits, class_hours):
+    """修課學分 (day) or 修課節數 (ce, the section's class hours; its credits when none)."""
+    return (class_hours if class_hours is not None else credits) if tenant == "ce" else credits
+
+
+def _live(table, tenant, year, ids):
+    return sa.and_(table.c.tenant == tenant, table.c.school_year == year, table.c.student_id.in_(ids),
+                   table.c.voided_at.is_(None))
+
+
+def _roster_fields(s, tenant, year, ids, out):
+    """The other rosters' fields (see national_export_fields), appended to `out` per student."""
+    for r in s.execute(sa.select(enrolments.c.student_id, sa.func.max(sections.c.grade_level).label("g"))
+                       .join(sections, sections.c.id == enrolments.c.section_id)
+                       .where(sections.c.tenant == tenant, sections.c.school_year == year,
+                              enrolments.c.student_id.in_(ids)).group_by(enrolments.c.student_id)).all():
+        if str(r.student_id) in out:
+            out[str(r.student_id)]["profile"]["grade_level"] = r.g
+    g = course_grades
+    for r in s.execute(sa.select(g, sections.c.subject_name, sections.c.grade_level, sections.c.credits,
+                                 sections.c.class_hours)
+                       .join(sections, sections.c.id == g.c.section_id).where(_live(g, tenant, year, ids))).all():
+        out[str(r.student_id)]["grades"].append({
+            "id": str(r.id), "semester": r.semester, "course_code": r.course_code, "subject_name": r.subject_name,
+            "grade_level": r.grade_level, "credits": _credits(tenant, r.credits, r.class_hours),
+            "semester_grade": r.semester_grade, "passed": r.passed, "makeup_grade": r.makeup_grade,
+            "makeup_passed": r.makeup_passed, "credit_counted": r.credit_counted, "remark": r.remark,
+            "yearly_grade": r.yearly_grade, "yearly_passed": r.yearly_passed})
+    a = attendance_counts
+    for r in s.execute(sa.select(a).where(_live(a, tenant, year, ids))).all():
+        out[str(r.student_id)]["attendance"].append(
+            {"semester": r.semester, "absence_code": r.absence_code, "periods": r.periods})
+    a = activities
+    for r in s.execute(sa.select(a).where(_live(a, tenant, year, ids))).all():
+        out[str(r.student_id)]["activities"].append({
+            "id": str(r.id), "semester": r.semester, "category": r.category, "name": r.name,
+            "position": r.position, "hours": r.hours, "started_on": _iso(r.started_on),
+            "ended_on": _iso(r.ended_on), "description": r.description})
+    c = competitions
+    for r in s.execute(sa.select(c).where(_live(c, tenant, year, ids))).all():
+        out[str(r.student_id)]["competitions"].append({
+            "id": str(r.id), "semester": r.semester, "name": r.name, "event": None, "result": r.result,
+            "announced_on": _iso(r.announced_on), "description": r.content})
+    p = performances
+    for r in s.execute(sa.select(p).where(p.c.tenant == tenant, p.c.school_year == year, p.c.student_id.in_(ids),
+                                          p.c.state != "voided")).all():
+        out[str(r.student_id)]["performances"].append({
+            "id": str(r.id), "kind": r.kind, "fields": dict(r.fields or {}), "description": r.description,
+            "entered_by": r.entered_by, "state": r.state, "file_id": str(r.file_id) if r.file_id else None,
+            "sha256": r.sha256, "size": r.size, "content_type": r.content_type})
+    c = status_changes
+    for r in s.execute(sa.select(c).where(_live(c, tenant, year, ids))).all():
+        out[str(r.student_id)]["status_changes"].append({
+            "change": r.change, "effective_on": _iso(r.effective_on), "other_school_code": r.other_school_code,
+            "school_year": r.school_year, "semester": r.semester})
 
 
 def record_national_submitted(uow, env) -> bool:

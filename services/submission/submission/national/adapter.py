@@ -76,3 +76,50 @@ class FakeNationalGateway:
             raise PackageRefused(str(exc)) from None
         receipt["receipt_id"] = f"{receipt['school_code']}-{receipt['school_year']}-{receipt['semester']}-{self.sent:04d}"
         return json.dumps(receipt, ensure_ascii=False).encode()
+
+
+class EvidenceUnavailable(PortfolioError):
+    """The files service did not hand over an evidence file: nothing is sent; retry later."""
+    code = "storage_unavailable"
+    http_status = 503
+
+
+class FilesEvidence:
+    """The package's evidence source: each file's bytes streamed from the files service (which
+    reads the object store), asked as `system:submission` of the registrar's tenant.
+
+    `open(file_id)` is a context manager giving a readable binary stream: files first checks the
+    caller and answers a link valid a few minutes for that file only (POST /v1/files/<id>/link),
+    then the bytes come chunk by chunk (GET with stream=True), never whole in memory.
+    EvidenceUnavailable when files cannot be reached or does not answer the file."""
+
+    def __init__(self, token, files_url=None, timeout=TIMEOUT_SECONDS):
+        self.token = token                    # () -> caller token for the audience `files`
+        self.files_url = (files_url or env("FILES_URL", "http://127.0.0.1:8081")).rstrip("/")
+        self.timeout = timeout
+
+    def open(self, file_id):
+        import contextlib
+        from urllib.parse import quote
+
+        import requests
+
+        @contextlib.contextmanager
+        def stream():
+            try:
+                link = requests.post(f"{self.files_url}/v1/files/{quote(str(file_id), safe='')}/link",
+                                     json={"disposition": "attachment"}, timeout=30,
+                                     headers={"X-Portfolio-Caller": self.token()})
+                if link.status_code != 200:
+                    raise EvidenceUnavailable(f"files answered {link.status_code} for an evidence link")
+                resp = requests.get(f"{self.files_url}/{link.json()['path']}", stream=True, timeout=self.timeout)
+            except requests.RequestException as exc:
+                raise EvidenceUnavailable(f"the files service cannot be reached: {type(exc).__name__}") from None
+            try:
+                if resp.status_code != 200:
+                    raise EvidenceUnavailable(f"files answered {resp.status_code} for an evidence file")
+                resp.raw.decode_content = True
+                yield resp.raw
+            finally:
+                resp.close()
+        return stream()

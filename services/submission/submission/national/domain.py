@@ -150,14 +150,15 @@ def row_problems(row: dict, today: dt.date, course_codes=None) -> list:
     return out
 
 
-def _problem(student, row_no, outcome_id, field, code):
-    return {"student_id": student["student_id"], "student_user_id": student["student_user_id"],
+def _problem(student, row_no, outcome_id, field, code, sheet="course_outcomes"):
+    return {"sheet": sheet, "student_id": student["student_id"], "student_user_id": student["student_user_id"],
             "student_name": student.get("name") or "", "class_name": student.get("class_name") or "",
             "seat_no": student.get("seat_no"), "row": row_no, "outcome_id": outcome_id,
             "field": field, "code": code, "message": message(code)}
 
 
-def precheck(held: list, certified: dict, directory: dict, semester: int, today: dt.date) -> tuple:
+def precheck(held: list, certified: dict, directory: dict, semester: int, today: dt.date,
+             school_year=None) -> tuple:
     """Rows of the 課程學習成果名冊 for one semester and every problem, before anything is built.
 
     held: the locked copy [{student_id, student_user_id, outcomes: [{outcome_id, course_code,
@@ -166,8 +167,12 @@ def precheck(held: list, certified: dict, directory: dict, semester: int, today:
     directory: records' export fields {student_id: {national_id, birth_date (ISO), name,
       class_name, seat_no, outcomes: {outcome_id: {status, size (bytes), content_type,
       grade_level, credits, file_id}}}} (None for a student records does not know).
+    With school_year, a student whose records carry a status change of that year that routes
+    outcomes to a variant sheet (builders.variant_of: 重讀, 轉學轉科, 借讀) has their rows on
+    that sheet (`sheet`, the sheet's own row numbers, its extra fields); otherwise every row's
+    `sheet` is "course_outcomes".
     Returns (rows, problems): rows in roster order (class, seat, then course code), each with
-    `row` = its spreadsheet row (the header is row 1) and the roster fields; problems
+    `row` = its spreadsheet row on its sheet (the header is row 1) and the roster fields; problems
     [{student_id, student_user_id, student_name, class_name, seat_no, row (None: the student as
     a whole), outcome_id, field, code, message (zh-TW)}].
     """
@@ -178,7 +183,7 @@ def precheck(held: list, certified: dict, directory: dict, semester: int, today:
     students.sort(key=lambda s: ((s[1] or {}).get("class_name") or "", (s[1] or {}).get("seat_no") or 0,
                                  str(s[0]["student_id"])))
     rows, problems = [], []
-    row_no = 1
+    counters = {}
     for h, info in students:
         who = {"student_id": str(h["student_id"]), "student_user_id": str(h["student_user_id"]),
                **({k: info.get(k) for k in ("name", "class_name", "seat_no")} if info else {})}
@@ -188,21 +193,28 @@ def precheck(held: list, certified: dict, directory: dict, semester: int, today:
         if len(h["outcomes"]) > MAX_OUTCOMES_SELECTED_PER_YEAR:
             problems.append(_problem(who, None, None, "outcomes", "quota_exceeded"))
         birth = roc_date(info.get("birth_date"))
+        sheet, extra = "course_outcomes", {}
+        if school_year is not None:
+            from .builders import variant_of
+            sheet, extra = variant_of(info, school_year)
         mine = sorted((o for o in h["outcomes"]
                        if int((certified.get(str(o["outcome_id"])) or {}).get("semester") or 0) == int(semester)),
                       key=lambda o: (o["course_code"], str(o["outcome_id"])))
         for o in mine:
             oid = str(o["outcome_id"])
             meta = (info.get("outcomes") or {}).get(oid) or {}
-            row_no += 1
-            row = {"row": row_no, "student_id": who["student_id"], "student_user_id": who["student_user_id"],
+            row_no = counters[sheet] = counters.get(sheet, 1) + 1
+            row = {"row": row_no, "sheet": sheet, "student_id": who["student_id"], "student_user_id": who["student_user_id"],
                    "student_name": info.get("name") or "", "class_name": info.get("class_name") or "",
                    "seat_no": info.get("seat_no"),
                    "outcome_id": oid, "sha256": o["sha256"], "file_id": meta.get("file_id"),
+                   "content_type": meta.get("content_type"),
                    "national_id": normalize_national_id(info.get("national_id")),
                    "birth_date": birth, "term": None, "course_code": o["course_code"],
                    "subject_name": o["subject_name"], "grade_level": meta.get("grade_level"),
-                   "credits": meta.get("credits"), "description": clean_text(o["description"])}
+                   "credits": meta.get("credits"), "description": clean_text(o["description"]), **extra}
+            if "origin_school_code" in extra:
+                row["origin_course_code"] = o["course_code"]
             copy = certified.get(oid) or {}
             row["term"] = term_code(copy.get("school_year") or 0, semester) if copy.get("school_year") else None
             found = row_problems(row, today)
@@ -216,7 +228,7 @@ def precheck(held: list, certified: dict, directory: dict, semester: int, today:
             elif meta and int(meta.get("size") or 0) > limit:
                 found.append(("file", "file_too_large"))
             for field, code in found:
-                problems.append(_problem(who, row_no, oid, field, code))
+                problems.append(_problem(who, row_no, oid, field, code, sheet))
             rows.append(row)
     return rows, problems
 
@@ -229,7 +241,7 @@ def problems_by_student(problems: list) -> list:
             index[p["student_id"]] = len(out)
             out.append({k: p[k] for k in ("student_id", "student_name", "class_name", "seat_no")} | {"problems": []})
         out[index[p["student_id"]]]["problems"].append(
-            {k: p[k] for k in ("row", "outcome_id", "field", "code", "message")})
+            {k: p.get(k) for k in ("sheet", "row", "outcome_id", "field", "code", "message")})
     return out
 
 

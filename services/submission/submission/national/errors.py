@@ -36,3 +36,8 @@ class ReportInvalid(Invalid):
 
 class ReportAlreadyResolved(Conflict):
     code = "report_already_resolved"
+
+
+class EvidenceChanged(Conflict):
+    """An evidence file's bytes, read for the package, do not have its kept fingerprint."""
+    code = "evidence_changed"

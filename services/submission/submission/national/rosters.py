@@ -6,11 +6,11 @@ copied in 1 MiB chunks while their SHA-256 is computed. Rows come from an iterat
 students' rows never sit in memory as a workbook.
 
 Package layout (format `portfolio-national-package/1`):
-  rosters/<名冊名稱>.xlsx   one per roster, cover sheet first
-  evidence.jsonl           per row: the evidence file's SHA-256 and file id
+  rosters/<名冊名稱>.xlsx   one per roster, cover sheet first, then each of its sheets
+  evidence/<sha256>.<ext>  the evidence files themselves (when an evidence source is given),
+                           streamed from the object store, each checked against its fingerprint
+  evidence.jsonl           per row with a file: sheet, row, file id, SHA-256, path in the package
   manifest.json            school, year, semester, column set, every entry's SHA-256 and size
-The evidence bytes themselves are not in the package yet: the manifest lists their
-fingerprints and file ids (the files service holds them); see the service README.
 """
 import hashlib
 import json
@@ -27,6 +27,14 @@ EVIDENCE = "evidence.jsonl"
 CHUNK = 1024 * 1024
 TEXT_FIELDS = {"national_id", "birth_date", "term", "course_code", "subject_name", "description",
                "school_code"}
+TEXT_TYPES = {"national_id", "date", "code", "course_code", "flag", "text", "description"}
+EVIDENCE_DIR = "evidence/"
+EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png", "audio/mpeg": ".mp3",
+              "video/mp4": ".mp4"}
+
+
+class EvidenceMismatch(Exception):
+    """An evidence file's bytes do not have the fingerprint kept when it was certified/locked."""
 
 
 def _cell(ws, value, as_text):
@@ -45,20 +53,25 @@ def write_roster(fh, column_set, roster_id: str, tenant: str, cover: dict, rows)
     """Write one roster workbook to the binary file object `fh`.
 
     cover: {school_code, school_year, semester}; rows: an iterable of dicts with the roster's
-    fields (domain.precheck's rows). Returns the number of data rows written."""
+    fields (domain.precheck's rows), or {sheet id: iterable of rows} for a roster of several
+    sheets (every sheet of the roster is written, an empty one with its header only). Returns
+    the number of data rows written."""
     roster = column_set.roster(roster_id)
-    columns = roster.columns_for(tenant)
+    by_sheet = rows if isinstance(rows, dict) else {roster.sheets[0].id: rows}
     wb = Workbook(write_only=True)
     cs = wb.create_sheet(column_set.cover_sheet)
     values = dict(cover, roster_name=roster.name)
     for col in column_set.cover:
         cs.append([_cell(cs, col.title, True), _cell(cs, values.get(col.field), True)])
-    ws = wb.create_sheet(roster.sheet)
-    ws.append([_cell(ws, c.title, True) for c in columns])
     n = 0
-    for row in rows:
-        ws.append([_cell(ws, row.get(c.field), c.field in TEXT_FIELDS) for c in columns])
-        n += 1
+    for sheet in roster.sheets:
+        columns = sheet.columns_for(tenant)
+        ws = wb.create_sheet(sheet.name)
+        ws.append([_cell(ws, c.title, True) for c in columns])
+        for row in by_sheet.get(sheet.id, ()):
+            ws.append([_cell(ws, row.get(c.field), c.field in TEXT_FIELDS or c.type in TEXT_TYPES)
+                       for c in columns])
+            n += 1
     wb.save(fh)
     return n
 
@@ -83,39 +96,71 @@ def sha256_of(fh) -> str:
     return h.hexdigest()
 
 
-def build_package(out, column_set, tenant: str, cover: dict, rosters: dict, created_at: str) -> dict:
+def _sheets_of(roster, rows):
+    return rows if isinstance(rows, dict) else {roster.sheets[0].id: rows}
+
+
+def build_package(out, column_set, tenant: str, cover: dict, rosters: dict, created_at: str,
+                  evidence=None) -> dict:
     """Write the package zip to the binary file object `out`; returns the manifest.
 
-    rosters: {roster_id: iterable of rows}. Each roster is first written to a temporary file
-    (write-only workbooks need a seekable target), then streamed into the zip; each row's
-    evidence fingerprint goes, as it passes, to `evidence.jsonl` (one JSON object a line:
-    roster, row, outcome_id, file_id, sha256), so nothing accumulates per row."""
+    rosters: {roster_id: iterable of rows, or {sheet id: iterable of rows}}. Each roster is
+    first written to a temporary file (write-only workbooks need a seekable target), then
+    streamed into the zip; each row's evidence fingerprint goes, as it passes, to
+    `evidence.jsonl` (one JSON object a line: roster (the sheet id), row, outcome_id, item_id,
+    file_id, sha256, path), so nothing accumulates per row.
+
+    evidence: None (the package lists fingerprints only) or a callable file_id -> a context
+    manager giving a readable binary stream of that file's bytes (the object store's); each
+    distinct file is then copied to `evidence/<sha256><ext>` in 1 MiB chunks while hashed, and
+    the package is refused (EvidenceMismatch, nothing is sent) when the bytes' SHA-256 is not
+    the one the row carries. Every entry, evidence included, is in the manifest with its
+    SHA-256 and size."""
     manifest = {"format": PACKAGE_FORMAT, "school_code": cover["school_code"],
                 "school_year": cover["school_year"], "semester": cover["semester"],
                 "column_set": column_set.version, "created_at": created_at, "files": []}
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf, \
-            tempfile.TemporaryFile() as evidence:
+            tempfile.TemporaryFile() as index:
         for roster_id, rows in rosters.items():
             roster = column_set.roster(roster_id)
 
-            def tracked(rows=rows, roster_id=roster_id):
+            def tracked(rows, sheet_id):
                 for r in rows:
-                    evidence.write(json.dumps({"roster": roster_id, "row": r["row"],
-                                               "outcome_id": r.get("outcome_id"), "file_id": r.get("file_id"),
-                                               "sha256": r.get("sha256")}).encode() + b"\n")
+                    if r.get("sha256") and r.get("file_id"):
+                        index.write(json.dumps({
+                            "roster": sheet_id, "row": r["row"], "outcome_id": r.get("outcome_id"),
+                            "item_id": r.get("item_id"), "file_id": r.get("file_id"), "sha256": r.get("sha256"),
+                            "content_type": r.get("content_type")}).encode() + b"\n")
                     yield r
 
+            sheets = {k: tracked(v, k) for k, v in _sheets_of(roster, rows).items()}
             with tempfile.TemporaryFile() as tmp:
-                count = write_roster(tmp, column_set, roster_id, tenant, cover, tracked())
+                count = write_roster(tmp, column_set, roster_id, tenant, cover, sheets)
                 tmp.seek(0)
                 name = f"rosters/{roster.name}.xlsx"
                 with zf.open(name, "w", force_zip64=True) as entry:
                     digest, size = _copy_hashed(tmp, entry)
             manifest["files"].append({"path": name, "roster": roster_id, "rows": count,
                                       "sha256": digest, "size": size})
-        evidence.seek(0)
-        with zf.open(EVIDENCE, "w", force_zip64=True) as entry:
-            digest, size = _copy_hashed(evidence, entry)
+        index.seek(0)
+        with tempfile.TemporaryFile() as listing:
+            seen = set()                   # one fingerprint (64 characters) per distinct file
+            for line in index:
+                e = json.loads(line)
+                path = f"{EVIDENCE_DIR}{e['sha256']}{EXTENSIONS.get(e.get('content_type'), '')}"
+                if evidence is not None and e["sha256"] not in seen:
+                    with evidence(e["file_id"]) as src, zf.open(path, "w", force_zip64=True) as entry:
+                        digest, size = _copy_hashed(src, entry)
+                    if digest != e["sha256"]:
+                        raise EvidenceMismatch(f"file {e['file_id']}: its bytes do not have the kept fingerprint")
+                    manifest["files"].append({"path": path, "evidence": True, "sha256": digest, "size": size})
+                seen.add(e["sha256"])
+                e.pop("content_type", None)
+                e["path"] = path if evidence is not None else None
+                listing.write(json.dumps(e).encode() + b"\n")
+            listing.seek(0)
+            with zf.open(EVIDENCE, "w", force_zip64=True) as entry:
+                digest, size = _copy_hashed(listing, entry)
         manifest["files"].append({"path": EVIDENCE, "sha256": digest, "size": size})
         zf.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
     return manifest

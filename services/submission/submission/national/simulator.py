@@ -5,9 +5,11 @@
 POST /packages with a package zip (rosters.py's format) as the body answers 200 with a receipt
 file (JSON, `national-receipt/1`): one result per roster row, `accepted` or `refused` with the
 reason's code; a package it cannot read answers 422 `{"error": "package_invalid", "reason"}`.
-It checks what the national side is known to check: the manifest's fingerprints, the cover
-sheet against the manifest, the column headers against the year's column set, and every row
-(身分證號 and its checksum, 出生日期 as ROC yyyMMdd, 課程代碼, 成果簡述). With
+It checks what the national side is known to check: the manifest's fingerprints (evidence
+files included: their bytes against the manifest, and each row's file named in evidence.jsonl
+present), the cover sheet against the manifest, every sheet's column headers against the year's
+column set, and every row of every sheet (身分證號 and its checksum, 出生日期 as ROC yyyMMdd,
+課程代碼, 成果簡述, and each column by its type: codes, dates, numbers, grades, required fields). With
 NATIONAL_SIM_COURSE_CODES (a file, one code a line: the course-plan platform's code file) a row
 whose 課程代碼 is not listed is refused `course_code_unknown`: the school cannot see that list, so
 this is how a row passes the school's pre-check and is still refused, as happens for real.
@@ -27,7 +29,7 @@ from flask import Flask, jsonify, request
 
 from portfolio_common import clock
 
-from . import columnset, domain, rosters
+from . import builders, columnset, domain, rosters
 
 RECEIPT_FORMAT = "national-receipt/1"
 MAX_PACKAGE_BYTES = 512 * 1024 * 1024
@@ -43,6 +45,22 @@ def _hash_entry(zf, name):
         for chunk in iter(lambda: fh.read(1024 * 1024), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def _check_evidence_index(zf, manifest):
+    """Every evidence file evidence.jsonl names is in the package and in the manifest (whose
+    fingerprints were checked against the bytes above)."""
+    listed = {f["path"] for f in manifest.get("files", [])}
+    try:
+        with zf.open(rosters.EVIDENCE) as fh:
+            for line in fh:
+                e = json.loads(line)
+                if e.get("path") and e["path"] not in listed:
+                    raise PackageInvalid(f"{e['path']}: named by evidence.jsonl, missing from the manifest")
+                if e.get("path") and not e["path"].startswith(rosters.EVIDENCE_DIR + e["sha256"]):
+                    raise PackageInvalid(f"{e['path']}: not the file of its row's fingerprint")
+    except KeyError:
+        raise PackageInvalid("evidence.jsonl is missing") from None
 
 
 def check_package(fh, today: dt.date, course_codes=None, receipt_id="") -> dict:
@@ -74,18 +92,27 @@ def check_package(fh, today: dt.date, course_codes=None, receipt_id="") -> dict:
         if (str(cover.get("學校代碼")), str(cover.get("學年度")), str(cover.get("學期"))) != (
                 str(manifest["school_code"]), str(manifest["school_year"]), str(manifest["semester"])):
             raise PackageInvalid(f"{entry['path']}: the cover sheet does not match the manifest")
-        sheet = wb[roster.sheet].iter_rows(values_only=True)
-        header = [h for h in next(sheet, ()) if h is not None]
-        allowed = {tuple(c.title for c in roster.columns_for(t)) for t in ("day", "ce")}
-        if tuple(header) not in allowed:
-            raise PackageInvalid(f"{entry['path']}: columns are not the {cs.version} column set")
-        fields = {c.title: c.field for c in roster.columns}
-        for n, values in enumerate(sheet, start=2):
-            row = {fields[t]: v for t, v in zip(header, values)}
-            problems = domain.row_problems(row, today, course_codes)
-            first = problems[0] if problems else None
-            results.append({"roster": roster.id, "row": n, "result": "refused" if first else "accepted",
-                            "field": first[0] if first else None, "code": first[1] if first else None})
+        for sheet in roster.sheets:
+            if sheet.name not in wb.sheetnames:
+                raise PackageInvalid(f"{entry['path']}: sheet {sheet.name} is missing")
+            values_of = wb[sheet.name].iter_rows(values_only=True)
+            header = tuple(h for h in next(values_of, ()) if h is not None)
+            tenant = next((t for t in ("day", "ce") if header == tuple(c.title for c in sheet.columns_for(t))), None)
+            if tenant is None:
+                raise PackageInvalid(f"{entry['path']}: {sheet.name}: columns are not the {cs.version} column set")
+            columns = sheet.columns_for(tenant)
+            main = {c.field for c in cs.roster("course_outcomes").sheets[0].columns}
+            for n, values in enumerate(values_of, start=2):
+                row = {c.field: v for c, v in zip(columns, values)}
+                if roster.id == "course_outcomes":
+                    problems = domain.row_problems(row, today, course_codes) + builders.row_problems(
+                        [c for c in columns if c.field not in main], row, today)
+                else:
+                    problems = builders.row_problems(columns, row, today, course_codes)
+                first = problems[0] if problems else None
+                results.append({"roster": sheet.id, "row": n, "result": "refused" if first else "accepted",
+                                "field": first[0] if first else None, "code": first[1] if first else None})
+    _check_evidence_index(zf, manifest)
     return {"format": RECEIPT_FORMAT, "receipt_id": receipt_id, "school_code": manifest["school_code"],
             "school_year": manifest["school_year"], "semester": manifest["semester"],
             "package_sha256": rosters.sha256_of(fh), "received_at": clock.now().isoformat(),

@@ -20,8 +20,8 @@ from portfolio_common.windows import Window
 
 from ..errors import Invalid, NotFound
 from ..selection import lock as locks
-from . import columnset, domain, rosters
-from .errors import (NotLocked, PrecheckFailed, ReceiptAlreadyImported, ReceiptInvalid,
+from . import builders, columnset, domain, rosters
+from .errors import (EvidenceChanged, NotLocked, PrecheckFailed, ReceiptAlreadyImported, ReceiptInvalid,
                      ReceiptNotImported, ReceiptOtherBatch, ReceiptOtherSchool, ReportAlreadyResolved, ReportInvalid)
 
 REGISTRAR_ROLES = ("registrar", "system")
@@ -70,36 +70,54 @@ def _held(uow, caller, year) -> list:
     return held
 
 
-def _prepare(uow, directory, caller, year, semester):
+def _prepare(uow, directory, caller, year, semester, column_set):
+    """(rosters {roster id: {sheet id: [row]}}, problems) of the semester: builders.precheck_all
+    over the held copies, submission's certified copy and records' export fields."""
     held = _held(uow, caller, year)
     certified = uow.national.certified_copy(caller.tenant, year)
     fields = directory(year, sorted({str(h["student_id"]) for h in held})) if held else {}
-    return domain.precheck(held, certified, fields, semester, clock.today_in_school())
+    term = uow.calendar.term(caller.tenant, year, semester) or {}
+    return builders.precheck_all(held, certified, fields, school_year=year, semester=semester,
+                                 term={"starts_on": term.get("starts_on"), "ends_on": term.get("ends_on")},
+                                 column_set=column_set, tenant=caller.tenant, today=clock.today_in_school())
+
+
+def _roster_counts(column_set, out) -> list:
+    return [{"roster": r.id, "name": r.name, "rows": sum(len(v) for v in out[r.id].values()),
+             "sheets": [{"sheet": s.id, "name": s.name, "rows": len(out[r.id][s.id])} for s in r.sheets]}
+            for r in column_set.rosters]
 
 
 def precheck(uow, directory, caller, school_year, semester) -> dict:
-    """Validate every row of the semester's 課程學習成果名冊 before anything is built.
+    """Validate every row of every roster of the semester before anything is built (學生資料,
+    學生成績, 缺勤紀錄, 課程學習成果 and its variant sheets, 多元表現: builders.precheck_all).
 
-    Returns {school_year, semester, column_set, students, rows, ready (no problem),
-    problem_count, by_student: [{student_id, student_name, class_name, seat_no, problems:
-    [{row (spreadsheet row, None: the student as a whole), outcome_id, field, code, message}]}]}.
+    Returns {school_year, semester, column_set, students, rows (all rosters), ready (no
+    problem), problem_count, rosters: [{roster, name, rows, sheets: [{sheet, name, rows}]}],
+    by_student: [{student_id, student_name, class_name, seat_no, problems: [{sheet, row
+    (spreadsheet row on that sheet, None: the student as a whole), outcome_id, field, code,
+    message}]}]}.
     Errors: not_locked, school_year_invalid, semester_invalid, column_set_missing."""
     caller.require(*REGISTRAR_ROLES)
     year, sem = _year(school_year), _semester(semester)
     cs = columnset.load(year)
-    rows, problems = _prepare(uow, directory, caller, year, sem)
+    out, problems = _prepare(uow, directory, caller, year, sem, cs)
+    students = {r["student_id"] for sheets in out.values() for rows in sheets.values() for r in rows}
     return {"school_year": year, "semester": sem, "column_set": cs.version,
-            "students": len({r["student_id"] for r in rows}), "rows": len(rows), "ready": not problems,
-            "problem_count": len(problems), "by_student": domain.problems_by_student(problems)}
+            "students": len(students), "rows": builders.row_count(out), "ready": not problems,
+            "problem_count": len(problems), "rosters": _roster_counts(cs, out),
+            "by_student": domain.problems_by_student(problems)}
 
 
-def submit(uow, directory, gateway, caller, school_year, semester, school_code) -> dict:
-    """Pre-check, build the package (rosters + manifest) and send it to the national side; the
+def submit(uow, directory, gateway, caller, school_year, semester, school_code, evidence=None) -> dict:
+    """Pre-check, build the package (every roster, the evidence files when `evidence` is given
+    (a port: file_id -> context manager of a readable stream of its bytes), manifest) and send it to the national side; the
     receipt it answers is imported at once and `national-submitted` is written to the outbox.
     A later call is a resubmission (attempt 2, 3, ...) with the corrected data.
 
     Returns the batch (get_batch's shape, without rows). Errors: precheck_failed (nothing is
-    built or sent; see precheck), not_locked, national_unavailable / national_package_refused
+    built or sent; see precheck), evidence_changed (an evidence file's bytes are not its kept
+    fingerprint: nothing is sent), storage_unavailable (the evidence could not be read), not_locked, national_unavailable / national_package_refused
     (nothing is recorded). A receipt answer that cannot be imported keeps the batch (the national
     side has the package) with `receipt_error` = the code import_receipt would give; the
     registrar imports the receipt file later."""
@@ -107,7 +125,7 @@ def submit(uow, directory, gateway, caller, school_year, semester, school_code) 
     year, sem = _year(school_year), _semester(semester)
     cs = columnset.load(year)
     uow.national.serialise(caller.tenant, year, sem)
-    rows, problems = _prepare(uow, directory, caller, year, sem)
+    out, problems = _prepare(uow, directory, caller, year, sem, cs)
     if problems:
         raise PrecheckFailed(f"{len(problems)} problem(s) found by the pre-check; correct them first",
                              problems=len(problems))
@@ -115,7 +133,11 @@ def submit(uow, directory, gateway, caller, school_year, semester, school_code) 
     cover = {"school_code": school_code, "school_year": year, "semester": sem}
     with rosters.spooled_package_file() as fh:
         try:
-            manifest = rosters.build_package(fh, cs, caller.tenant, cover, {ROSTER: iter(rows)}, now.isoformat())
+            try:
+                manifest = rosters.build_package(fh, cs, caller.tenant, cover, out, now.isoformat(),
+                                                 evidence=evidence)
+            except rosters.EvidenceMismatch as exc:
+                raise EvidenceChanged(str(exc)) from None
             fh.flush()
             size = fh.tell()
             sha = rosters.sha256_of(fh)
@@ -127,11 +149,12 @@ def submit(uow, directory, gateway, caller, school_year, semester, school_code) 
              "column_set": cs.version, "package_sha256": sha, "package_size": size, "manifest": manifest,
              "submitted_by": caller.user_id, "submitted_at": now}
     uow.national.add_batch(batch, [{
-        "roster": ROSTER, "row_no": r["row"], "student_id": r["student_id"], "student_user_id": r["student_user_id"],
-        "student_name": r.get("student_name") or "", "class_name": r.get("class_name") or "",
-        "seat_no": r.get("seat_no"), "outcome_id": r["outcome_id"], "course_code": r["course_code"],
-        "subject_name": r["subject_name"], "description": r["description"], "sha256": r["sha256"],
-        "result": "pending"} for r in rows])
+        "roster": r["sheet"], "row_no": r["row"], "student_id": r["student_id"],
+        "student_user_id": r["student_user_id"], "student_name": r.get("student_name") or "",
+        "class_name": r.get("class_name") or "", "seat_no": r.get("seat_no"), "outcome_id": r.get("outcome_id"),
+        "course_code": str(r["summary"][0] or "")[:40], "subject_name": str(r["summary"][1] or "")[:100],
+        "description": str(r["summary"][2] or "")[:100], "sha256": r.get("sha256"),
+        "result": "pending"} for sheets in out.values() for rows in sheets.values() for r in rows])
     try:
         result = _import(uow, caller, batch["id"], receipt)
     except (ReceiptInvalid, ReceiptOtherSchool, ReceiptOtherBatch) as exc:

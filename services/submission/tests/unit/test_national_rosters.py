@@ -192,7 +192,8 @@ def test_roster_read_back_has_the_cover_and_the_column_set_with_text_kept_as_tex
     n = rosters.write_roster(buf, columnset.load(115), "course_outcomes", "day", COVER, rows)
     assert n == 2
     wb = load_workbook(io.BytesIO(buf.getvalue()))
-    assert wb.sheetnames == ["封面", "學期課程學習成果"]
+    assert wb.sheetnames == ["封面", "學期課程學習成果", "補修課程學習成果", "重修課程學習成果", "重讀課程學習成果",
+                             "轉學轉科課程學習成果", "借讀課程學習成果"]     # variants: headers only here
     cover = [tuple(r) for r in wb["封面"].iter_rows(values_only=True)]
     assert cover == [("學校代碼", "050407"), ("學年度", "115"), ("學期", "1"), ("名冊名稱", "課程學習成果名冊")]
     data = [list(r) for r in wb["學期課程學習成果"].iter_rows(values_only=True)]
