@@ -96,8 +96,8 @@ note "RabbitMQ: one user per service and for the gateway (portfolio-<name>), lea
 for p in "${BROKER_PRINCIPALS[@]}"; do
     add "${p^^}_AMQP_PASSWORD" "$(rand_hex 24)"
 done
-note "X25519 keys: accounts and records open the RPCs that carry passwords and national IDs; callers seal to the public keys."
-for s in accounts records; do
+note "X25519 keys: accounts, records and submission open the RPCs that carry passwords and national IDs; callers seal to the public keys."
+for s in accounts records submission; do
     if [[ -z "${have[${s^^}_SEAL_KEY]+x}" ]]; then
         read -r private public < <(x25519_pair)
         add "${s^^}_SEAL_KEY" "$private"

@@ -79,7 +79,7 @@ SECRET_SIZES = {
 DATABASE_SERVICES = ("accounts", "records", "files", "certification", "submission")
 BROKER_PRINCIPALS = NAMEKO_SERVICES + HTTP_PROCESSES
 # Services that receive sealed RPCs (portfolio_common.sealed): their private X25519 keys.
-SEALING_SERVICES = ("accounts", "records")
+SEALING_SERVICES = ("accounts", "records", "submission")
 # Each process's own credentials: given to that process only, never to clients of the stack.
 PRIVATE_SECRET_SIZES = {
     **{f"{p.upper()}_AMQP_PASSWORD": 16 for p in BROKER_PRINCIPALS},

@@ -141,6 +141,8 @@ ERRORS = {
                                  "The national side refused the package as a whole."),
     "evidence_changed": (409, "有證明檔案的內容與認證時保存的指紋不同，名冊沒有送出；請先查明該檔案（檢查結果會列出）。",
                          "An evidence file's bytes differ from its kept fingerprint; nothing was sent."),
+    "national_download_too_large": (422, "整份上傳檔超過 48 MB，無法從網頁下載；請逐一下載各名冊。",
+                                    "The package is over 48 MB: download the rosters one by one."),
     "receipt_invalid": (422, "這不是中央資料庫的收訖明細檔，或內容不完整。", "This is not a receipt file of the national side."),
     "receipt_other_school": (422, "這份收訖明細是其他學校的。", "This receipt is another school's."),
     "receipt_other_batch": (422, "這份收訖明細屬於其他學年度、學期或其他次上傳。",

@@ -2,7 +2,10 @@
 registrar (day: 註冊組; ce: 教務組) and the student (我的上傳結果). Thin: every rule is in
 submission/national; this module only calls it and renders."""
 from flask import Blueprint as FlaskBlueprint
-from flask import flash, redirect, render_template, request, url_for
+import base64
+from urllib.parse import quote
+
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
@@ -45,10 +48,11 @@ class ReceiptIn(_In):
 class Precheck(MethodView):
     @login_required
     @api_bp.response(200, description="{school_year, semester, column_set, students, rows, ready, problem_count, "
+                                      "rosters: [{roster, name, rows, sheets: [{sheet, name, rows}]}], "
                                       "by_student: [{student_id, student_name, class_name, seat_no, problems: "
-                                      "[{row, outcome_id, field, code, message}]}]}")
+                                      "[{sheet, row, outcome_id, field, code, message}]}]}")
     def get(self, school_year, semester):
-        """Registrar: every row of the semester's 課程學習成果名冊 validated before anything is built."""
+        """Registrar: every row of every roster of the semester validated before anything is built."""
         return rpc("submission", "national_precheck", school_year, semester)
 
 
@@ -61,6 +65,28 @@ class Submit(MethodView):
         """Registrar: pre-check, build the rosters and package, send them to the national side and
         import its receipt (a later call resubmits). 422 precheck_failed: nothing built or sent."""
         return rpc("submission", "submit_national", school_year, semester)
+
+
+def _file_response(f) -> Response:
+    """The roster or package file as a download (RFC 6266 filename* for the Chinese name);
+    never cached: it holds national IDs."""
+    ascii_name = "national" + f["filename"][f["filename"].rfind("."):]
+    return Response(base64.b64decode(f["data"]), mimetype=f["content_type"], headers={
+        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(f['filename'])}",
+        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "X-Package-SHA256": f["sha256"]})
+
+
+@api_bp.route("/<school_year:school_year>/<int:semester>/rosters/<roster>")
+class RosterFile(MethodView):
+    @login_required
+    @api_bp.response(200, description="the xlsx (or, for `package`, the zip with every roster, the evidence "
+                                      "files and the manifest), as an attachment")
+    def get(self, school_year, semester, roster):
+        """Registrar: download one roster of the semester (`student_data`, `grades`, `attendance`,
+        `course_outcomes`, `performances`) or the whole package (`package`), built now from the
+        current data, to check before submitting. 422 national_download_too_large: a package over
+        48 MB (the rosters still download one by one)."""
+        return _file_response(rpc("submission", "national_roster_file", school_year, semester, roster))
 
 
 @api_bp.route("/<school_year:school_year>/submissions")
@@ -183,6 +209,19 @@ def registrar():
     return render_template("national.html", year=year, semester=semester, check=check,
                            check_error=check_error, batches=batches, reports=reports,
                            error=error), (error.status if error else 200)
+
+
+@bp.route("/national/files/<roster>")
+def roster_file(roster):
+    """A roster or the package of the asked term as a download; a refusal comes back to the
+    page as a zh-TW message."""
+    _need("registrar")
+    year, semester = _term()
+    f, error = _attempt(lambda: rpc("submission", "national_roster_file", year, semester, roster))
+    if error:
+        flash(error.zh, "warn")
+        return redirect(url_for("national.registrar", year=year, semester=semester))
+    return _file_response(f)
 
 
 @bp.route("/national/batches/<batch_id>", methods=["GET", "POST"])

@@ -4,9 +4,13 @@ PostgreSQL, RabbitMQ and S3, the national simulator started by the launcher, all
 lock -> pre-check (problems by student and row) -> correction in records -> submit -> receipt
 with one refused row -> the student sees it and reports it -> the registrar records the
 correction -> resubmission -> national-submitted published; and the attacker's refusals."""
+import hashlib
+import io
 import json
+import zipfile
 
 import pytest
+from openpyxl import load_workbook
 
 from tests.e2e.conftest import eventually
 from tests.support.national import (CODE_N1, CODE_N2, SUBJECT_N1, SUBJECT_N2, YEAR, api_of, certify_and_select,
@@ -31,11 +35,23 @@ def test_lock_precheck_submit_receipt_report_correct_resubmit(world):
     certify_and_select(api, "nat_b01", SUBJECT_N2)
     assert registrar.post(f"/selections/{YEAR}/lock").status_code == 201
 
-    # the pre-check names each student and row: no birth date in the school's records yet
+    # the discipline section records A's absences: they go in the 缺勤紀錄名冊
+    student_a = next(st for st in registrar.get("/students").json() if st["class_code"] == "N1")
+    r = api("disc_day").post("/records/attendance", json={"student_id": student_a["id"], "school_year": "115",
+                                                           "semester": "1", "absence_code": "02", "periods": "3"})
+    assert r.status_code == 201, r.text
+
+    # the pre-check names each student, sheet and row: no birth date in the school's records yet
     check = registrar.get(f"/national/{YEAR}/1/precheck").json()
-    assert not check["ready"] and check["rows"] == 2
-    problems = {(s["class_name"], s["seat_no"], p["row"], p["code"]) for s in check["by_student"] for p in s["problems"]}
-    assert problems == {("國家乙班專題班", 1, 2, "birth_date_missing"), ("國家甲班專題班", 1, 3, "birth_date_missing")}
+    assert not check["ready"] and check["rows"] == 5
+    assert {x["roster"]: x["rows"] for x in check["rosters"]} == {
+        "student_data": 2, "grades": 0, "attendance": 1, "course_outcomes": 2, "performances": 0}
+    problems = {(s["class_name"], p["sheet"], p["row"], p["code"]) for s in check["by_student"] for p in s["problems"]}
+    assert problems == {("國家乙班專題班", "course_outcomes", 2, "birth_date_missing"),
+                        ("國家甲班專題班", "course_outcomes", 3, "birth_date_missing"),
+                        ("國家乙班專題班", "student_data", 2, "birth_date_missing"),
+                        ("國家甲班專題班", "student_data", 3, "birth_date_missing"),
+                        ("國家甲班專題班", "attendance", 2, "birth_date_missing")}
     r = registrar.post(f"/national/{YEAR}/1/submissions")
     assert (r.status_code, r.json()["error"]["code"]) == (422, "precheck_failed")
     assert registrar.get(f"/national/{YEAR}/submissions").json()["batches"] == []
@@ -48,7 +64,12 @@ def test_lock_precheck_submit_receipt_report_correct_resubmit(world):
     r = registrar.post(f"/national/{YEAR}/1/submissions")
     assert r.status_code == 201, r.text
     batch = r.json()
-    assert (batch["attempt"], batch["accepted"], batch["refused"]) == (1, 1, 1)
+    assert (batch["attempt"], batch["accepted"], batch["refused"]) == (1, 4, 1)
+    # the package sent holds every roster and the two evidence PDFs, each in the manifest
+    paths = {f["path"] for f in batch["files"]}
+    assert {"rosters/學生資料名冊.xlsx", "rosters/缺勤紀錄名冊.xlsx", "rosters/課程學習成果名冊.xlsx",
+            "rosters/學生成績名冊.xlsx", "rosters/多元表現名冊.xlsx", "evidence.jsonl"} <= paths
+    assert len([f for f in batch["files"] if f.get("evidence")]) == 2
     assert batch["receipt_id"].startswith("050407-115-1-")
     detail = registrar.get(f"/national/submissions/{batch['batch_id']}").json()
     refused = [row for row in detail["rows"] if row["result"] == "refused"]
@@ -58,11 +79,14 @@ def test_lock_precheck_submit_receipt_report_correct_resubmit(world):
 
     # the students see their own rows only; B reports the error; A cannot report B's row
     mine_a = a.get(f"/national/{YEAR}/my-rows").json()["semesters"][0]["rows"]
-    assert [row["result"] for row in mine_a] == ["accepted"]
+    assert sorted((row["roster"], row["result"]) for row in mine_a) == [
+        ("attendance", "accepted"), ("course_outcomes", "accepted"), ("student_data", "accepted")]
     (sem_b,) = b.get(f"/national/{YEAR}/my-rows").json()["semesters"]
-    assert sem_b["can_report"] and sem_b["rows"][0]["result"] == "refused"
-    assert sem_b["rows"][0]["reason"] == "課程代碼不在課程計畫平臺的代碼表中。"
-    row_b = sem_b["rows"][0]["row"]
+    (refused_b,) = [row for row in sem_b["rows"] if row["result"] == "refused"]
+    assert sem_b["can_report"] and refused_b["roster"] == "course_outcomes"
+    assert refused_b["reason"] == "課程代碼不在課程計畫平臺的代碼表中。"
+    assert refused_b["roster_name"] == "課程學習成果名冊・學期課程學習成果"
+    row_b = refused_b["row"]
     r = a.post(f"/national/submissions/{batch['batch_id']}/rows/course_outcomes/{row_b}/reports",
                json={"message": "不是我的列"})
     assert (r.status_code, r.json()["error"]["code"]) == (404, "not_found")
@@ -76,8 +100,8 @@ def test_lock_precheck_submit_receipt_report_correct_resubmit(world):
     # the course code is now in the national code file: resubmit, every row received
     codes.write_text(f"{CODE_N1}\n{CODE_N2}\n", encoding="utf-8")
     again = registrar.post(f"/national/{YEAR}/1/submissions").json()
-    assert (again["attempt"], again["accepted"], again["refused"]) == (2, 2, 0)
-    assert b.get(f"/national/{YEAR}/my-rows").json()["semesters"][0]["rows"][0]["result"] == "accepted"
+    assert (again["attempt"], again["accepted"], again["refused"]) == (2, 5, 0)
+    assert {row["result"] for row in b.get(f"/national/{YEAR}/my-rows").json()["semesters"][0]["rows"]} == {"accepted"}
     eventually(lambda: len([o for o in submission_outbox(stack) if o["sent_at"] is not None]) == 2)
 
     # the attacker's side: another tenant's registrar, a student on the registrar's API
@@ -101,3 +125,41 @@ def test_lock_precheck_submit_receipt_report_correct_resubmit(world):
     assert (r.status_code, r.json()["error"]["code"]) == (422, "receipt_other_school")
     r = registrar.post(f"/national/submissions/{again['batch_id']}/receipt", json={"receipt": "not json"})
     assert (r.status_code, r.json()["error"]["code"]) == (422, "receipt_invalid")
+
+
+def test_each_roster_and_the_package_download_with_the_evidence_bytes(world):
+    """Runs after the loop above (same module stack: day's 115 locked, birth dates set)."""
+    stack, _ = world
+    api = api_of(stack)
+    registrar = api("reg_day")
+    r = registrar.get(f"/national/{YEAR}/1/rosters/student_data")
+    assert r.status_code == 200, r.text
+    assert r.headers["Cache-Control"] == "no-store"
+    assert "filename*=UTF-8''050407-115-1-%E5%AD%B8" in r.headers["Content-Disposition"]   # 學生資料名冊
+    wb = load_workbook(io.BytesIO(r.content), read_only=True)
+    assert wb.sheetnames == ["封面", "學生資料"]
+    cover = {row[0]: row[1] for row in wb["封面"].iter_rows(values_only=True)}
+    assert (cover["學校代碼"], cover["學年度"], cover["學期"], cover["名冊名稱"]) == ("050407", "115", "1", "學生資料名冊")
+    header, *rows = list(wb["學生資料"].iter_rows(values_only=True))
+    assert header[:3] == ("身分證號", "性別代碼", "出生日期") and len(rows) == 2
+    assert all(row[2] == "0990305" for row in rows)
+
+    r = registrar.get(f"/national/{YEAR}/1/rosters/package")
+    assert r.status_code == 200, r.text
+    zf = zipfile.ZipFile(io.BytesIO(r.content))
+    manifest = json.loads(zf.read("manifest.json"))
+    for f in manifest["files"]:
+        assert hashlib.sha256(zf.read(f["path"])).hexdigest() == f["sha256"], f["path"]
+    evidence = [f for f in manifest["files"] if f.get("evidence")]
+    assert len(evidence) == 2
+    for f in evidence:
+        data = zf.read(f["path"])
+        assert data.startswith(b"%PDF") and f["path"] == f"evidence/{hashlib.sha256(data).hexdigest()}.pdf"
+
+    r = registrar.get(f"/national/{YEAR}/1/rosters/nothing")
+    assert (r.status_code, r.json()["error"]["code"]) == (404, "not_found")
+    # the attacker's side: a student, another tenant's registrar
+    r = api("nat_a01").get(f"/national/{YEAR}/1/rosters/student_data")
+    assert (r.status_code, r.json()["error"]["code"]) == (403, "not_allowed")
+    r = api("reg_ce").get(f"/national/{YEAR}/1/rosters/package")     # ce has locked nobody: nothing of day's
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "not_locked")

@@ -14,12 +14,12 @@ RUN = uuid.uuid4().hex[:8]
 SECRETS = {"TICKET_KEY": "test-ticket-" + RUN, "NATIONAL_ID_KEY": "test-nid-" + RUN,
            "GATEWAY_SECRET_KEY": "test-gw-" + RUN,
            # private keys of the services that receive sealed RPCs (portfolio_common.sealed)
-           "ACCOUNTS_SEAL_KEY": keygen()[0], "RECORDS_SEAL_KEY": keygen()[0],
+           "ACCOUNTS_SEAL_KEY": keygen()[0], "RECORDS_SEAL_KEY": keygen()[0], "SUBMISSION_SEAL_KEY": keygen()[0],
            "FILES_LINK_KEY": "test-links-" + RUN, "FILES_METRICS_TOKEN": "test-metrics-" + RUN,
            # caller signing keys (one per issuer) and their public keys (portfolio_common.trust)
            **trust.generate_keys()}
 # What a caller in the test process seals passwords and national IDs to.
-SEAL_PUBLIC_KEYS = ",".join(f"{s}:{public_of(SECRETS[f'{s.upper()}_SEAL_KEY'])}" for s in ("accounts", "records"))
+SEAL_PUBLIC_KEYS = ",".join(f"{s}:{public_of(SECRETS[f'{s.upper()}_SEAL_KEY'])}" for s in ("accounts", "records", "submission"))
 
 # S3: the session's own SeaweedFS (conftest.s3_endpoint) with these keys, or the server given by
 # TEST_S3_ENDPOINT with its keys. The files service gets the `files` identity, limited to the

@@ -8,8 +8,9 @@ paged or written to disk, in a queue a broker user may read) is ciphertext, what
 delivery mode and queue type.
 
 Keys (hex of the raw 32 bytes; `python -m portfolio_common.sealed keygen` prints a pair):
-- `SEAL_KEY`: the private key of a service that receives sealed RPCs (accounts, records);
-- `SEAL_PUBLIC_KEYS`: `accounts:<hex>,records:<hex>`: what a caller (gateway, demo loader)
+- `SEAL_KEY`: the private key of a service that receives sealed RPCs (accounts, records,
+  submission);
+- `SEAL_PUBLIC_KEYS`: `accounts:<hex>,records:<hex>,submission:<hex>`: what a caller (gateway, demo loader)
   seals to.
 A caller without the receiving service's key refuses to send in the clear (SealingUnavailable);
 a service refuses an unsealed request for a sealed method (`rpc_not_sealed`).
@@ -35,6 +36,7 @@ SEALED_METHODS = {
     "records.update_student": "the student's national ID",
     "records.import_student_profiles": "each row's national ID",
     "records.national_export_fields": "the national IDs of the rosters in its answer",
+    "submission.national_roster_file": "the roster file (national IDs) in its answer",
 }
 FIELD = "sealed"
 

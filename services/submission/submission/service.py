@@ -146,6 +146,18 @@ class SubmissionService:
 
     @rpc
     @allowed("registrar", "system")
+    def national_roster_file(self, caller, school_year, semester, roster):
+        """One roster (xlsx) or the whole package (roster "package", evidence files included) of
+        the semester, built from the current data for the registrar to check
+        (national.usecases.roster_file; sealed: it carries national IDs); not_found, not_locked,
+        evidence_changed, storage_unavailable, national_download_too_large."""
+        evidence = national_adapter.FilesEvidence(lambda: self.platform.own_caller_token("files", caller.tenant))
+        with self.platform.uow() as uow:
+            return national.roster_file(uow, self._directory(caller), caller, school_year, semester, roster,
+                                        national_adapter.school_code(), evidence=evidence.open)
+
+    @rpc
+    @allowed("registrar", "system")
     def import_national_receipt(self, caller, batch_id, receipt):
         """A receipt file (text) for a batch; receipt_invalid, receipt_other_school,
         receipt_other_batch, receipt_already_imported, not_found."""

@@ -412,6 +412,15 @@ def test_download_after_authorisation_streamed_ranged_sandboxed(files):
     for who in (Student(), Student("ce")):
         other = client.post(f"/v1/files/{fid}/link", headers={"Authorization": f"Bearer {who.token()}"})
         assert other.status_code == 404 and other.get_json()["error"]["code"] == missing.get_json()["error"]["code"]
+    # the submission service on its own (the national package's evidence): its tenant's files only;
+    # another service on its own is refused like anyone else
+    from tests.support.callers import signer
+    sub = signer("submission").mint(caller_mod.service_caller("submission", "day"), "files")
+    via = client.post(f"/v1/files/{fid}/link", json={"disposition": "attachment"}, headers={"X-Portfolio-Caller": sub})
+    assert via.status_code == 200 and client.get("/" + via.get_json()["path"]).data == data
+    for issuer, tenant in (("submission", "ce"), ("records", "day")):
+        token = signer(issuer).mint(caller_mod.service_caller(issuer, tenant), "files")
+        assert client.post(f"/v1/files/{fid}/link", headers={"X-Portfolio-Caller": token}).status_code == 404
     # a link with its signature changed, or for another file
     assert client.get("/" + link["path"][:-3] + "AAA").status_code == 403
     assert client.get("/" + link["path"].replace(fid, str(uuid.uuid4()))).status_code == 403

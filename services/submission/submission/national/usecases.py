@@ -21,7 +21,7 @@ from portfolio_common.windows import Window
 from ..errors import Invalid, NotFound
 from ..selection import lock as locks
 from . import builders, columnset, domain, rosters
-from .errors import (EvidenceChanged, NotLocked, PrecheckFailed, ReceiptAlreadyImported, ReceiptInvalid,
+from .errors import (DownloadTooLarge, EvidenceChanged, NotLocked, PrecheckFailed, ReceiptAlreadyImported, ReceiptInvalid,
                      ReceiptNotImported, ReceiptOtherBatch, ReceiptOtherSchool, ReportAlreadyResolved, ReportInvalid)
 
 REGISTRAR_ROLES = ("registrar", "system")
@@ -214,8 +214,17 @@ def list_batches(uow, caller, school_year) -> dict:
     return {"school_year": year, "batches": [_batch_out(b) for b in uow.national.batches(caller.tenant, year)]}
 
 
+def sheet_name(roster_key, school_year=None) -> str:
+    """名冊名稱・sheet title of a batch row's roster key (the sheet id), for the pages."""
+    try:
+        roster, sheet = columnset.load(school_year or max(columnset.available_years())).sheet_by_key(roster_key)
+    except Invalid:
+        return roster_key
+    return f"{roster.name}・{sheet.name}"
+
+
 def _row_out(r, reports=()) -> dict:
-    return {"roster": r["roster"], "row": r["row_no"], "student_id": str(r["student_id"]),
+    return {"roster": r["roster"], "roster_name": sheet_name(r["roster"]), "row": r["row_no"], "student_id": str(r["student_id"]),
             "student_name": r.get("student_name"), "class_name": r.get("class_name"), "seat_no": r.get("seat_no"),
             "outcome_id": str(r["outcome_id"]) if r.get("outcome_id") else None, "course_code": r["course_code"],
             "subject_name": r["subject_name"], "description": r["description"], "result": r["result"],
@@ -339,3 +348,51 @@ def resolve_report(uow, caller, report_id, resolution) -> dict:
     uow.national.resolve_report(x["id"], values)
     uow.commit()
     return _report_out({**x, **values})
+
+
+MAX_DOWNLOAD_BYTES = 48 * 1024 * 1024     # what one sealed RPC answer may carry to the portal
+PACKAGE = "package"
+
+
+def roster_file(uow, directory, caller, school_year, semester, roster, school_code, evidence=None) -> dict:
+    """One roster of the semester as the national side will get it (xlsx: cover sheet, then its
+    sheets), or the whole package (`roster` = "package": every roster, the evidence files,
+    manifest), built now from the current data, for the registrar to look at before (or after)
+    submitting. Rows with pre-check problems are written as they are (the file is for checking;
+    submit refuses them). The answer carries national IDs: the RPC is sealed.
+
+    Returns {filename, content_type, size (bytes), sha256, problem_count, data (base64)}.
+    Errors: not_found (no such roster), not_locked, school_year_invalid, semester_invalid,
+    column_set_missing, evidence_changed, storage_unavailable, national_download_too_large
+    (a package over 48 MB: download the rosters one by one; the package itself is sent whole)."""
+    import base64
+    caller.require(*REGISTRAR_ROLES)
+    year, sem = _year(school_year), _semester(semester)
+    cs = columnset.load(year)
+    ids = [r.id for r in cs.rosters]
+    if roster != PACKAGE and roster not in ids:
+        raise NotFound("roster not found")
+    out, problems = _prepare(uow, directory, caller, year, sem, cs)
+    cover = {"school_code": school_code, "school_year": year, "semester": sem}
+    with rosters.spooled_package_file() as fh:
+        try:
+            if roster == PACKAGE:
+                try:
+                    rosters.build_package(fh, cs, caller.tenant, cover, out, clock.now().isoformat(), evidence=evidence)
+                except rosters.EvidenceMismatch as exc:
+                    raise EvidenceChanged(str(exc)) from None
+                name, kind = f"{school_code}-{year}-{sem}-national-package.zip", "application/zip"
+            else:
+                rosters.write_roster(fh, cs, roster, caller.tenant, cover, out[roster])
+                name = f"{school_code}-{year}-{sem}-{cs.roster(roster).name}.xlsx"
+                kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            fh.flush()
+            size = fh.tell()
+            if size > MAX_DOWNLOAD_BYTES:
+                raise DownloadTooLarge(f"the file is {size} bytes, over {MAX_DOWNLOAD_BYTES}")
+            sha = rosters.sha256_of(fh)
+            data = base64.b64encode(fh.read()).decode("ascii")
+        finally:
+            rosters.remove_quietly(fh.name)
+    return {"filename": name, "content_type": kind, "size": size, "sha256": sha,
+            "problem_count": len(problems), "data": data}

@@ -218,3 +218,46 @@ def test_a_receipt_of_another_school_year_or_batch_or_malformed_is_refused(chang
 class _NoReceipt:
     def submit(self, fh):
         return b"\xff\xfe not json"
+
+
+def test_evidence_whose_bytes_changed_stops_the_submission_before_anything_is_sent():
+    import contextlib
+    import io
+    w = World()
+    w.lock()
+    opened = []
+
+    @contextlib.contextmanager
+    def store(file_id):       # the object store answers other bytes than the certified fingerprint
+        opened.append(file_id)
+        yield io.BytesIO(b"%PDF-1.4 not the certified file")
+    r = usecases.submit
+    assert code_of(lambda: r(w.uow, w.directory, w.gateway, w.registrar, YEAR, 1, "050407", evidence=store)) == \
+        "evidence_changed"
+    assert opened and w.gateway.sent == 0
+    assert usecases.list_batches(w.uow, w.registrar, YEAR)["batches"] == []
+
+
+def test_the_registrar_downloads_each_roster_and_the_package_others_cannot():
+    import base64
+    import io
+    import zipfile
+    from openpyxl import load_workbook
+    w = World()
+    w.lock()
+    f = usecases.roster_file(w.uow, w.directory, w.registrar, YEAR, 1, "student_data", "050407")
+    assert f["filename"] == "050407-115-1-學生資料名冊.xlsx" and f["problem_count"] == 0
+    wb = load_workbook(io.BytesIO(base64.b64decode(f["data"])), read_only=True)
+    rows = list(wb["學生資料"].iter_rows(values_only=True))
+    assert len(rows) == 3 and sorted(r[0] for r in rows[1:]) == IDS
+    p = usecases.roster_file(w.uow, w.directory, w.registrar, YEAR, 1, "package", "050407")
+    names = zipfile.ZipFile(io.BytesIO(base64.b64decode(p["data"]))).namelist()
+    assert "manifest.json" in names and "rosters/課程學習成果名冊.xlsx" in names
+    assert code_of(lambda: usecases.roster_file(w.uow, w.directory, w.registrar, YEAR, 1, "nope", "050407")) == \
+        "not_found"
+    for role in ("student", "teacher"):
+        assert code_of(lambda: usecases.roster_file(w.uow, w.directory, who(role), YEAR, 1, "package", "050407")) \
+            == "not_allowed"
+    ce = who("registrar", tenant="ce")
+    assert code_of(lambda: usecases.roster_file(w.uow, w.directory, ce, YEAR, 1, "package", "050407")) == \
+        "not_locked"
