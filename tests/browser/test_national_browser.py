@@ -80,7 +80,18 @@ def test_registrar_precheck_submit_receipt_and_the_students_report(browser, worl
         reg.get_by_role("link", name="國家資料庫上傳").click()
         expect(reg.get_by_role("heading", level=1)).to_contain_text("註冊組")
         table = reg.get_by_test_id("precheck-problems")
-        expect(table.locator("td[data-code=birth_date_missing]")).to_have_count(2)
+        # each student's course-outcome row and 學生資料名冊 row lack the birth date
+        expect(table.locator("td[data-code=birth_date_missing]")).to_have_count(4)
+        expect(table).to_contain_text("學生資料名冊・學生資料")
+        # every roster is offered for download, and the whole package
+        rosters = reg.get_by_test_id("rosters")
+        expect(rosters.locator("tbody tr")).to_have_count(6)
+        with reg.expect_download() as got:
+            rosters.get_by_role("link", name="下載課程學習成果名冊（Excel）").click()
+        assert got.value.suggested_filename == "050407-115-1-課程學習成果名冊.xlsx"
+        with reg.expect_download() as got:
+            rosters.get_by_role("link", name="下載整份上傳檔（ZIP）").click()
+        assert got.value.suggested_filename.endswith("national-package.zip")
         expect(reg.get_by_test_id("submit")).to_be_disabled()
         check(reg, shots_dir, "precheck-problems", problems)
 
@@ -88,7 +99,7 @@ def test_registrar_precheck_submit_receipt_and_the_students_report(browser, worl
         reg.reload()
         expect(reg.get_by_test_id("precheck-summary")).to_contain_text("全部通過檢查")
         reg.get_by_test_id("submit").click()
-        expect(reg.locator(".flash.ok")).to_contain_text("收訖 1 列、退件 1 列")
+        expect(reg.locator(".flash.ok")).to_contain_text("收訖 3 列、退件 1 列")
         expect(reg.locator("tr[data-result=refused]")).to_have_count(1)
         expect(reg.locator("tr[data-result=refused]")).to_contain_text("課程代碼不在課程計畫平臺的代碼表中")
         check(reg, shots_dir, "batch", problems)

@@ -149,7 +149,9 @@ def build_package(out, column_set, tenant: str, cover: dict, rosters: dict, crea
                 e = json.loads(line)
                 path = f"{EVIDENCE_DIR}{e['sha256']}{EXTENSIONS.get(e.get('content_type'), '')}"
                 if evidence is not None and e["sha256"] not in seen:
-                    with evidence(e["file_id"]) as src, zf.open(path, "w", force_zip64=True) as entry:
+                    info = zipfile.ZipInfo(path)
+                    info.compress_type = zipfile.ZIP_STORED      # pdf, jpg, mp4: compressed already
+                    with evidence(e["file_id"]) as src, zf.open(info, "w", force_zip64=True) as entry:
                         digest, size = _copy_hashed(src, entry)
                     if digest != e["sha256"]:
                         raise EvidenceMismatch(f"file {e['file_id']}: its bytes do not have the kept fingerprint")
