@@ -46,6 +46,7 @@ HEX_SECRETS = (
       for kind in ("PASSWORD", "OWNER_PASSWORD")),
     *(f"{p.upper()}_AMQP_PASSWORD" for p in ("accounts", "records", "certification", "submission", "files", "gateway")),
     "ACCOUNTS_SEAL_KEY", "ACCOUNTS_SEAL_PUBLIC_KEY", "RECORDS_SEAL_KEY", "RECORDS_SEAL_PUBLIC_KEY",
+    "SUBMISSION_SEAL_KEY", "SUBMISSION_SEAL_PUBLIC_KEY",
 )
 
 # ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?message}, ${VAR?message}, ${VAR:+x}, ${VAR+x};
@@ -519,13 +520,14 @@ def test_seal_keys_go_to_their_services_and_their_public_halves_to_the_callers()
     svcs = services()
     for name, svc in svcs.items():
         env = environment(svc)
-        assert ("SEAL_KEY" in env) == (name in ("accounts", "records")), name
-        if name in ("accounts", "records"):
+        assert ("SEAL_KEY" in env) == (name in ("accounts", "records", "submission")), name
+        if name in ("accounts", "records", "submission"):
             assert env["SEAL_KEY"] == f"${{{name.upper()}_SEAL_KEY:?run deploy/gen-secrets.sh}}"
     for name in ("gateway", "demo"):
         keys = environment(svcs[name])["SEAL_PUBLIC_KEYS"]
         assert keys == ("accounts:${ACCOUNTS_SEAL_PUBLIC_KEY:?run deploy/gen-secrets.sh},"
-                        "records:${RECORDS_SEAL_PUBLIC_KEY:?run deploy/gen-secrets.sh}")
+                        "records:${RECORDS_SEAL_PUBLIC_KEY:?run deploy/gen-secrets.sh},"
+                        "submission:${SUBMISSION_SEAL_PUBLIC_KEY:?run deploy/gen-secrets.sh}")
 
 
 def test_named_volumes_and_networks_are_declared():
@@ -670,7 +672,7 @@ def test_gen_secrets_tls_certificate_is_verified_by_the_services_clients(generat
 
 def test_gen_secrets_seal_keys_are_x25519_pairs(generated_env):
     from portfolio_common.sealed import public_of
-    for s in ("ACCOUNTS", "RECORDS"):
+    for s in ("ACCOUNTS", "RECORDS", "SUBMISSION"):
         assert public_of(generated_env[f"{s}_SEAL_KEY"]) == generated_env[f"{s}_SEAL_PUBLIC_KEY"]
     assert generated_env["ACCOUNTS_SEAL_KEY"] != generated_env["RECORDS_SEAL_KEY"]
 
