@@ -332,6 +332,7 @@ def test_every_role_of_both_tenants_against_the_api(stack):
                .replace("/{school_year}/1/", "/{school_year}/{semester}/")
                .replace(f"/national/submissions/{X}", "/national/submissions/{batch_id}")
                .replace("/rows/course_outcomes/2/", "/rows/{roster}/{row}/")
+               .replace("/rosters/student_data", "/rosters/{roster}")
                .replace(f"/national/reports/{X}", "/national/reports/{report_id}")
                .replace(f"/locked/{X}/", "/locked/{student_user_id}/")
                .replace(f"/sections/{X}", "/sections/{section_id}")
