@@ -37,6 +37,7 @@ SEALED_METHODS = {
     "records.import_student_profiles": "each row's national ID",
     "records.national_export_fields": "the national IDs of the rosters in its answer",
     "submission.national_roster_file": "the roster file (national IDs) in its answer",
+    "accounts.user_emails": "people's e-mail addresses in its answer (the reminder job's address book)",
 }
 FIELD = "sealed"
 

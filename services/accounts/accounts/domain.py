@@ -180,6 +180,29 @@ def managed_by(target_grant_tenants, target_platform_roles) -> str:
     return "tenant" if len(set(target_grant_tenants)) == 1 and not target_platform_roles else "platform"
 
 
+EMAIL_MAX = 254  # users.email (RFC 5321's path limit)
+# One address, no display name: local@domain.tld, no spaces, no second @, a dot in the domain.
+EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+
+
+def clean_email(value):
+    """An e-mail address as stored: trimmed, the domain lower-cased; "" or None -> None (no
+    address: no reminder e-mail). Raises Invalid(`email_invalid`) for anything that is not one
+    plain address (a display name, two addresses, spaces, no domain, over 254 characters)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise Invalid("an e-mail address is text", code="email_invalid")
+    text = value.strip()
+    if not text:
+        return None
+    if len(text) > EMAIL_MAX or not EMAIL.match(text):
+        raise Invalid("not one plain e-mail address (name@school.example)", code="email_invalid")
+    local, _, host = text.rpartition("@")
+    return f"{local}@{host.lower()}"
+
+
 def check_person(row: dict, known_tenants: set) -> list:
     """Problems of one import row (empty list = fine)."""
     problems = list(check_username(row.get("username")))
@@ -193,6 +216,10 @@ def check_person(row: dict, known_tenants: set) -> list:
     for r in row.get("platform_roles") or []:
         if r not in PLATFORM_ROLES:
             problems.append((UnknownRole.code, f"unknown platform role {r!r}"))
+    try:
+        clean_email(row.get("email"))
+    except Invalid as exc:
+        problems.append((exc.code, "e-mail is not one plain address (name@school.example)"))
     if row.get("password") is not None:
         problem = password_problem(row["password"], row.get("username"))
         if problem:

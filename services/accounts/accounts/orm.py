@@ -26,6 +26,8 @@ users = sa.Table(
     sa.Column("must_change_password", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
     sa.Column("locked_until", sa.DateTime(timezone=True)),
+    # where reminders are sent (certification asks through accounts.user_emails); NULL: none
+    sa.Column("email", sa.String(254), nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
 )
 

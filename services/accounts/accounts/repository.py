@@ -40,6 +40,16 @@ class SqlAccounts:
     def update_user(self, user_id, **values):
         self.s.execute(users.update().where(users.c.id == user_id).values(**values))
 
+    def emails_of(self, tenant, user_ids) -> dict:
+        """{user id: e-mail} of the given users that hold a role in `tenant` and have an address."""
+        if not user_ids:
+            return {}
+        rows = self.s.execute(sa.select(users.c.id, users.c.email).distinct()
+                              .join(role_grants, role_grants.c.user_id == users.c.id)
+                              .where(users.c.id.in_(list(user_ids)), role_grants.c.tenant == tenant,
+                                     users.c.email.is_not(None))).all()
+        return {str(r.id): r.email for r in rows}
+
     def grants(self, user_id) -> list:
         rows = self.s.execute(sa.select(role_grants.c.tenant, role_grants.c.role).where(
             role_grants.c.user_id == user_id).order_by(role_grants.c.tenant, role_grants.c.role)).all()
@@ -211,11 +221,17 @@ class FakeAccounts:
         uid = uuid.uuid4()
         self.users[uid] = {"id": uid, "username": username, "display_name": display_name,
                            "password_hash": password_hash, "must_change_password": must_change_password,
-                           "failed_logins": 0, "locked_until": None}
+                           "failed_logins": 0, "locked_until": None, "email": None}
         return uid
 
     def update_user(self, user_id, **values):
         self.users[user_id].update(values)
+
+    def emails_of(self, tenant, user_ids):
+        wanted = {str(u) for u in user_ids}
+        return {str(uid): u["email"] for uid, u in self.users.items()
+                if str(uid) in wanted and u.get("email")
+                and any(g[0] == uid and g[1] == tenant for g in self.role_grants)}
 
     def grants(self, user_id):
         return [{"tenant": t, "role": r} for u, t, r in sorted(self.role_grants, key=lambda g: (g[1], g[2]))

@@ -15,6 +15,8 @@ class PersonIn(Schema):
     password = fields.String(load_default=None)
     must_change_password = fields.Boolean(load_default=False)
     # an account that signs in only through the school's SSO: no password (usecases.import_people)
+    # where reminders go (domain.clean_email): None / "" leaves the stored address as it is
+    email = fields.String(load_default=None, allow_none=True)
     sso_only = fields.Boolean(load_default=False, truthy={True}, falsy={False})
     grants = fields.List(fields.Nested(GrantIn), load_default=list)
     # platform grants (domain.PLATFORM_ROLES): None leaves them as they are; platform level only

@@ -78,6 +78,28 @@ class AccountsService:
             return usecases.change_password(uow, session_token, old_password, new_password)
 
     @rpc
+    @open_to(SESSION)
+    def get_my_email(self, session_token):
+        """{"email": address or None} of the session's user."""
+        with self.platform.uow() as uow:
+            return usecases.get_my_email(uow, session_token)
+
+    @rpc
+    @open_to(SESSION)
+    def set_my_email(self, session_token, email):
+        """Set or remove ("") the session's user's reminder address; email_invalid."""
+        with self.platform.uow() as uow:
+            return usecases.set_my_email(uow, session_token, email)
+
+    @rpc
+    @allowed(*usecases.EMAIL_READERS)
+    def user_emails(self, caller, user_ids):
+        """{user_id: e-mail} of the caller's tenant's users among `user_ids` that have one.
+        Only `system:certification` (the reminder job); sealed: addresses are personal data."""
+        with self.platform.uow() as uow:
+            return usecases.user_emails(uow, caller, user_ids)
+
+    @rpc
     @allowed("subject_teacher", "homeroom_teacher", "executive_secretary", "system_admin", "system")
     def grant_proxy(self, caller, teacher_username, proxy_username, starts_on, ends_on):
         period = ProxyPeriod().load({"starts_on": starts_on, "ends_on": ends_on})
