@@ -24,11 +24,14 @@ from portfolio_common.rpc_transport import rpc_proxy
 
 HERE = os.path.join(os.path.dirname(__file__), "demo")
 DEMO_PASSWORD_NOTE = "demo-pass-2026"
+DEMO_MAIL_DOMAIN = "demo-school.example"  # reserved for examples (RFC 2606): nothing is delivered
 
 
 def read_people(path):
-    """CSV columns: username, display_name, password, roles ('tenant:role;tenant:role'); a
-    'platform:role' is a platform grant (tied to no tenant), set here at platform level."""
+    """CSV columns: username, display_name, password, roles ('tenant:role;tenant:role'), and an
+    optional email; a 'platform:role' is a platform grant (tied to no tenant), set here at
+    platform level. Every demo login gets an address (<username>@demo-school.example unless the
+    file gives one), so `make up` shows the reminder e-mails (var/run/mail/*.eml)."""
     rows = []
     with open(path, encoding="utf-8-sig", newline="") as fh:
         for r in csv.DictReader(fh):
@@ -36,7 +39,8 @@ def read_people(path):
                       for g in (r.get("roles") or "").split(";") if g.strip()]
             rows.append({"username": r["username"].strip(), "display_name": r["display_name"].strip(),
                          "password": r["password"], "grants": [g for g in grants if g["tenant"] != "platform"],
-                         "platform_roles": [g["role"] for g in grants if g["tenant"] == "platform"]})
+                         "platform_roles": [g["role"] for g in grants if g["tenant"] == "platform"],
+                         "email": (r.get("email") or "").strip() or f"{r['username'].strip()}@{DEMO_MAIL_DOMAIN}"})
     return rows
 
 

@@ -55,6 +55,15 @@ class PasswordIn(_In):
         "minLength": 8, "description": "at least 8 characters, not the old one (accounts decides)"})
 
 
+class EmailIn(_In):
+    email = fields.String(required=True, allow_none=True, metadata={
+        "description": "one plain address (name@school.example); \"\" or null removes it (email_invalid)"})
+
+
+class EmailOut(Schema):
+    email = fields.String(allow_none=True, metadata={"description": "where reminders are sent; null: none"})
+
+
 class SessionOut(Schema):
     id = fields.String()
     kind = fields.String()
@@ -440,6 +449,22 @@ class Me(MethodView):
     def get(self):
         """Who the token or session belongs to, and the active tenant."""
         return auth.current_user()
+
+
+@me_bp.route("/me/email")
+class MyEmail(MethodView):
+    @login_required
+    @me_bp.response(200, EmailOut)
+    def get(self):
+        """The caller's own reminder address (certification reminders, issue 10 item 5)."""
+        return rpc_public("accounts", "get_my_email", auth.session_token())
+
+    @login_required
+    @me_bp.arguments(EmailIn)
+    @me_bp.response(200, EmailOut)
+    def put(self, body):
+        """Set or remove the caller's own reminder address; 422 email_invalid."""
+        return rpc_public("accounts", "set_my_email", auth.session_token(), body["email"])
 
 
 @me_bp.route("/sections")

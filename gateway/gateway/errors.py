@@ -110,6 +110,8 @@ ERRORS = {
     "password_change_required": (403, "請先變更密碼。", "Change your password first."),
     "wrong_password": (422, "目前的密碼不正確。", "The current password is wrong."),
     "password_too_short": (422, "密碼至少需要 8 個字元。", "A password needs at least 8 characters."),
+    "email_invalid": (422, "電子郵件格式不正確：請填一個完整的地址，例如 wang@school.example（不含姓名、空白或第二個地址）。",
+                      "Not one plain e-mail address (name@school.example)."),
     "password_unchanged": (422, "新密碼不可與舊密碼相同。", "Choose a new password different from the old one."),
     "proxy_period_invalid": (422, "代理期間的結束日不能早於開始日。", "The proxy period ends before it starts."),
     "proxy_is_self": (422, "不能指定自己為代理人。", "A teacher cannot be their own proxy."),

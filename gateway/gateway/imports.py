@@ -3,7 +3,7 @@ takes. Pure: no I/O besides the bytes given; nothing here talks to a service.
 
     rows, problems = parse_people("名單.xlsx", data)
 
-rows: [{row, username, display_name, password, must_change_password, grants: [{tenant, role}]}]
+rows: [{row, username, display_name, password, must_change_password, grants: [{tenant, role}], email?}]
 where `row` is the spreadsheet's own row number (header = its row, usually 1), so every message
 points at the row the registrar sees in Excel. An empty password cell gives password None and
 must_change_password True: the caller fills in a random initial password (`initial_passwords`)
@@ -32,9 +32,10 @@ COLUMNS = {
     "display_name": ("姓名", "名稱", "顯示名稱", "display_name", "name", "full_name"),
     "password": ("密碼", "初始密碼", "password", "initial_password"),
     "roles": ("角色", "身分", "roles", "role"),
+    "email": ("電子郵件", "電子信箱", "email", "e-mail", "mail"),
 }
 REQUIRED = ("username", "display_name", "roles")
-LABELS = {"username": "帳號", "display_name": "姓名", "password": "密碼", "roles": "角色"}
+LABELS = {"username": "帳號", "display_name": "姓名", "password": "密碼", "roles": "角色", "email": "電子郵件"}
 SHEET_COLUMNS = [{"field": f, "label": LABELS[f], "aliases": list(a), "required": f in REQUIRED,
                   "type": "username" if f == "username" else "text", "width": None}
                  for f, a in COLUMNS.items()]
@@ -126,10 +127,14 @@ def _person(number, cells, tenants=None):
         problems.append((number, "roles_missing", "未填角色；每個帳號至少要有一個角色，例如「日間部:學生」。"))
     if problems:
         return {"row": number, "username": username, "display_name": display_name, "roles": roles_cell}, problems
-    return {"row": number, "username": username, "display_name": display_name,
-            # every account imported here chooses its own password at first sign-in, whether the
-            # file gave an initial one or the platform generated it
-            "password": password or None, "must_change_password": True, "grants": grants}, []
+    person = {"row": number, "username": username, "display_name": display_name,
+              # every account imported here chooses its own password at first sign-in, whether the
+              # file gave an initial one or the platform generated it
+              "password": password or None, "must_change_password": True, "grants": grants}
+    email = get("email").strip()
+    if email:  # the reminder address (accounts checks it: email_invalid); empty keeps the stored one
+        person["email"] = email
+    return person, []
 
 
 _NATIONAL_ID_SHAPED = re.compile(r"^[A-Za-z][0-9A-Da-d]\d{8}$")

@@ -1,7 +1,8 @@
 """Portal notices (issue 10 item 5): what a teacher or a student must act on soon, shown as a
 banner on their own page. Plain functions over what the pages already read (the school
-calendar's current term, the queue, the student's outcomes); the e-mail reminders are not
-here (not built yet: see services/certification/README.md)."""
+calendar's current term, the queue, the student's outcomes). The same reminders go out by
+e-mail from the certification service's timer (services/certification/README.md, Reminders) to
+the address each person sets on their 電子郵件 page (portal.my_email)."""
 
 REMIND_WITHIN_DAYS = 7  # a teacher's notice starts this many days before the certification window closes
 

@@ -133,6 +133,27 @@ def my_sessions():
     return render_template("sessions.html", sessions=rpc_public("accounts", "list_my_sessions", session["st"]))
 
 
+@bp.route("/settings/email", methods=["GET", "POST"])
+def my_email():
+    """The user's own reminder address (accounts.set_my_email): certification reminders go
+    there (issue 10 item 5). Empty removes it; a malformed one is refused in zh-TW."""
+    if not auth.current_user():
+        return to_login()
+    error, typed = None, None
+    if request.method == "POST":
+        typed = request.form.get("email", "")
+        try:
+            saved = rpc_public("accounts", "set_my_email", session["st"], typed)
+        except Exception as exc:  # noqa: BLE001 - shown to the user as a message
+            error = to_api_error(exc)
+        else:
+            flash(f"已儲存電子郵件：{saved['email']}。" if saved["email"] else "已移除電子郵件；您將不會收到提醒信。", "ok")
+            return redirect(url_for("portal.my_email"))
+    current = rpc_public("accounts", "get_my_email", session["st"])["email"]
+    return render_template("email.html", error=error, current=current,
+                           value=current if typed is None else typed), (error.status if error else 200)
+
+
 @bp.post("/tenant")
 def switch_tenant():
     user = auth.current_user()

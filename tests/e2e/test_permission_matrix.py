@@ -93,6 +93,7 @@ ARGS = {
     "accounts.list_proxies": (), "accounts.revoke_proxy": (X,), "accounts.list_access_audit": (1,),
     "accounts.sign_in_with_identity": ("moe-cloud", "nobody-sub"),
     "accounts.reset_password": ("nobody-a",), "accounts.link_identity": ("nobody-a", "moe-cloud", "sub-1"), "accounts.lookup_users": (["nobody-a"],), "accounts.list_users": (),
+    "accounts.user_emails": ([X],),   # system:certification only (the reminder job)
 }
 
 
@@ -168,6 +169,8 @@ PDF = b"%PDF-1.4\n%%EOF\n"
 API = [  # (method, path, json body or ("form", data), the RPC whose declaration gates it, or None: any session)
     ("GET", "/api/v1/me", None, None),
     ("GET", "/api/v1/auth/sessions", None, None),
+    ("GET", "/api/v1/me/email", None, None),
+    ("PUT", "/api/v1/me/email", {"email": None}, None),   # one's own reminder address: any session
     ("GET", "/api/v1/sections", None, "records.list_my_sections"),
     ("GET", "/api/v1/outcomes", None, "records.list_my_outcomes"),
     ("POST", "/api/v1/outcomes/tickets", {"section_id": X, "description": "x"}, "records.issue_outcome_ticket"),

@@ -189,3 +189,13 @@ def test_read_people_also_returns_the_rows_left_out_as_written():
     assert skipped == [{"row": 3, "username": "bad1", "display_name": "乙", "roles": "學生"},
                        {"row": 4, "username": "", "display_name": "丙", "roles": "day:student"}]
     assert imports.parse_people("a.csv", data) == (rows, problems)
+
+
+def test_an_email_column_is_read_and_an_empty_cell_is_left_out():
+    from gateway.imports import parse_people
+    data = ("帳號,姓名,角色,電子郵件\n"
+            "t_new,新老師,日間部:任課教師, t_new@school.example \n"
+            "s_new,新同學,日間部:學生,\n").encode()
+    rows, problems = parse_people("名單.csv", data, {"day": "日間部"})
+    assert problems == []
+    assert rows[0]["email"] == "t_new@school.example" and "email" not in rows[1]
