@@ -289,6 +289,9 @@ class Stack:
             env["SEAL_KEY"] = self.secrets[f"{name.upper()}_SEAL_KEY"]
         if name == "submission":
             env["NATIONAL_ENDPOINT"] = self.national_endpoint
+        if name == "certification":
+            # without SMTP_HOST the reminder e-mails are written here as .eml files
+            env.setdefault("REMINDER_MAIL_DIR", str(self.workdir / "mail"))
         # The process's own project dir first on the import path: with cwd = repo root, the
         # top-level `gateway/` directory would otherwise shadow the editable-installed
         # `gateway` package as an empty namespace package.

@@ -1,12 +1,23 @@
 """Sending reminder e-mails: a small interface, SMTP first (issue 10 item 5).
 
-A sender is anything with `send(to, subject, body)`; `SmtpSender` talks plain SMTP to
-SMTP_HOST:SMTP_PORT as SMTP_FROM (UTF-8 text, zh-TW). Unset SMTP_HOST: no sender (`from_env`
-returns None) and reminders are only shown in the portal."""
+A sender is anything with `send(to, subject, body)`. Which one the reminder job uses is
+configuration (`configured_sender`):
+- `SmtpSender` when SMTP_HOST is set: plain SMTP to SMTP_HOST:SMTP_PORT (25) as SMTP_FROM,
+  STARTTLS when SMTP_STARTTLS=1 (port 587 usually), a login when SMTP_USERNAME is set (with
+  SMTP_PASSWORD, or SMTP_PASSWORD_FILE); UTF-8 text, zh-TW.
+- `FolderSender` otherwise: each message written as an .eml file into REMINDER_MAIL_DIR (the
+  launcher sets var/run/mail; default ./var/mail), so `make up` shows the reminders without a
+  mail server. Open one with any mail program.
+"""
 import os
 import smtplib
+import time
+import uuid
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
 from typing import Protocol
+
 
 
 class Sender(Protocol):
@@ -14,21 +25,86 @@ class Sender(Protocol):
         """Deliver one message or raise (the reminder is then not recorded and is tried again)."""
 
 
+def _message(sender: str, to: str, subject: str, body: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = sender, to, subject
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "localhost")
+    msg.set_content(body, charset="utf-8")
+    return msg
+
+
 class SmtpSender:
-    def __init__(self, host: str, port: int = 25, sender: str = "noreply@localhost", timeout: float = 30):
+    """One SMTP connection per message (reminders are few: a teacher once per term, a student
+    once per returned item). `starttls`: upgrade the connection before the login; `username`
+    and `password`: log in (only over STARTTLS, or to a server on this host)."""
+
+    def __init__(self, host: str, port: int = 25, sender: str = "noreply@localhost", timeout: float = 30,
+                 starttls: bool = False, username: str | None = None, password: str | None = None):
         self.host, self.port, self.sender, self.timeout = host, int(port), sender, timeout
+        self.starttls, self.username, self.password = starttls, username, password
 
     def send(self, to: str, subject: str, body: str) -> None:
-        msg = EmailMessage()
-        msg["From"], msg["To"], msg["Subject"] = self.sender, to, subject
-        msg.set_content(body, charset="utf-8")
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-            smtp.send_message(msg)
+            if self.starttls:
+                smtp.starttls()
+            if self.username:
+                smtp.login(self.username, self.password or "")
+            smtp.send_message(_message(self.sender, to, subject, body))
+
+
+class FolderSender:
+    """Writes each message as `<timestamp>-<random>.eml` into `folder` (made if missing): the
+    sender when no SMTP server is configured. Written to a temporary name, then renamed, so a
+    reader never sees half a message."""
+
+    def __init__(self, folder, sender: str = "noreply@localhost"):
+        self.folder, self.sender = Path(folder), sender
+
+    def send(self, to: str, subject: str, body: str) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}.eml"
+        tmp = self.folder / (name + ".tmp")
+        tmp.write_bytes(bytes(_message(self.sender, to, subject, body)))
+        os.replace(tmp, self.folder / name)
+
+
+def _flag(value) -> bool:
+    return str(value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def from_env(env=os.environ) -> SmtpSender | None:
-    """SMTP_HOST (required to send), SMTP_PORT (25), SMTP_FROM (the From address)."""
+    """SMTP_HOST (required to send), SMTP_PORT (25), SMTP_FROM (the From address),
+    SMTP_STARTTLS (1 to upgrade), SMTP_USERNAME and SMTP_PASSWORD (or SMTP_PASSWORD_FILE) to
+    log in. None when SMTP_HOST is unset."""
     host = env.get("SMTP_HOST")
     if not host:
         return None
-    return SmtpSender(host, int(env.get("SMTP_PORT") or 25), env.get("SMTP_FROM") or "noreply@localhost")
+    username = env.get("SMTP_USERNAME") or None
+    password = env.get("SMTP_PASSWORD")
+    if password is None and env.get("SMTP_PASSWORD_FILE"):
+        password = Path(env["SMTP_PASSWORD_FILE"]).read_text(encoding="utf-8").strip()
+    return SmtpSender(host, int(env.get("SMTP_PORT") or 25), env.get("SMTP_FROM") or "noreply@localhost",
+                      starttls=_flag(env.get("SMTP_STARTTLS")), username=username, password=password)
+
+
+DEFAULT_MAIL_DIR = os.path.join("var", "mail")
+
+
+def configured_sender(env=os.environ):
+    """The reminder job's sender: SMTP when SMTP_HOST is set (from_env), else a FolderSender
+    into REMINDER_MAIL_DIR (default ./var/mail)."""
+    smtp = from_env(env)
+    if smtp is not None:
+        return smtp
+    return FolderSender(env.get("REMINDER_MAIL_DIR") or DEFAULT_MAIL_DIR, env.get("SMTP_FROM") or "noreply@localhost")
+
+
+def describe(sender) -> str:
+    """Where a sender delivers, for the service's start-up log (no secrets)."""
+    if isinstance(sender, SmtpSender):
+        return (f"SMTP {sender.host}:{sender.port}" + (" STARTTLS" if sender.starttls else "")
+                + (" with login" if sender.username else ""))
+    if isinstance(sender, FolderSender):
+        return f".eml files in {sender.folder}"
+    return type(sender).__name__

@@ -91,6 +91,11 @@ class SqlTaskRepository:
                              .on_conflict_do_nothing())
         return res.rowcount == 1
 
+    def tenants(self) -> list:
+        """Every tenant this service holds a task or a calendar of (the reminder job's round)."""
+        q = sa.union(sa.select(tasks.c.tenant), sa.select(calendars.c.tenant))
+        return sorted(r[0] for r in self.s.execute(q).all())
+
     def calendars_of(self, tenant) -> dict:
         rows = self.s.execute(sa.select(calendars).where(calendars.c.tenant == tenant)).all()
         return {(r.school_year, r.semester): dict(r._mapping) for r in rows}
@@ -201,6 +206,9 @@ class FakeTaskRepository:
     def open_rounds(self, tenant):
         return [{k: t[k] for k in ("teacher_user_id", "section_id", "subject_name", "school_year", "semester")}
                 for t in self.tasks.values() if t["tenant"] == tenant and t["status"] == "pending"]
+
+    def tenants(self):
+        return sorted({t["tenant"] for t in self.tasks.values()} | {t for (t, _, _) in self.calendars})
 
     def calendars_of(self, tenant):
         return {(y, s): copy.deepcopy(c) for (t, y, s), c in self.calendars.items() if t == tenant}

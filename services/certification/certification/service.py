@@ -1,19 +1,28 @@
 """nameko entrypoints of the certification service: load, call a use case, dump."""
 
+import logging
+
 from portfolio_common.permissions import ANYONE, allowed, open_to
+from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from portfolio_common import events
 from portfolio_common.nameko_kit import reliable_event_handler, rpc
 
-from . import sealing, usecases
+from . import mail, reminders, sealing, usecases
 from .dependencies import CertificationPlatform
 from .schemas import ReturnReasonRead, TaskRead
+
+
+log = logging.getLogger(__name__)
+REMINDER_INTERVAL = reminders.interval_seconds()  # REMINDER_INTERVAL_SECONDS, read at start
 
 
 class CertificationService:
     name = "certification"
     platform = CertificationPlatform()
+    accounts = RpcProxy("accounts")
+    _sender = None
 
     @rpc
     @open_to(ANYONE)
@@ -103,6 +112,18 @@ class CertificationService:
         env = events.load_event(events.STUDENT_STATUS_CHANGED, body)
         with self.platform.uow() as uow:
             usecases.close_for_status_change(uow, env)
+
+    @timer(interval=REMINDER_INTERVAL)
+    def send_reminders(self):
+        """The reminder job (reminders.py): every tenant's due reminders, addresses from
+        accounts.user_emails (as system:certification), the sender from configuration."""
+        if CertificationService._sender is None:
+            CertificationService._sender = mail.configured_sender()
+            log.info("reminder e-mails every %s s via %s", REMINDER_INTERVAL, mail.describe(self._sender))
+
+        def addresses(tenant, user_ids):
+            return self.accounts.user_emails(self.platform.own_caller_token("accounts", tenant), user_ids)
+        reminders.run_once(self.platform.uow, self._sender, addresses)
 
     @timer(interval=1)
     def relay_outbox(self):

@@ -136,3 +136,90 @@ def test_sender_from_the_environment():
     assert from_env({}) is None
     s = from_env({"SMTP_HOST": "mail.school.example", "SMTP_PORT": "2525", "SMTP_FROM": "portfolio@school.example"})
     assert (s.host, s.port, s.sender) == ("mail.school.example", 2525, "portfolio@school.example")
+
+
+# ---------------------------------------------------------------- the job (reminders.py) and its senders
+
+def test_the_job_goes_over_every_tenant_and_one_tenants_failure_does_not_stop_the_others(db, smtp):
+    """accounts unreachable for `day`: day's reminder waits for the next run, logged with no
+    address; ce's is sent. The next run sends day's."""
+    from certification import reminders
+    inbox, sender = smtp
+    with db.uow() as uow:
+        usecases.apply_calendar(uow, events.load_event(events.CALENDAR_CHANGED, calendar_changed("ce", certification={
+            "opens_on": (clock.today_in_school() - dt.timedelta(days=30)).isoformat(),
+            "closes_on": (clock.today_in_school() + dt.timedelta(days=2)).isoformat()})))
+    open_tasks(db, 2)
+    ce_teacher = str(uuid.uuid4())
+    with db.uow() as uow:
+        usecases.create_task(uow, upload_event("ce", teacher_id=ce_teacher))
+    book = {"day": {TEACHER: "wang@school.example"}, "ce": {ce_teacher: "chen@school.example"}}
+    down = {"day"}
+
+    def addresses(tenant, ids):
+        if tenant in down:
+            raise ConnectionRefusedError(111, "accounts did not answer for wang@school.example")
+        return {i: book[tenant][i] for i in ids if i in book[tenant]}
+    import io
+    import logging
+    logged = io.StringIO()
+    handler, logger = logging.StreamHandler(logged), logging.getLogger("certification.reminders")
+    logger.addHandler(handler)
+    level, logger.level = logger.level, logging.INFO
+    try:
+        out = reminders.run_once(db.uow, sender, addresses)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    assert out == {"ce": {"due": 1, "sent": 1, "no_address": 0}, "day": {"error": "ConnectionRefusedError errno 111"}}
+    assert [m[0] for m in inbox.messages] == [["chen@school.example"]]
+    text = logged.getvalue()
+    assert "wang@" not in text and "chen@" not in text and "tenant day not all sent (ConnectionRefusedError" in text
+    down.clear()
+    assert reminders.run_once(db.uow, sender, addresses)["day"] == {"due": 1, "sent": 1, "no_address": 0}
+    assert sorted(m[0][0] for m in inbox.messages) == ["chen@school.example", "wang@school.example"]
+
+
+def test_the_folder_sender_writes_each_message_as_an_eml_file(tmp_path):
+    from certification.mail import FolderSender, configured_sender
+    sender = configured_sender({"REMINDER_MAIL_DIR": str(tmp_path / "mail"), "SMTP_FROM": "portfolio@school.example"})
+    assert isinstance(sender, FolderSender)
+    sender.send("wang@school.example", "【學習歷程檔案】認證將於 2026-12-01 截止", "老師您好：\n\n您還有 3 件")
+    (eml,) = (tmp_path / "mail").glob("*.eml")
+    msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    assert (msg["To"], msg["From"]) == ("wang@school.example", "portfolio@school.example")
+    assert msg["Subject"] == "【學習歷程檔案】認證將於 2026-12-01 截止" and "您還有 3 件" in msg.get_content()
+    assert list((tmp_path / "mail").glob("*.tmp")) == []
+
+
+def test_smtp_login_and_the_settings_that_choose_it(tmp_path):
+    """SMTP_USERNAME/SMTP_PASSWORD(_FILE) log in (a real aiosmtpd with AUTH; STARTTLS is
+    configured with SMTP_STARTTLS, only the flag is checked here: no certificate in tests)."""
+    from aiosmtpd.smtp import AuthResult
+    inbox = Inbox()
+    seen = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        seen.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.login == b"portfolio" and auth_data.password == b"s3cret")
+    ctl = Controller(inbox, hostname="127.0.0.1", port=servers.free_port(), authenticator=authenticator,
+                     auth_require_tls=False)
+    ctl.start()
+    try:
+        (tmp_path / "pw").write_text("s3cret\n")
+        env = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(ctl.port), "SMTP_FROM": "portfolio@school.example",
+               "SMTP_USERNAME": "portfolio", "SMTP_PASSWORD_FILE": str(tmp_path / "pw")}
+        from_env(env).send("wang@school.example", "主旨", "內容")
+        assert seen == [(b"portfolio", b"s3cret")] and [m[0] for m in inbox.messages] == [["wang@school.example"]]
+    finally:
+        ctl.stop()
+    s = from_env({"SMTP_HOST": "mail.school.example", "SMTP_PORT": "587", "SMTP_STARTTLS": "1"})
+    assert (s.port, s.starttls, s.username) == (587, True, None)
+
+
+def test_the_interval_comes_from_the_environment():
+    from certification import reminders
+    assert reminders.interval_seconds({}) == 3600
+    assert reminders.interval_seconds({"REMINDER_INTERVAL_SECONDS": "2"}) == 2
+    assert reminders.interval_seconds({"REMINDER_INTERVAL_SECONDS": "-5"}) == 3600
+    assert reminders.interval_seconds({"REMINDER_INTERVAL_SECONDS": "hourly"}) == 3600
