@@ -144,6 +144,20 @@ def test_a_service_answers_rpcs_but_cannot_call_anothers(broker):
     assert _count(admin, "rpc-records") == 0
 
 
+def test_certification_may_ask_accounts_for_addresses_and_nothing_else(broker):
+    """The reminder job's one call (SERVICE_CALLS): accounts.user_emails, not sign-ins, imports
+    or another service's methods."""
+    uris, admin = broker
+    certification = uris["certification"]
+    admin.call(lambda ch: (ch.queue_declare("rpc-accounts", durable=True),
+                           ch.queue_bind("rpc-accounts", RPC, "accounts.*")))
+    assert _refused(certification, _publish(RPC, "accounts.user_emails")) is None
+    for other in ("accounts.import_people", "accounts.reset_password", "accounts.list_users",
+                  "records.reveal_national_id"):
+        assert _refused(certification, _publish(RPC, other)) == 403, other
+    assert _count(admin, "rpc-accounts") == 1
+
+
 def test_permissions_cover_every_principal_and_nothing_is_left_open():
     for principal in broker_access.PRINCIPALS:
         perms = broker_access.permissions(principal)
