@@ -2,6 +2,8 @@
 
 import logging
 
+import eventlet
+
 from portfolio_common.permissions import ANYONE, allowed, open_to
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
@@ -16,6 +18,7 @@ from .schemas import ReturnReasonRead, TaskRead
 
 log = logging.getLogger(__name__)
 REMINDER_INTERVAL = reminders.interval_seconds()  # REMINDER_INTERVAL_SECONDS, read at start
+ACCOUNTS_TIMEOUT_SECONDS = 60  # the longest the reminder job waits for accounts' address book
 
 
 class CertificationService:
@@ -122,7 +125,13 @@ class CertificationService:
             log.info("reminder e-mails every %s s via %s", REMINDER_INTERVAL, mail.describe(self._sender))
 
         def addresses(tenant, user_ids):
-            return self.accounts.user_emails(self.platform.own_caller_token("accounts", tenant), user_ids)
+            # nameko's RpcProxy waits forever: a bounded wait, so an accounts outage only
+            # postpones this tenant's reminders to the next run instead of stalling the timer
+            try:
+                with eventlet.Timeout(ACCOUNTS_TIMEOUT_SECONDS):
+                    return self.accounts.user_emails(self.platform.own_caller_token("accounts", tenant), user_ids)
+            except eventlet.Timeout:
+                raise TimeoutError("accounts.user_emails did not answer in time") from None
         reminders.run_once(self.platform.uow, self._sender, addresses)
 
     @timer(interval=1)
