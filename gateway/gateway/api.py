@@ -116,6 +116,10 @@ class OutcomeOut(Schema):
     content_type = fields.String()
     size = fields.Integer()
     sha256 = fields.String()
+    files = fields.Dict(keys=fields.String(), values=fields.Dict(), metadata={
+        "description": "the outcome's files by slot (document, media or both): {slot: {file_id, filename, "
+                       "content_type, size, sha256, uploaded_at}}; file_id .. sha256 above name the principal "
+                       "one (the document, else the media file)"})
     status = fields.String(metadata={"description": "uploaded | certified | returned"})
     return_reason = fields.String(allow_none=True)
     upload_round = fields.Integer(metadata={"description": "1 for the first upload, +1 per re-upload after a return"})
@@ -124,19 +128,26 @@ class OutcomeOut(Schema):
     certified_at = fields.String(allow_none=True)
 
 
+_SLOT = {"description": "the outcome's slot the file goes into: document (PDF/JPG/PNG) or media (MP3/MP4); "
+                        "a file of the other kind is refused (415 file_slot_mismatch)"}
+
+
 class TicketIn(_In):
     section_id = fields.String(required=True, metadata={"format": "uuid"})
     description = fields.String(required=True, metadata={
         "description": "簡述, 1-100 characters", "minLength": 1, "maxLength": 100})
+    slot = fields.String(load_default="document", validate=validate.OneOf(["document", "media"]), metadata=_SLOT)
 
 
 class ReuploadIn(_In):
     description = fields.String(required=True, metadata={
         "description": "簡述, 1-100 characters (may correct the returned one)", "minLength": 1, "maxLength": 100})
+    slot = fields.String(load_default="document", validate=validate.OneOf(["document", "media"]), metadata=_SLOT)
 
 
 class TicketOut(Schema):
     outcome_id = fields.String()
+    slot = fields.String(metadata=_SLOT)
     ticket = fields.String(metadata={"description": "send as X-Upload-Ticket to the files service"})
     files_token = fields.String(metadata={"description": "send as Authorization: Bearer to the files service"})
     upload_url = fields.String(metadata={"description": "POST the whole file here (raw body, X-Filename)"})
@@ -185,6 +196,11 @@ class TaskOut(Schema):
     description = fields.String()
     filename = fields.String()
     sha256 = fields.String()
+    files = fields.Dict(keys=fields.String(), values=fields.Dict(), metadata={
+        "description": "the round's files by slot (document, media or both): {slot: {file_id, filename, "
+                       "content_type, sha256}}; the certification attests them all"})
+    fingerprints = fields.Dict(keys=fields.String(), values=fields.String(), allow_none=True, metadata={
+        "description": "a decided round: {slot: sha256} of the files decided on"})
     status = fields.String()
     created_at = fields.String()
     acting_for = fields.String(allow_none=True, metadata={"description": "teacher certified for, as proxy"})
@@ -507,9 +523,12 @@ class OutcomeTickets(MethodView):
         <ticket>`, `X-Filename: <percent-encoded name>`), or resumably with tus at
         `resumable_url`. PDF/JPG/PNG ≤ 4 MB, MP3/MP4 ≤ 10 MB, decided by content. Send the same
         `Idempotency-Key` on every retry of one ticket request: a retry after a lost answer gets
-        the same ticket instead of a second quota slot.
+        the same ticket instead of a second quota slot. `slot` (document, the default, or media)
+        names the outcome's slot the file goes into; the other slot is filled later with
+        `POST /outcomes/<id>/reupload` and the same slot of the quota.
         """
-        return flows.outcome_ticket(body["section_id"], body["description"], request.headers.get("Idempotency-Key"))
+        return flows.outcome_ticket(body["section_id"], body["description"], request.headers.get("Idempotency-Key"),
+                                    body["slot"])
 
 
 @outcomes_bp.route("/outcomes/<outcome_id>/reupload")
@@ -524,14 +543,20 @@ class OutcomeReupload(MethodView):
     @refusals(outcomes_bp, "description_empty", "description_too_long", "not_found", "outcome_not_returned",
               "outcome_quota_exceeded", "idempotency_key_reused", "window_closed", "calendar_not_set")
     def post(self, body, outcome_id):
-        """Upload a RETURNED course outcome of your own again (重新上傳): a ticket for the same
-        outcome (same course and term; the 簡述 may be corrected). A returned outcome frees its
-        quota slot, so the re-upload must fit the term's quota again (409
-        outcome_quota_exceeded). Send the file to the files service as for a first upload; the
-        teacher then sees the next round of the same outcome. 404 for an outcome that is not
-        yours; 409 outcome_not_returned for one that is not returned.
+        """A file for a course outcome of your own, into `slot` (document or media): upload a
+        RETURNED outcome's file again (重新上傳), or add the file its empty slot lacks (the
+        media file beside the document, or the reverse) to an uploaded, certified or returned
+        outcome. A ticket for the same outcome (same course and term; the 簡述 may be
+        corrected). The quota counts outcomes, not files: a file for an outcome that counts
+        takes no second slot; a returned outcome frees its slot, so its upload must fit the
+        term's quota again (409 outcome_quota_exceeded). Send the file to the files service as
+        for a first upload; the teacher then sees the next round of the same outcome with all
+        its files (a certified outcome given another file is certified again). 404 for an
+        outcome that is not yours; 409 outcome_not_returned for replacing the file of an outcome
+        that is not returned, or any file of one locked in a selection.
         """
-        return flows.outcome_reupload_ticket(outcome_id, body["description"], request.headers.get("Idempotency-Key"))
+        return flows.outcome_reupload_ticket(outcome_id, body["description"], request.headers.get("Idempotency-Key"),
+                                             body["slot"])
 
 
 @outcomes_bp.route("/outcomes/quota")

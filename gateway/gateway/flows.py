@@ -5,27 +5,31 @@ TICKET_TTL_S = 15 * 60  # records' ticket lifetime
 from .errors import ERRORS, ApiError
 
 
-def outcome_reupload_ticket(outcome_id, description, upload_key=None) -> dict:
-    """A RETURNED outcome uploaded again by its student: records issues a ticket for the same
-    outcome (records.issue_reupload_ticket: same section and term, the 簡述 may be corrected,
-    quota checked again); the file then goes to the files service as for a first upload."""
-    t = rpc("records", "issue_reupload_ticket", outcome_id, description, upload_key)
+def outcome_reupload_ticket(outcome_id, description, upload_key=None, slot="document") -> dict:
+    """A file for an existing outcome of the student, into `slot` (document | media): a
+    returned outcome's file uploaded again, or the outcome's empty slot filled (the media file
+    beside the document, or the reverse). records issues a ticket for the same outcome
+    (records.issue_reupload_ticket: same section and term, the 簡述 may be corrected, the quota
+    counts outcomes); the file then goes to the files service as for a first upload."""
+    t = rpc("records", "issue_reupload_ticket", outcome_id, description, upload_key, slot)
     base = files_public_url()
-    return {"outcome_id": t["outcome_id"], "ticket": t["ticket"], "files_token": files_token(),
+    return {"outcome_id": t["outcome_id"], "slot": t.get("slot", slot), "ticket": t["ticket"],
+            "files_token": files_token(),
             "upload_url": base + "/v1/files", "resumable_url": base + "/v1/uploads",
             "expires_in": TICKET_TTL_S}
 
 
-def outcome_ticket(section_id, description, upload_key=None) -> dict:
+def outcome_ticket(section_id, description, upload_key=None, slot="document") -> dict:
     """records checks enrolment, 簡述 and the semester quota and holds a slot; the client then
     sends the bytes to the files service itself (upload_url: the whole file in one request;
     resumable_url: tus), presenting `files_token` and the ticket. The gateway carries no bytes.
 
     upload_key: the same for every retry of one upload (Idempotency-Key, or the form's id), so
     a retry after a lost answer gets the same ticket instead of a second quota slot."""
-    t = rpc("records", "issue_outcome_ticket", section_id, description, upload_key)
+    t = rpc("records", "issue_outcome_ticket", section_id, description, upload_key, slot)
     base = files_public_url()
-    return {"outcome_id": t["outcome_id"], "ticket": t["ticket"], "files_token": files_token(),
+    return {"outcome_id": t["outcome_id"], "slot": t.get("slot", slot), "ticket": t["ticket"],
+            "files_token": files_token(),
             "upload_url": base + "/v1/files", "resumable_url": base + "/v1/uploads",
             "expires_in": TICKET_TTL_S}
 

@@ -35,9 +35,35 @@ def tw_time(value):
     return when.astimezone(ZoneInfo("Asia/Taipei")).strftime("%Y-%m-%d %H:%M")
 
 
+# An outcome's two slots (DOMAIN.md: a 簡述 plus a document, a media file, or both)
+SLOTS = ("document", "media")
+SLOT_NAMES = {"document": "文件", "media": "影音檔"}
+SLOT_ACCEPT = {"document": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png",
+               "media": ".mp3,.mp4,audio/mpeg,video/mp4"}
+MEDIA_TYPES = ("audio/mpeg", "video/mp4", "audio/mp4")
+
+
+def slot_files(item) -> list:
+    """[(slot, {file_id, filename, content_type, ...})] of an outcome or a certification round,
+    the document first; an item without `files` (from before slots) has its one file in the
+    slot of its content type."""
+    files = item.get("files") or {("media" if item.get("content_type") in MEDIA_TYPES else "document"): {
+        "file_id": item.get("file_id"), "filename": item.get("filename"), "content_type": item.get("content_type")}}
+    return [(slot, files[slot]) for slot in SLOTS if files.get(slot)]
+
+
+@bp.app_template_filter("preview_entry")
+def preview_entry(pair) -> dict:
+    """(slot, file) -> what queue.js previews: {slot, url, type, name}."""
+    slot, f = pair
+    return {"slot": slot, "url": url_for("portal.file", file_id=f["file_id"]), "type": f.get("content_type") or "",
+            "name": f.get("filename") or ""}
+
+
 @bp.app_context_processor
 def _names():
-    return {"ROLE_NAMES": ROLE_NAMES, "TENANT_NAMES": tenants.for_page(), "STATUS_NAMES": STATUS_NAMES}
+    return {"ROLE_NAMES": ROLE_NAMES, "TENANT_NAMES": tenants.for_page(), "STATUS_NAMES": STATUS_NAMES,
+            "SLOT_NAMES": SLOT_NAMES, "slot_files": slot_files}
 
 
 def to_login():
@@ -191,12 +217,23 @@ def outcomes():
     # ?reupload=<outcome id>: the form uploads that RETURNED outcome again (same course and term)
     wanted = request.args.get("reupload", "")
     reupload = next((o for o in mine if str(o["id"]) == wanted and o["status"] == "returned"), None)
+    # ?add=<outcome id>&slot=media|document: the form fills that outcome's empty slot (no new quota slot)
+    add_id, add_slot = request.args.get("add", ""), request.args.get("slot", "")
+    adding = next((o for o in mine if str(o["id"]) == add_id and add_slot in SLOTS and can_add(o, add_slot)), None)
     return render_template("outcomes.html", sections=rpc("records", "list_my_sections"),
-                           outcomes=mine, max_chars=100, reupload=reupload,
+                           outcomes=mine, max_chars=100, reupload=reupload, adding=adding,
+                           add_slot=add_slot if adding else None, can_add=can_add, SLOT_ACCEPT=SLOT_ACCEPT,
                            notice=notices.student_notice(mine, term),
-                           reupload_asked=bool(wanted) and reupload is None,
+                           reupload_asked=(bool(wanted) and reupload is None) or (bool(add_id) and adding is None),
                            quota=quota, term=term, limits=upload_limits(term["school_year"] if term else None),
                            files_url=files_public_url())
+
+
+def can_add(outcome, slot) -> bool:
+    """Whether the outcomes page offers to add a file into the outcome's empty `slot` (records
+    decides: domain.check_file_ticket)."""
+    return slot not in dict(slot_files(outcome)) and not outcome.get("selected_locked") \
+        and outcome.get("status") in ("uploaded", "certified", "returned")
 
 
 @bp.post("/outcomes/ticket")
@@ -205,11 +242,12 @@ def outcome_ticket():
     _need("student")
     body = request.get_json(silent=True) or {}
     try:
-        if body.get("outcome_id"):  # 重新上傳 of a returned outcome
+        slot = body.get("slot") or "document"
+        if body.get("outcome_id"):  # 重新上傳 of a returned outcome, or its other slot's file
             return flows.outcome_reupload_ticket(body["outcome_id"], body.get("description", ""),
-                                                 body.get("upload_key")), 201
+                                                 body.get("upload_key"), slot), 201
         return flows.outcome_ticket(body.get("section_id", ""), body.get("description", ""),
-                                    body.get("upload_key")), 201
+                                    body.get("upload_key"), slot), 201
     except Exception as exc:  # noqa: BLE001 - answered as JSON with the sentence to show
         err = to_api_error(exc)
         if err.code == "internal":

@@ -24,15 +24,16 @@ class Api:
     def __getattr__(self, verb):
         return lambda path, **kw: getattr(self.s, verb)(self.base + path, timeout=60, **kw)
 
-    def upload(self, section_id, description, content, filename="成果.pdf", idempotency_key=None):
+    def upload(self, section_id, description, content, filename="成果.pdf", idempotency_key=None, slot=None):
         """Ticket from the gateway, bytes to the files service (tests/support/uploads.py)."""
         return uploads.upload_outcome(self.s, self.base[:-len("/api/v1")], section_id, description, content,
-                                      filename, idempotency_key)
+                                      filename, idempotency_key, slot=slot)
 
-    def reupload(self, outcome_id, description, content, filename="成果.pdf"):
-        """A returned outcome of the student's, uploaded again (same outcome_id)."""
+    def reupload(self, outcome_id, description, content, filename="成果.pdf", slot=None):
+        """A file for an outcome of the student's (same outcome_id): a returned one uploaded
+        again, or the file of its empty slot added."""
         return uploads.reupload_outcome(self.s, self.base[:-len("/api/v1")], outcome_id, description, content,
-                                        filename)
+                                        filename, slot=slot)
 
     def ticket(self, section_id, description, idempotency_key=None):
         return uploads.request_ticket(self.s, self.base[:-len("/api/v1")], section_id, description, idempotency_key)

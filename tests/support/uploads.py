@@ -28,12 +28,15 @@ def _answer(r):
     return Answer(r.status_code, body, r.text)
 
 
-def request_ticket(session, gateway_url, section_id, description, idempotency_key=None, headers=None, timeout=60):
+def request_ticket(session, gateway_url, section_id, description, idempotency_key=None, headers=None, timeout=60,
+                   slot=None):
     h = dict(headers or {})
     if idempotency_key:
         h["Idempotency-Key"] = idempotency_key
-    return session.post(gateway_url + "/api/v1/outcomes/tickets", json={
-        "section_id": section_id, "description": description}, headers=h, timeout=timeout)
+    body = {"section_id": section_id, "description": description}
+    if slot:  # the outcome's slot: document (the default) or media
+        body["slot"] = slot
+    return session.post(gateway_url + "/api/v1/outcomes/tickets", json=body, headers=h, timeout=timeout)
 
 
 def send_file(session, ticket, content, filename, timeout=120):
@@ -44,10 +47,10 @@ def send_file(session, ticket, content, filename, timeout=120):
 
 
 def upload_outcome(session, gateway_url, section_id, description, content, filename="成果.pdf",
-                   idempotency_key=None, headers=None, timeout=120) -> Answer:
+                   idempotency_key=None, headers=None, timeout=120, slot=None) -> Answer:
     """Both steps; 201 (or 200 for a replay) with {outcome_id, file_id, sha256, ...}, or the
     refusal of whichever step refused."""
-    t = request_ticket(session, gateway_url, section_id, description, idempotency_key, headers, timeout)
+    t = request_ticket(session, gateway_url, section_id, description, idempotency_key, headers, timeout, slot)
     if t.status_code != 201:
         return _answer(t)
     ticket = t.json()
@@ -59,11 +62,12 @@ def upload_outcome(session, gateway_url, section_id, description, content, filen
 
 
 def reupload_outcome(session, gateway_url, outcome_id, description, content, filename="成果.pdf",
-                     timeout=120) -> Answer:
-    """A RETURNED outcome uploaded again: the gateway's re-upload ticket (same outcome), then
-    the bytes to the files service; 201 with {outcome_id, file_id, sha256, ...} or the refusal."""
-    t = session.post(f"{gateway_url}/api/v1/outcomes/{outcome_id}/reupload", json={"description": description},
-                     timeout=timeout)
+                     timeout=120, slot=None) -> Answer:
+    """A file for an existing outcome (a RETURNED outcome uploaded again, or its empty `slot`
+    filled): the gateway's ticket for the same outcome, then the bytes to the files service;
+    201 with {outcome_id, file_id, sha256, ...} or the refusal."""
+    body = {"description": description, **({"slot": slot} if slot else {})}
+    t = session.post(f"{gateway_url}/api/v1/outcomes/{outcome_id}/reupload", json=body, timeout=timeout)
     if t.status_code != 201:
         return _answer(t)
     ticket = t.json()

@@ -12,10 +12,29 @@
   const oneTask = document.getElementById('one-task');
   let current = null;
 
-  function media(row) {
-    const type = row.dataset.type || '';
-    const url = row.dataset.fileUrl;
-    const name = row.dataset.filename;
+  // An outcome holds a document, a media file, or both: each is previewed, under its slot's name.
+  const SLOT_NAMES = { document: '文件', media: '影音檔' };
+  function files(row) {
+    try {
+      const list = JSON.parse(row.dataset.files || '[]');
+      if (list.length) return list;
+    } catch (e) { /* the single file below */ }
+    return [{ slot: '', url: row.dataset.fileUrl, type: row.dataset.type, name: row.dataset.filename }];
+  }
+  function slotPreview(f) {
+    const box = document.createElement('figure');
+    box.className = 'preview-file';
+    box.dataset.slot = f.slot || '';
+    const cap = document.createElement('figcaption');
+    cap.className = 'hint wrap';
+    cap.textContent = `${SLOT_NAMES[f.slot] ? SLOT_NAMES[f.slot] + '：' : ''}${f.name}`;
+    box.append(cap, media(f));
+    return box;
+  }
+  function media(f) {
+    const type = f.type || '';
+    const url = f.url;
+    const name = f.name;
     let el;
     if (type.startsWith('image/')) {
       el = document.createElement('img');
@@ -31,8 +50,9 @@
       el.className = 'hint';
       el.append('PDF 及其他檔案請在新分頁檢視：');
       const a = document.createElement('a');
-      a.href = url; a.target = '_blank'; a.rel = 'noopener'; a.textContent = '開新分頁檢視檔案';
-      a.id = 'preview-open';
+      a.href = url; a.target = '_blank'; a.rel = 'noopener'; a.textContent = `開新分頁檢視 ${name}`;
+      a.className = 'preview-open';
+      if (!document.getElementById('preview-open')) a.id = 'preview-open';
       el.append(a);
       return el;
     }
@@ -50,8 +70,9 @@
     document.getElementById('preview-who').textContent =
       `${row.dataset.seat ? row.dataset.seat + ' 號 ' : ''}${row.dataset.student}`;
     document.getElementById('preview-desc').textContent = row.dataset.description;
-    document.getElementById('preview-name').textContent = row.dataset.filename;
-    body.replaceChildren(media(row));
+    const list = files(row);
+    document.getElementById('preview-name').textContent = list.length > 1 ? `共 ${list.length} 個檔案` : row.dataset.filename;
+    body.replaceChildren(...list.map(slotPreview));
     const all = rows();
     document.getElementById('preview-pos').textContent = `第 ${all.indexOf(row) + 1} / ${all.length} 件`;
     if (oneTask) {

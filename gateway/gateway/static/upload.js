@@ -54,11 +54,17 @@
     cancelButton.hidden = !on;
   }
   // A check before any byte moves; the files service decides by content in any case.
+  // an outcome's slot (document | media) when the form names one: its own size limit and file types
+  function slot() {
+    const el = form.querySelector('input[name=slot]:checked') || form.querySelector('input[type=hidden][name=slot]');
+    return el ? el.value : '';
+  }
   function precheck(f) {
     if (!f) return '請選擇要上傳的檔案。';
     if (f.size === 0) return '檔案是空的（0 位元組），請確認檔案已完整下載後再上傳。';
     if (limits) {
-      const largest = Math.max(...Object.values(limits).map((x) => x.max_bytes));
+      const s = slot();
+      const largest = s && limits[s] ? limits[s].max_bytes : Math.max(...Object.values(limits).map((x) => x.max_bytes));
       if (f.size > largest) return `檔案 ${(f.size / 1048576).toFixed(1)} MB，超過 ${largest / 1048576} MB 上限。`;
     }
     return '';
@@ -106,6 +112,13 @@
   // the page reloads after a stored upload (the new row, the new quota): say so once more
   const done = window.sessionStorage.getItem('upload-done');
   if (done) { window.sessionStorage.removeItem('upload-done'); say(done, 'ok'); }
+  for (const radio of form.querySelectorAll('input[type=radio][name=slot]')) {
+    radio.addEventListener('change', () => {
+      if (radio.checked && radio.dataset.accept) fileInput.accept = radio.dataset.accept;
+      const problem = fileInput.files[0] ? precheck(fileInput.files[0]) : '';
+      if (problem) say(problem, 'error', 'precheck'); else say('');
+    });
+  }
   fileInput.addEventListener('change', () => {
     const problem = precheck(fileInput.files[0]);
     if (problem) say(problem, 'error', 'precheck'); else say('');
@@ -134,6 +147,7 @@
     try {
       const fields = { upload_key: uploadKey };
       for (const el of form.elements) {
+        if (el.type === 'radio' && !el.checked) continue;
         if (el.name && el.type !== 'file' && el.type !== 'submit' && el.type !== 'button') fields[el.name] = el.value;
       }
       t = await post(form.action, fields);

@@ -104,7 +104,24 @@ Str = fields.String
 UUIDStr = fields.UUID
 
 
+# The two files an outcome may hold (DOMAIN.md: an item is a 簡述 plus a document, a media file,
+# or both): `document` (pdf, jpg, png) and `media` (mp3, mp4).
+SLOTS = ("document", "media")
+MEDIA_CONTENT_TYPES = ("audio/mpeg", "video/mp4", "audio/mp4")
+
+
+def slot_of_content_type(content_type) -> str:
+    """The slot a file of this type belongs in: how rows stored before outcomes had two slots
+    (one file, no slot recorded) are read."""
+    return "media" if content_type in MEDIA_CONTENT_TYPES else "document"
+
+
+_SHA256 = validate.Regexp(r"^[0-9a-f]{64}$")
+
+
 class OutcomeUploaded(_Strict):
+    """One file of an outcome stored in one of its slots. `slot` is absent from payloads
+    written before outcomes had two slots: those are the `document` slot."""
     outcome_id = UUIDStr(required=True)
     file_id = UUIDStr(required=True)
     student_id = UUIDStr(required=True)
@@ -121,6 +138,7 @@ class OutcomeUploaded(_Strict):
     size = fields.Integer(required=True, validate=validate.Range(min=1))
     sha256 = Str(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
     uploaded_at = fields.AwareDateTime(required=True)
+    slot = Str(load_default="document", validate=validate.OneOf(SLOTS))
 
 
 class PerformanceUploaded(_Strict):
@@ -159,6 +177,10 @@ class UploadRefused(_Strict):
 
 
 class Certified(_Strict):
+    """A round of an outcome certified. The attestation covers the outcome as a whole:
+    `fingerprints` is {slot: sha256} of every file of the round (absent from payloads written
+    before outcomes had two slots: then {"document": sha256}); `sha256` is the principal file's
+    (the document, or the media file of an outcome without one), as older readers expect."""
     task_id = UUIDStr(required=True)
     outcome_id = UUIDStr(required=True)
     student_id = UUIDStr(required=True)
@@ -173,6 +195,13 @@ class Certified(_Strict):
     certified_by = UUIDStr(required=True)
     acting_for = UUIDStr(required=True, allow_none=True)
     certified_at = fields.AwareDateTime(required=True)
+    fingerprints = fields.Dict(keys=Str(validate=validate.OneOf(SLOTS)), values=Str(validate=_SHA256),
+                               load_default=None)
+
+
+def fingerprints_of(payload) -> dict:
+    """{slot: sha256} of a `certified` payload, older ones (a single file) included."""
+    return dict(payload.get("fingerprints") or {"document": payload["sha256"]})
 
 
 class CertificationReturned(_Strict):

@@ -7,6 +7,7 @@ most one decision (certified or returned), made on the fingerprint of that round
 """
 import re
 
+from portfolio_common import events
 from portfolio_common import text as text_rules
 from portfolio_common.windows import CalendarNotSet, Window
 
@@ -58,9 +59,32 @@ def check_certified(status: str):
         raise NotCertified(f"this round is {status}, not certified")
 
 
-def round_on_upload(latest, sha256: str) -> str:
-    """What an `outcome-uploaded` does to an outcome whose newest round is `latest` (a dict with
-    `status` and `sha256`, or None for a new outcome):
+def round_files(task) -> dict:
+    """{slot: {file_id, filename, content_type, sha256}}: the files of a round (an outcome holds
+    a document, a media file, or both). A round stored before outcomes had two slots holds its
+    one file in the slot of its content type."""
+    if task.get("files"):
+        return {k: dict(v) for k, v in task["files"].items()}
+    return {events.slot_of_content_type(task.get("content_type")): {
+        "file_id": str(task.get("file_id")), "filename": task.get("filename"), "content_type": task.get("content_type"),
+        "sha256": task["sha256"]}}
+
+
+def fingerprints(files: dict) -> dict:
+    """{slot: sha256} of a round's files: what a decision attests."""
+    return {slot: f["sha256"] for slot, f in sorted(files.items())}
+
+
+def principal_file(files: dict) -> dict:
+    """The file a round's single-file fields name (older readers): the document, else the media."""
+    return files.get("document") or files["media"]
+
+
+def round_on_upload(latest, sha256: str, slot: str = "document") -> str:
+    """What an `outcome-uploaded` of a file in `slot` does to an outcome whose newest round is
+    `latest` (a task dict, or None for a new outcome). A certification attests the outcome as a
+    whole, so the file is compared with the same slot's file of the latest round (an empty slot
+    compares unequal):
 
     - "open": open the first / next round (new outcome; after a return, a withdrawal or a
       closed round; a different file on a certified outcome needs its own attestation);
@@ -70,7 +94,8 @@ def round_on_upload(latest, sha256: str) -> str:
     """
     if latest is None:
         return "open"
-    same = latest["sha256"] == sha256
+    held = round_files(latest).get(slot)
+    same = held is not None and held["sha256"] == sha256
     if latest["status"] == OPEN:
         return "keep" if same else "supersede"
     if latest["status"] == "certified":

@@ -32,6 +32,10 @@ tasks = sa.Table(
     sa.Column("filename", sa.String(255), nullable=False),
     sa.Column("content_type", sa.String(100)),
     sa.Column("sha256", sa.String(64), nullable=False),
+    # the round's files by slot: {"document"|"media": {file_id, filename, content_type, sha256}}
+    # (the outcome's document, media file, or both); file_id .. sha256 above name the principal
+    # one (the document, else the media file). NULL on rounds from before slots: one file.
+    sa.Column("files", JSONB),
     sa.Column("status", sa.String(20), nullable=False, server_default="pending"),
     sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     sa.Column("closed_reason", sa.String(200)),     # why a round closed without a decision
@@ -56,7 +60,9 @@ decisions = sa.Table(
     sa.Column("acting_for", UUID(as_uuid=True)),
     sa.Column("reason_code", sa.String(40)),   # a code of the school's return_reasons list
     sa.Column("reason", sa.String(500)),       # the reason as shown: the list's label plus free text
-    sa.Column("sha256", sa.String(64)),        # the fingerprint of the file decided on
+    sa.Column("sha256", sa.String(64)),        # the fingerprint of the (principal) file decided on
+    # {slot: sha256} of every file of the round decided on (NULL before slots: sha256 alone)
+    sa.Column("fingerprints", JSONB),
     sa.Column("decided_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
 )
 

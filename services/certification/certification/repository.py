@@ -44,6 +44,7 @@ class SqlTaskRepository:
         d, w = decisions.alias("d"), withdrawals.alias("w")
         q = (sa.select(tasks, d.c.decision, d.c.actor_user_id.label("decided_by"),
                        d.c.acting_for.label("decided_for"), d.c.reason_code, d.c.reason, d.c.decided_at,
+                       d.c.fingerprints,
                        w.c.reason.label("withdrawal_reason"), w.c.withdrawn_at)
              .select_from(tasks.outerjoin(d, d.c.task_id == tasks.c.id).outerjoin(w, w.c.task_id == tasks.c.id))
              .where(tasks.c.tenant == tenant, tasks.c.teacher_user_id == teacher_user_id))
@@ -101,11 +102,13 @@ class SqlTaskRepository:
         return {(r.school_year, r.semester): dict(r._mapping) for r in rows}
 
     # ---- attestations
-    def decide(self, task_id, tenant, decision, actor, acting_for, reason_code, reason, sha256, at):
+    def decide(self, task_id, tenant, decision, actor, acting_for, reason_code, reason, sha256, at,
+               fingerprints=None):
         self.s.execute(tasks.update().where(tasks.c.id == task_id).values(status=decision))
         self.s.execute(decisions.insert().values(
             id=uuid.uuid4(), task_id=task_id, tenant=tenant, decision=decision, actor_user_id=actor,
-            acting_for=acting_for, reason_code=reason_code, reason=reason, sha256=sha256, decided_at=at))
+            acting_for=acting_for, reason_code=reason_code, reason=reason, sha256=sha256, decided_at=at,
+            fingerprints=fingerprints))
 
     def withdraw(self, task_id, tenant, actor, acting_for, reason, sha256, at):
         self.s.execute(tasks.update().where(tasks.c.id == task_id).values(status="withdrawn"))
@@ -167,7 +170,7 @@ class FakeTaskRepository:
                for t in self.tasks.values()):
             raise AssertionError("a second open round (the database's unique index refuses it)")
         tid = uuid.uuid4()
-        self.tasks[tid] = dict(task, id=tid, status="pending", created_at=len(self.tasks),
+        self.tasks[tid] = dict({"files": None}, **task, id=tid, status="pending", created_at=len(self.tasks),
                                closed_reason=None, closed_at=None)
         return tid
 
@@ -192,6 +195,7 @@ class FakeTaskRepository:
             out.append(dict(t, decision=d.get("decision"), decided_by=d.get("actor_user_id"),
                             decided_for=d.get("acting_for"), reason_code=d.get("reason_code"),
                             reason=d.get("reason"), decided_at=d.get("decided_at"),
+                            fingerprints=d.get("fingerprints"),
                             withdrawal_reason=w.get("reason"), withdrawn_at=w.get("withdrawn_at")))
         return out
 
@@ -222,12 +226,14 @@ class FakeTaskRepository:
                            | {"decided_at": d.get("decided_at")})
         return out
 
-    def decide(self, task_id, tenant, decision, actor, acting_for, reason_code, reason, sha256, at):
+    def decide(self, task_id, tenant, decision, actor, acting_for, reason_code, reason, sha256, at,
+               fingerprints=None):
         if any(d["task_id"] == task_id for d in self.decisions):
             raise AssertionError("a second decision on one round (the database refuses it)")
         self.tasks[task_id]["status"] = decision
         self.decisions.append(dict(task_id=task_id, decision=decision, actor_user_id=actor, acting_for=acting_for,
-                                   reason_code=reason_code, reason=reason, sha256=sha256, decided_at=at))
+                                   reason_code=reason_code, reason=reason, sha256=sha256, decided_at=at,
+                                   fingerprints=fingerprints))
 
     def withdraw(self, task_id, tenant, actor, acting_for, reason, sha256, at):
         self.tasks[task_id]["status"] = "withdrawn"

@@ -24,25 +24,33 @@ TRANSFER_OUT_REASON = "學生已轉出（{effective_on}）"
 def create_task(uow, env) -> bool:
     """`outcome-uploaded` -> a round for the section's teacher (idempotent on event_id).
 
-    A new outcome opens round 1; the same outcome again (a re-upload) follows
-    domain.round_on_upload: the next round after a return or withdrawal, nothing for the
-    identical file of a certified or open round (the certification is kept), and a different
-    file replaces an open round (that one closes as superseded)."""
+    The event names one file in one slot of the outcome (`slot`: document | media). A round
+    holds all the outcome's files: the new round takes the latest round's files with this slot's
+    file put in. A new outcome opens round 1; the same outcome again (a re-upload, or its other
+    slot filled) follows domain.round_on_upload on that slot: the next round after a return or
+    withdrawal, or on a certified outcome whose slot gets another (or a first) file; nothing
+    for the identical file of a certified or open round (the certification is kept); and an
+    open round whose files change is replaced (that one closes as superseded)."""
     if not uow.claim(env["event_id"], "certification.handle_outcome_uploaded"):
         return False
     p, tenant = env["payload"], env["tenant"]
+    slot = p.get("slot") or "document"
     latest = uow.tasks.latest_round(tenant, p["outcome_id"])
-    action = domain.round_on_upload(latest, p["sha256"])
+    action = domain.round_on_upload(latest, p["sha256"], slot)
     if action != "keep":
         if action == "supersede":
             uow.tasks.close(latest["id"], domain.SUPERSEDED, "學生在認證前換了檔案", clock.now())
+        files = domain.round_files(latest) if latest else {}
+        files[slot] = {"file_id": str(p["file_id"]), "filename": p["filename"],
+                       "content_type": p.get("content_type"), "sha256": p["sha256"]}
+        main = domain.principal_file(files)
         uow.tasks.add_round(dict(
             tenant=tenant, outcome_id=p["outcome_id"], round=(latest["round"] + 1) if latest else 1,
-            file_id=p["file_id"], student_id=p["student_id"], student_user_id=p["student_user_id"],
+            student_id=p["student_id"], student_user_id=p["student_user_id"],
             section_id=p["section_id"], teacher_user_id=p["teacher_user_id"], school_year=p["school_year"],
             semester=p["semester"], course_code=p["course_code"], subject_name=p["subject_name"],
-            description=p["description"], filename=p["filename"], content_type=p.get("content_type"),
-            sha256=p["sha256"]))
+            description=p["description"], file_id=main["file_id"], filename=main["filename"],
+            content_type=main["content_type"], sha256=main["sha256"], files=files))
     uow.commit()
     return True
 
@@ -81,8 +89,10 @@ def close_for_status_change(uow, env) -> int:
 
 def list_queue(uow, caller, status="pending") -> list:
     """The caller's rounds (their own sections', and those of teachers they stand in for as
-    proxy, each marked with `acting_for`), with the decision on each decided round: decision,
-    decided_by, decided_for, reason_code, reason, decided_at; withdrawal_reason, withdrawn_at."""
+    proxy, each marked with `acting_for`), with the round's `files` ({slot: {file_id, filename,
+    content_type, sha256}}: document, media or both) and the decision on each decided round:
+    decision, decided_by, decided_for, reason_code, reason, decided_at, fingerprints ({slot:
+    sha256} decided on); withdrawal_reason, withdrawn_at."""
     caller.require(*TEACHER_ROLES)
     if status != "all" and status not in domain.STATUSES:
         raise Invalid("unknown status", code="invalid")
@@ -90,6 +100,8 @@ def list_queue(uow, caller, status="pending") -> list:
     for teacher in (caller.user_id, *caller.proxy_for):
         for t in uow.tasks.queue(caller.tenant, teacher, status):
             t["acting_for"] = None if teacher == caller.user_id else teacher
+            t["files"] = domain.round_files(t)
+            t["fingerprints"] = t.get("fingerprints") or (domain.fingerprints(t["files"]) if t.get("decision") else None)
             tasks.append(t)
     return tasks
 
@@ -224,17 +236,19 @@ def _common(row):
 def certify(uow, caller, task_ids) -> dict:
     """Certify up to 200 rounds in one transaction: {"certified": [task_id], "refused":
     [{task_id, code, reason}]} (see _each_allowed for the refusals). Each certification is an
-    attestation on the round's sha256 and emits `certified` through the outbox."""
+    attestation on the round's files (decisions.fingerprints: {slot: sha256}, the outcome as a
+    whole) and emits `certified` with those fingerprints through the outbox."""
     allowed, refused = _each_allowed(uow, caller, task_ids, "certified", domain.check_pending)
     now, done = clock.now(), []
     for row, proxy_for in allowed:
+        prints = domain.fingerprints(domain.round_files(row))
         uow.tasks.decide(row["id"], caller.tenant, "certified", caller.user_id, proxy_for, None, None,
-                         row["sha256"], now)
+                         row["sha256"], now, prints)
         uow.emit(events.make_event(events.CERTIFIED, caller.tenant, dict(
             _common(row), section_id=str(row["section_id"]), school_year=row["school_year"],
             semester=row["semester"], course_code=row["course_code"], subject_name=row["subject_name"],
             description=row["description"], sha256=row["sha256"], certified_by=caller.user_id,
-            acting_for=proxy_for, certified_at=now)))
+            acting_for=proxy_for, certified_at=now, fingerprints=prints)))
         done.append(str(row["id"]))
     uow.commit()
     return {"certified": done, "refused": refused}
@@ -252,7 +266,7 @@ def return_outcomes(uow, caller, task_ids, reason_code=None, note=None) -> dict:
     now, done = clock.now(), []
     for row, proxy_for in allowed:
         uow.tasks.decide(row["id"], caller.tenant, "returned", caller.user_id, proxy_for, code, text,
-                         row["sha256"], now)
+                         row["sha256"], now, domain.fingerprints(domain.round_files(row)))
         uow.emit(events.make_event(events.CERTIFICATION_RETURNED, caller.tenant, dict(
             _common(row), returned_by=caller.user_id, acting_for=proxy_for, reason_code=code, reason=text,
             sha256=row["sha256"], returned_at=now)))
@@ -276,7 +290,7 @@ def withdraw_certifications(uow, caller, task_ids, reason) -> dict:
         next_id = uow.tasks.add_round({k: row[k] for k in (
             "tenant", "outcome_id", "file_id", "student_id", "student_user_id", "section_id", "teacher_user_id",
             "school_year", "semester", "course_code", "subject_name", "description", "filename", "content_type",
-            "sha256")} | {"round": row["round"] + 1})
+            "sha256")} | {"round": row["round"] + 1, "files": domain.round_files(row)})
         uow.emit(events.make_event(events.CERTIFICATION_WITHDRAWN, caller.tenant, dict(
             _common(row), next_task_id=str(next_id), section_id=str(row["section_id"]),
             school_year=row["school_year"], semester=row["semester"], sha256=row["sha256"],

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import puremagic
 
-from .errors import (FileDamaged, FileEmpty, FileTooLarge, FileTypeRefused, FilenameInvalid,
-                     FilenameTooLong)
+from .errors import (FileDamaged, FileEmpty, FileSlotMismatch, FileTooLarge, FileTypeRefused,
+                     FilenameInvalid, FilenameTooLong)
 
 MB = 1024 * 1024
 HEAD_BYTES = 1024                    # where a reader looks for the PDF header
@@ -32,6 +32,10 @@ TYPES = {
     "mp4": ("video/mp4", "media", ("mp4", "m4a", "m4v")),
 }
 FAMILY_NAMES_ZH = {"document": "文件（PDF、JPG、PNG）", "media": "影音（MP3、MP4）"}
+# An outcome holds at most one file of each family, each in its slot named after the family
+# (DOMAIN.md: a 簡述 plus a document, a media file, or both).
+SLOTS = ("document", "media")
+SLOT_NAMES_ZH = {"document": "文件", "media": "影音檔"}
 
 # National practice, the default for every school year; a school overrides per year
 # (UPLOAD_LIMITS / UPLOAD_LIMITS_FILE, see Limits.from_config).
@@ -310,9 +314,12 @@ class Inspector:
     boxes, PNG chunks, no ZIP archive appended to any file). Raises the refusal as soon as it is
     certain, so an oversize or wrong-type body is never read to its end."""
 
-    def __init__(self, limits: YearLimits, declared_length: int | None = None):
+    def __init__(self, limits: YearLimits, declared_length: int | None = None, slot: str | None = None):
         self.limits = limits
         self.declared = declared_length
+        # the slot the ticket names: only files of that family, within that family's limit
+        # (None: any family, e.g. a performance's proof)
+        self.slot = limits.families.get(slot) if slot else None
         self.size = 0
         self.hasher = hashlib.sha256()
         self.head = b""
@@ -321,12 +328,13 @@ class Inspector:
         self.type_name = None
         self.family = None
         self.walker = None
-        if declared_length is not None and declared_length > limits.largest:
-            raise _too_large(declared_length, limits.largest, None)
+        if declared_length is not None and declared_length > self.limit:
+            raise _too_large(declared_length, self.limit, self.slot)
 
     @property
     def limit(self) -> int:
-        return self.family.max_bytes if self.family else self.limits.largest
+        family = self.family or self.slot
+        return family.max_bytes if family else self.limits.largest
 
     def feed(self, chunk: bytes):
         if not chunk:
@@ -354,6 +362,8 @@ class Inspector:
             allowed = "、".join(t.upper() for t in self.limits.allowed_types())
             raise FileTypeRefused(f"only {allowed} files are accepted (checked by content, not by name)",
                                   detail=kind.split(":", 1)[-1] if kind else "unknown")
+        if self.slot is not None and family.name != self.slot.name:
+            raise slot_mismatch(self.slot.name, family.name)
         self.type_name, self.family = kind, family
         if self.declared is not None and self.declared > family.max_bytes:
             raise _too_large(self.declared, family.max_bytes, family)
@@ -397,6 +407,15 @@ def _has_zip_directory(tail: bytes) -> bool:
                 return True
         at = tail.rfind(b"PK\x05\x06", 0, at)
     return False
+
+
+def slot_mismatch(slot: str, family: str) -> FileSlotMismatch:
+    """The file's kind (by content) is not the one of the slot the ticket names."""
+    err = FileSlotMismatch(f"this is a {family} file; upload it to the {family} slot, not the {slot} slot",
+                           detail=family)
+    err.zh = (f"這個欄位只接受{FAMILY_NAMES_ZH.get(slot, slot)}；您選的檔案是"
+              f"{SLOT_NAMES_ZH.get(family, family)}，請改用「{SLOT_NAMES_ZH.get(family, family)}」欄位上傳。")
+    return err
 
 
 def _too_large(size, limit, family):
@@ -451,12 +470,18 @@ class TicketClaims:
     claims: dict = field(default_factory=dict)
     expires_at: object = None
     attempt: int = 1  # 2, 3, ... for a returned outcome uploaded again (records' issue_reupload_ticket)
+    # the outcome's slot the file goes into (`document` | `media`); None: decided by the content
+    # (a performance's proof, or an outcome ticket issued before outcomes had two slots)
+    slot: str | None = None
 
     @classmethod
     def from_ticket(cls, t: dict) -> "TicketClaims":
         subject = t.get("outcome_id") if t.get("kind") == "outcome" else t.get("performance_id")
         if t.get("kind") == "performance":  # what performance-uploaded must carry
             t["performance_kind"], t["entered_by"]  # noqa: B018 - KeyError: the ticket lacks a field
+        slot = t.get("slot") if t.get("kind") == "outcome" else None
+        if slot is not None and slot not in SLOTS:
+            raise ValueError("unknown slot")
         return cls(kind=t["kind"], subject_id=str(subject), tenant=t["tenant"], student_id=str(t["student_id"]),
                    student_user_id=str(t["student_user_id"]), school_year=int(t["school_year"]),
-                   semester=t.get("semester"), claims=dict(t), attempt=int(t.get("attempt") or 1))
+                   semester=t.get("semester"), claims=dict(t), attempt=int(t.get("attempt") or 1), slot=slot)

@@ -30,6 +30,13 @@ class FileTypeRefused(FilesError):
     en = "Only PDF, JPG or PNG documents and MP3 or MP4 media are accepted (checked by content)."
 
 
+class FileSlotMismatch(FilesError):
+    code = "file_slot_mismatch"
+    http_status = 415
+    zh = "檔案種類與欄位不符：文件（PDF、JPG、PNG）請放在文件欄位，影音（MP3、MP4）請放在影音欄位。"
+    en = "The kind of file does not match the slot (documents: pdf, jpg, png; media: mp3, mp4)."
+
+
 class FileDamaged(FilesError):
     code = "file_damaged"
     http_status = 422
@@ -146,7 +153,7 @@ class LinkInvalid(FilesError):
 # kept for callers of the previous name
 AlreadyUploaded = TicketUsed
 
-ALL = [FileTooLarge, FileTypeRefused, FileDamaged, FileEmpty, FilenameInvalid, FilenameTooLong,
+ALL = [FileTooLarge, FileTypeRefused, FileSlotMismatch, FileDamaged, FileEmpty, FilenameInvalid, FilenameTooLong,
        UploadTruncated, UploadExpired, UploadInProgress, UploadOffsetMismatch, UploadNotFound,
        TicketInvalid, TicketExpired, TicketMismatch, TicketUsed, StorageUnavailable, LinkInvalid]
 

@@ -16,6 +16,8 @@ stored_files = sa.Table(
     sa.Column("subject_id", UUID(as_uuid=True), nullable=False),  # outcome_id
     # the ticket's attempt: 1, then 2, 3, ... for a returned outcome uploaded again
     sa.Column("attempt", sa.SmallInteger, nullable=False, server_default="1"),
+    # an outcome's slot: document | media (an outcome holds one file of each); NULL for a performance
+    sa.Column("slot", sa.String(10)),
     sa.Column("bucket", sa.String(63), nullable=False),
     sa.Column("key", sa.String(512), nullable=False),
     sa.Column("version_id", sa.String(200)),
@@ -39,6 +41,7 @@ uploads = sa.Table(
     sa.Column("id", UUID(as_uuid=True), primary_key=True),
     sa.Column("subject_id", UUID(as_uuid=True), nullable=False),
     sa.Column("attempt", sa.SmallInteger, nullable=False, server_default="1"),  # the ticket's (re-upload)
+    sa.Column("slot", sa.String(10)),   # the ticket's slot of an outcome (None: decided by content)
     sa.Column("kind", sa.String(20), nullable=False),
     sa.Column("tenant", sa.String(32), nullable=False),
     sa.Column("student_id", UUID(as_uuid=True), nullable=False),

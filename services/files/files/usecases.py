@@ -72,7 +72,7 @@ def _ticket_expiry(token) -> dt.datetime:
 
 def _new_upload(ticket, caller, *, filename, resumable, length):
     return dict(id=uuid.uuid4(), subject_id=ticket.subject_id, attempt=ticket.attempt, kind=ticket.kind,
-                tenant=ticket.tenant,
+                slot=ticket.slot, tenant=ticket.tenant,
                 student_id=ticket.student_id, student_user_id=caller.user_id, school_year=ticket.school_year,
                 semester=ticket.semester, claims=ticket.claims, filename=(filename or "")[:255],
                 resumable=resumable, length=length, state="receiving", expires_at=ticket.expires_at)
@@ -115,6 +115,18 @@ def _file_key(row, file_id):
     return f"{folder}/{row['student_id']}/{file_id}"
 
 
+def _slot_of(row, verdict):
+    """The outcome's slot the file goes into: the ticket's, else (a ticket from before outcomes
+    had two slots) the one of its kind; None for a performance's proof."""
+    if row["kind"] != "outcome":
+        return None
+    return row.get("slot") or verdict.family
+
+
+def _inspector(limits, row, length):
+    return domain.Inspector(limits.for_year(row["school_year"]), length, slot=row.get("slot"))
+
+
 def _uploaded_event(row, file_id, name, verdict, now):
     c = row["claims"]
     if row["kind"] == "outcome":
@@ -124,7 +136,8 @@ def _uploaded_event(row, file_id, name, verdict, now):
             "teacher_user_id": c["teacher_user_id"], "school_year": c["school_year"],
             "semester": c["semester"], "course_code": c["course_code"], "subject_name": c["subject_name"],
             "description": c["description"], "filename": name, "content_type": verdict.content_type,
-            "size": verdict.size, "sha256": verdict.sha256, "uploaded_at": now})
+            "size": verdict.size, "sha256": verdict.sha256, "uploaded_at": now,
+            "slot": _slot_of(row, verdict)})
     return events.make_event(events.PERFORMANCE_UPLOADED, row["tenant"], {
         "performance_id": c["performance_id"], "performance_kind": c["performance_kind"],
         "entered_by": c["entered_by"], "file_id": str(file_id), "student_id": c["student_id"],
@@ -143,7 +156,7 @@ def _store_verified(repo, store, row, bucket, qkey, qversion, verdict) -> dict:
     try:
         repo.finish_stored(row["id"], dict(
             id=file_id, tenant=row["tenant"], kind=row["kind"], subject_id=row["subject_id"],
-            attempt=row.get("attempt", 1), bucket=bucket,
+            attempt=row.get("attempt", 1), slot=_slot_of(row, verdict), bucket=bucket,
             key=final_key, version_id=fversion, size=verdict.size, sha256=verdict.sha256,
             content_type=verdict.content_type, filename=name, state="stored",
             owner_user_id=row["claims"]["student_user_id"], student_id=row["student_id"],
@@ -152,11 +165,12 @@ def _store_verified(repo, store, row, bucket, qkey, qversion, verdict) -> dict:
     except BaseException:
         _quietly(store.remove_version, bucket, final_key, fversion)
         raise
-    return result_of(row, file_id, name, verdict.content_type, verdict.size, verdict.sha256)
+    return result_of(row, file_id, name, verdict.content_type, verdict.size, verdict.sha256, _slot_of(row, verdict))
 
 
-def result_of(row, file_id, name, content_type, size, sha256) -> dict:
+def result_of(row, file_id, name, content_type, size, sha256, slot=None) -> dict:
     return {"file_id": str(file_id), "kind": row["kind"], "subject_id": str(row["subject_id"]),
+            **({"slot": slot} if slot else {}),
             f"{row['kind']}_id": str(row["subject_id"]), "sha256": sha256, "size": size,
             "content_type": content_type, "filename": name}
 
@@ -166,7 +180,7 @@ def _replay(repo, row, limits, stream, length):
     answer (200, nothing stored twice); other bytes on a used ticket are refused."""
     if row["state"] != "stored":
         raise TicketUsed("this upload ticket was already used")
-    insp = domain.Inspector(limits.for_year(row["school_year"]), length)
+    insp = _inspector(limits, row, length)
     reader = BodyReader(stream, expected=length, inspect=insp.feed)
     while reader.read(1024 * 1024):
         pass
@@ -174,7 +188,7 @@ def _replay(repo, row, limits, stream, length):
     if verdict.sha256 != row["sha256"]:
         raise TicketUsed("this upload ticket was already used for another file")
     f = repo.find_any(row["file_id"])
-    return result_of(row, f["id"], f["filename"], f["content_type"], f["size"], f["sha256"])
+    return result_of(row, f["id"], f["filename"], f["content_type"], f["size"], f["sha256"], f.get("slot"))
 
 
 # ---------------------------------------------------------------- one-shot upload
@@ -192,7 +206,7 @@ def upload_once(repo, store, limits, caller, ticket, stream, filename, length=No
     bucket = qkey = qversion = None
     try:
         domain.clean_filename(filename)
-        insp = domain.Inspector(limits.for_year(row["school_year"]), length)
+        insp = _inspector(limits, row, length)
         bucket = store.ensure_bucket(row["tenant"])
         qkey = f"quarantine/{row['id']}"
         # a known length lets the S3 client read each 5 MB part once, without reading ahead
@@ -223,7 +237,7 @@ def tus_create(repo, limits, caller, ticket, length, filename):
         raise TicketUsed("this upload ticket was already used")
     try:
         domain.clean_filename(filename)
-        domain.Inspector(limits.for_year(row["school_year"]), length)
+        _inspector(limits, row, length)
     except FilesError as exc:
         repo.finish_refused(row["id"], "refused", exc.code, _refused_event(row, exc.code))
         raise
@@ -266,7 +280,7 @@ def tus_patch(repo, store, limits, caller, upload_id, offset, stream, content_le
         raise UploadOffsetMismatch(f"the upload is at {row['offset']}, not {offset}")
     year = limits.for_year(row["school_year"])
     remaining = row["length"] - offset
-    insp = domain.Inspector(year, row["length"]) if offset == 0 else None
+    insp = domain.Inspector(year, row["length"], slot=row.get("slot")) if offset == 0 else None
     family = year.family_of(row["type_name"]) if row["type_name"] else None
 
     def check(chunk, seen=[0]):  # noqa: B006 - per-call counter
@@ -312,7 +326,7 @@ def _complete(repo, store, year, row, bucket, insp):
             seg = row["segments"][0]
             verdict, qkey, qversion = insp.finish(), seg["key"], seg["version_id"]
         else:
-            check = domain.Inspector(year, row["length"])
+            check = domain.Inspector(year, row["length"], slot=row.get("slot"))
             pieces = (chunk for seg in row["segments"]
                       for chunk in store.read_all(bucket, seg["key"], seg["version_id"]))
             qkey = f"quarantine/{row['id']}/whole"

@@ -106,3 +106,71 @@ def check_same_upload(reserved: dict, asked: dict) -> None:
         raise IdempotencyKeyReused("this Idempotency-Key was used for an upload to another section")
     if reserved["description"] is not None and reserved["description"] != asked["description"]:
         raise IdempotencyKeyReused("this Idempotency-Key was used for an upload with another description")
+
+
+# ---------------------------------------------------------------- an outcome's two files
+# DOMAIN.md (national practice): an item is a 簡述 plus a document, a media file, or both. An
+# outcome has two slots, `document` (pdf, jpg, png) and `media` (mp3, mp4); files checks the
+# kind by content against the slot the ticket names. The quota counts outcomes, not files.
+
+SLOTS = ("document", "media")
+# which outcome statuses let a student put a file into an EMPTY slot: adding a media file to an
+# outcome waiting for or holding a certification opens a new round (a certification attests the
+# outcome as a whole); a returned one is being uploaded again anyway
+ADD_FILE_STATUSES = ("uploaded", "certified", "returned")
+
+
+def check_slot(slot) -> str:
+    """`document` or `media`; anything else is SlotInvalid (`slot_invalid`)."""
+    from .errors import SlotInvalid
+    if slot not in SLOTS:
+        raise SlotInvalid("slot is document or media")
+    return slot
+
+
+def check_file_ticket(status: str, selected_locked: bool, files: dict, slot: str) -> str:
+    """May the student upload a file into `slot` of their outcome now? Returns "add" (the slot
+    is empty) or "replace" (a file is there). Replacing follows the re-upload rule: only a
+    returned outcome. Adding is allowed to an uploaded, certified or returned outcome. Nothing
+    of an outcome locked in a selection changes. Raises OutcomeNotReturned
+    (`outcome_not_returned`) otherwise."""
+    from .errors import OutcomeNotReturned
+    if selected_locked:
+        raise OutcomeNotReturned("this outcome is locked in a selection")
+    if slot in files:
+        if status != "returned":
+            raise OutcomeNotReturned("only a returned outcome's file may be replaced")
+        return "replace"
+    if status not in ADD_FILE_STATUSES:
+        raise OutcomeNotReturned(f"a file cannot be added to an outcome that is {status}")
+    return "add"
+
+
+def principal_file(files: dict) -> dict:
+    """The file older readers see in an outcome's single-file fields: the document, or the
+    media file of an outcome without one."""
+    return files.get("document") or files["media"]
+
+
+def apply_uploaded_file(status: str, files: dict, slot: str, new: dict) -> tuple:
+    """What `outcome-uploaded` for a known outcome does (new: {file_id, filename, content_type,
+    size, sha256, uploaded_at (ISO)}). Returns (files after, action):
+
+    - "stale": an upload of this slot older than the one held (delivered late): nothing changes;
+    - "same_file": the identical file (same SHA-256) of a certified or waiting outcome: the new
+      copy is recorded, the certification (or the wait) is kept, as certification does;
+    - "reuploaded" (a file replaced) or "file_added" (an empty slot filled): the outcome waits
+      for a new decision on all its files (a new round in certification).
+    """
+    held = files.get(slot)
+    after = {**files, slot: dict(new)}
+    if held is not None and held.get("uploaded_at") and \
+            _instant(new["uploaded_at"]) <= _instant(held["uploaded_at"]):
+        return files, "stale"
+    if held is not None and held["sha256"] == new["sha256"] and status in ("certified", "uploaded"):
+        return after, "same_file"
+    return after, "reuploaded" if held is not None else "file_added"
+
+
+def _instant(value) -> dt.datetime:
+    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))

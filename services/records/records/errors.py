@@ -44,3 +44,8 @@ class OutcomeNotReturned(Conflict):
     """A re-upload asked for an outcome that is not returned (only a returned outcome may be
     uploaded again by its student)."""
     code = "outcome_not_returned"
+
+
+class SlotInvalid(Invalid):
+    """An upload ticket asked for a slot an outcome does not have (document | media)."""
+    code = "slot_invalid"

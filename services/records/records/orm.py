@@ -104,6 +104,11 @@ outcomes = sa.Table(
     # upload tickets issued for this outcome: the ticket's `attempt` (files keys an upload by
     # outcome and attempt, so a re-upload of the same outcome is a new upload there)
     sa.Column("ticket_attempts", sa.SmallInteger, nullable=False, server_default="1"),
+    # the outcome's files by slot (DOMAIN.md: a 簡述 plus a document, a media file, or both):
+    # {"document"|"media": {file_id, filename, content_type, size, sha256, uploaded_at}}; the
+    # single-file columns above name the principal one (the document, else the media file).
+    # NULL on outcomes stored before slots: their one file, in the slot of its content type.
+    sa.Column("files", JSONB),
     _now("uploaded_at"),
     sa.Index("ix_outcomes_student_term", "tenant", "student_id", "school_year", "semester"),
 )

@@ -1,10 +1,11 @@
 """Use cases of the records service: plain functions over a unit of work."""
+import datetime as dt
 import uuid
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
-from portfolio_common import signing
+from portfolio_common import events, signing
 
 from . import domain
 from .schoolcalendar.usecases import upload_rules
@@ -173,7 +174,7 @@ def list_my_outcomes(uow, caller, school_year=None) -> list:
          .where(outcomes.c.tenant == caller.tenant, outcomes.c.student_id == st.id))
     if school_year:
         q = q.where(outcomes.c.school_year == school_year)
-    return [dict(r._mapping) for r in uow.session.execute(q.order_by(outcomes.c.uploaded_at)).all()]
+    return [_with_files(dict(r._mapping)) for r in uow.session.execute(q.order_by(outcomes.c.uploaded_at)).all()]
 
 
 def get_outcome(uow, caller, outcome_id) -> dict:
@@ -193,7 +194,7 @@ def get_outcome(uow, caller, outcome_id) -> dict:
                or caller.has("registrar", "system"))
     if not allowed:  # answered like a missing id, audited as a refusal
         raise NotFound("outcome not found", refused=True)
-    return m
+    return _with_files(m)
 
 
 def list_my_students(uow, caller) -> list:
@@ -228,9 +229,9 @@ def reveal_national_id(uow, vault, caller, student_id) -> dict:
 
 # ---------------------------------------------------------------- course outcomes
 
-def _ticket(caller, st, sec, outcome_id, text, ticket_key, attempt=1):
+def _ticket(caller, st, sec, outcome_id, text, ticket_key, attempt=1, slot="document"):
     claims = {
-        "kind": "outcome", "outcome_id": str(outcome_id), "tenant": caller.tenant,
+        "kind": "outcome", "outcome_id": str(outcome_id), "slot": slot, "tenant": caller.tenant,
         "student_id": str(st.id), "student_user_id": caller.user_id, "section_id": str(sec.id),
         "teacher_user_id": str(sec.teacher_user_id), "school_year": sec.school_year,
         "semester": sec.semester, "course_code": sec.course_code, "subject_name": sec.subject_name,
@@ -238,7 +239,7 @@ def _ticket(caller, st, sec, outcome_id, text, ticket_key, attempt=1):
     }
     if attempt > 1:  # a re-upload of a returned outcome: files keys the upload by (outcome, attempt)
         claims["attempt"] = attempt
-    return {"outcome_id": str(outcome_id),
+    return {"outcome_id": str(outcome_id), "slot": slot,
             "ticket": signing.sign(claims, ticket_key, ttl=TICKET_TTL, purpose=TICKET_PURPOSE)}
 
 
@@ -254,7 +255,7 @@ def _slots_taken(uow, st, sec) -> int:
     return used + held
 
 
-def issue_outcome_ticket(uow, caller, section_id, description, ticket_key, upload_key=None) -> dict:
+def issue_outcome_ticket(uow, caller, section_id, description, ticket_key, upload_key=None, slot="document") -> dict:
     """Check every rule of an upload before any byte moves; return a signed ticket that
     the files service verifies, and hold one slot of the semester quota for it (released when
     the outcome arrives, when the gateway reports the upload refused, or when it expires).
@@ -268,10 +269,14 @@ def issue_outcome_ticket(uow, caller, section_id, description, ticket_key, uploa
     WindowClosed (`window_closed`, the dates in the message), no calendar for the term
     CalendarNotSet (`calendar_not_set`), the term's `outcome_uploads_per_semester` reached
     OutcomeQuotaExceeded.
+    `slot` (`document` | `media`, SlotInvalid otherwise) is the slot of the new outcome the
+    file goes into: files refuses a file of the other kind (`file_slot_mismatch`). The other
+    slot is filled later with issue_reupload_ticket, without a second quota slot.
     Raises NotFound, NotEnrolled, DescriptionInvalid, OutcomeQuotaExceeded, IdempotencyKeyReused,
-    WindowClosed, CalendarNotSet.
+    WindowClosed, CalendarNotSet, SlotInvalid.
     """
     caller.require("student")
+    slot = domain.check_slot(slot)
     text = domain.clean_description(description)
     _student_of(uow, caller)
     # Serialise ticket issuing per student, so two parallel uploads cannot both take the 6th slot.
@@ -306,7 +311,7 @@ def issue_outcome_ticket(uow, caller, section_id, description, ticket_key, uploa
             uow.session.execute(upload_reservations.update().where(r.outcome_id == again.outcome_id)
                                 .values(**values))
             uow.commit()
-            return _ticket(caller, st, sec, again.outcome_id, text, ticket_key)
+            return _ticket(caller, st, sec, again.outcome_id, text, ticket_key, slot=slot)
     domain.check_outcome_quota(_slots_taken(uow, st, sec), rules["limit"])
     outcome_id = str(uuid.uuid4())
     uow.session.execute(upload_reservations.delete().where(
@@ -317,26 +322,35 @@ def issue_outcome_ticket(uow, caller, section_id, description, ticket_key, uploa
         semester=sec.semester, upload_key=key, section_id=sec.id, description=text,
         expires_at=sa.func.now() + sa.text(f"interval '{TICKET_TTL} seconds'")))
     uow.commit()
-    return _ticket(caller, st, sec, outcome_id, text, ticket_key)
+    return _ticket(caller, st, sec, outcome_id, text, ticket_key, slot=slot)
 
 
-def issue_reupload_ticket(uow, caller, outcome_id, description, ticket_key, upload_key=None) -> dict:
-    """A ticket to upload a RETURNED outcome again: the same outcome_id (same section and term;
-    the 簡述 may be corrected). {outcome_id, ticket}; the ticket carries `attempt` (2, 3, ...)
-    so files stores it as a new upload of the same outcome, and certification opens the next
-    round when it arrives (services/certification/README.md, "Tasks are rounds").
+def issue_reupload_ticket(uow, caller, outcome_id, description, ticket_key, upload_key=None,
+                          slot="document") -> dict:
+    """A ticket for a file of the student's EXISTING outcome, into `slot` (`document` |
+    `media`): the same outcome_id (same section and term; the 簡述 may be corrected).
+    {outcome_id, slot, ticket}; the ticket carries `attempt` (2, 3, ...) so files stores it as a
+    new upload of the same outcome, and certification opens the next round when it arrives
+    (services/certification/README.md, "Tasks are rounds": the round holds all the outcome's files).
 
-    Quota (regulation: outcome_uploads_per_semester per term, records' calendar copy): a
-    returned outcome does not count, so the re-upload must fit the quota again and holds its
-    slot for the ticket's life (a reservation on the outcome id, freed by `upload-refused`
-    like any ticket). Asked again while that reservation is live (a retry, a second tab): the
+    - Replacing the file of a slot (a re-upload) needs a RETURNED outcome (domain.check_file_ticket).
+    - Adding a file to an empty slot (the media file beside the document, or the reverse) is
+      allowed to an uploaded, certified or returned outcome; on a certified one it opens a new
+      round when it arrives (the certification attested the files it saw).
+    - Nothing of an outcome locked in a selection changes.
+
+    Quota (outcome_uploads_per_semester per term, records' calendar copy) counts outcomes, not
+    files: a file for an outcome that counts (uploaded, certified) takes no slot; a returned
+    outcome does not count, so its upload must fit the quota again and holds its slot for the
+    ticket's life (a reservation on the outcome id, freed by `upload-refused` like any ticket).
+    Asked again while that reservation is live (a retry, a second tab, its other slot): the
     same slot, a fresh ticket. The upload window of the outcome's term holds (window_closed).
     Raises NotFound (unknown, another student's or another tenant's outcome: one answer),
-    OutcomeNotReturned (not returned, or locked in a selection), DescriptionInvalid,
-    OutcomeQuotaExceeded, IdempotencyKeyReused (the key names another upload), WindowClosed,
-    CalendarNotSet.
+    OutcomeNotReturned (see above), DescriptionInvalid, SlotInvalid, OutcomeQuotaExceeded,
+    IdempotencyKeyReused (the key names another upload), WindowClosed, CalendarNotSet.
     """
     caller.require("student")
+    slot = domain.check_slot(slot)
     text = domain.clean_description(description)
     _student_of(uow, caller)
     st = uow.session.execute(sa.select(students).where(
@@ -346,8 +360,7 @@ def issue_reupload_ticket(uow, caller, outcome_id, description, ticket_key, uplo
         outcomes.c.student_id == st.id).with_for_update()).first()
     if o is None:
         raise NotFound("outcome not found")
-    if o.status != "returned" or o.selected_locked:
-        raise OutcomeNotReturned("only a returned outcome may be uploaded again")
+    domain.check_file_ticket(o.status, o.selected_locked, outcome_files(o), slot)
     sec = uow.session.execute(sa.select(sections).where(sections.c.id == o.section_id)).first()
     rules = upload_rules(uow, caller.tenant, sec.school_year, sec.semester)
     rules["upload"].check()
@@ -356,19 +369,20 @@ def issue_reupload_ticket(uow, caller, outcome_id, description, ticket_key, uplo
     if key and uow.session.execute(sa.select(r.outcome_id).where(
             r.student_id == st.id, r.upload_key == key, r.outcome_id != o.id)).first():
         raise IdempotencyKeyReused("this upload key was used for another upload")
-    live = uow.session.execute(sa.select(r.outcome_id).where(
-        r.outcome_id == o.id, r.used_at.is_(None), r.expires_at > sa.func.now())).first()
-    if live is None:  # no slot held for it yet: the returned outcome's slot was freed, take one again
-        domain.check_outcome_quota(_slots_taken(uow, st, sec), rules["limit"])
     attempt = int(o.ticket_attempts) + 1
     uow.session.execute(outcomes.update().where(outcomes.c.id == o.id).values(ticket_attempts=attempt))
-    values = dict(tenant=caller.tenant, student_id=st.id, school_year=sec.school_year, semester=sec.semester,
-                  upload_key=key, section_id=sec.id, description=text, used_at=None,
-                  expires_at=sa.func.now() + sa.text(f"interval '{TICKET_TTL} seconds'"))
-    uow.session.execute(insert(upload_reservations).values(outcome_id=o.id, **values)
-                        .on_conflict_do_update(index_elements=["outcome_id"], set_=values))
+    if o.status == "returned":
+        live = uow.session.execute(sa.select(r.outcome_id).where(
+            r.outcome_id == o.id, r.used_at.is_(None), r.expires_at > sa.func.now())).first()
+        if live is None:  # no slot held for it yet: the returned outcome's slot was freed, take one again
+            domain.check_outcome_quota(_slots_taken(uow, st, sec), rules["limit"])
+        values = dict(tenant=caller.tenant, student_id=st.id, school_year=sec.school_year, semester=sec.semester,
+                      upload_key=key, section_id=sec.id, description=text, used_at=None,
+                      expires_at=sa.func.now() + sa.text(f"interval '{TICKET_TTL} seconds'"))
+        uow.session.execute(insert(upload_reservations).values(outcome_id=o.id, **values)
+                            .on_conflict_do_update(index_elements=["outcome_id"], set_=values))
     uow.commit()
-    return _ticket(caller, st, sec, o.id, text, ticket_key, attempt=attempt)
+    return _ticket(caller, st, sec, o.id, text, ticket_key, attempt=attempt, slot=slot)
 
 
 def release_outcome_ticket(uow, caller, outcome_id) -> bool:
@@ -430,7 +444,43 @@ def outcome_quota(uow, caller, school_year, semester) -> dict:
             "left": max(0, limit - used - held), "upload": term["upload"]}
 
 
+def outcome_files(row) -> dict:
+    """{slot: {file_id, filename, content_type, size, sha256, uploaded_at (ISO)}} of an outcome
+    row; an outcome stored before outcomes had two slots holds its one file in the slot of its
+    content type."""
+    m = row if isinstance(row, dict) else row._mapping
+    if m.get("files"):
+        return {k: dict(v) for k, v in m["files"].items()}
+    at = m.get("uploaded_at")
+    return {events.slot_of_content_type(m["content_type"]): {
+        "file_id": str(m["file_id"]), "filename": m["filename"], "content_type": m["content_type"],
+        "size": m["size"], "sha256": m["sha256"], "uploaded_at": at.isoformat() if hasattr(at, "isoformat") else at}}
+
+
+def _with_files(m: dict) -> dict:
+    m["files"] = outcome_files(m)
+    return m
+
+
+def _single_file_columns(files: dict) -> dict:
+    """The outcome's single-file columns (file_id, filename, content_type, size, sha256) name its
+    principal file (domain.principal_file), for the readers that know one file."""
+    p = domain.principal_file(files)
+    return {"file_id": p["file_id"], "filename": p["filename"], "content_type": p["content_type"],
+            "size": p["size"], "sha256": p["sha256"]}
+
+
+def _uploaded_file(p) -> tuple:
+    at = p["uploaded_at"]
+    at = dt.datetime.fromisoformat(at) if isinstance(at, str) else at
+    return at, {"file_id": str(p["file_id"]), "filename": p["filename"], "content_type": p["content_type"],
+                "size": p["size"], "sha256": p["sha256"], "uploaded_at": at.isoformat()}
+
+
 def record_outcome_uploaded(uow, env) -> bool:
+    """`outcome-uploaded`: a file stored in one slot of an outcome (`slot`, `document` for older
+    payloads). The first file creates the outcome (its quota slot becomes used); a later one
+    goes through _record_reupload."""
     p = env["payload"]
     if not uow.claim(env["event_id"], "records.handle_outcome_uploaded"):
         return False
@@ -441,61 +491,63 @@ def record_outcome_uploaded(uow, env) -> bool:
         # a malformed event for this tenant, not a transient failure.
         from portfolio_common.errors import PermanentEventError
         raise PermanentEventError("outcome-uploaded names an unknown student for this tenant")
+    slot = p.get("slot") or "document"
+    at, entry = _uploaded_file(p)
+    files = {slot: entry}
     values = dict(
         id=p["outcome_id"], tenant=env["tenant"], student_id=p["student_id"],
         section_id=p["section_id"], school_year=p["school_year"], semester=p["semester"],
-        description=p["description"], file_id=p["file_id"], filename=p["filename"],
-        content_type=p["content_type"], size=p["size"], sha256=p["sha256"], status="uploaded",
-        uploaded_at=p["uploaded_at"])
+        description=p["description"], status="uploaded", uploaded_at=at, files=files,
+        **_single_file_columns(files))
     res = uow.session.execute(insert(outcomes).values(**values).on_conflict_do_nothing())
     uow.session.execute(upload_reservations.update().where(upload_reservations.c.outcome_id == p["outcome_id"])
                         .values(used_at=sa.func.now()))
     if res.rowcount:
         _audit(uow, env["tenant"], "outcome", p["outcome_id"], "uploaded", p["student_user_id"],
                student_id=p["student_id"],
-               after={"description": p["description"], "sha256": p["sha256"], "file_id": str(p["file_id"])},
+               after={"description": p["description"], "slot": slot, "sha256": p["sha256"],
+                      "file_id": str(p["file_id"])},
                event_id=env["event_id"])
     else:
-        _record_reupload(uow, env, p)
+        _record_reupload(uow, env, p, slot, at, entry)
     uow.commit()
     return True
 
 
-def _record_reupload(uow, env, p):
-    """`outcome-uploaded` for a known outcome (a re-upload after a return, issue_reupload_ticket).
-    The newer upload wins (an older one delivered late changes nothing). The identical file
-    (same SHA-256) of a certified outcome keeps its certification, as certification does;
-    otherwise the outcome takes the new file and 簡述 and waits for a decision again (`uploaded`,
-    the return reason and certification cleared, upload_round + 1). Attributed to the student
-    (before/after in the history)."""
-    import datetime as dt
+def _record_reupload(uow, env, p, slot, at, entry):
+    """`outcome-uploaded` for a known outcome: a file added to its empty slot or replacing the
+    one of its slot (issue_reupload_ticket), by domain.apply_uploaded_file: an older upload of
+    the slot delivered late changes nothing; the identical file (same SHA-256) of a certified or
+    waiting outcome keeps its state (`reuploaded_same_file`), as certification does; otherwise
+    the outcome takes the file and the 簡述 and waits for a decision again on all its files
+    (`uploaded`, the return reason and certification cleared, upload_round + 1; history
+    `reuploaded` or `file_added`). Attributed to the student (before/after in the history)."""
     row = uow.session.execute(sa.select(outcomes).where(outcomes.c.id == p["outcome_id"]).with_for_update()).first()
     if row.tenant != env["tenant"] or str(row.student_id) != str(p["student_id"]) \
             or str(row.section_id) != str(p["section_id"]):
         from portfolio_common.errors import PermanentEventError
         raise PermanentEventError("outcome-uploaded names a known outcome of another student, section or tenant")
-    at = p["uploaded_at"]
-    at = dt.datetime.fromisoformat(at) if isinstance(at, str) else at
-    if at <= row.uploaded_at:
+    files, action = domain.apply_uploaded_file(row.status, outcome_files(row), slot, entry)
+    if action == "stale":
         return
-    files = {"file_id": p["file_id"], "filename": p["filename"], "content_type": p["content_type"],
-             "size": p["size"], "sha256": p["sha256"], "uploaded_at": at}
-    if row.status == "certified" and row.sha256 == p["sha256"]:
-        values, action = files, "reuploaded_same_file"
+    common = {"files": files, "uploaded_at": max(at, row.uploaded_at), **_single_file_columns(files)}
+    if action == "same_file":
+        values, action = common, "reuploaded_same_file"
     else:
-        values = files | {"description": p["description"], "status": "uploaded", "return_reason": None,
-                          "certified_by": None, "acting_for": None, "certified_at": None,
-                          "upload_round": row.upload_round + 1}
-        action = "reuploaded"
+        values = common | {"description": p["description"], "status": "uploaded", "return_reason": None,
+                           "certified_by": None, "acting_for": None, "certified_at": None,
+                           "upload_round": row.upload_round + 1}
     keys = ("description", "status", "sha256", "file_id", "filename", "return_reason", "upload_round")
     uow.session.execute(outcomes.update().where(outcomes.c.id == row.id).values(**values))
 
     def shown(v):
         return str(v) if v is not None else None
+    before = {k: shown(row._mapping[k]) for k in keys} | {
+        "files": {k: v["sha256"] for k, v in outcome_files(row).items()}}
+    after = {k: shown(values[k] if k in values else row._mapping[k]) for k in keys} | {
+        "files": {k: v["sha256"] for k, v in files.items()}}
     _audit(uow, env["tenant"], "outcome", p["outcome_id"], action, p["student_user_id"], student_id=p["student_id"],
-           before={k: shown(row._mapping[k]) for k in keys},
-           after={k: shown(values[k] if k in values else row._mapping[k]) for k in keys},
-           event_id=env["event_id"])
+           before=before, after=after, event_id=env["event_id"])
 
 
 def _set_status(uow, env, handler, outcome_id, values, actor, action, acting_for=None):

@@ -18,7 +18,10 @@ certified_outcomes = sa.Table(
     sa.Column("course_code", sa.String(40), nullable=False),
     sa.Column("subject_name", sa.String(100), nullable=False),
     sa.Column("description", sa.String(100), nullable=False),
-    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),    # the principal file's (the document, else the media)
+    # {slot: sha256} of every file the certification attests (document, media or both); NULL on
+    # copies from before outcomes had two slots: {"document": sha256}
+    sa.Column("fingerprints", JSONB),
     sa.Column("certified_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_certified_student_year", "tenant", "student_user_id", "school_year"),
 )
@@ -109,7 +112,8 @@ locked_selections = sa.Table(
     sa.Column("student_user_id", UUID(as_uuid=True), primary_key=True),
     sa.Column("version", sa.Integer, primary_key=True, server_default=sa.text("1")),
     sa.Column("student_id", UUID(as_uuid=True), nullable=False),
-    sa.Column("outcomes", JSONB, nullable=False),  # [{outcome_id, course_code, subject_name, description, sha256}]
+    # [{outcome_id, course_code, subject_name, description, sha256, fingerprints: {slot: sha256}}]
+    sa.Column("outcomes", JSONB, nullable=False),
     # [{performance_id, performance_kind, description, file_id, sha256}]
     sa.Column("performances", JSONB, nullable=False, server_default=sa.text("'[]'::jsonb")),
     sa.Column("locked_at", sa.DateTime(timezone=True), nullable=False),

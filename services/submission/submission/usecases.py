@@ -16,7 +16,7 @@ def record_certified(uow, env) -> bool:
         outcome_id=p["outcome_id"], tenant=env["tenant"], student_id=p["student_id"],
         student_user_id=p["student_user_id"], school_year=p["school_year"], semester=p["semester"],
         course_code=p["course_code"], subject_name=p["subject_name"], description=p["description"],
-        sha256=p["sha256"], certified_at=p["certified_at"]))
+        sha256=p["sha256"], fingerprints=events.fingerprints_of(p), certified_at=p["certified_at"]))
     uow.commit()
     return True
 

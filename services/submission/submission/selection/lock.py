@@ -123,7 +123,9 @@ def _hold(uow, caller, tenant, year, uid, version, now):
     uow.choices.hold(dict(
         tenant=tenant, school_year=year, student_user_id=uid, version=version, student_id=student_id, locked_at=now,
         outcomes=[{"outcome_id": str(i["outcome_id"]), "course_code": i["course_code"],
-                   "subject_name": i["subject_name"], "description": i["description"], "sha256": i["sha256"]}
+                   "subject_name": i["subject_name"], "description": i["description"], "sha256": i["sha256"],
+                   # every file the certification attests (an outcome's document, media file or both)
+                   "fingerprints": i.get("fingerprints") or {"document": i["sha256"]}}
                   for i in items],
         performances=[{"performance_id": str(p["performance_id"]), "performance_kind": p["performance_kind"],
                        "description": p["description"], "file_id": str(p["file_id"]), "sha256": p["sha256"]}

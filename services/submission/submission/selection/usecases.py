@@ -34,8 +34,32 @@ def record_outcome_uploaded(uow, env) -> bool:
         student_user_id=p["student_user_id"], school_year=p["school_year"], semester=p["semester"],
         course_code=p["course_code"], subject_name=p["subject_name"], description=p["description"],
         state="uploaded", reason=None, changed_at=p["uploaded_at"]))
+    _leave_if_files_changed(uow, env["tenant"], p)
     uow.commit()
     return True
+
+
+def _leave_if_files_changed(uow, tenant, p) -> None:
+    """A certification attests the outcome's files as a whole (document, media or both): a file
+    added or replaced after it (certification opens a new round) takes the certified copy out
+    of what may be selected, and out of the current selection like a withdrawal; the identical
+    file (same SHA-256) keeps it. A certification newer than this upload is left alone."""
+    oid = str(p["outcome_id"])
+    held = uow.selections.certified_by_ids([oid]).get(oid)
+    if not held:
+        return
+    attested = held.get("fingerprints") or {"document": held["sha256"]}
+    if attested.get(p.get("slot") or "document") == p["sha256"]:
+        return
+    try:
+        if held["certified_at"] >= p["uploaded_at"]:
+            return
+    except TypeError:  # an in-memory copy with text times
+        pass
+    if uow.selections.remove_certified(tenant, oid, held["sha256"]):
+        drop_withdrawn(uow, tenant, {"outcome_id": oid, "student_user_id": p["student_user_id"],
+                                     "school_year": p["school_year"], "withdrawn_at": p["uploaded_at"],
+                                     "withdrawn_by": p["student_user_id"]}, None)
 
 
 def record_certification_returned(uow, env) -> bool:
