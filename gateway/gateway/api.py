@@ -129,25 +129,28 @@ class OutcomeOut(Schema):
 
 
 _SLOT = {"description": "the outcome's slot the file goes into: document (PDF/JPG/PNG) or media (MP3/MP4); "
-                        "a file of the other kind is refused (415 file_slot_mismatch)"}
+                        "a file of the other kind is refused (415 file_slot_mismatch). Absent: the slot of "
+                        "the file's kind (for /reupload only on a returned outcome)"}
 
 
 class TicketIn(_In):
     section_id = fields.String(required=True, metadata={"format": "uuid"})
     description = fields.String(required=True, metadata={
         "description": "簡述, 1-100 characters", "minLength": 1, "maxLength": 100})
-    slot = fields.String(load_default="document", validate=validate.OneOf(["document", "media"]), metadata=_SLOT)
+    slot = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(["document", "media"]),
+                         metadata=_SLOT)
 
 
 class ReuploadIn(_In):
     description = fields.String(required=True, metadata={
         "description": "簡述, 1-100 characters (may correct the returned one)", "minLength": 1, "maxLength": 100})
-    slot = fields.String(load_default="document", validate=validate.OneOf(["document", "media"]), metadata=_SLOT)
+    slot = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(["document", "media"]),
+                         metadata=_SLOT)
 
 
 class TicketOut(Schema):
     outcome_id = fields.String()
-    slot = fields.String(metadata=_SLOT)
+    slot = fields.String(allow_none=True, metadata=_SLOT)
     ticket = fields.String(metadata={"description": "send as X-Upload-Ticket to the files service"})
     files_token = fields.String(metadata={"description": "send as Authorization: Bearer to the files service"})
     upload_url = fields.String(metadata={"description": "POST the whole file here (raw body, X-Filename)"})
@@ -523,9 +526,9 @@ class OutcomeTickets(MethodView):
         <ticket>`, `X-Filename: <percent-encoded name>`), or resumably with tus at
         `resumable_url`. PDF/JPG/PNG ≤ 4 MB, MP3/MP4 ≤ 10 MB, decided by content. Send the same
         `Idempotency-Key` on every retry of one ticket request: a retry after a lost answer gets
-        the same ticket instead of a second quota slot. `slot` (document, the default, or media)
-        names the outcome's slot the file goes into; the other slot is filled later with
-        `POST /outcomes/<id>/reupload` and the same slot of the quota.
+        the same ticket instead of a second quota slot. `slot` (document or media; absent: the
+        slot of the file's kind) names the outcome's slot the file goes into; the other slot is
+        filled later with `POST /outcomes/<id>/reupload` and the same slot of the quota.
         """
         return flows.outcome_ticket(body["section_id"], body["description"], request.headers.get("Idempotency-Key"),
                                     body["slot"])

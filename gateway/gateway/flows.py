@@ -5,7 +5,7 @@ TICKET_TTL_S = 15 * 60  # records' ticket lifetime
 from .errors import ERRORS, ApiError
 
 
-def outcome_reupload_ticket(outcome_id, description, upload_key=None, slot="document") -> dict:
+def outcome_reupload_ticket(outcome_id, description, upload_key=None, slot=None) -> dict:
     """A file for an existing outcome of the student, into `slot` (document | media): a
     returned outcome's file uploaded again, or the outcome's empty slot filled (the media file
     beside the document, or the reverse). records issues a ticket for the same outcome
@@ -19,7 +19,7 @@ def outcome_reupload_ticket(outcome_id, description, upload_key=None, slot="docu
             "expires_in": TICKET_TTL_S}
 
 
-def outcome_ticket(section_id, description, upload_key=None, slot="document") -> dict:
+def outcome_ticket(section_id, description, upload_key=None, slot=None) -> dict:
     """records checks enrolment, 簡述 and the semester quota and holds a slot; the client then
     sends the bytes to the files service itself (upload_url: the whole file in one request;
     resumable_url: tus), presenting `files_token` and the ticket. The gateway carries no bytes.

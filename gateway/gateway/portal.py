@@ -242,7 +242,7 @@ def outcome_ticket():
     _need("student")
     body = request.get_json(silent=True) or {}
     try:
-        slot = body.get("slot") or "document"
+        slot = body.get("slot") or None
         if body.get("outcome_id"):  # 重新上傳 of a returned outcome, or its other slot's file
             return flows.outcome_reupload_ticket(body["outcome_id"], body.get("description", ""),
                                                  body.get("upload_key"), slot), 201

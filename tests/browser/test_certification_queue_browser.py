@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import Api, eventually
+from tests.support import evidence as ev
 from tests.support.school import PASSWORD, add_class
 
 pytestmark = pytest.mark.slow
@@ -71,13 +72,20 @@ def test_queue_groups_previews_keyboard_bulk_refusal_and_return(browser, stack, 
     students = [Api(stack.gateway_url, u) for u in names]
     section = students[0].section(SUBJECT)
     files = [(png(), "作品照片.png"), (real_pdf(), LONG_NAME), (real_pdf(), "學習單.pdf")]
+    outcome_ids = []
     for who, (content, filename) in zip(students, files):
         r = who.upload(section["id"], f"{SUBJECT}：{filename[:10]}", content, filename)
         assert r.status_code in (200, 201), r.text
+        outcome_ids.append(r.json()["outcome_id"])
+    # the photo's outcome gets its media file too (a document and a media file: one item, one round)
+    video = ev.mp4(200_000)
+    r = students[0].reupload(outcome_ids[0], f"{SUBJECT}：{files[0][1][:10]}", video, "作品介紹.mp4", slot="media")
+    assert r.status_code == 201, r.text
     teacher_api = Api(stack.gateway_url, "t_wang")
     mine = lambda: [t for t in teacher_api.get("/certification/tasks?status=pending").json()  # noqa: E731
                     if t["subject_name"] == SUBJECT]
-    tasks = eventually(lambda: (lambda ts: ts if len(ts) == 3 else None)(mine()))
+    tasks = eventually(lambda: (lambda ts: ts if len(ts) == 3 and any(len(t["files"]) == 2 for t in ts)
+                                else None)(mine()))
     by_seat = {t["seat_no"]: t for t in tasks}
     assert sorted(by_seat) == [1, 2, 3] and {t["class_code"] for t in tasks} == {CLASS}
     student_names = {t["seat_no"]: t["student_name"] for t in tasks}
@@ -112,6 +120,14 @@ def test_queue_groups_previews_keyboard_bulk_refusal_and_return(browser, stack, 
     img = preview.get_by_role("img", name="作品照片.png 的預覽")
     expect(img).to_be_visible()
     page.wait_for_function("() => { const i = document.querySelector('#preview img'); return i && i.complete && i.naturalWidth === 40; }")
+    # and its media file beside it, playable through its own signed link
+    expect(preview.locator("#preview-name")).to_have_text("共 2 個檔案")
+    expect(preview.locator("figure[data-slot=media] video")).to_be_visible()
+    expect(preview.locator("figure[data-slot=media] figcaption")).to_have_text("影音檔：作品介紹.mp4")
+    assert "/files/" in preview.locator("figure[data-slot=media] video").get_attribute("src")
+    row1 = group.locator("tr.task").first
+    expect(row1.get_by_test_id("task-file")).to_have_count(2)
+    expect(row1.get_by_role("link", name="作品介紹.mp4")).to_be_visible()
     check(page, shots_dir, "image-preview", problems)
 
     # j / k move without a page load

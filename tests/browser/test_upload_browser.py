@@ -1,7 +1,8 @@
 """The upload form in a real browser: quota left, a refusal's sentence, a 6 MB phone video sent
 straight to the files service with tus that loses its connection half-way and resumes from where
 it stopped (the progress bar with it), preview and download links, a 390-pixel phone screen, and
-axe-core (WCAG 2.1 AA) finding nothing.
+axe-core (WCAG 2.1 AA) finding nothing; then the same outcome's document added (its second
+slot: refused in the wrong kind, then stored without a second quota slot).
 
 Screenshots for a person to look at: test-results/browser/upload-*.png
 """
@@ -46,11 +47,13 @@ def login(page, username):
     expect(page).to_have_url(re.compile(r"/outcomes$"))
 
 
-def choose(page, description, path):
+def choose(page, description, path, slot=None):
     select = page.get_by_label("課程")
     select.select_option(select.locator("option", has_text=SUBJECT).get_attribute("value"))
     page.get_by_label("簡述").fill(description)
-    page.get_by_label("檔案").set_input_files(str(path))
+    if slot:  # the outcome's slot: 文件 (the default) or 影音檔
+        page.get_by_role("radio", name=re.compile(slot)).check()
+    page.get_by_label("檔案", exact=True).set_input_files(str(path))
     page.locator("form#upload[data-ready=true]").wait_for()  # upload.js has taken the form
 
 
@@ -84,7 +87,7 @@ def test_upload_form_resumes_refuses_and_fits_a_phone(browser, stack, students, 
                                                   "downloadThroughput": 4_000_000, "uploadThroughput": 600_000})
     page.evaluate("""() => { window.__seen = []; setInterval(() => {
         const p = document.getElementById('progress'); if (!p.hidden) window.__seen.push(p.value); }, 50); }""")
-    choose(page, "口頭報告影片（續傳）", video)
+    choose(page, "口頭報告影片（續傳）", video, slot="影音檔")
     page.get_by_role("button", name="上傳", exact=True).click()
     page.wait_for_function("() => document.getElementById('progress').value >= 30", timeout=60_000)
     before_drop = page.evaluate("document.getElementById('progress').value")
@@ -142,5 +145,52 @@ def test_upload_form_resumes_refuses_and_fits_a_phone(browser, stack, students, 
     assert width <= 390, f"the page is {width}px wide on a 390px screen"
     assert axe_violations(page) == []
     page.screenshot(path=str(shots_dir / "upload-04-phone-390.png"), full_page=True)
+
+    # the same outcome gets its document too (issue 7 item 3: a document, a media file, or both):
+    # the row offers it, the form is fixed to that outcome and slot, it takes no second quota slot
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.reload()
+    item = page.get_by_test_id("outcomes").get_by_role("row").filter(has_text="口頭報告影片")
+    expect(item.get_by_test_id("add-file").filter(has_text="文件")).to_be_visible()
+    expect(item.get_by_test_id("add-file").filter(has_text="影音檔")).to_have_count(0)
+    item.get_by_test_id("add-file").filter(has_text="文件").click()
+    expect(page.get_by_test_id("add-banner")).to_contain_text("不另占上傳件數")
+    expect(page.get_by_test_id("slot-fixed")).to_contain_text("文件")
+    expect(page.get_by_label("簡述")).to_have_value("口頭報告影片（續傳）")
+    assert axe_violations(page) == []
+    page.screenshot(path=str(shots_dir / "upload-05-add-document-desktop.png"), full_page=True)
+    # a media file in the document slot: refused by content with its sentence, nothing stored
+    song = tmp_path / "歌.mp3"
+    song.write_bytes(ev.mp3())
+    page.get_by_label("檔案", exact=True).set_input_files(str(song))
+    page.get_by_role("button", name="加上文件").click()
+    expect(msg).to_have_attribute("data-code", "file_slot_mismatch")
+    expect(msg).to_contain_text("欄位")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert axe_violations(page) == []
+    page.screenshot(path=str(shots_dir / "upload-06-add-refused-390.png"), full_page=True)
+    # the right kind: stored with the progress bar, back to the plain page, both files on the row
+    script = tmp_path / "講稿.pdf"
+    script.write_bytes(ev.pdf())
+    page.get_by_label("檔案", exact=True).set_input_files(str(script))
+    page.get_by_role("button", name="加上文件").click()
+    expect(msg).to_contain_text("已加上文件", timeout=30_000)
+    expect(page).to_have_url(re.compile(r"/outcomes$"))
+    item = page.get_by_test_id("outcomes").get_by_role("row").filter(has_text="口頭報告影片")
+    for _ in range(30):
+        if item.get_by_test_id("outcome-file").count() == 2:
+            break
+        time.sleep(0.5)
+        page.reload()
+    expect(item.get_by_test_id("outcome-file")).to_have_count(2)
+    expect(item.get_by_role("link", name="下載 講稿.pdf")).to_be_visible()
+    expect(item.get_by_role("link", name="下載 口頭報告.mp4")).to_be_visible()
+    expect(page.get_by_test_id("quota")).to_contain_text("還可上傳 5 件")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert axe_violations(page) == []
+    page.screenshot(path=str(shots_dir / "upload-07-both-files-390.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.screenshot(path=str(shots_dir / "upload-08-both-files-desktop.png"), full_page=True)
     assert errors == []
     ctx.close()

@@ -31,7 +31,7 @@ def test_document_then_media_is_one_outcome_certified_on_both(stack, api, studen
 
     # the document first: a new outcome, one slot of the quota
     doc = pdf()
-    up = student.upload(section["id"], "專題：校園導覽 App", doc, "企劃書.pdf")
+    up = student.upload(section["id"], "專題：校園導覽 App", doc, "企劃書.pdf", slot="document")
     assert up.status_code == 201, up.text
     up = up.json()
     assert up["slot"] == "document" and up["sha256"] == sha(doc)
@@ -42,7 +42,7 @@ def test_document_then_media_is_one_outcome_certified_on_both(stack, api, studen
     wrong = student.reupload(oid, "專題：校園導覽 App", pdf(), "不是影片.mp4", slot="media")
     assert (wrong.status_code, wrong.json()["error"]["code"]) == (415, "file_slot_mismatch")
     assert "欄位" in wrong.json()["error"]["message_zh"]
-    wrong = student.upload(section["id"], "錄音", ev.mp3(), "錄音.mp3")          # slot document by default
+    wrong = student.upload(section["id"], "錄音", ev.mp3(), "錄音.mp3", slot="document")
     assert (wrong.status_code, wrong.json()["error"]["code"]) == (415, "file_slot_mismatch")
     bad_slot = student.post(f"/outcomes/{oid}/reupload", json={"description": "x", "slot": "photo"})
     assert bad_slot.status_code == 422

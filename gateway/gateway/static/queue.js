@@ -50,9 +50,8 @@
       el.className = 'hint';
       el.append('PDF 及其他檔案請在新分頁檢視：');
       const a = document.createElement('a');
-      a.href = url; a.target = '_blank'; a.rel = 'noopener'; a.textContent = `開新分頁檢視 ${name}`;
-      a.className = 'preview-open';
-      if (!document.getElementById('preview-open')) a.id = 'preview-open';
+      a.href = url; a.target = '_blank'; a.rel = 'noopener'; a.textContent = '開新分頁檢視檔案';
+      a.id = 'preview-open';  // one at most: only the document slot holds a PDF
       el.append(a);
       return el;
     }

@@ -120,23 +120,29 @@ SLOTS = ("document", "media")
 ADD_FILE_STATUSES = ("uploaded", "certified", "returned")
 
 
-def check_slot(slot) -> str:
-    """`document` or `media`; anything else is SlotInvalid (`slot_invalid`)."""
+def check_slot(slot):
+    """`document`, `media`, or None (an API client that names no slot: files puts the file in
+    the slot of its kind); anything else is SlotInvalid (`slot_invalid`)."""
     from .errors import SlotInvalid
-    if slot not in SLOTS:
+    if slot is not None and slot not in SLOTS:
         raise SlotInvalid("slot is document or media")
     return slot
 
 
-def check_file_ticket(status: str, selected_locked: bool, files: dict, slot: str) -> str:
+def check_file_ticket(status: str, selected_locked: bool, files: dict, slot) -> str:
     """May the student upload a file into `slot` of their outcome now? Returns "add" (the slot
     is empty) or "replace" (a file is there). Replacing follows the re-upload rule: only a
-    returned outcome. Adding is allowed to an uploaded, certified or returned outcome. Nothing
-    of an outcome locked in a selection changes. Raises OutcomeNotReturned
-    (`outcome_not_returned`) otherwise."""
+    returned outcome. Adding is allowed to an uploaded, certified or returned outcome. Without
+    a slot (an API client from before slots: the file goes where its kind belongs) only a
+    returned outcome ("reupload"). Nothing of an outcome locked in a selection changes.
+    Raises OutcomeNotReturned (`outcome_not_returned`) otherwise."""
     from .errors import OutcomeNotReturned
     if selected_locked:
         raise OutcomeNotReturned("this outcome is locked in a selection")
+    if slot is None:
+        if status != "returned":
+            raise OutcomeNotReturned("only a returned outcome may be uploaded again")
+        return "reupload"
     if slot in files:
         if status != "returned":
             raise OutcomeNotReturned("only a returned outcome's file may be replaced")

@@ -65,14 +65,14 @@ class RecordsService(*areas.rpc_mixins()):
 
     @rpc
     @allowed("student")
-    def issue_outcome_ticket(self, caller, section_id, description, upload_key=None, slot="document"):
+    def issue_outcome_ticket(self, caller, section_id, description, upload_key=None, slot=None):
         with self.platform.uow() as uow:
             return usecases.issue_outcome_ticket(uow, caller, section_id, description,
                                                  self.platform.ticket_key, upload_key, slot=slot)
 
     @rpc
     @allowed("student")
-    def issue_reupload_ticket(self, caller, outcome_id, description, upload_key=None, slot="document"):
+    def issue_reupload_ticket(self, caller, outcome_id, description, upload_key=None, slot=None):
         with self.platform.uow() as uow:
             return usecases.issue_reupload_ticket(uow, caller, outcome_id, description,
                                                   self.platform.ticket_key, upload_key, slot=slot)

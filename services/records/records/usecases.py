@@ -229,16 +229,18 @@ def reveal_national_id(uow, vault, caller, student_id) -> dict:
 
 # ---------------------------------------------------------------- course outcomes
 
-def _ticket(caller, st, sec, outcome_id, text, ticket_key, attempt=1, slot="document"):
+def _ticket(caller, st, sec, outcome_id, text, ticket_key, attempt=1, slot=None):
     claims = {
-        "kind": "outcome", "outcome_id": str(outcome_id), "slot": slot, "tenant": caller.tenant,
+        "kind": "outcome", "outcome_id": str(outcome_id), "tenant": caller.tenant,
         "student_id": str(st.id), "student_user_id": caller.user_id, "section_id": str(sec.id),
         "teacher_user_id": str(sec.teacher_user_id), "school_year": sec.school_year,
         "semester": sec.semester, "course_code": sec.course_code, "subject_name": sec.subject_name,
         "description": text,
     }
-    if attempt > 1:  # a re-upload of a returned outcome: files keys the upload by (outcome, attempt)
+    if attempt > 1:  # another file of a known outcome: files keys the upload by (outcome, attempt)
         claims["attempt"] = attempt
+    if slot:  # the outcome's slot; none: files puts the file in the slot of its kind
+        claims["slot"] = slot
     return {"outcome_id": str(outcome_id), "slot": slot,
             "ticket": signing.sign(claims, ticket_key, ttl=TICKET_TTL, purpose=TICKET_PURPOSE)}
 
@@ -255,7 +257,7 @@ def _slots_taken(uow, st, sec) -> int:
     return used + held
 
 
-def issue_outcome_ticket(uow, caller, section_id, description, ticket_key, upload_key=None, slot="document") -> dict:
+def issue_outcome_ticket(uow, caller, section_id, description, ticket_key, upload_key=None, slot=None) -> dict:
     """Check every rule of an upload before any byte moves; return a signed ticket that
     the files service verifies, and hold one slot of the semester quota for it (released when
     the outcome arrives, when the gateway reports the upload refused, or when it expires).
@@ -270,8 +272,9 @@ def issue_outcome_ticket(uow, caller, section_id, description, ticket_key, uploa
     CalendarNotSet (`calendar_not_set`), the term's `outcome_uploads_per_semester` reached
     OutcomeQuotaExceeded.
     `slot` (`document` | `media`, SlotInvalid otherwise) is the slot of the new outcome the
-    file goes into: files refuses a file of the other kind (`file_slot_mismatch`). The other
-    slot is filled later with issue_reupload_ticket, without a second quota slot.
+    file goes into: files refuses a file of the other kind (`file_slot_mismatch`); None (API
+    clients from before slots) lets files put it where its kind belongs. The other slot is
+    filled later with issue_reupload_ticket, without a second quota slot.
     Raises NotFound, NotEnrolled, DescriptionInvalid, OutcomeQuotaExceeded, IdempotencyKeyReused,
     WindowClosed, CalendarNotSet, SlotInvalid.
     """
@@ -326,7 +329,7 @@ def issue_outcome_ticket(uow, caller, section_id, description, ticket_key, uploa
 
 
 def issue_reupload_ticket(uow, caller, outcome_id, description, ticket_key, upload_key=None,
-                          slot="document") -> dict:
+                          slot=None) -> dict:
     """A ticket for a file of the student's EXISTING outcome, into `slot` (`document` |
     `media`): the same outcome_id (same section and term; the 簡述 may be corrected).
     {outcome_id, slot, ticket}; the ticket carries `attempt` (2, 3, ...) so files stores it as a
@@ -337,6 +340,8 @@ def issue_reupload_ticket(uow, caller, outcome_id, description, ticket_key, uplo
     - Adding a file to an empty slot (the media file beside the document, or the reverse) is
       allowed to an uploaded, certified or returned outcome; on a certified one it opens a new
       round when it arrives (the certification attested the files it saw).
+    - Without a slot (API clients from before slots) only a returned outcome, the file going
+      into the slot of its kind.
     - Nothing of an outcome locked in a selection changes.
 
     Quota (outcome_uploads_per_semester per term, records' calendar copy) counts outcomes, not

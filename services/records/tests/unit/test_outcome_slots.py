@@ -16,6 +16,7 @@ DOC = {"document": f("d" * 64)}
 
 def test_a_slot_is_document_or_media():
     assert domain.check_slot("media") == "media"
+    assert domain.check_slot(None) is None  # an API client from before slots: the file's kind decides
     with pytest.raises(SlotInvalid):
         domain.check_slot("photo")
 
@@ -30,6 +31,12 @@ def test_a_file_is_replaced_only_on_a_returned_outcome(status):
     with pytest.raises(OutcomeNotReturned):
         domain.check_file_ticket(status, False, DOC, "document")
     assert domain.check_file_ticket("returned", False, DOC, "document") == "replace"
+
+
+def test_without_a_slot_only_a_returned_outcome_takes_a_file():
+    assert domain.check_file_ticket("returned", False, DOC, None) == "reupload"
+    with pytest.raises(OutcomeNotReturned):
+        domain.check_file_ticket("certified", False, DOC, None)
 
 
 def test_nothing_of_a_locked_outcome_changes():
