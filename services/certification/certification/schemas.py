@@ -17,6 +17,10 @@ class TaskRead(Schema):
     filename = fields.String()
     content_type = fields.String(allow_none=True)
     sha256 = fields.String()
+    # the round's files {document|media: {file_id, filename, content_type, sha256}} (the fields
+    # above name the principal one) and, once decided, the fingerprints decided on {slot: sha256}
+    files = fields.Dict(keys=fields.String(), values=fields.Dict())
+    fingerprints = fields.Dict(keys=fields.String(), values=fields.String(), allow_none=True)
     status = fields.String()
     created_at = fields.DateTime()
     acting_for = fields.String(allow_none=True)  # the teacher this item is decided for, as proxy

@@ -73,6 +73,9 @@ class OutcomeRead(Schema):
     content_type = fields.String()
     size = fields.Integer()
     sha256 = fields.String()
+    # {document|media: {file_id, filename, content_type, size, sha256, uploaded_at}}: the
+    # outcome's files (a document, a media file, or both); the fields above name the principal one
+    files = fields.Dict(keys=fields.String(), values=fields.Dict())
     status = fields.String()
     return_reason = fields.String(allow_none=True)
     selected_locked = fields.Boolean()
