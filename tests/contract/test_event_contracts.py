@@ -361,7 +361,8 @@ def _files_upload(db, object_store, event, data, **claims_over):
     else:
         q = CANON["outcome-uploaded"]["payload"]
         t = {k: q[k] for k in ("outcome_id", "student_id", "student_user_id", "section_id", "teacher_user_id",
-                               "school_year", "semester", "course_code", "subject_name", "description")}
+                               "school_year", "semester", "course_code", "subject_name", "description",
+                               "class_code", "class_name", "homeroom_user_id")}
         t.update(kind="outcome", tenant="day")
     t.update(claims_over)
     ticket = domain.TicketClaims.from_ticket(t)
@@ -380,6 +381,19 @@ def test_files_produces_outcome_uploaded(service_db, object_store):
     (emitted,) = db.outbox_bodies("outcome-uploaded")
     assert_matches_canon(emitted, "outcome-uploaded")
     assert emitted["payload"]["content_type"] == "application/pdf"
+    # the student's class rides from records' ticket into the event (oversight per class)
+    assert emitted["payload"]["class_code"] == CANON["outcome-uploaded"]["payload"]["class_code"]
+
+
+def test_files_outcome_uploaded_from_a_ticket_without_a_class(service_db, object_store):
+    """Tickets issued before the class was carried (or a student without a class): the fields
+    are null and a consumer still reads the event."""
+    db = service_db("files")
+    _files_upload(db, object_store, "outcome-uploaded", b"%PDF-1.4\n%%EOF\n",
+                  class_code=None, class_name=None, homeroom_user_id=None)
+    (emitted,) = db.outbox_bodies("outcome-uploaded")
+    loaded = events.load_event("outcome-uploaded", emitted)
+    assert loaded["payload"]["class_code"] is None and loaded["payload"]["homeroom_user_id"] is None
 
 
 def test_files_produces_performance_uploaded(service_db, object_store):

@@ -139,6 +139,12 @@ class OutcomeUploaded(_Strict):
     sha256 = Str(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
     uploaded_at = fields.AwareDateTime(required=True)
     slot = Str(load_default="document", validate=validate.OneOf(SLOTS))
+    # The student's class when the ticket was issued (records' enrolment), for the oversight
+    # figures per class and the homeroom teacher's view. Optional (added later): absent or null
+    # for a student without a class and for tickets issued before it was carried.
+    class_code = Str(load_default=None, allow_none=True)
+    class_name = Str(load_default=None, allow_none=True)
+    homeroom_user_id = UUIDStr(load_default=None, allow_none=True)
 
 
 class PerformanceUploaded(_Strict):

@@ -40,9 +40,17 @@ tasks = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     sa.Column("closed_reason", sa.String(200)),     # why a round closed without a decision
     sa.Column("closed_at", sa.DateTime(timezone=True)),
+    # the student's class when the upload ticket was issued (records' enrolment; NULL for rounds
+    # opened before migration 0008 and for students without a class: 未分班), and that class's
+    # homeroom teacher then, who sees the class's oversight figures
+    sa.Column("class_code", sa.String(32)),
+    sa.Column("class_name", sa.String(100)),
+    sa.Column("homeroom_user_id", UUID(as_uuid=True)),
     sa.UniqueConstraint("outcome_id", "round", name="uq_tasks_outcome_round"),
     sa.Index("ix_tasks_queue", "tenant", "teacher_user_id", "status"),
     sa.Index("ix_tasks_student", "tenant", "student_id", "status"),
+    sa.Index("ix_tasks_class", "tenant", "class_code"),
+    sa.Index("ix_tasks_homeroom", "tenant", "homeroom_user_id"),
     # the database keeps one open round per outcome, whatever the code does
     sa.Index("uq_tasks_one_open_round", "outcome_id", unique=True,
              postgresql_where=sa.text("status = 'pending'")),

@@ -137,7 +137,10 @@ def _uploaded_event(row, file_id, name, verdict, now):
             "semester": c["semester"], "course_code": c["course_code"], "subject_name": c["subject_name"],
             "description": c["description"], "filename": name, "content_type": verdict.content_type,
             "size": verdict.size, "sha256": verdict.sha256, "uploaded_at": now,
-            "slot": _slot_of(row, verdict)})
+            "slot": _slot_of(row, verdict),
+            # the student's class at upload time (tickets issued before it was carried have none)
+            "class_code": c.get("class_code"), "class_name": c.get("class_name"),
+            "homeroom_user_id": c.get("homeroom_user_id")})
     return events.make_event(events.PERFORMANCE_UPLOADED, row["tenant"], {
         "performance_id": c["performance_id"], "performance_kind": c["performance_kind"],
         "entered_by": c["entered_by"], "file_id": str(file_id), "student_id": c["student_id"],

@@ -229,13 +229,25 @@ def reveal_national_id(uow, vault, caller, student_id) -> dict:
 
 # ---------------------------------------------------------------- course outcomes
 
-def _ticket(caller, st, sec, outcome_id, text, ticket_key, attempt=1, slot=None):
+def _student_class(uow, st) -> dict:
+    """The student's class at upload time: {class_code, class_name, homeroom_user_id} (None
+    each for a student without a class), carried by the ticket into `outcome-uploaded`, so
+    certification can count outcomes per class and show the homeroom teacher their class."""
+    row = None
+    if st.class_id is not None:
+        row = uow.session.execute(sa.select(classes.c.code, classes.c.name, classes.c.homeroom_user_id)
+                                  .where(classes.c.id == st.class_id)).first()
+    return {"class_code": row.code if row else None, "class_name": row.name if row else None,
+            "homeroom_user_id": str(row.homeroom_user_id) if row and row.homeroom_user_id else None}
+
+
+def _ticket(uow, caller, st, sec, outcome_id, text, ticket_key, attempt=1, slot=None):
     claims = {
         "kind": "outcome", "outcome_id": str(outcome_id), "tenant": caller.tenant,
         "student_id": str(st.id), "student_user_id": caller.user_id, "section_id": str(sec.id),
         "teacher_user_id": str(sec.teacher_user_id), "school_year": sec.school_year,
         "semester": sec.semester, "course_code": sec.course_code, "subject_name": sec.subject_name,
-        "description": text,
+        "description": text, **_student_class(uow, st),
     }
     if attempt > 1:  # another file of a known outcome: files keys the upload by (outcome, attempt)
         claims["attempt"] = attempt
@@ -314,7 +326,7 @@ def issue_outcome_ticket(uow, caller, section_id, description, ticket_key, uploa
             uow.session.execute(upload_reservations.update().where(r.outcome_id == again.outcome_id)
                                 .values(**values))
             uow.commit()
-            return _ticket(caller, st, sec, again.outcome_id, text, ticket_key, slot=slot)
+            return _ticket(uow, caller, st, sec, again.outcome_id, text, ticket_key, slot=slot)
     domain.check_outcome_quota(_slots_taken(uow, st, sec), rules["limit"])
     outcome_id = str(uuid.uuid4())
     uow.session.execute(upload_reservations.delete().where(
@@ -325,7 +337,7 @@ def issue_outcome_ticket(uow, caller, section_id, description, ticket_key, uploa
         semester=sec.semester, upload_key=key, section_id=sec.id, description=text,
         expires_at=sa.func.now() + sa.text(f"interval '{TICKET_TTL} seconds'")))
     uow.commit()
-    return _ticket(caller, st, sec, outcome_id, text, ticket_key, slot=slot)
+    return _ticket(uow, caller, st, sec, outcome_id, text, ticket_key, slot=slot)
 
 
 def issue_reupload_ticket(uow, caller, outcome_id, description, ticket_key, upload_key=None,
@@ -387,7 +399,7 @@ def issue_reupload_ticket(uow, caller, outcome_id, description, ticket_key, uplo
         uow.session.execute(insert(upload_reservations).values(outcome_id=o.id, **values)
                             .on_conflict_do_update(index_elements=["outcome_id"], set_=values))
     uow.commit()
-    return _ticket(caller, st, sec, o.id, text, ticket_key, attempt=attempt, slot=slot)
+    return _ticket(uow, caller, st, sec, o.id, text, ticket_key, attempt=attempt, slot=slot)
 
 
 def release_outcome_ticket(uow, caller, outcome_id) -> bool:

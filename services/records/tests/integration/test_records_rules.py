@@ -88,6 +88,8 @@ def test_upload_ticket_rules(db):
         t = usecases.issue_outcome_ticket(uow, person("s1"), sec, " 期末專題 ", "tk")
     claims = signing.verify(t["ticket"], "tk", purpose=usecases.TICKET_PURPOSE)
     assert claims["description"] == "期末專題" and claims["teacher_user_id"] == U["teacher"]
+    # the student's class rides along to certification (oversight per class; no homeroom set)
+    assert (claims["class_code"], claims["class_name"], claims["homeroom_user_id"]) == ("101", "一甲", None)
     cases = [(person("s3"), "not_enrolled"),                       # same class, not in this section
              (person("teacher", role="subject_teacher"), "not_allowed"),
              (person("s1", tenant="ce"), "not_a_student")]           # right person, wrong tenant
