@@ -672,12 +672,17 @@ class TaskStats(MethodView):
 
 
 class OversightQuery(_In):
-    by = fields.String(load_default="teacher", validate=validate.OneOf(["tenant", "teacher", "section", "subject"]))
-    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+    by = fields.String(load_default="teacher",
+                       validate=validate.OneOf(["tenant", "teacher", "section", "subject", "class"]))
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx"]))
 
 
 class FigureOut(Schema):
-    key = fields.String(allow_none=True, metadata={"description": "teacher user id, section id or subject; null for the tenant"})
+    key = fields.String(allow_none=True, metadata={
+        "description": "teacher user id, section id, subject, class code; null for the tenant and for 未分班"})
+    name = fields.String(metadata={"description": "what a person reads: the teacher's name, the class's name, "
+                                                  "the subject, the section's subject and classes"})
+    username = fields.String(allow_none=True, metadata={"description": "the teacher's username (by=teacher)"})
     open = fields.Integer()
     certified = fields.Integer()
     returned = fields.Integer()
@@ -686,32 +691,22 @@ class FigureOut(Schema):
     median_hours_to_decide = fields.Float(allow_none=True)
 
 
-FIGURE_COLUMNS = (("key", "項目"), ("open", "待認證"), ("certified", "已認證"), ("returned", "已退回"),
-                  ("withdrawn", "已撤回認證"), ("decided", "已決定"), ("median_hours_to_decide", "決定所需時間中位數（小時）"))
-
-
 @cert_bp.route("/oversight")
 class Oversight(MethodView):
     @login_required
     @cert_bp.arguments(OversightQuery, location="query")
     @cert_bp.response(200, FigureOut(many=True))
     def get(self, query):
-        """Oversight figures (executive secretary, principal, ops): open, certified, returned and
-        withdrawn rounds and the median hours to decide, per `by` = tenant | teacher | section |
-        subject; `format=csv` downloads the same as CSV (UTF-8 with BOM, zh-TW headers)."""
-        figures = rpc("certification", "oversight_figures", query["by"])
-        if query["format"] == "csv":
-            import csv
-            import io
-            out = io.StringIO()
-            w = csv.writer(out)
-            w.writerow([label for _, label in FIGURE_COLUMNS])
-            for f in figures:
-                w.writerow(["" if f[k] is None else f[k] for k, _ in FIGURE_COLUMNS])
-            return Response("\ufeff" + out.getvalue(), mimetype="text/csv", headers={
-                "Content-Disposition": f'attachment; filename="certification-{query["by"]}.csv"',
-                "Cache-Control": "no-store"})
-        return figures
+        """Oversight figures: open, certified, returned and withdrawn rounds and the median hours
+        to decide, per `by` = tenant | teacher | section | subject | class, of what the caller
+        oversees (academic section, executive secretary, principal, ops: the tenant; a homeroom
+        teacher: their class; a subject convener: the subjects they teach). `format=csv|xlsx`
+        downloads the same table (CSV: UTF-8 with BOM, zh-TW headers)."""
+        from . import oversight, tenants
+        rows = oversight.figures(query["by"], tenants.for_page().get(auth.current_user()["tenant"], "全校"))
+        if query["format"] != "json":
+            return oversight.download(query["by"], rows, query["format"], auth.current_user()["tenant"])
+        return rows
 
 
 class OpenAtCloseQuery(_In):
@@ -720,6 +715,8 @@ class OpenAtCloseQuery(_In):
 
 class OpenAtCloseOut(Schema):
     teacher_user_id = fields.String()
+    teacher_name = fields.String()
+    teacher_username = fields.String(allow_none=True)
     section_id = fields.String()
     subject_name = fields.String()
     school_year = fields.Integer()
@@ -736,8 +733,10 @@ class OpenAtClose(MethodView):
     @cert_bp.response(200, OpenAtCloseOut(many=True))
     def get(self, query):
         """Open rounds per teacher and section whose certification window has closed or closes
-        within `within_days` days (academic section: hand them to a proxy with POST /proxies)."""
-        return rpc("certification", "list_open_at_window_close", query["within_days"])
+        within `within_days` days (academic section: hand them to a proxy with POST /proxies),
+        with the teacher's name and username; scoped like /oversight."""
+        from . import oversight
+        return oversight.open_at_close(query["within_days"])
 
 
 proxy_bp = Blueprint("api_proxies", __name__, url_prefix="/api/v1/proxies",

@@ -325,6 +325,30 @@ def _queue_groups(tasks):
     return groups
 
 
+@bp.get("/certification/oversight")
+def certification_oversight():
+    """認證統計: the oversight figures of one slice (全校, 教師, 課程, 科目, 班級) of what the
+    caller oversees (certification scopes them: the tenant for the academic section, executive
+    secretary and principal; a homeroom teacher's class; a convener's subjects), the rounds
+    still open as the window closes (teachers by name, a link to hand them to a proxy for those
+    who may), and the same table as CSV or xlsx (?format=csv|xlsx)."""
+    from . import oversight
+    _need(*oversight.ROLES)
+    by = request.args.get("by", "teacher")
+    by = by if by in oversight.SLICES else "teacher"
+    tenant = auth.current_user()["tenant"]
+    rows = oversight.figures(by, tenants.for_page().get(tenant, "全校"))
+    fmt = request.args.get("format")
+    if fmt in ("csv", "xlsx"):
+        return oversight.download(by, rows, fmt, tenant)
+    roles = auth.roles()
+    return render_template("oversight.html", by=by, rows=rows, slices=oversight.SLICES,
+                           whole=bool(roles & set(oversight.WHOLE_TENANT)),
+                           scoped=[ROLE_NAMES[r] for r in ("homeroom_teacher", "subject_convener") if r in roles],
+                           can_proxy=bool(roles & set(oversight.PROXY_ADMINS)),
+                           closing=oversight.open_at_close(7))
+
+
 @bp.route("/selection", methods=["GET", "POST"])
 def selection():
     _need("student")
@@ -360,8 +384,10 @@ def proxies():
         else:
             return redirect(url_for("portal.proxies"))
     admin = bool(auth.roles() & {"executive_secretary", "system_admin"})
+    # a GET may prefill the teacher (認證統計 links here with ?teacher_username=)
     return render_template("proxies.html", delegations=rpc("accounts", "list_proxies"), admin=admin,
-                           error=error, form=request.form), (error.status if error else 200)
+                           error=error, form=request.form if request.method == "POST" else request.args), \
+        (error.status if error else 200)
 
 
 AUDIT_ACTIONS = {"sign_in": "登入", "sign_in_failed": "登入失敗", "sign_in_locked": "鎖定中嘗試登入",

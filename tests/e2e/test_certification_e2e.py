@@ -238,15 +238,17 @@ def test_oversight_figures_for_the_academic_office_only_and_per_tenant(stack, ap
     csv = day_es.get("/certification/oversight?by=subject&format=csv")
     assert csv.status_code == 200 and csv.headers["Content-Type"].startswith("text/csv")
     lines = csv.content.decode("utf-8-sig").splitlines()
-    assert lines[0].startswith("項目,待認證,已認證,已退回,已撤回認證")
+    assert lines[0].startswith("科目,待認證,已認證,已退回,已撤回認證")
     assert any(line.startswith(SUBJECT + ",") for line in lines[1:])
 
     # another tenant's academic office sees none of day's figures
     assert SUBJECT not in {f["key"] for f in ce_es.get("/certification/oversight?by=subject").json()}
-    # a teacher (whatever class or section) is refused, and a bad grouping is a stable code
-    r = teacher.get("/certification/oversight?by=subject")
+    # a subject teacher (whatever section) is refused; 王老師 as homeroom teacher of 101 sees
+    # only his class, not these (class 196 has no homeroom teacher); a bad grouping: a stable code
+    r = api("t_lin").get("/certification/oversight?by=subject")
     assert (r.status_code, r.json()["error"]["code"]) == (403, "not_allowed")
-    r = day_es.get("/certification/oversight?by=class")
+    assert SUBJECT not in {f["key"] for f in teacher.get("/certification/oversight?by=subject").json()}
+    r = day_es.get("/certification/oversight?by=nonsense")
     assert r.status_code == 422 and r.json()["error"]["code"] == "invalid"
     assert second["status"] == "pending"
 
@@ -268,7 +270,7 @@ def test_open_rounds_before_the_close_are_listed_and_handed_to_a_proxy(stack, ap
         assert not [r for r in soon if r["window"] == "closing"]
         # other tenant: nothing of day's; a teacher: refused; a silly horizon: a stable code
         assert SUBJECT not in {r["subject_name"] for r in ce_es.get("/certification/open-at-close").json()}
-        r = teacher.get("/certification/open-at-close")
+        r = proxy.get("/certification/open-at-close")     # 林老師: a subject teacher only
         assert (r.status_code, r.json()["error"]["code"]) == (403, "not_allowed")
         assert day_es.get("/certification/open-at-close?within_days=999").status_code == 422
 

@@ -94,6 +94,7 @@ ARGS = {
     "accounts.sign_in_with_identity": ("moe-cloud", "nobody-sub"),
     "accounts.reset_password": ("nobody-a",), "accounts.link_identity": ("nobody-a", "moe-cloud", "sub-1"), "accounts.lookup_users": (["nobody-a"],), "accounts.list_users": (),
     "accounts.user_emails": ([X],),   # system:certification only (the reminder job)
+    "accounts.names_of": ([X],),
 }
 
 

@@ -23,10 +23,12 @@ def _claim(tenant, class_code, nid_letter):
 
 
 def add_class(stack, *, prefix, class_code, subject, n=8, nid_letter="R", tenant="day", teacher="t_wang",
-              rpc_timeout=120, accounts=None):
+              rpc_timeout=120, accounts=None, homeroom=None, class_name=None):
     """Usernames `<prefix>01..`; the section `subject` (115-1) has them all enrolled. Only the
     first `accounts` students (default all) get an account to sign in with; the others are
-    students of the school's records only (a large tenant without hashing 2,000 passwords)."""
+    students of the school's records only (a large tenant without hashing 2,000 passwords).
+    `homeroom`: the username of the class's homeroom teacher (none by default); `class_name`:
+    the class's name (default `<subject>班`)."""
     import uuid
     import requests
 
@@ -35,6 +37,10 @@ def add_class(stack, *, prefix, class_code, subject, n=8, nid_letter="R", tenant
     tok = requests.post(stack.gateway_url + "/api/v1/auth/token",
                         json={"username": teacher, "password": PASSWORD}, timeout=60).json()
     teacher_id = tok["user"]["user_id"]
+    homeroom_id = None
+    if homeroom:
+        homeroom_id = requests.post(stack.gateway_url + "/api/v1/auth/token", json={
+            "username": homeroom, "password": PASSWORD}, timeout=60).json()["user"]["user_id"]
     names = [f"{prefix}{i:02d}" if n < 100 else f"{prefix}{i:04d}" for i in range(1, n + 1)]
     with_account = names[:n if accounts is None else accounts]
     people = [{"username": u, "display_name": f"{subject[:2]}同學{u[-2:]}", "password": PASSWORD,
@@ -48,7 +54,7 @@ def add_class(stack, *, prefix, class_code, subject, n=8, nid_letter="R", tenant
         assert not report["refused"], report
         user_ids = {u: report["user_ids"].get(u) or str(uuid.uuid4()) for u in names}
         term = {"school_year": 115, "semester": 1,
-                "classes": [{"code": class_code, "name": f"{subject}班", "homeroom_user_id": None}],
+                "classes": [{"code": class_code, "name": class_name or f"{subject}班", "homeroom_user_id": homeroom_id}],
                 "students": [{"student_no": no, "name": f"{subject[:2]}同學{u[-2:]}", "user_id": user_ids[u],
                               "class_code": class_code, "seat_no": i, "national_id": nid}
                              for i, (u, no, nid) in enumerate(zip(names, numbers, valid_national_ids(n, nid_letter)),

@@ -132,6 +132,13 @@ class AccountsService:
             return usecases.lookup_users(uow, caller, usernames)
 
     @rpc
+    @allowed(*usecases.NAME_READERS)
+    def names_of(self, caller, user_ids):
+        """{user_id: {username, display_name}} of the caller's tenant (usecases.names_of)."""
+        with self.platform.uow() as uow:
+            return usecases.names_of(uow, caller, user_ids)
+
+    @rpc
     @allowed("ops", "executive_secretary", "principal", "platform_admin", "system")
     def list_access_audit(self, caller, limit=200):
         with self.platform.uow() as uow:

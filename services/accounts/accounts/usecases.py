@@ -467,6 +467,30 @@ def lookup_users(uow, caller, usernames) -> dict:
     return out
 
 
+NAME_READERS = ("ops", "executive_secretary", "principal", "registrar", "homeroom_teacher", "subject_convener",
+                "system_admin", "system")
+
+
+def names_of(uow, caller, user_ids) -> dict:
+    """user id -> {username, display_name} for people holding a role in the caller's tenant
+    (others, and ids that are not ids: absent), at most 2,000 ids. For pages that show people
+    another service names by id, e.g. the teachers of the certification oversight figures."""
+    caller.require(*NAME_READERS)
+    ids = []
+    for u in (user_ids or [])[:2000]:
+        try:
+            ids.append(uuid.UUID(str(u)))
+        except ValueError:
+            continue
+    if not ids:
+        return {}
+    rows = uow.session.execute(
+        sa.select(users.c.id, users.c.username, users.c.display_name).distinct()
+        .join(role_grants, role_grants.c.user_id == users.c.id)
+        .where(users.c.id.in_(ids), role_grants.c.tenant == caller.tenant)).all()
+    return {str(r.id): {"username": r.username, "display_name": r.display_name} for r in rows}
+
+
 def list_tenants(uow) -> list:
     """Every tenant: [{code, school_code, division, name}] by code (open: names are not secret)."""
     return uow.accounts.list_tenants()

@@ -162,8 +162,16 @@ def check_window(calendar, day=None):
 
 # ---- oversight figures (issue 10 item 6)
 FIGURE_GROUPS = {"tenant": None, "teacher": "teacher_user_id", "section": "section_id",
-                 "subject": "subject_name"}
+                 "subject": "subject_name", "class": "class_code"}
 FIGURE_STATUSES = {"pending": "open", "certified": "certified", "returned": "returned", "withdrawn": "withdrawn"}
+NO_CLASS = "未分班"   # rounds opened before tasks carried the class, or a student without one
+
+# Who sees which rounds (DOMAIN.md, "Who does what": oversight by the principal (convenor) and
+# the dean of academic affairs (executive secretary); the academic section (day: 註冊組 of 教務處,
+# ce: 教務組) holds the registrar role). The homeroom teacher sees their class, the subject
+# convener their subject(s); the roles are unioned for a person holding several.
+WHOLE_TENANT_ROLES = ("ops", "system", "executive_secretary", "principal", "registrar")
+SCOPED_ROLES = ("homeroom_teacher", "subject_convener")
 
 
 def _median(values):
@@ -174,15 +182,57 @@ def _median(values):
     return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
 
 
-def figures(rounds, by: str) -> list:
-    """Oversight figures of rounds grouped `by` tenant | teacher | section | subject.
+def oversight_scope(roles, user_id, own_subjects=()) -> dict | None:
+    """What part of the tenant a caller oversees: None for the whole tenant (WHOLE_TENANT_ROLES),
+    else {"homeroom_user_id": id or None, "subjects": frozenset} (homeroom teacher: the classes
+    whose homeroom teacher they were at upload time; subject convener: `own_subjects`, the
+    subjects they teach themselves, since a convener's grant names no subject).
+    NotAllowed for a caller with none of these roles."""
+    roles = set(roles)
+    if roles & set(WHOLE_TENANT_ROLES):
+        return None
+    if not roles & set(SCOPED_ROLES):
+        raise NotAllowed("oversight figures are for the academic section, the executive secretary, the principal, "
+                         "homeroom teachers and subject conveners")
+    return {"homeroom_user_id": str(user_id) if "homeroom_teacher" in roles else None,
+            "subjects": frozenset(own_subjects) if "subject_convener" in roles else frozenset()}
 
-    rounds: dicts with teacher_user_id, section_id, subject_name, status, created_at and
-    decided_at (None without a decision); superseded and closed rounds are not counted.
-    Returns [{"key": str | None (None for the whole tenant), "open", "certified", "returned",
-    "withdrawn": int, "decided": int, "median_hours_to_decide": float | None}] sorted by key;
-    time to decide is decided_at - created_at of the round (a withdrawn round counts with its
-    original decision), in hours rounded to 0.1. ValueError for an unknown `by`."""
+
+def in_scope(rounds, scope) -> list:
+    """The rounds a caller of `scope` (oversight_scope) may count: all for None, else those of
+    their class (homeroom_user_id) or of their subjects (subject_name)."""
+    if scope is None:
+        return list(rounds)
+    mine, subjects = scope["homeroom_user_id"], scope["subjects"]
+    return [r for r in rounds if (mine is not None and str(r.get("homeroom_user_id")) == mine)
+            or r["subject_name"] in subjects]
+
+
+def _label(by, key, rows):
+    if by == "class":
+        names = sorted({r.get("class_name") for r in rows if r.get("class_name")})
+        return names[0] if names else (key or NO_CLASS)
+    if by == "section":
+        classes = sorted({r.get("class_name") or r.get("class_code") or NO_CLASS for r in rows})
+        return f"{rows[0]['subject_name']}（{'、'.join(classes[:3])}{'…' if len(classes) > 3 else ''}）"
+    if by == "subject":
+        return key
+    return None   # tenant: the page names it; teacher: the gateway looks up the name
+
+
+def figures(rounds, by: str) -> list:
+    """Oversight figures of rounds grouped `by` tenant | teacher | section | subject | class.
+
+    rounds: dicts with teacher_user_id, section_id, subject_name, class_code, class_name,
+    status, created_at and decided_at (None without a decision); superseded and closed rounds
+    are not counted.
+    Returns [{"key": str | None (None for the whole tenant and for rounds without a class),
+    "label": str | None (class name, subject and classes of a section, subject; None for a
+    teacher and the tenant), "open", "certified", "returned", "withdrawn": int, "decided": int,
+    "median_hours_to_decide": float | None}] sorted by class code for classes, else by label
+    and key (None first); time to decide is
+    decided_at - created_at of the round (a withdrawn round counts with its original
+    decision), in hours rounded to 0.1. ValueError for an unknown `by`."""
     if by not in FIGURE_GROUPS:
         raise ValueError(f"by must be one of {sorted(FIGURE_GROUPS)}")
     field = FIGURE_GROUPS[by]
@@ -191,19 +241,21 @@ def figures(rounds, by: str) -> list:
         name = FIGURE_STATUSES.get(r["status"])
         if name is None:
             continue
-        key = None if field is None else str(r[field])
+        key = None if field is None or r.get(field) is None else str(r[field])
         g = groups.setdefault(key, {"key": key, "open": 0, "certified": 0, "returned": 0, "withdrawn": 0,
-                                    "_hours": []})
+                                    "_hours": [], "_rows": []})
         g[name] += 1
+        g["_rows"].append(r)
         if r.get("decided_at") is not None:
             g["_hours"].append((r["decided_at"] - r["created_at"]).total_seconds() / 3600)
     out = []
-    for key in sorted(groups, key=lambda k: (k is not None, k or "")):
-        g = groups[key]
-        hours = g.pop("_hours")
+    for key, g in groups.items():
+        hours, rows = g.pop("_hours"), g.pop("_rows")
         median = _median(hours)
-        out.append(dict(g, decided=len(hours), median_hours_to_decide=None if median is None else round(median, 1)))
-    return out
+        out.append(dict(g, label=_label(by, key, rows), decided=len(hours),
+                        median_hours_to_decide=None if median is None else round(median, 1)))
+    by_code = by == "class"   # classes in the order of their codes (101, 102, ...), the rest by name
+    return sorted(out, key=lambda f: (f["key"] is not None, (f["key"] if by_code else f["label"]) or "", f["key"] or ""))
 
 
 # ---- open rounds at the window's close (issue 10 item 3: hand them to a proxy)

@@ -61,6 +61,7 @@ class SqlTaskRepository:
     def oversight_rounds(self, tenant) -> list:
         """Every round of the tenant with the time of its decision (None without one)."""
         q = (sa.select(tasks.c.teacher_user_id, tasks.c.section_id, tasks.c.subject_name, tasks.c.status,
+                       tasks.c.class_code, tasks.c.class_name, tasks.c.homeroom_user_id,
                        tasks.c.created_at, decisions.c.decided_at)
              .select_from(tasks.outerjoin(decisions, decisions.c.task_id == tasks.c.id))
              .where(tasks.c.tenant == tenant))
@@ -68,7 +69,8 @@ class SqlTaskRepository:
 
     def open_rounds(self, tenant) -> list:
         q = (sa.select(tasks.c.teacher_user_id, tasks.c.section_id, tasks.c.subject_name, tasks.c.school_year,
-                       tasks.c.semester).where(tasks.c.tenant == tenant, tasks.c.status == "pending"))
+                       tasks.c.semester, tasks.c.homeroom_user_id)
+             .where(tasks.c.tenant == tenant, tasks.c.status == "pending"))
         return [dict(r._mapping) for r in self.s.execute(q).all()]
 
     def returned_latest_rounds(self, tenant) -> list:
@@ -208,7 +210,8 @@ class FakeTaskRepository:
         return out
 
     def open_rounds(self, tenant):
-        return [{k: t[k] for k in ("teacher_user_id", "section_id", "subject_name", "school_year", "semester")}
+        return [{k: t.get(k) for k in ("teacher_user_id", "section_id", "subject_name", "school_year", "semester",
+                                       "homeroom_user_id")}
                 for t in self.tasks.values() if t["tenant"] == tenant and t["status"] == "pending"]
 
     def tenants(self):
@@ -222,7 +225,8 @@ class FakeTaskRepository:
         for t in self.tasks.values():
             if t["tenant"] == tenant:
                 d = next((d for d in self.decisions if d["task_id"] == t["id"]), {})
-                out.append({k: t[k] for k in ("teacher_user_id", "section_id", "subject_name", "status", "created_at")}
+                out.append({k: t.get(k) for k in ("teacher_user_id", "section_id", "subject_name", "status",
+                                                  "class_code", "class_name", "homeroom_user_id", "created_at")}
                            | {"decided_at": d.get("decided_at")})
         return out
 

@@ -45,18 +45,23 @@ class CertificationService:
             return usecases.count_tasks(uow, caller)
 
     @rpc
-    @allowed("ops", "executive_secretary", "principal", "system")
+    @allowed("ops", "executive_secretary", "principal", "registrar", "homeroom_teacher", "subject_convener",
+             "system")
     def oversight_figures(self, caller, by="teacher"):
-        """[{key, open, certified, returned, withdrawn, decided, median_hours_to_decide}] per
-        `by` (tenant | teacher | section | subject) of the caller's tenant; Invalid otherwise."""
+        """[{key, label, open, certified, returned, withdrawn, decided, median_hours_to_decide}]
+        per `by` (tenant | teacher | section | subject | class) of the part of the caller's
+        tenant they oversee (whole tenant; a homeroom teacher's class; a convener's subjects:
+        usecases.oversight_figures); Invalid for another `by`."""
         with self.platform.uow() as uow:
             return usecases.oversight_figures(uow, caller, by)
 
     @rpc
-    @allowed("ops", "executive_secretary", "principal", "system")
+    @allowed("ops", "executive_secretary", "principal", "registrar", "homeroom_teacher", "subject_convener",
+             "system")
     def list_open_at_window_close(self, caller, within_days=7):
         """Open rounds per teacher and section whose certification window has closed or closes
-        within `within_days` days (dates as ISO strings); Invalid for a bad `within_days`."""
+        within `within_days` days (dates as ISO strings), scoped like oversight_figures;
+        Invalid for a bad `within_days`."""
         with self.platform.uow() as uow:
             rows = usecases.open_at_window_close(uow, caller, within_days)
         return [dict(r, closes_on=r["closes_on"].isoformat() if r["closes_on"] else None) for r in rows]

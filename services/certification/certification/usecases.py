@@ -50,7 +50,9 @@ def create_task(uow, env) -> bool:
             section_id=p["section_id"], teacher_user_id=p["teacher_user_id"], school_year=p["school_year"],
             semester=p["semester"], course_code=p["course_code"], subject_name=p["subject_name"],
             description=p["description"], file_id=main["file_id"], filename=main["filename"],
-            content_type=main["content_type"], sha256=main["sha256"], files=files))
+            content_type=main["content_type"], sha256=main["sha256"], files=files,
+            class_code=p.get("class_code"), class_name=p.get("class_name"),
+            homeroom_user_id=p.get("homeroom_user_id")))
     uow.commit()
     return True
 
@@ -113,29 +115,39 @@ def count_tasks(uow, caller) -> dict:
             "total": sum(n for n, _ in counts.values()), "distinct_outcomes": sum(d for _, d in counts.values())}
 
 
+def _scope(caller, rounds):
+    """The caller's oversight scope (domain.oversight_scope); a convener's subjects are those
+    they teach themselves (their own rounds' subjects): accounts' grants name no subject."""
+    own = {r["subject_name"] for r in rounds if str(r["teacher_user_id"]) == str(caller.user_id)}
+    return domain.oversight_scope(caller.roles, caller.user_id, own)
+
+
 def oversight_figures(uow, caller, by="teacher") -> list:
     """Open, certified, returned and withdrawn rounds and the median time to decide (hours), per
-    teacher | section | subject of the caller's tenant, or for the whole tenant (`by`="tenant");
-    see domain.figures for the shape. For the academic section and the executive secretary
-    (brief item 6; DOMAIN.md: oversight by the principal and the dean of academic affairs).
-    Raises Invalid (`invalid`) for an unknown `by`."""
-    caller.require(*OVERSIGHT_ROLES)
-    try:
-        return domain.figures(uow.tasks.oversight_rounds(caller.tenant), by)
-    except ValueError as exc:
-        raise Invalid(str(exc)) from None
+    teacher | section | subject | class of the caller's tenant, or for all of it (`by`="tenant");
+    see domain.figures for the shape (issue 10 item 6; DOMAIN.md: oversight by the principal
+    and the dean of academic affairs). Scoped by role (domain.oversight_scope): the academic
+    section (registrar), executive secretary, principal and ops see the whole tenant, a
+    homeroom teacher only their class(es), a subject convener only their subject(s); another
+    tenant never. Raises NotAllowed for other roles, Invalid (`invalid`) for an unknown `by`."""
+    caller.require(*domain.WHOLE_TENANT_ROLES, *domain.SCOPED_ROLES)
+    if by not in domain.FIGURE_GROUPS:
+        raise Invalid(f"by must be one of {sorted(domain.FIGURE_GROUPS)}")
+    rounds = uow.tasks.oversight_rounds(caller.tenant)
+    return domain.figures(domain.in_scope(rounds, _scope(caller, rounds)), by)
 
 
 def open_at_window_close(uow, caller, within_days=7) -> list:
     """Open rounds of the caller's tenant whose term's certification window has closed or closes
     within `within_days` days, per teacher and section (domain.open_at_close for the shape), so
     the academic section can hand them to a proxy (accounts.grant_proxy) in time (brief item 3).
-    Raises Invalid (`invalid`) unless 0 <= within_days <= 60."""
-    caller.require(*OVERSIGHT_ROLES)
+    Scoped like oversight_figures. Raises Invalid (`invalid`) unless 0 <= within_days <= 60."""
+    caller.require(*domain.WHOLE_TENANT_ROLES, *domain.SCOPED_ROLES)
     if not isinstance(within_days, int) or isinstance(within_days, bool) or not 0 <= within_days <= 60:
         raise Invalid("within_days is a whole number of days from 0 to 60")
-    return domain.open_at_close(uow.tasks.open_rounds(caller.tenant), uow.tasks.calendars_of(caller.tenant),
-                                clock.today_in_school(), within_days)
+    scope = _scope(caller, uow.tasks.oversight_rounds(caller.tenant) if caller.has("subject_convener") else [])
+    rounds = domain.in_scope(uow.tasks.open_rounds(caller.tenant), scope)
+    return domain.open_at_close(rounds, uow.tasks.calendars_of(caller.tenant), clock.today_in_school(), within_days)
 
 
 def _reasons(uow, tenant) -> dict:
@@ -290,7 +302,8 @@ def withdraw_certifications(uow, caller, task_ids, reason) -> dict:
         next_id = uow.tasks.add_round({k: row[k] for k in (
             "tenant", "outcome_id", "file_id", "student_id", "student_user_id", "section_id", "teacher_user_id",
             "school_year", "semester", "course_code", "subject_name", "description", "filename", "content_type",
-            "sha256")} | {"round": row["round"] + 1, "files": domain.round_files(row)})
+            "sha256")} | {k: row.get(k) for k in ("class_code", "class_name", "homeroom_user_id")}
+            | {"round": row["round"] + 1, "files": domain.round_files(row)})
         uow.emit(events.make_event(events.CERTIFICATION_WITHDRAWN, caller.tenant, dict(
             _common(row), next_task_id=str(next_id), section_id=str(row["section_id"]),
             school_year=row["school_year"], semester=row["semester"], sha256=row["sha256"],

@@ -48,8 +48,8 @@ def test_figures_count_statuses_and_take_the_median_time_to_decide():
                            ("superseded", None), ("closed", None))]
     rounds.append(dict(teacher_user_id="b", section_id="s2", subject_name="數學", status="certified",
                        created_at=t0, decided_at=h(2)))
-    assert figures(rounds, "tenant") == [{"key": None, "open": 1, "certified": 2, "returned": 1, "withdrawn": 1,
-                                          "decided": 4, "median_hours_to_decide": 2.5}]
+    assert figures(rounds, "tenant") == [{"key": None, "label": None, "open": 1, "certified": 2, "returned": 1,
+                                          "withdrawn": 1, "decided": 4, "median_hours_to_decide": 2.5}]
     by_subject = {f["key"]: f for f in figures(rounds, "subject")}
     assert by_subject["數學"]["median_hours_to_decide"] == 2.0 and by_subject["國文"]["decided"] == 3
     assert figures([], "teacher") == []

@@ -17,12 +17,13 @@ def teacher(uid=TEACHER, tenant="day", proxy_for=()):
                              proxy_for=tuple(proxy_for))
 
 
-def uploaded(tenant="day", teacher_id=TEACHER, outcome_id=None, sha="0" * 64, student_id=None):
-    return events.load_event(events.OUTCOME_UPLOADED, events.make_event(events.OUTCOME_UPLOADED, tenant, {
+def uploaded(tenant="day", teacher_id=TEACHER, outcome_id=None, sha="0" * 64, student_id=None, subject="程式設計",
+             **klass):
+    return events.load_event(events.OUTCOME_UPLOADED, events.make_event(events.OUTCOME_UPLOADED, tenant, klass | {
         "outcome_id": outcome_id or str(uuid.uuid4()), "file_id": str(uuid.uuid4()),
         "student_id": student_id or str(uuid.uuid4()),
         "student_user_id": str(uuid.uuid4()), "section_id": str(uuid.uuid4()), "teacher_user_id": teacher_id,
-        "school_year": 115, "semester": 1, "course_code": "C1", "subject_name": "程式設計", "description": "d",
+        "school_year": 115, "semester": 1, "course_code": "C1", "subject_name": subject, "description": "d",
         "filename": "a.pdf", "content_type": "application/pdf", "size": 10, "sha256": sha,
         "uploaded_at": events.utcnow()}))
 
@@ -363,3 +364,67 @@ def test_open_at_close_marks_closed_and_unknown_windows():
     out = open_at_close(rounds, cals, today, 7)
     assert [(r["school_year"], r["semester"], r["window"]) for r in out] == [(114, 2, "calendar_not_set"),
                                                                            (115, 1, "closed")]
+
+
+HOMEROOM_A, HOMEROOM_B = str(uuid.uuid4()), str(uuid.uuid4())
+
+
+def _school():
+    """Two classes (A: 資訊一甲 with homeroom A; B: 資訊一乙 with homeroom B), two subjects, one
+    round without a class (opened before tasks carried one), and a round of ce."""
+    u = FakeCertificationUnitOfWork()
+    usecases.apply_calendar(u, calendar())
+    a = dict(class_code="163", class_name="資訊一甲", homeroom_user_id=HOMEROOM_A)
+    b = dict(class_code="164", class_name="資訊一乙", homeroom_user_id=HOMEROOM_B)
+    for env in [uploaded(**a), uploaded(**a), uploaded(subject="國語文", teacher_id=HOMEROOM_B, **a),
+                uploaded(**b), uploaded(), uploaded("ce", **a)]:
+        usecases.create_task(u, env)
+    return u
+
+
+def _who(roles, uid=None, tenant="day"):
+    return caller_mod.Caller(user_id=uid or str(uuid.uuid4()), username="x", tenant=tenant, roles=tuple(roles))
+
+
+def test_figures_per_class_name_the_class_and_count_rounds_without_one_as_unassigned():
+    u = _school()
+    rows = usecases.oversight_figures(u, _who(["registrar"]), "class")
+    assert [(r["key"], r["label"], r["open"]) for r in rows] == [(None, "未分班", 1), ("163", "資訊一甲", 3),
+                                                                 ("164", "資訊一乙", 1)]
+    section = usecases.oversight_figures(u, _who(["registrar"]), "section")
+    assert all(r["label"].startswith(("程式設計（", "國語文（")) for r in section)
+
+
+def test_a_homeroom_teacher_sees_only_their_class():
+    u = _school()
+    rows = usecases.oversight_figures(u, _who(["homeroom_teacher", "subject_teacher"], HOMEROOM_A), "class")
+    assert [(r["key"], r["open"]) for r in rows] == [("163", 3)]          # not 164, not ce's 163
+    assert usecases.oversight_figures(u, _who(["homeroom_teacher"], HOMEROOM_A), "tenant")[0]["open"] == 3
+    assert usecases.oversight_figures(u, _who(["homeroom_teacher"]), "class") == []   # a homeroom of no upload
+
+
+def test_a_subject_convener_sees_only_the_subjects_they_teach():
+    u = _school()
+    rows = usecases.oversight_figures(u, _who(["subject_convener", "subject_teacher"], HOMEROOM_B), "subject")
+    assert [(r["key"], r["open"]) for r in rows] == [("國語文", 1)]
+    both = usecases.oversight_figures(u, _who(["subject_convener", "homeroom_teacher"], HOMEROOM_B), "class")
+    assert [(r["key"], r["open"]) for r in both] == [("163", 1), ("164", 1)]   # their subject + their class
+
+
+def test_whole_tenant_roles_see_everything_of_their_tenant_only():
+    u = _school()
+    for role in ("registrar", "executive_secretary", "principal"):
+        assert usecases.oversight_figures(u, _who([role]), "tenant")[0]["open"] == 5
+    assert usecases.oversight_figures(u, _who(["registrar"], tenant="ce"), "tenant")[0]["open"] == 1
+    with pytest.raises(Exception) as refused:
+        usecases.oversight_figures(u, _who(["subject_teacher"]), "class")
+    assert refused.value.code == "not_allowed"
+
+
+def test_open_at_close_is_scoped_like_the_figures():
+    u = FakeCertificationUnitOfWork()
+    usecases.apply_calendar(u, calendar(closes=3))
+    usecases.create_task(u, uploaded(class_code="163", class_name="資訊一甲", homeroom_user_id=HOMEROOM_A))
+    usecases.create_task(u, uploaded(class_code="164", class_name="資訊一乙", homeroom_user_id=HOMEROOM_B))
+    assert sum(r["open"] for r in usecases.open_at_window_close(u, _who(["registrar"]), 7)) == 2
+    assert sum(r["open"] for r in usecases.open_at_window_close(u, _who(["homeroom_teacher"], HOMEROOM_A), 7)) == 1
