@@ -135,14 +135,28 @@ def _open_count(eng):
         return conn.execute(sa.text("SELECT count(*) FROM tasks WHERE status = 'pending'")).scalar()
 
 
-def _session(stack, username):
-    s = requests.Session()
-    page = s.get(stack.gateway_url + "/login", timeout=60).text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    r = s.post(stack.gateway_url + "/login", data={"username": username, "password": PASSWORD,
-                                                   "csrf_token": token}, timeout=60)
+def _session(stack, username, tries=10):
+    """A signed-in portal session (retried: a busy shared machine answers 503 at times)."""
+    for attempt in range(tries):
+        s = requests.Session()
+        page = s.get(stack.gateway_url + "/login", timeout=60).text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        r = s.post(stack.gateway_url + "/login", data={"username": username, "password": PASSWORD,
+                                                       "csrf_token": token}, timeout=60)
+        if r.ok:
+            return s
+        time.sleep(3)
     r.raise_for_status()
-    return s
+
+
+def _api_token(stack, tries=10):
+    for attempt in range(tries):
+        r = requests.post(stack.gateway_url + "/api/v1/auth/token", json={"username": TEACHER, "password": PASSWORD},
+                          timeout=60)
+        if r.ok:
+            return r.json()["token"]
+        time.sleep(3)
+    r.raise_for_status()
 
 
 def run(stack):
@@ -162,12 +176,11 @@ def run(stack):
             time.sleep(0.2)
         opened = _open_count(eng) - before
         # the measured teacher's queue answers every one of theirs (the queue the page shows)
-        api = requests.post(stack.gateway_url + "/api/v1/auth/token", json={"username": TEACHER, "password": PASSWORD},
-                            timeout=60).json()["token"]
+        api = _api_token(stack)
         while time.perf_counter() < deadline:
-            n = len(requests.get(stack.gateway_url + "/api/v1/certification/tasks?status=pending", timeout=60,
-                                 headers={"Authorization": f"Bearer {api}"}).json())
-            if n >= mine:
+            r = requests.get(stack.gateway_url + "/api/v1/certification/tasks?status=pending", timeout=60,
+                             headers={"Authorization": f"Bearer {api}"})
+            if r.ok and len(r.json()) >= mine:
                 break
             time.sleep(0.2)
         last = time.perf_counter() - t0
