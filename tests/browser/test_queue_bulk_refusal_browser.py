@@ -23,13 +23,22 @@ pytestmark = pytest.mark.slow
 SUBJECT, CLASS = "整批保留勾選實作", "166"
 
 
-def upload_of_an_unset_term(stack, student, section):
+def upload_of_an_unset_term(stack, student, section, teacher_user_id):
     """files' `outcome-uploaded` for a 114-2 outcome (a term no calendar holds)."""
     import uuid
+
+    import sqlalchemy as sa
+    eng = sa.create_engine(stack.database_url("records"))
+    try:
+        with eng.connect() as c:
+            student_id = str(c.execute(sa.text("SELECT id FROM students WHERE user_id = :u"),
+                                       {"u": student.user["user_id"]}).scalar_one())
+    finally:
+        eng.dispose()
     env = events.make_event(events.OUTCOME_UPLOADED, "day", {
-        "outcome_id": str(uuid.uuid4()), "file_id": str(uuid.uuid4()), "student_id": section["student_id"],
+        "outcome_id": str(uuid.uuid4()), "file_id": str(uuid.uuid4()), "student_id": student_id,
         "student_user_id": student.user["user_id"], "section_id": section["id"],
-        "teacher_user_id": section["teacher_user_id"], "school_year": 114, "semester": 2,
+        "teacher_user_id": teacher_user_id, "school_year": 114, "semester": 2,
         "course_code": section["course_code"], "subject_name": section["subject_name"],
         "description": "上學期補交的成果", "filename": "補交.pdf", "content_type": "application/pdf",
         "size": 1234, "sha256": uuid.uuid4().hex * 2, "uploaded_at": events.utcnow(),
@@ -46,8 +55,8 @@ def test_a_keyboard_batch_with_one_refusal_keeps_it_selected_and_names_it(browse
     first, second = (Api(stack.gateway_url, u) for u in names)
     r = first.upload(first.section(SUBJECT)["id"], "本學期成果", pdf(), "本學期.pdf")
     assert r.status_code in (200, 201), r.text
-    upload_of_an_unset_term(stack, second, second.section(SUBJECT))
     wang = Api(stack.gateway_url, "t_wang")
+    upload_of_an_unset_term(stack, second, second.section(SUBJECT), wang.user["user_id"])
     tasks = eventually(lambda: (lambda ts: ts if len(ts) == 2 else None)(
         [t for t in wang.get("/certification/tasks").json() if t["subject_name"] == SUBJECT]))
     by_year = {t["school_year"]: t for t in tasks}
