@@ -1,7 +1,7 @@
 """tasks carry the student's class at upload time (oversight per class, the homeroom teacher's view)
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 
 Rows opened before this stay NULL (shown as 未分班); `outcome-uploaded` fills them from now on.
 """
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import UUID
 
-revision = '0008'
-down_revision = '0007'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 
