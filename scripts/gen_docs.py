@@ -21,6 +21,7 @@ ALL = NAMEKO + ("files",)
 WHEN = {
     "outcome-uploaded": "a course-outcome file is durable in object storage, fingerprint recorded",
     "performance-uploaded": "a performance's proof file is durable",
+    "proof-uploaded": "the proof file of a staff-entered item (an in-school competition) is durable",
     "certified": "a teacher (or proxy) certifies an outcome",
     "certification-returned": "a teacher returns an outcome with a reason",
     "certification-withdrawn": "a teacher (or proxy) withdraws a mistaken certification within the window, with a reason",

@@ -1116,6 +1116,49 @@ class ItemVoid(MethodView):
         return rpc("records", spec["void"], item_id, body["version"], body["reason"])
 
 
+class ProofQuery(_In):
+    download = fields.Boolean(load_default=False, metadata={"description": "as an attachment"})
+
+
+@items_bp.route("/records/<kind>/<item_id>/history")
+class ItemHistory(MethodView):
+    @login_required
+    @items_bp.response(200, HistoryOut(many=True))
+    def get(self, kind, item_id):
+        """One item's history, oldest first: who, when, the action (created, updated, voided with
+        its reason, proof_attached), the fields before and after. For whoever may read the item
+        (its student, the homeroom teacher of the student's class, the kind's unit and readers);
+        anyone else: 404 not_found."""
+        spec = _item_kind(kind)
+        return rpc("records", "get_history", spec["kind"], item_id)
+
+
+@items_bp.route("/records/<kind>/<item_id>/proof-tickets")
+class ItemProofTicket(MethodView):
+    @login_required
+    @items_bp.response(201, description="{item_kind, item_id, attempt, ticket, files_token, upload_url, "
+                                        "resumable_url, expires_in}: send the bytes to the files service")
+    def post(self, kind, item_id):
+        """An upload ticket for an item's proof file (in-school competitions: the organising
+        unit). The bytes go to the files service (upload_url or tus at resumable_url); a later
+        proof replaces the earlier one. Errors: 403 not_allowed, 404 not_found, 409 item_voided."""
+        from .items import item_proof_ticket
+        return item_proof_ticket(_item_kind(kind), item_id)
+
+
+@items_bp.route("/records/<kind>/<item_id>/proof")
+class ItemProof(MethodView):
+    @login_required
+    @items_bp.arguments(ProofQuery, location="query")
+    @items_bp.response(302, description="Location: a short-lived link to the proof on the files service")
+    def get(self, query, kind, item_id):
+        """Download an item's proof file: the item's readers only (its student, the homeroom
+        teacher of the student's class, the unit that enters it); anyone else and an item
+        without a proof: 404 not_found."""
+        from .items import proof_redirect
+        return proof_redirect(_item_kind(kind), item_id, query["download"])
+
+
 @items_bp.route("/sections/<section_id>/grades")
 class SectionGrades(MethodView):
     @login_required

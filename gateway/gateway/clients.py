@@ -68,12 +68,14 @@ def _files_get(path, **kw):
         raise ApiError("storage_unavailable") from None
 
 
-def file_link(file_id: str, disposition: str = "inline") -> str:
+def file_link(file_id: str, disposition: str = "inline", grant: str | None = None) -> str:
     """files checks who may read the file and answers a short-lived link for it only; the
-    browser is sent there, so no file byte passes through the gateway."""
+    browser is sent there, so no file byte passes through the gateway. `grant`: records' read
+    grant of an item's proof (records decides who reads an item; files checks the grant)."""
     url = current_app.config["FILES_URL"].rstrip("/") + f"/v1/files/{quote(file_id, safe='')}/link"
+    body = {"disposition": disposition} | ({"grant": grant} if grant else {})
     try:
-        resp = _http().post(url, json={"disposition": disposition}, timeout=10,
+        resp = _http().post(url, json=body, timeout=10,
                             headers={"X-Portfolio-Caller": caller_token("files")})
     except requests.RequestException:
         _local.session = None

@@ -186,6 +186,7 @@ ERRORS = {
     "number_out_of_range": (422, "須為 {min}–{max} 的整數。", "A whole number from {min} to {max}."),
     "end_before_start": (422, "結束日期早於開始日期。", "The end is before the start."),
     "performance_voided": (409, "這筆多元表現已作廢，不能再修改或上傳證明。", "This performance was voided."),
+    "item_voided": (409, "這筆紀錄已作廢，不能再上傳證明。", "This record was voided."),
     "school_code_invalid": (422, "學校代碼須為 6 位數字（例如 050407）。", "A school code has 6 digits."),
     "seat_no_invalid": (422, "座號須為 1–999 的整數。", "The seat number is 1-999."),
     "student_no_invalid": (422, "學號只能是英文字母、數字或「-」「_」。", "Letters, digits, - and _ only."),

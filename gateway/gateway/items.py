@@ -6,11 +6,13 @@ Thin: records decides who may write and read (a unit's list of another unit's ki
 another class, another student: not found / not allowed from records) and every field rule; a
 refused field comes back as fields_invalid with per-field codes, shown beside each field.
 """
+import re
+
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 
 from . import auth
 from .schoolcalendar import term_or_none
-from .clients import rpc
+from .clients import file_link, files_public_url, files_token, rpc, upload_limits
 from .errors import ApiError, to_api_error
 
 bp = Blueprint("items", __name__)
@@ -59,7 +61,8 @@ KINDS = {
     "competitions": {
         "kind": "competition", "title": "校內競賽", "unit": "organising_unit",
         "list": "list_competitions", "record": "record_competition", "void": "void_competition",
-        "note": "由承辦單位登錄名稱、項目內容與結果（證明文件上傳尚未開放）。",
+        "note": "由承辦單位登錄名稱、項目內容與結果，並上傳證明文件；學生本人與導師可閱覽與下載證明。",
+        "proof": True,
         "fields": [("name", "競賽名稱", "text", "100 字以內。", True),
                    ("content", "項目與內容", "textarea", "500 字以內。", True),
                    ("result", "結果（獎項）", "text", "例如：第一名、佳作。", True),
@@ -128,18 +131,63 @@ def _field_errors(err) -> dict:
     return {field: problems[0]["message_zh"] for field, problems in ((err.fields or {}).get("record") or {}).items()}
 
 
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def roc_date(value) -> str:
+    """An ISO date as the portal shows dates of a student's record: the ROC calendar, the form
+    the school's pages ask for (民國 115/03/05 for 2026-03-05); anything else as it is. Exports
+    keep their own formats (ROC yyyMMdd in the national rosters)."""
+    m = _ISO_DATE.match(str(value or ""))
+    if not m:
+        return "" if value is None else str(value)
+    year = int(m.group(1)) - 1911
+    return f"{year}/{m.group(2)}/{m.group(3)}" if year > 0 else str(value)
+
+
+def roc_time(value) -> str:
+    """An ISO timestamp (UTC) in school time with an ROC date: 115/11/29 08:31."""
+    if not value:
+        return ""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+    when = dt.datetime.fromisoformat(str(value)).astimezone(ZoneInfo("Asia/Taipei"))
+    return f"{roc_date(when.date().isoformat())} {when:%H:%M}"
+
+
 def shown(field, value):
-    """A stored value as a person reads it (codes in words)."""
+    """A stored value as a person reads it (codes in words, dates in the ROC calendar)."""
     if value is None or value == "":
         return ""
     if isinstance(value, bool):
         return "是" if value else "否"
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        return roc_date(value)
     return VALUE_NAMES.get(field, {}).get(str(value), str(value))
+
+
+def history_value(field, value):
+    """A value of a history row: as shown(), with an empty one said in words."""
+    if value is None or value == "":
+        return "（空）"
+    if isinstance(value, (list, dict)):
+        return str(value)
+    return shown(field, value)
 
 
 @bp.app_context_processor
 def _helpers():
-    return {"item_value": shown, "ITEM_KINDS": KINDS, "ITEM_UNITS": UNIT_ROLES}
+    return {"item_value": shown, "history_value": history_value, "ITEM_KINDS": KINDS, "ITEM_UNITS": UNIT_ROLES}
+
+
+@bp.app_template_filter("roc_date")
+def _roc_date_filter(value):
+    return roc_date(value)
+
+
+@bp.app_template_filter("roc_time")
+def _roc_time_filter(value):
+    return roc_time(value)
 
 
 @bp.get("/records/<slug>")
@@ -151,9 +199,10 @@ def kind_list(slug):
     class_code = (request.args.get("class") or "").strip()[:32] or (classes[0]["code"] if classes else "")
     rows = rpc("records", spec["list"], None, class_code) if class_code else []
     writer = spec["unit"] in auth.roles(user)
+    limits = upload_limits(term_or_none()[0]) if writer and spec.get("proof") else None
     return _no_store(make_response(render_template(
         "items_list.html", slug=slug, spec=spec, classes=classes, class_code=class_code, rows=rows,
-        writer=writer)))
+        writer=writer, limits=limits)))
 
 
 def _form(slug, spec, student, values, errors, error=None, status=200):
@@ -214,6 +263,71 @@ def kind_void(slug, item_id):
     else:
         flash("已作廢該筆紀錄（仍保留於清單中）。", "ok")
     return redirect(url_for("items.kind_list", slug=slug, **{"class": class_code}))
+
+
+def item_proof_ticket(spec, item_id) -> dict:
+    """records checks the caller enters this kind and the item is live, and signs a ticket; the
+    client sends the bytes to the files service itself (as for course outcomes)."""
+    from .flows import TICKET_TTL_S
+    if not spec.get("proof"):
+        raise ApiError("not_found")
+    t = rpc("records", "issue_item_proof_ticket", spec["kind"], item_id)
+    base = files_public_url()
+    return t | {"files_token": files_token(), "upload_url": base + "/v1/files",
+                "resumable_url": base + "/v1/uploads", "expires_in": TICKET_TTL_S}
+
+
+def proof_redirect(spec, item_id, download=False):
+    """records decides who reads the item and signs a read grant; files checks it and answers a
+    short-lived link: the browser goes there (no file byte passes through the gateway)."""
+    if not spec.get("proof"):
+        raise ApiError("not_found")
+    g = rpc("records", "grant_item_proof_read", spec["kind"], item_id)
+    resp = make_response("", 302)
+    resp.headers["Location"] = file_link(g["file_id"], "attachment" if download else "inline", g["grant"])
+    return _no_store(resp)
+
+
+@bp.post("/records/<slug>/proof-ticket")
+def kind_proof_ticket(slug):
+    """JSON for upload.js: a ticket for the chosen item's proof (CSRF header required)."""
+    spec = _spec(slug)
+    _user()
+    body = request.get_json(silent=True) or {}
+    try:
+        return item_proof_ticket(spec, str(body.get("item_id") or "")), 201
+    except Exception as exc:  # noqa: BLE001 - answered as JSON with the sentence to show
+        err = to_api_error(exc)
+        if err.code == "internal":
+            raise
+        return err.body(), err.status
+
+
+@bp.get("/records/<slug>/<item_id>/proof")
+def kind_proof(slug, item_id):
+    """The proof file of an item, for its readers (records and files decide)."""
+    spec = _spec(slug)
+    _user()
+    return proof_redirect(spec, item_id, request.args.get("download") == "1")
+
+
+HISTORY_ACTIONS = {"created": "新增", "updated": "修改", "voided": "作廢", "proof_attached": "上傳證明文件"}
+HISTORY_LABELS = {"voided": "已作廢", "void_reason": "作廢原因", "recorded_via": "登錄方式",
+                  "proof_filename": "證明文件", "proof_sha256": "證明文件指紋（SHA-256）",
+                  "school_year": "學年度", "semester": "學期"}
+
+
+@bp.get("/records/<slug>/<item_id>/history")
+def kind_history(slug, item_id):
+    """One item's history (who, when, before -> after, void reasons) for whoever may read the
+    item (records decides: anyone else reads it as not found)."""
+    spec = _spec(slug)
+    _user()
+    rows = rpc("records", "get_history", spec["kind"], item_id)
+    labels = {f: label for f, label, *_ in spec["fields"]} | HISTORY_LABELS
+    return _no_store(make_response(render_template(
+        "item_history.html", slug=slug, spec=spec, rows=rows, labels=labels, actions=HISTORY_ACTIONS,
+        back=request.referrer if (request.referrer or "").startswith(request.host_url) else None)))
 
 
 @bp.route("/records/imports/<kind>", methods=["GET", "POST"])

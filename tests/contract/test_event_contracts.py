@@ -161,6 +161,24 @@ def test_records_consumes_performance_uploaded_as_the_proof_of_a_known_performan
     assert [c["action"] for c in records_db.rows("record_changes")] == ["proof_attached"]
 
 
+def test_records_consumes_proof_uploaded_as_the_proof_of_a_known_competition(records_db):
+    import datetime as dt
+    from records.itemproofs import usecases as proofs
+    p = CANON["proof-uploaded"]["payload"]
+    with records_db.uow() as uow:
+        uow.competitions.s.execute(uow.competitions.t.insert().values(
+            id=uuid.UUID(p["item_id"]), tenant="day", student_id=uuid.UUID(p["student_id"]),
+            school_year=p["school_year"], semester=p["semester"], recorded_via="form",
+            recorded_at=dt.datetime.now(dt.timezone.utc), version=1, name="校內科展", content="物理組",
+            result="第一名", announced_on=dt.date(2026, 11, 10)))
+        uow.commit()
+    _apply_twice(records_db, proofs.attach_item_proof, CANON["proof-uploaded"])
+    (row,) = records_db.rows("competitions")
+    assert (str(row["proof_file_id"]), row["proof_sha256"], row["proof_filename"], row["version"]) == \
+        (p["file_id"], p["sha256"], p["filename"], 1)
+    assert [c["action"] for c in records_db.rows("record_changes")] == ["proof_attached"]
+
+
 def test_records_produces_student_status_changed(records_db):
     from records.status import usecases as status
     p = CANON["student-status-changed"]["payload"]
@@ -358,6 +376,10 @@ def _files_upload(db, object_store, event, data, **claims_over):
         t = {k: p[k] for k in ("performance_id", "performance_kind", "entered_by", "student_id", "student_user_id",
                                "school_year", "description")}
         t.update(kind="performance", tenant="day")
+    elif event == "proof-uploaded":
+        t = {k: p[k] for k in ("item_kind", "item_id", "attempt", "student_id", "student_user_id", "school_year",
+                               "semester")}
+        t.update(kind="item_proof", tenant="day")
     else:
         q = CANON["outcome-uploaded"]["payload"]
         t = {k: q[k] for k in ("outcome_id", "student_id", "student_user_id", "section_id", "teacher_user_id",
@@ -401,6 +423,14 @@ def test_files_produces_performance_uploaded(service_db, object_store):
     _files_upload(db, object_store, "performance-uploaded", b"%PDF-1.4\n%%EOF\n")
     (emitted,) = db.outbox_bodies("performance-uploaded")
     assert_matches_canon(emitted, "performance-uploaded")
+
+
+def test_files_produces_proof_uploaded(service_db, object_store):
+    db = service_db("files")
+    _files_upload(db, object_store, "proof-uploaded", b"%PDF-1.4\n%%EOF\n")
+    (emitted,) = db.outbox_bodies("proof-uploaded")
+    assert_matches_canon(emitted, "proof-uploaded")
+    assert emitted["payload"]["attempt"] == 1 and emitted["payload"]["item_kind"] == "competition"
 
 
 def test_files_produces_upload_refused_and_records_frees_the_slot(service_db, object_store, records_db):

@@ -14,6 +14,7 @@ from .errors import PermanentEventError
 
 OUTCOME_UPLOADED = "outcome-uploaded"
 PERFORMANCE_UPLOADED = "performance-uploaded"
+PROOF_UPLOADED = "proof-uploaded"
 CERTIFIED = "certified"
 CERTIFICATION_RETURNED = "certification-returned"
 CERTIFICATION_WITHDRAWN = "certification-withdrawn"
@@ -30,6 +31,7 @@ CALENDAR_CHANGED = "calendar-changed"
 PRODUCERS = {
     OUTCOME_UPLOADED: "files",
     PERFORMANCE_UPLOADED: "files",
+    PROOF_UPLOADED: "files",
     CERTIFIED: "certification",
     CERTIFICATION_RETURNED: "certification",
     CERTIFICATION_WITHDRAWN: "certification",
@@ -69,6 +71,7 @@ SUBSCRIPTIONS = [
     (NATIONAL_SUBMITTED, "records", "handle_national_submitted"),
     (UPLOAD_REFUSED, "records", "handle_upload_refused"),
     (PERFORMANCE_UPLOADED, "records", "handle_performance_uploaded"),
+    (PROOF_UPLOADED, "records", "handle_proof_uploaded"),
     (CALENDAR_CHANGED, "records", "handle_calendar_changed"),
     (OUTCOME_UPLOADED, "submission", "handle_outcome_uploaded"),
     (CERTIFICATION_RETURNED, "submission", "handle_certification_returned"),
@@ -166,11 +169,29 @@ class PerformanceUploaded(_Strict):
     uploaded_at = fields.AwareDateTime(required=True)
 
 
+class ProofUploaded(_Strict):
+    """The proof file of a staff-entered item (an in-school competition's 證明文件) is durable in
+    object storage; records attaches it to the item (records/itemproofs)."""
+    item_kind = Str(required=True, validate=validate.OneOf(["competition"]))
+    item_id = UUIDStr(required=True)
+    attempt = fields.Integer(required=True, validate=validate.Range(min=1))
+    file_id = UUIDStr(required=True)
+    student_id = UUIDStr(required=True)
+    student_user_id = UUIDStr(required=True)
+    school_year = fields.Integer(required=True, validate=validate.Range(min=100, max=200))
+    semester = fields.Integer(required=True, validate=validate.OneOf([1, 2]))
+    filename = Str(required=True)
+    content_type = Str(required=True)
+    size = fields.Integer(required=True, validate=validate.Range(min=1))
+    sha256 = Str(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    uploaded_at = fields.AwareDateTime(required=True)
+
+
 class UploadRefused(_Strict):
     """An upload with a valid ticket ended without a stored file (refused, failed, expired or
     cancelled): the quota slot its ticket holds is free again, at once."""
-    kind = Str(required=True, validate=validate.OneOf(["outcome", "performance"]))
-    subject_id = UUIDStr(required=True)      # the ticket's outcome_id or performance_id
+    kind = Str(required=True, validate=validate.OneOf(["outcome", "performance", "item_proof"]))
+    subject_id = UUIDStr(required=True)      # the ticket's outcome_id, performance_id or item_id
     student_id = UUIDStr(required=True)
     student_user_id = UUIDStr(required=True)
     school_year = fields.Integer(required=True)
@@ -346,6 +367,7 @@ class AccessRefused(_Strict):
 PAYLOADS = {
     OUTCOME_UPLOADED: OutcomeUploaded,
     PERFORMANCE_UPLOADED: PerformanceUploaded,
+    PROOF_UPLOADED: ProofUploaded,
     CERTIFIED: Certified,
     CERTIFICATION_RETURNED: CertificationReturned,
     CERTIFICATION_WITHDRAWN: CertificationWithdrawn,

@@ -8,6 +8,7 @@ HTTP (all answers JSON except the bytes; refusals `{error: {code, message, messa
   PATCH  /v1/uploads/<id>         tus append (application/offset+octet-stream)
   DELETE /v1/uploads/<id>         tus termination (the quota slot comes back)
   POST   /v1/files/<id>/link      a short-lived download link, after the authorisation check
+                                  ({disposition, grant?}: records' read grant for an item's proof)
   GET    /v1/files/<id>?exp&d&sig the bytes: streamed, ranged, sandboxed
   GET    /v1/limits               what may be uploaded in a school year
   GET    /healthz; GET /metrics (Prometheus, multiprocess; bearer FILES_METRICS_TOKEN)
@@ -372,7 +373,8 @@ def create_app(config=None):
     def link(file_id):
         body = request.get_json(silent=True) or {}
         return jsonify(usecases.download_link(repo, current_caller(), file_id, cfg["FILES_LINK_KEY"],
-                                              body.get("disposition", "inline")))
+                                              body.get("disposition", "inline"), grant=body.get("grant"),
+                                              grant_key=cfg["TICKET_KEY"]))
 
     @app.get("/v1/files/<file_id>")
     def download(file_id):

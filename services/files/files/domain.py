@@ -457,6 +457,15 @@ def ascii_fallback(name: str) -> str:
     return out or "evidence"
 
 
+# Ticket kinds (records signs them): the claim naming the upload's subject, the folder its stored
+# objects go to, the claims its event needs. `item_proof`: the proof file of a staff-entered item
+# (an in-school competition's 證明文件), subject = the item (records/itemproofs).
+TICKET_KINDS = ("outcome", "performance", "item_proof")
+SUBJECT_CLAIM = {"outcome": "outcome_id", "performance": "performance_id", "item_proof": "item_id"}
+FOLDERS = {"outcome": "outcomes", "performance": "performances", "item_proof": "proofs"}
+EVENT_CLAIMS = {"performance": ("performance_kind", "entered_by"), "item_proof": ("item_kind", "semester")}
+
+
 @dataclass
 class TicketClaims:
     """What records signed into an upload ticket (verified by the caller of these functions)."""
@@ -476,9 +485,9 @@ class TicketClaims:
 
     @classmethod
     def from_ticket(cls, t: dict) -> "TicketClaims":
-        subject = t.get("outcome_id") if t.get("kind") == "outcome" else t.get("performance_id")
-        if t.get("kind") == "performance":  # what performance-uploaded must carry
-            t["performance_kind"], t["entered_by"]  # noqa: B018 - KeyError: the ticket lacks a field
+        subject = t[SUBJECT_CLAIM[t["kind"]]]
+        for claim in EVENT_CLAIMS.get(t["kind"], ()):  # what the kind's event must carry
+            t[claim]  # noqa: B018 - KeyError: the ticket lacks a field
         slot = t.get("slot") if t.get("kind") == "outcome" else None
         if slot is not None and slot not in SLOTS:
             raise ValueError("unknown slot")

@@ -69,7 +69,7 @@ class ObjectStore:
                         raise
             self._call("set_versioning", self.client.set_bucket_versioning, bucket, VersioningConfig(ENABLED))
             # A crash between quarantine and promotion leaves bytes nobody owns: swept after a
-            # day (promoted objects live under outcomes/ and performances/ and are not touched).
+            # day (promoted objects live under outcomes/, performances/ and proofs/ and are not touched).
             self._call("set_lifecycle", self.client.set_bucket_lifecycle, bucket, LifecycleConfig([Rule(
                 ENABLED, rule_filter=Filter(prefix="quarantine/"), rule_id="sweep-quarantine",
                 expiration=Expiration(days=1),

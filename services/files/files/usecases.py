@@ -50,7 +50,7 @@ def check_ticket(caller, ticket_token, ticket_key) -> domain.TicketClaims:
         if exc.code == "token_expired":
             raise TicketExpired("the upload ticket has expired") from None
         raise TicketInvalid("the upload ticket is invalid") from None
-    if t.get("kind") not in ("outcome", "performance"):
+    if t.get("kind") not in domain.TICKET_KINDS:
         raise TicketInvalid("the upload ticket is of an unknown kind")
     uploader = str(t.get("uploader_user_id") or t.get("student_user_id"))
     if t.get("tenant") != caller.tenant or uploader != caller.user_id:
@@ -111,7 +111,7 @@ def _quietly(fn, *args):
 # ---------------------------------------------------------------- storing a verified file
 
 def _file_key(row, file_id):
-    folder = "outcomes" if row["kind"] == "outcome" else "performances"
+    folder = domain.FOLDERS[row["kind"]]
     return f"{folder}/{row['student_id']}/{file_id}"
 
 
@@ -141,6 +141,13 @@ def _uploaded_event(row, file_id, name, verdict, now):
             # the student's class at upload time (tickets issued before it was carried have none)
             "class_code": c.get("class_code"), "class_name": c.get("class_name"),
             "homeroom_user_id": c.get("homeroom_user_id")})
+    if row["kind"] == "item_proof":
+        return events.make_event(events.PROOF_UPLOADED, row["tenant"], {
+            "item_kind": c["item_kind"], "item_id": c["item_id"], "attempt": row.get("attempt", 1),
+            "file_id": str(file_id), "student_id": c["student_id"], "student_user_id": c["student_user_id"],
+            "school_year": c["school_year"], "semester": c["semester"], "filename": name,
+            "content_type": verdict.content_type, "size": verdict.size, "sha256": verdict.sha256,
+            "uploaded_at": now})
     return events.make_event(events.PERFORMANCE_UPLOADED, row["tenant"], {
         "performance_id": c["performance_id"], "performance_kind": c["performance_kind"],
         "entered_by": c["entered_by"], "file_id": str(file_id), "student_id": c["student_id"],
@@ -384,10 +391,27 @@ def sweep_expired(repo, store, now=None) -> int:
 
 # ---------------------------------------------------------------- downloads
 
-def find_for_download(repo, caller, file_id) -> dict:
-    """Owner, reviewing teacher (or proxy), the tenant's registrar, or the submission service
-    acting on its own for that tenant (`system:submission`: it streams the evidence into the
-    national package); everyone else gets not-found."""
+GRANT_PURPOSE = "file-read-grant"   # records/itemproofs: who may read an item is records' decision
+
+
+def _granted(grant, grant_key, caller, row) -> bool:
+    """A read grant records signed (TICKET_KEY, 60 s) for this caller, tenant and file."""
+    if not grant or not grant_key:
+        return False
+    try:
+        g = signing.verify(str(grant), grant_key, purpose=GRANT_PURPOSE)
+    except NotAuthenticated:
+        return False
+    return g.get("file_id") == str(row["id"]) and g.get("tenant") == caller.tenant == row["tenant"] \
+        and g.get("user_id") == caller.user_id
+
+
+def find_for_download(repo, caller, file_id, grant=None, grant_key=None) -> dict:
+    """Outcomes and performances: owner, reviewing teacher (or proxy), the tenant's registrar, or
+    the submission service acting on its own for that tenant (`system:submission`: it streams the
+    evidence into the national package).
+    An item's proof (kind item_proof): its student, or whoever holds records' read grant for it
+    (the item's readers: records/itemproofs). Everyone else gets not-found."""
     try:
         fid = uuid.UUID(str(file_id))
     except ValueError:
@@ -395,9 +419,12 @@ def find_for_download(repo, caller, file_id) -> dict:
     row = repo.find(fid, caller.tenant)
     if row is None:
         raise NotFound("file not found")
-    allowed = caller.user_id == str(row["owner_user_id"]) \
-        or str(row["reviewer_user_id"]) in (caller.user_id, *caller.proxy_for) \
-        or caller.has("registrar", "system", "system:submission")
+    if row["kind"] == "item_proof":
+        allowed = caller.user_id == str(row["owner_user_id"]) or _granted(grant, grant_key, caller, row)
+    else:
+        allowed = caller.user_id == str(row["owner_user_id"]) \
+            or str(row["reviewer_user_id"]) in (caller.user_id, *caller.proxy_for) \
+            or caller.has("registrar", "system", "system:submission")
     if not allowed:  # answered like a missing id, audited as a refusal
         raise NotFound("file not found", refused=True)
     return row
@@ -409,10 +436,12 @@ def _link_mac(key, file_id, exp, disposition) -> str:
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
 
-def download_link(repo, caller, file_id, link_key, disposition="inline", ttl=LINK_TTL_S) -> dict:
-    """After the authorisation check, a link to the bytes valid for `ttl` seconds, for this file
-    only (relative to the files service's public address)."""
-    row = find_for_download(repo, caller, file_id)
+def download_link(repo, caller, file_id, link_key, disposition="inline", ttl=LINK_TTL_S, *, grant=None,
+                  grant_key=None) -> dict:
+    """After the authorisation check (find_for_download; `grant`: records' read grant of an
+    item's proof, verified with `grant_key`), a link to the bytes valid for `ttl` seconds, for
+    this file only (relative to the files service's public address)."""
+    row = find_for_download(repo, caller, file_id, grant, grant_key)
     exp = int(time.time()) + ttl
     disposition = "attachment" if disposition == "attachment" else "inline"
     sig = _link_mac(link_key, row["id"], exp, disposition)

@@ -3,7 +3,7 @@
     portfolio-files-verify --tenant day [--tenant ce]     (or: python -m files.verify ...)
 
 For every stored file it re-reads the recorded version and re-hashes it, and it walks the
-bucket's evidence folders (outcomes/, performances/) for what the database does not know:
+bucket's evidence folders (outcomes/, performances/, proofs/) for what the database does not know:
 
   missing  the recorded version is gone, or the key now ends in a delete marker
   altered  the bytes no longer hash to the fingerprint, or the key was overwritten by a
@@ -21,7 +21,7 @@ import sys
 
 from minio.error import S3Error
 
-EVIDENCE_PREFIXES = ("outcomes/", "performances/")
+EVIDENCE_PREFIXES = ("outcomes/", "performances/", "proofs/")
 
 
 def verify_tenant(repo, store, tenant, out=print) -> dict:

@@ -60,6 +60,8 @@ class ItemKind:
     # extra["present"](uow, tenant, rows) -> [public item]: a kind whose items show more than
     # their own columns (course grades: the section's subject and credits) in the item views
     extra: dict = field(default_factory=dict)
+    # True: an item takes one proof file (its table has proof_columns(); records/itemproofs)
+    proof: bool = False
 
 
 def common_columns() -> list:
@@ -80,6 +82,24 @@ def common_columns() -> list:
         sa.Column("voided_by", UUID(as_uuid=True)),
         sa.Column("void_reason", sa.String(200)),
     ]
+
+
+def proof_columns() -> list:
+    """The columns of a kind whose items take a proof file (besides `proof_file_id`): what the
+    stored proof is (from `proof-uploaded`) and how many upload tickets were issued for it (each
+    ticket is a new attempt at the files service, so a later proof replaces the earlier one)."""
+    return [
+        sa.Column("proof_filename", sa.String(255)),
+        sa.Column("proof_content_type", sa.String(100)),
+        sa.Column("proof_size", sa.BigInteger),
+        sa.Column("proof_sha256", sa.String(64)),
+        sa.Column("proof_uploaded_at", sa.DateTime(timezone=True)),
+        sa.Column("proof_attempts", sa.SmallInteger, nullable=False, server_default="0"),
+    ]
+
+
+PROOF_FIELDS = ("proof_file_id", "proof_filename", "proof_content_type", "proof_size", "proof_sha256",
+                "proof_uploaded_at")
 
 
 # --- storage -------------------------------------------------------------------------------
@@ -120,6 +140,16 @@ class SqlItemRepository:
                              .values(version=self.t.c.version + 1, **values))
         return res.rowcount == 1
 
+    def set_fields(self, item_id, values):
+        """Columns that are no part of the item's content (its proof): no version change, so a
+        form opened before the proof arrived still saves."""
+        self.s.execute(self.t.update().where(self.t.c.id == item_id).values(**values))
+
+    def by_proof(self, tenant, file_id):
+        row = self.s.execute(sa.select(self.t).where(self.t.c.tenant == tenant,
+                                                     self.t.c.proof_file_id == file_id)).first()
+        return dict(row._mapping) if row else None
+
 
 class FakeItemRepository:
     """The same in memory; refuses columns the table does not have."""
@@ -149,7 +179,8 @@ class FakeItemRepository:
     def add(self, values):
         self._check(values)
         item_id = uuid.uuid4()
-        self.rows[item_id] = dict({c: None for c in self.t.c.keys()}, **values, id=item_id, version=1)
+        defaults = {c: (0 if c == "proof_attempts" else None) for c in self.t.c.keys()}
+        self.rows[item_id] = dict(defaults, **values, id=item_id, version=1)
         return item_id
 
     def update(self, item_id, expected_version, values):
@@ -159,6 +190,14 @@ class FakeItemRepository:
             return False
         r.update(values, version=r["version"] + 1)
         return True
+
+    def set_fields(self, item_id, values):
+        self._check(values)
+        self.rows[uuid.UUID(str(item_id))].update(values)
+
+    def by_proof(self, tenant, file_id):
+        return next((copy.deepcopy(r) for r in self.rows.values()
+                     if r["tenant"] == tenant and str(r.get("proof_file_id")) == str(file_id)), None)
 
 
 def repositories(name, table) -> dict:
@@ -296,6 +335,8 @@ def public(kind, row) -> dict:
                recorded_by_username=row.get("recorded_by_username"), recorded_at=_iso(row.get("recorded_at")),
                updated_at=_iso(row.get("updated_at")), version=row["version"],
                voided_at=_iso(row.get("voided_at")), void_reason=row.get("void_reason"))
+    if kind.proof:
+        out.update({f: _iso(row.get(f)) for f in PROOF_FIELDS})
     return out
 
 

@@ -21,8 +21,10 @@ def setup(kind="outcome"):
     if kind == "outcome":
         t.update(outcome_id=str(uuid.uuid4()), section_id=str(uuid.uuid4()), teacher_user_id=str(uuid.uuid4()),
                  course_code="C1", subject_name="程式設計")
-    else:
+    elif kind == "performance":
         t.update(performance_id=str(uuid.uuid4()), performance_kind="licence", entered_by="student")
+    else:
+        t.update(item_id=str(uuid.uuid4()), item_kind="competition", attempt=2)
     ticket = domain.TicketClaims.from_ticket(t)
     ticket.expires_at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=15)
     return FakeFileRepository(), FakeObjectStore(), c, ticket
@@ -72,6 +74,38 @@ def test_performance_proof_is_announced_as_performance_uploaded():
     usecases.upload_once(repo, store, LIMITS, c, t, io.BytesIO(ev.mp3()), "錄音.mp3")
     (e,) = repo.events
     assert e["event"] == "performance-uploaded" and e["payload"]["content_type"] == "audio/mpeg"
+
+
+def test_an_items_proof_is_kept_under_proofs_and_announced_as_proof_uploaded():
+    repo, store, c, t = setup("item_proof")
+    status, res = usecases.upload_once(repo, store, LIMITS, c, t, io.BytesIO(ev.pdf()), "獎狀.pdf")
+    (e,) = repo.events
+    assert status == 201 and e["event"] == "proof-uploaded"
+    assert (e["payload"]["item_kind"], e["payload"]["item_id"], e["payload"]["attempt"]) == \
+        ("competition", t.subject_id, 2)
+    assert [k[1] for k in store.objects] == [f"proofs/{t.student_id}/{res['file_id']}"]
+
+
+def test_an_items_proof_is_read_by_its_student_or_with_records_read_grant_only():
+    from portfolio_common import signing
+    from files.errors import NotFound
+    repo, store, c, t = setup("item_proof")
+    _, res = usecases.upload_once(repo, store, LIMITS, c, t, io.BytesIO(ev.pdf()), "獎狀.pdf")
+    fid, key = res["file_id"], "grant-key"
+    assert usecases.download_link(repo, c, fid, "link-key")["filename"] == "獎狀.pdf"   # its student
+    teacher = caller_mod.Caller(user_id=str(uuid.uuid4()), username="t", tenant="day", roles=("homeroom_teacher",))
+    registrar = caller_mod.Caller(user_id=str(uuid.uuid4()), username="r", tenant="day", roles=("registrar",))
+
+    def grant(who, file_id=fid, tenant="day", purpose="file-read-grant", k=key):
+        return signing.sign({"file_id": file_id, "tenant": tenant, "user_id": who.user_id}, k, ttl=60, purpose=purpose)
+    assert usecases.download_link(repo, teacher, fid, "link-key", grant=grant(teacher), grant_key=key)["path"]
+    refused = [(registrar, None),                       # no registrar shortcut for an item's proof
+               (teacher, None), (teacher, grant(registrar)), (teacher, grant(teacher, file_id=str(uuid.uuid4()))),
+               (teacher, grant(teacher, tenant="ce")), (teacher, grant(teacher, purpose="upload-ticket")),
+               (teacher, grant(teacher, k="forged")), (teacher, "garbage")]
+    for who, g in refused:
+        with pytest.raises(NotFound):
+            usecases.download_link(repo, who, fid, "link-key", grant=g, grant_key=key)
 
 
 def test_expired_uploads_are_swept_once():

@@ -1,10 +1,10 @@
 """In-school competitions (校內競賽, issue 8 item 8), by the organising unit: name, content,
-result, and a proof file (not attached yet: proof_file_id stays empty until the files side
-issues tickets for it)."""
+result, and a proof file (the organising unit uploads it through the files service with an
+item-proof ticket; `proof-uploaded` attaches it: records/itemproofs)."""
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import UUID
 
-from ..itemkit import common_columns
+from ..itemkit import common_columns, proof_columns
 from ..orm import metadata
 
 competitions = sa.Table(
@@ -13,6 +13,7 @@ competitions = sa.Table(
     sa.Column("content", sa.String(500), nullable=False),    # 項目與內容
     sa.Column("result", sa.String(50), nullable=False),      # 獎項 / 結果
     sa.Column("announced_on", sa.Date, nullable=False),      # 結果公布日期
-    sa.Column("proof_file_id", UUID(as_uuid=True)),          # 證明文件 (files service), not yet
+    sa.Column("proof_file_id", UUID(as_uuid=True)),          # 證明文件 (files service)
+    *proof_columns(),
     sa.Index("ix_competitions_student", "tenant", "student_id"),
 )
