@@ -66,7 +66,7 @@ KINDS = {
         "fields": [("name", "競賽名稱", "text", "100 字以內。", True),
                    ("content", "項目與內容", "textarea", "500 字以內。", True),
                    ("result", "結果（獎項）", "text", "例如：第一名、佳作。", True),
-                   ("announced_on", "結果公布日期", "date", "", True)]},
+                   ("announced_on", "結果公布日期", "date", "民國 115/11/10 或西元 2026-11-10。", True)]},
     "grades": {
         "kind": "course_grade", "title": "修課紀錄（學期成績）", "unit": "registrar", "import": "course_grade",
         "list": "list_course_grades", "record": "record_course_grade", "void": "void_course_grade",
@@ -106,6 +106,7 @@ _FLAG = [("", "依成績判定"), ("是", "是"), ("否", "否")]
 CHOICES.update({f: _FLAG for f in ("passed", "makeup_passed", "credit_counted", "yearly_passed")})
 CHOICES["pass_exception"] = [("", "否"), ("是", "是")]
 VALUE_NAMES = {f: dict(c) for f, c in CHOICES.items()}
+VALUE_NAMES["recorded_via"] = {"form": "表單", "import": "匯入"}
 UNIT_ROLES = {v["unit"] for v in KINDS.values()}
 
 
