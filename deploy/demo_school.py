@@ -16,7 +16,7 @@ import os
 import sys
 import time
 
-from deploy import demo_generate
+from deploy import demo_generate, demo_records
 
 from portfolio_common import caller as caller_mod
 from portfolio_common import clock
@@ -115,6 +115,7 @@ def load(rpc, signer, school, size="full"):
     """Load the school (grown to `size`, deploy.demo_generate) through the registrar's import
     paths. Returns (accounts report, {tenant: records report}, hand-written people)."""
     hand_written = read_people(os.path.join(HERE, "people.csv"))
+    hand_numbers = {s["student_no"] for term in school["terms"].values() for s in term["students"]}
     school, people = demo_generate.grow(school, hand_written, size)
     names = {p["username"]: p["display_name"] for p in people}
 
@@ -135,6 +136,8 @@ def load(rpc, signer, school, size="full"):
             raise SystemExit(f"{tenant}: refused {results[tenant]['refused']}")
     set_calendars(rpc, system, school)
     load_items(rpc, system)
+    if size != "small":   # the generated students' records of every kind (deploy/demo_records.py)
+        results["records"] = demo_records.load(rpc, system, demo_records.plan(school, hand_numbers))
     return report, results, hand_written
 
 
@@ -205,8 +208,14 @@ def main(argv=None):
     print(f"demo school loaded: {len(report['created'])} accounts created, "
           f"{len(report['updated'])} updated, {len(report['unchanged'])} unchanged "
           f"({a.size} size, {time.monotonic() - started:.0f} s)")
+    records = results.pop("records", None)
     for tenant, r in results.items():
         print(f"  {tenant}: {r['imported']}")
+    if records:
+        seconds = records.pop("seconds")
+        print(f"  generated records ({seconds:.0f} s): " + "; ".join(
+            f"{tenant} " + ", ".join(f"{k.split('_', 1)[1]} {n}" for k, n in counts.items())
+            for tenant, counts in records.items()))
     print(f"\nportal: {a.gateway}/")
     print(f"demo logins (password for all: {DEMO_PASSWORD_NOTE}; the generated people sign in "
           f"through the school's SSO only):")

@@ -104,3 +104,48 @@ def test_the_benchmark_school_has_over_two_thousand_students_in_the_same_shape(h
     assert (len(day["students"]), len(ce["students"])) == (1800, 300)
     assert len({s["national_id"] for t in (day, ce) for s in t["students"]}) == 2100
     assert len({p["username"] for p in people}) == len(people)
+
+
+def test_generated_students_get_records_of_every_kind_and_the_hand_written_ones_only_theirs(hand_written, full):
+    """deploy/demo_records.py: attendance, cadres/clubs/service, course grades and licences through
+    the units' imports, consultations, career plans and competitions through their forms; every
+    row one the records service accepts (checked by its own field rules here), none about a
+    hand-written student (their items are deploy/demo/items.json's)."""
+    import datetime as dt
+    from deploy import demo_records
+    from records.activities.domain import read_activity
+    from records.attendance.domain import read_attendance
+    from records.career.domain import read_assessment as read_career_assessment
+    from records.competition.domain import read_competition
+    from records.consultation.domain import read_consultation
+    from records.performances.domain import read_performance
+    hand = {s["student_no"] for t in hand_written[0]["terms"].values() for s in t["students"]}
+    planned = demo_records.plan(full[0], hand)
+    assert planned == demo_records.plan(full[0], hand), "deterministic: loading twice changes nothing"
+    today = dt.date(2026, 11, 30)
+    rules = {"import_attendance": read_attendance, "import_activities": read_activity,
+             "record_consultation": read_consultation, "record_career_assessment": read_career_assessment,
+             "record_competition": read_competition}
+    for tenant, p in planned.items():
+        sizes = {m: sum(len(rows) for _, rows in b) for m, b in p["imports"].items()}
+        assert all(sizes.values()), (tenant, sizes)
+        assert set(p["forms"]) == {"record_consultation", "record_career_assessment", "record_competition"}, tenant
+        for method, batches in p["imports"].items():
+            for _options, rows in batches:
+                assert not hand & {r["cells"]["student_no"] for r in rows}
+                for r in rows:
+                    if method == "import_performances":
+                        problems = read_performance("licence", r["cells"], today=today)[1]
+                    elif method in rules:
+                        problems = rules[method](r["cells"], today=today)[1]
+                    else:
+                        problems = []
+                    assert not problems, (method, r, problems)
+        for method, entries in p["forms"].items():
+            for _class, no, data in entries:
+                assert no not in hand and not rules[method](data, today=today)[1], (method, data)
+    # every generated student has at least a grade; most a club or a cadre post
+    graded = {r["cells"]["student_no"] for t in planned.values() for _, rows in t["imports"]["import_course_grades"]
+              for r in rows}
+    generated = {s["student_no"] for t in full[0]["terms"].values() for s in t["students"]} - hand
+    assert graded == generated
