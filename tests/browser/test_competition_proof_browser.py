@@ -58,6 +58,7 @@ def test_the_organising_unit_uploads_a_proof_and_the_student_opens_it(browser, s
         value = page.locator("#proof-item option", has_text="11516501").first.get_attribute("value")
         page.get_by_label("哪一筆").select_option(value)
         page.locator("#upload input[type=file]").set_input_files(str(proof))
+        page.locator("form#upload[data-ready=true]").wait_for()  # upload.js has taken the form
         page.get_by_role("button", name="上傳證明").click()
         expect(page.get_by_test_id("upload-msg")).to_contain_text("證明已上傳")
         for _ in range(50):   # proof-uploaded reaches records within moments
