@@ -1,14 +1,14 @@
 """in-school competitions take a proof file (issue 8 item 8): the stored proof's fingerprint and
 how many upload tickets were issued for it (each ticket is a new attempt at files)
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0015'
-down_revision = '0014'
+revision = '0016'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
