@@ -79,6 +79,7 @@ SUBSCRIPTIONS = [
     (SEALED, "records", "handle_sealed"),
     (SEALED, "certification", "handle_sealed"),
     (SEALED, "files", "handle_sealed"),     # files/sealing.py: a pika consumer, not nameko
+    (SELECTION_LOCKED, "files", "handle_selection_locked"),   # files/locked.py: pika too
     (SEALED_READ_APPROVED, "records", "handle_sealed_read_approved"),
 ] + [(ACCESS_REFUSED, "accounts", "handle_access_refused", src) for src in SHARED_EVENTS[ACCESS_REFUSED]]
 
@@ -265,13 +266,28 @@ class CertificationWithdrawn(_Strict):
     withdrawn_at = fields.AwareDateTime(required=True)
 
 
+class _LockedFile(_Strict):
+    kind = Str(required=True, validate=validate.OneOf(["outcome", "performance"]))
+    subject_id = UUIDStr(required=True)          # the outcome_id or performance_id
+    sha256 = Str(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))   # the locked version
+
+
 class SelectionLocked(_Strict):
+    """A student's selection of a school year locked (issue 9 item 4). Consumers: records
+    (marks the outcomes locked, audit) and files (legal hold on each locked object version,
+    lifted from the ones the student's earlier lock held and this one does not).
+    Added compatibly (optional, absent in events published before): lock_version (1, 2, ... a
+    re-lock after a correction; a consumer ignores a version lower than one it applied) and
+    files (every locked outcome's and performance's file, identified by its subject id and the
+    SHA-256 of the locked version). Without `files`, a consumer takes outcome_ids."""
     student_id = UUIDStr(required=True)
     student_user_id = UUIDStr(required=True)
     school_year = fields.Integer(required=True)
     outcome_ids = fields.List(UUIDStr(), required=True)
     locked_by = UUIDStr(required=True)
     locked_at = fields.AwareDateTime(required=True)
+    lock_version = fields.Integer(validate=validate.Range(min=1), load_default=None)
+    files = fields.List(fields.Nested(_LockedFile), load_default=None)
 
 
 class NationalSubmitted(_Strict):

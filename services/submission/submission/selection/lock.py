@@ -7,13 +7,21 @@ and the platform's tools (`system`).
   year) is frozen: their selection and consent can no longer change. For a student with
   consent a copy is held (a new version each time: the outcomes and performances with their
   files' fingerprints) and `selection-locked` is published through the outbox in the same
-  transaction. A student without consent is frozen too, but nothing of theirs is held or
+  transaction, with the lock version and every locked file (kind, outcome / performance id,
+  SHA-256): files puts a legal hold on exactly those object versions and lifts the holds of
+  the student's earlier version that are no longer locked (files/locked.py). A re-lock that
+  holds nothing for a student held before publishes an empty set, so files releases it all. A student without consent is frozen too, but nothing of theirs is held or
   published: the lock's answer counts them (`without_consent`) and the overview lists them
   beforehand, so the registrar is warned (consent.py).
 - unlock for a correction: named students, a reason (required, ≤ 500 characters); the
   student may change their selection and consent again; the next lock holds a new version
   (the earlier versions stay). Every lock and unlock is kept in lock_events (who, when, scope,
   students, reason), append-only.
+- window: a student's first lock of a school year happens inside the calendar's selection
+  window of that year (window_closed with the window's dates otherwise; calendar_not_set when
+  the year has no term), issue 9 "a lock outside the selection window". The re-lock of a
+  student unlocked for a correction is not bound to it: corrections follow the national
+  receipt, after the window, and an unlocked student must not stay unlocked.
 """
 import uuid
 
@@ -61,7 +69,9 @@ def lock(uow, caller, school_year, scope="tenant", scope_label="", student_user_
     "資訊三甲"), student_user_ids: the scope's students (required unless scope is tenant).
     Returns {school_year, locked_at, scope, students (newly locked), held (copies kept),
     outcomes, performances, without_consent (count), without_consent_ids, already_locked}.
-    Raises not_allowed, invalid, already_locked (every named student already locked)."""
+    Raises not_allowed, invalid, already_locked (every named student already locked),
+    window_closed (a student never locked before, outside the year's selection window; its
+    dates in the message), calendar_not_set. Nothing is written when refused."""
     caller.require(*REGISTRAR_ROLES)
     year = school_year_of(school_year)
     if scope not in SCOPES:
@@ -77,21 +87,25 @@ def lock(uow, caller, school_year, scope="tenant", scope_label="", student_user_
         ids = list(dict.fromkeys(ids + sorted(known)))
     if not ids:
         raise Invalid("no students to lock in this scope", code="invalid")
+    rows = {uid: uow.choices.lock_row(tenant, uid, year) for uid in ids}
+    if any(row is None for row in rows.values()):
+        _selection_window(uow, tenant, year).check()
     now = clock.now()
     consent_of = uow.choices.consent_by_student(tenant, year)
     done, already, without, held, n_out, n_perf = [], 0, [], 0, 0, 0
     for uid in ids:
-        row = uow.choices.lock_row(tenant, uid, year)
+        row = rows[uid]
         if row and row["state"] == "locked":
             already += 1
             continue
         version = (row["version"] + 1) if row else 1
         given = consent_of.get(uid, False)
-        if given:
-            n = _hold(uow, caller, tenant, year, uid, version, now)
-            if n is not None:
-                held, n_out, n_perf = held + 1, n_out + n[0], n_perf + n[1]
-        else:
+        n = _hold(uow, caller, tenant, year, uid, version, now) if given else None
+        if n is not None:
+            held, n_out, n_perf = held + 1, n_out + n[0], n_perf + n[1]
+        elif row is not None:
+            _release(uow, caller, tenant, year, uid, version, now)
+        if not given:
             without.append(uid)
         uow.choices.save_lock(dict(tenant=tenant, student_user_id=uid, school_year=year, state="locked",
                                    version=version, consent=given, changed_by=caller.user_id, changed_at=now))
@@ -106,6 +120,11 @@ def lock(uow, caller, school_year, scope="tenant", scope_label="", student_user_
     return {"school_year": year, "locked_at": now.isoformat(), "scope": scope, "students": len(done),
             "held": held, "outcomes": n_out, "performances": n_perf, "without_consent": len(without),
             "without_consent_ids": without, "already_locked": already}
+
+
+def _selection_window(uow, tenant, year):
+    from .usecases import selection_window
+    return selection_window(uow, tenant, year)
 
 
 def _hold(uow, caller, tenant, year, uid, version, now):
@@ -132,8 +151,23 @@ def _hold(uow, caller, tenant, year, uid, version, now):
                       for p in chosen]))
     uow.emit(events.make_event(events.SELECTION_LOCKED, tenant, {
         "student_id": str(student_id), "student_user_id": uid, "school_year": year,
-        "outcome_ids": [str(i["outcome_id"]) for i in items], "locked_by": caller.user_id, "locked_at": now}))
+        "outcome_ids": [str(i["outcome_id"]) for i in items], "locked_by": caller.user_id, "locked_at": now,
+        "lock_version": version,
+        "files": [{"kind": "outcome", "subject_id": str(i["outcome_id"]), "sha256": i["sha256"]} for i in items]
+        + [{"kind": "performance", "subject_id": str(p["performance_id"]), "sha256": p["sha256"]} for p in chosen]}))
     return len(items), len(chosen)
+
+
+def _release(uow, caller, tenant, year, uid, version, now):
+    """A re-lock after a correction that holds nothing (the student unselected everything or
+    revoked consent while unlocked): selection-locked with no files, so files lifts the legal
+    holds of the earlier version. Nothing is published when nothing was ever held."""
+    earlier = uow.choices.held_versions(tenant, year, uid)
+    if not earlier:
+        return
+    uow.emit(events.make_event(events.SELECTION_LOCKED, tenant, {
+        "student_id": str(earlier[-1]["student_id"]), "student_user_id": uid, "school_year": year,
+        "outcome_ids": [], "locked_by": caller.user_id, "locked_at": now, "lock_version": version, "files": []}))
 
 
 def unlock(uow, caller, school_year, student_user_ids, reason) -> dict:

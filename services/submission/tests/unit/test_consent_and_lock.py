@@ -1,5 +1,6 @@
 """Consent to release, lock by scope, unlock with a reason and re-lock, the pre-lock overview:
 use cases with a fake unit of work."""
+import datetime as dt
 import uuid
 
 import pytest
@@ -8,6 +9,8 @@ from submission import usecases
 from submission.selection import consent, lock
 from submission.selection import usecases as choice
 from submission.unit_of_work import FakeSubmissionUnitOfWork
+
+from portfolio_common import clock
 
 from .test_submission_usecases import STUDENT, certified, open_calendar, performance, uploaded, who
 
@@ -128,7 +131,57 @@ def test_only_the_registrar_locks_unlocks_and_overviews(uow, role):
 
 def test_another_tenants_registrar_locks_nothing_here(uow):
     give(uow)
+    open_calendar(uow, tenant="ce")
     res = lock.lock(uow, who("registrar", tenant="ce"), 115, "class", "x", [STUDENT])
     assert res["held"] == 0   # the day student's selection is not in ce
     assert choice.save_selection(uow, who("student"), 115, outcome_ids=[])["changed"]
     assert lock.overview(uow, who("registrar", tenant="ce"), 115)["students"][STUDENT]["has_selection"] is False
+
+
+def _close_selection_window(uow):
+    """The selection window of 115 ended five days ago (the term itself still runs)."""
+    terms = [t for t in uow.calendar.terms("day") if t["school_year"] == 115]
+    open_calendar(uow, opens=-30, closes=-5)
+    assert len([t for t in uow.calendar.terms("day") if t["school_year"] == 115]) == len(terms)
+
+
+def test_a_lock_outside_the_selection_window_is_refused_with_its_dates(uow):
+    give(uow)
+    _close_selection_window(uow)
+    today = clock.today_in_school()
+    for scope, ids in (("tenant", None), ("class", [STUDENT, OTHER]), ("student", [STUDENT])):
+        with pytest.raises(Exception) as e:
+            lock.lock(uow, REG, 115, scope, "資訊三甲", ids)
+        assert e.value.code == "window_closed"
+        assert (today - dt.timedelta(days=30)).isoformat() in str(e.value)
+        assert (today - dt.timedelta(days=5)).isoformat() in str(e.value)
+    # nothing written: no lock, no held copy, no event, the student may still not change (window)
+    assert uow.events == [] and lock.overview(uow, REG, 115)["locks"] == []
+    assert not lock.is_locked(uow, "day", STUDENT, 115)
+    assert lock.held(uow, REG, 115)["students"] == []
+
+
+def test_a_lock_before_the_window_opens_is_refused_too(uow):
+    open_calendar(uow, opens=3, closes=20)
+    with pytest.raises(Exception) as e:
+        lock.lock(uow, REG, 115, "student", "", [STUDENT])
+    assert e.value.code == "window_closed"
+
+
+def test_a_year_without_a_calendar_cannot_be_locked(uow):
+    with pytest.raises(Exception) as e:
+        lock.lock(uow, REG, 116, "student", "", [STUDENT])
+    assert e.value.code == "calendar_not_set"
+
+
+def test_the_relock_of_a_correction_after_the_window_is_allowed(uow):
+    give(uow)
+    lock.lock(uow, REG, 115, "student", "", [STUDENT])
+    _close_selection_window(uow)
+    lock.unlock(uow, REG, 115, [STUDENT], "國家端回饋錯誤，更正")
+    res = lock.lock(uow, REG, 115, "student", "", [STUDENT])
+    assert (res["students"], res["held"]) == (1, 1)
+    # a student never locked cannot be slipped in with the correction
+    with pytest.raises(Exception) as e:
+        lock.lock(uow, REG, 115, "class", "", [OTHER])
+    assert e.value.code == "window_closed"
