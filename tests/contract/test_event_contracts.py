@@ -64,8 +64,8 @@ def test_subscriptions_match_the_handlers_in_code():
                     found.add((ep.event_type, ep.source_service, cls.name, attr))
                 elif "EventHandler" in type(ep).__name__:
                     pytest.fail(f"{cls.name}.{attr} uses a plain EventHandler (no retry, no DLQ)")
-    import files.sealing   # files is Flask: its one consumer is a pika thread (files/sealing.py)
-    found |= set(files.sealing.HANDLERS)
+    import files.locked, files.sealing   # noqa: E401 - files is Flask: its consumers are pika threads
+    found |= set(files.sealing.HANDLERS) | set(files.locked.HANDLERS)
     assert found == set(events.subscriptions())
 
 

@@ -33,7 +33,7 @@ from portfolio_common.db import check_schema_current, make_engine
 from portfolio_common.errors import NotAllowed, NotAuthenticated, NotFound, PortfolioError
 from portfolio_common.outbox import OutboxRelay, RelayLoop
 
-from . import domain, sealing, usecases
+from . import domain, locked, sealing, usecases
 from .errors import FilesError, TicketMismatch
 from .orm import outbox
 from .repository import SqlFileRepository
@@ -124,6 +124,8 @@ def load_config(config=None) -> dict:
         # sealing: consume `sealed` (files/sealing.py) and retain sealed objects this many days
         "SEALED_CONSUMER": env("FILES_SEALED_CONSUMER", "1") != "0",
         "SEALED_RETENTION_DAYS": int(env("FILES_SEALED_RETENTION_DAYS", str(3650))),
+        # locked selections: consume `selection-locked` (files/locked.py), legal hold on their files
+        "LOCKED_CONSUMER": env("FILES_LOCKED_CONSUMER", "1") != "0",
     }
     cfg.update(config or {})
     return cfg
@@ -165,6 +167,9 @@ def create_app(config=None):
     if cfg["SEALED_CONSUMER"]:
         sealing.SealedConsumer(cfg["AMQP_URI"], lambda env: sealing.record_sealed(
             repo, sealed_repo, store, env, cfg["SEALED_RETENTION_DAYS"]), stop).start()
+    if cfg["LOCKED_CONSUMER"]:
+        sealing.SealedConsumer(cfg["AMQP_URI"], lambda env: locked.apply_selection_locked(engine, store, env), stop,
+                               queue=locked.QUEUE, event=events.SELECTION_LOCKED).start()
     app.extensions["files"] = {"engine": engine, "store": store, "relay": relay, "repo": repo,
                                "limits": limits, "stop": stop, "sealed": sealed_repo}
     if cfg["PORTAL_ORIGIN"]:

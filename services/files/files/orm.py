@@ -65,3 +65,30 @@ uploads = sa.Table(
     sa.UniqueConstraint("subject_id", "attempt", name="uploads_subject_attempt_key"),
     sa.Index("ix_uploads_receiving_expiry", "expires_at", postgresql_where=sa.text("state = 'receiving'")),
 )
+
+# A student's locked selection of a school year as files last applied it (selection-locked):
+# the lock version; the object versions held for it are the locked_files rows of that version
+# (earlier versions' rows stay as history: the runtime role deletes nothing).
+locked_selections = sa.Table(
+    "locked_selections", metadata,
+    sa.Column("tenant", sa.String(32), primary_key=True),
+    sa.Column("student_user_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("school_year", sa.Integer, primary_key=True),
+    sa.Column("student_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("lock_version", sa.Integer, nullable=False),
+    sa.Column("event_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("applied_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+)
+
+locked_files = sa.Table(
+    "locked_files", metadata,
+    sa.Column("tenant", sa.String(32), primary_key=True),
+    sa.Column("student_user_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("school_year", sa.Integer, primary_key=True),
+    sa.Column("lock_version", sa.Integer, primary_key=True),
+    sa.Column("file_id", UUID(as_uuid=True), sa.ForeignKey("stored_files.id"), primary_key=True),
+    sa.Column("student_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("held_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Index("ix_locked_files_file", "file_id"),
+)

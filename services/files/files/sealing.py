@@ -81,13 +81,17 @@ def record_sealed(files_repo, sealed_repo, store, env, retention_days=DEFAULT_RE
 
 
 class SealedConsumer:
-    """Consumes `sealed` on files' handler queue until `stop` is set; reconnects after errors."""
+    """Consumes `sealed` on files' handler queue until `stop` is set; reconnects after errors.
+    The same loop consumes files' other handler queue (selection-locked, files/locked.py):
+    pass its queue and event."""
 
-    def __init__(self, amqp_uri, handle, stop: threading.Event, ssl_options=None):
+    def __init__(self, amqp_uri, handle, stop: threading.Event, ssl_options=None, *, queue=QUEUE,
+                 event=events.SEALED):
         self.amqp_uri, self.handle, self.stop, self.ssl = amqp_uri, handle, stop, ssl_options
+        self.queue, self.event = queue, event
 
     def start(self):
-        t = threading.Thread(target=self.run, name="sealed-consumer", daemon=True)
+        t = threading.Thread(target=self.run, name=f"{self.event}-consumer", daemon=True)
         t.start()
         return t
 
@@ -96,30 +100,30 @@ class SealedConsumer:
         while not self.stop.is_set():
             try:
                 conn = pika.BlockingConnection(connection_parameters(
-                    self.amqp_uri, connection_name="files-sealed", ssl_options=self.ssl))
+                    self.amqp_uri, connection_name=f"files-{self.event}", ssl_options=self.ssl))
                 ch = conn.channel()
                 ch.basic_qos(prefetch_count=1)
                 while not self.stop.is_set():
-                    method, props, body = ch.basic_get(QUEUE)
+                    method, props, body = ch.basic_get(self.queue)
                     if method is None:
                         conn.sleep(1.0)
                         continue
                     self._one(ch, method, body)
                 conn.close()
             except Exception:  # noqa: BLE001 - the broker or the queue is away: try again
-                log.exception("sealed consumer lost its connection; reconnecting")
+                log.exception("%s consumer lost its connection; reconnecting", self.event)
                 self.stop.wait(5)
 
     def _one(self, ch, method, body):
         try:
-            env = events.load_event(events.SEALED, json.loads(body))
+            env = events.load_event(self.event, json.loads(body))
             self.handle(env)
         except (events.PermanentEventError, ValueError):
-            log.exception("malformed sealed event: dead-lettered")
+            log.exception("malformed or unusable %s event: dead-lettered", self.event)
             ch.basic_nack(method.delivery_tag, requeue=False)
             return
         except Exception:  # noqa: BLE001 - back to the queue; the delivery limit dead-letters it
-            log.exception("could not apply a sealed event; it will be redelivered")
+            log.exception("could not apply a %s event; it will be redelivered", self.event)
             ch.basic_nack(method.delivery_tag, requeue=True)
             self.stop.wait(1)
             return

@@ -118,6 +118,11 @@ class ObjectStore:
         be deleted or overwritten until the hold is lifted (a separate, audited decision)."""
         self._call("legal_hold", self.client.enable_object_legal_hold, bucket, key, version_id=version_id)
 
+    def release_hold(self, bucket, key, version_id):
+        """Lift the legal hold of one version (a re-lock after a correction no longer locks it:
+        files/locked.py). COMPLIANCE retention, if any, stays."""
+        self._call("legal_hold_off", self.client.disable_object_legal_hold, bucket, key, version_id=version_id)
+
     def is_held(self, bucket, key, version_id) -> bool:
         """Whether the S3 server reports a legal hold on that version (a version that never had
         one is answered NoSuchObjectLegalHold by SeaweedFS: not held)."""

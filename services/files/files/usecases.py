@@ -18,7 +18,7 @@ import time
 import uuid
 
 from portfolio_common import events, signing
-from portfolio_common.errors import NotAuthenticated
+from portfolio_common.errors import NotAllowed, NotAuthenticated
 
 from . import domain
 from .errors import (FilesError, LinkInvalid, NotFound, StorageUnavailable, TicketExpired,
@@ -427,7 +427,18 @@ def find_for_download(repo, caller, file_id, grant=None, grant_key=None) -> dict
             or caller.has("registrar", "system", "system:submission")
     if not allowed:  # answered like a missing id, audited as a refusal
         raise NotFound("file not found", refused=True)
+    refuse_sealed(row)
     return row
+
+
+def refuse_sealed(row):
+    """A sealed student's file (state `sealed`, set for every stored file of the student before
+    the seal is recorded: sealing.py) is not handed out to anyone: sealed data is read only
+    through the audited two-role request (records), never by a download. NotAllowed
+    `sealed_read_required` (403, audited as a refusal). Issue 9 item 7."""
+    if row.get("state") == "sealed":
+        raise NotAllowed("this student's data is sealed: an approved read request is required",
+                         code="sealed_read_required", refused=True)
 
 
 def _link_mac(key, file_id, exp, disposition) -> str:
@@ -459,6 +470,7 @@ def check_link(repo, file_id, exp, disposition, sig, link_key) -> dict:
     row = repo.find_any(fid)
     if row is None:
         raise NotFound("file not found")
+    refuse_sealed(row)   # a link issued before the seal does not outlive it
     return row
 
 
