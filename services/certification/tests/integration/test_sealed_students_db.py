@@ -79,3 +79,41 @@ def test_a_seal_from_another_tenant_freezes_nothing_here(service_db):
     (task,) = db.rows("tasks")
     with db.uow() as uow:
         assert usecases.certify(uow, teacher(), [str(task["id"])])["certified"] == [str(task["id"])]
+
+
+def test_decisions_and_withdrawals_of_a_sealed_student_refused_in_the_database(service_db):
+    """issue 9: a return (its reason), a withdrawal or any change to them, written by raw SQL,
+    is refused for a sealed student; the same write for another student is accepted."""
+    db = certification_db(service_db)
+    sealed_student, other = str(uuid.uuid4()), str(uuid.uuid4())
+    for s in (sealed_student, sealed_student, other):
+        with db.uow() as uow:
+            usecases.create_task(uow, upload_event(s))
+    rows = db.rows("tasks")
+    decided = next(str(t["id"]) for t in rows if str(t["student_id"]) == sealed_student)
+    still_open = next(str(t["id"]) for t in rows if str(t["student_id"]) == sealed_student and str(t["id"]) != decided)
+    others = next(str(t["id"]) for t in rows if str(t["student_id"]) == other)
+    with db.uow() as uow:
+        assert len(usecases.certify(uow, teacher(), [decided, others])["certified"]) == 2
+    with db.uow() as uow:
+        sealing.record_sealed(uow, sealed_event(sealed_student))
+
+    withdraw = sa.text("insert into withdrawals (id, task_id, tenant, actor_user_id, reason, sha256, withdrawn_at) "
+                       "values (:id, :t, 'day', :a, '誤認證', :h, now())")
+    give_reason = sa.text("insert into decisions (id, task_id, tenant, decision, actor_user_id, reason_code, reason) "
+                          "values (:id, :t, 'day', 'returned', :a, 'blurry', '檔案模糊')")
+    for sql, task, codes in ((withdraw, decided, {STUDENT_SEALED_SQLSTATE}),
+                             (give_reason, still_open, {STUDENT_SEALED_SQLSTATE}),
+                             # decisions are append-only too: whichever trigger fires first refuses
+                             (sa.text("delete from decisions where task_id = :t"), decided,
+                              {STUDENT_SEALED_SQLSTATE, "42501"}),
+                             (sa.text("update decisions set reason = 'x' where task_id = :t"), decided,
+                              {STUDENT_SEALED_SQLSTATE, "42501"})):
+        with pytest.raises(sa.exc.DBAPIError) as e, db.engine.begin() as c:
+            c.execute(sql, {"id": str(uuid.uuid4()), "t": task, "a": TEACHER, "h": "0" * 64})
+        assert e.value.orig.pgcode in codes, sql
+    assert [str(d["task_id"]) for d in db.rows("withdrawals")] == []
+    # the other student's withdrawal is written (the trigger concerns sealed students only)
+    with db.engine.begin() as c:
+        c.execute(withdraw, {"id": str(uuid.uuid4()), "t": others, "a": TEACHER, "h": "0" * 64})
+    assert [str(d["task_id"]) for d in db.rows("withdrawals")] == [others]
