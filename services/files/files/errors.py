@@ -165,3 +165,13 @@ class StudentSealed(FilesError):
     zh = "此學生的學習歷程檔案已封存（申請入學五年後），不能再上傳或修改。"
     en = "This student's portfolio is sealed: nothing more can be uploaded."
     frees_slot = False
+
+
+class SealedReadRequired(FilesError):
+    """A sealed student's file: not handed out by a download (sealed data is read only through
+    the audited two-role request, records)."""
+    code = "sealed_read_required"
+    http_status = 403
+    zh = "此學生的資料已封存，檔案不再提供下載；須經核准的查閱申請。"
+    en = "This student's data is sealed: an approved read request is required."
+    frees_slot = False

@@ -18,7 +18,7 @@ import time
 import uuid
 
 from portfolio_common import events, signing
-from portfolio_common.errors import NotAllowed, NotAuthenticated
+from portfolio_common.errors import NotAuthenticated
 
 from . import domain
 from .errors import (FilesError, LinkInvalid, NotFound, StorageUnavailable, TicketExpired,
@@ -434,11 +434,12 @@ def find_for_download(repo, caller, file_id, grant=None, grant_key=None) -> dict
 def refuse_sealed(row):
     """A sealed student's file (state `sealed`, set for every stored file of the student before
     the seal is recorded: sealing.py) is not handed out to anyone: sealed data is read only
-    through the audited two-role request (records), never by a download. NotAllowed
+    through the audited two-role request (records), never by a download. SealedReadRequired
     `sealed_read_required` (403, audited as a refusal). Issue 9 item 7."""
     if row.get("state") == "sealed":
-        raise NotAllowed("this student's data is sealed: an approved read request is required",
-                         code="sealed_read_required", refused=True)
+        from .errors import SealedReadRequired
+        raise SealedReadRequired("this student's data is sealed: an approved read request is required",
+                                 refused=True)
 
 
 def _link_mac(key, file_id, exp, disposition) -> str:

@@ -169,6 +169,8 @@ def list_my_sections(uow, caller) -> list:
 def list_my_outcomes(uow, caller, school_year=None) -> list:
     caller.require("student")
     st = _student_of(uow, caller)
+    from .sealing.usecases import gate_sealed_read
+    gate_sealed_read(uow, caller, {"id": st.id})
     q = (sa.select(outcomes, sections.c.subject_name, sections.c.course_code)
          .join(sections, sections.c.id == outcomes.c.section_id)
          .where(outcomes.c.tenant == caller.tenant, outcomes.c.student_id == st.id))
@@ -194,6 +196,8 @@ def get_outcome(uow, caller, outcome_id) -> dict:
                or caller.has("registrar", "system"))
     if not allowed:  # answered like a missing id, audited as a refusal
         raise NotFound("outcome not found", refused=True)
+    from .sealing.usecases import gate_sealed_read
+    gate_sealed_read(uow, caller, {"id": m["student_id"]})   # sealed: an approved request only
     return _with_files(m)
 
 

@@ -133,3 +133,26 @@ def test_a_redelivered_sealed_changes_nothing(files):
         "manifest_digest": "0" * 64}, producer="submission"))
     assert sealing.record_sealed(ext["repo"], ext["sealed"], ext["store"], env, 1) == 1
     assert sealing.record_sealed(ext["repo"], ext["sealed"], ext["store"], env, 1) == 0
+
+
+def test_a_sealed_students_file_is_not_downloaded_by_anyone(files):
+    """issue 9 item 7: sealed data is read only through the audited two-role request; files hands
+    out no link to a sealed student's file (owner and registrar alike), and a link issued before
+    the seal stops working."""
+    client, ext, uri = files
+    s = Student()
+    up = post(client, s, ev.pdf())
+    assert up.status_code == 201, up.get_json()
+    fid = up.get_json()["file_id"]
+    registrar = as_gateway(caller_mod.Caller(user_id=str(uuid.uuid4()), username="reg", tenant="day",
+                                             roles=("registrar",)), "files")
+    early = client.post(f"/v1/files/{fid}/link", headers={"Authorization": f"Bearer {s.token()}"}).get_json()
+    assert client.get("/" + early["path"]).status_code == 200
+    publish_sealed(uri, s)
+    assert wait_sealed(ext, s)
+    for token in (s.token(), registrar):
+        r = client.post(f"/v1/files/{fid}/link", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 403 and r.get_json()["error"]["code"] == "sealed_read_required", r.get_json()
+        assert "封存" in r.get_json()["error"]["message_zh"]
+    r = client.get("/" + early["path"])
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "sealed_read_required"

@@ -31,6 +31,7 @@ class Rpc:
     @rpc
     @allowed("guidance_counsellor", "homeroom_teacher", "system")
     def list_class_autobiographies(self, caller, class_code):
-        """[{student, latest}] of a class (counsellors: any; a homeroom teacher: their own)."""
+        """[{student, latest}] of a class (counsellors: any; a homeroom teacher: their own); a
+        sealed student: student.sealed true, latest null."""
         with self.platform.uow() as uow:
             return usecases.list_class(uow, caller, class_code)

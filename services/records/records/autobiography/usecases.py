@@ -134,8 +134,11 @@ def list_class(uow, caller, class_code) -> list:
     if not (caller.has(itemkit.COUNSELLOR, "system")
             or (caller.has(itemkit.HOMEROOM) and all(itemkit.homeroom_of(caller, s) for s in students))):
         raise NotFound("class not found", refused=True)
-    latest = uow.autobiography_versions.latest_of(caller.tenant, [s["id"] for s in students])
-    return [{"student": itemkit.student_card(s),
+    sealed = uow.sealed_students.sealed_among(caller.tenant, [s["id"] for s in students])
+    latest = uow.autobiography_versions.latest_of(caller.tenant, [s["id"] for s in students
+                                                                  if str(s["id"]) not in sealed])
+    # a sealed student's autobiography is not listed (read only through an approved request)
+    return [{"student": dict(itemkit.student_card(s), sealed=str(s["id"]) in sealed),
              "latest": _public(latest[str(s["id"])]) if str(s["id"]) in latest else None}
             for s in sorted(students, key=lambda s: (s.get("seat_no") or 0, s["student_no"]))]
 

@@ -38,8 +38,8 @@ def item_classes(uow, caller) -> list:
 
 def class_records(uow, caller, class_code) -> dict:
     """A class's items of every kind the caller may read there (the homeroom teacher: all):
-    {class_code, students: [card], kinds: {name: {student_id: [item]}}}. A class the caller may
-    read nothing of: not_found (refused)."""
+    {class_code, students: [card + sealed], kinds: {name: {student_id: [item]}}}. A class the
+    caller may read nothing of: not_found (refused). A sealed student's items are never listed."""
     readable = {}
     students = None
     for name, k in areas.item_kinds().items():
@@ -50,12 +50,16 @@ def class_records(uow, caller, class_code) -> dict:
         readable[name] = k
     if not readable:
         raise NotFound("class not found", refused=True)
-    ids = [s["id"] for s in students]
+    # a sealed student's items are left out (card marked `sealed`): read one student at a time
+    # through an approved request (sealing.gate_sealed_read), never in a class list
+    sealed = uow.sealed_students.sealed_among(caller.tenant, [s["id"] for s in students])
+    ids = [s["id"] for s in students if str(s["id"]) not in sealed]
     kinds = {}
     for name, k in readable.items():
         by_student = {}
         for item in _present(uow, k, caller.tenant, getattr(uow, k.table.name).of_students(caller.tenant, ids)):
             by_student.setdefault(item["student_id"], []).append(item)
         kinds[name] = by_student
-    cards = [itemkit.student_card(s) for s in sorted(students, key=lambda s: (s.get("seat_no") or 0, s["student_no"]))]
+    cards = [dict(itemkit.student_card(s), sealed=str(s["id"]) in sealed)
+             for s in sorted(students, key=lambda s: (s.get("seat_no") or 0, s["student_no"]))]
     return {"class_code": class_code, "students": cards, "kinds": kinds}

@@ -17,6 +17,7 @@ from portfolio_common.errors import RetryLater
 
 from ..errors import FieldsInvalid, Invalid, NotFound, StaleRecord
 from ..history import snapshot
+from ..sealing.usecases import gate_sealed_read
 from . import domain
 
 STAFF_ROLES = ("registrar", "organising_unit", "system")
@@ -151,8 +152,10 @@ def list_performances(uow, caller, student_id=None, school_year=None) -> list:
     probe = {"student_id": st["id"], "entered_by": "student"}
     if not _readable(uow, caller, probe):
         if caller.has("organising_unit"):
+            gate_sealed_read(uow, caller, st)
             return [public(r) for r in rows if r["entered_by"] != "student"]
         raise NotFound("student not found", refused=True)
+    gate_sealed_read(uow, caller, st)   # a sealed student: only an approved request's reader
     return [public(r) for r in rows]
 
 

@@ -20,6 +20,14 @@ class SqlSealedRepository:
         return self.s.execute(sa.select(sa.literal(1)).where(
             sealed_students.c.tenant == tenant, sealed_students.c.student_id == student_id)).first() is not None
 
+    def sealed_among(self, tenant, student_ids) -> set:
+        """The ids (str) of the given students that are sealed in the tenant."""
+        ids = [str(i) for i in student_ids]
+        if not ids:
+            return set()
+        return {str(i) for i in self.s.execute(sa.select(sealed_students.c.student_id).where(
+            sealed_students.c.tenant == tenant, sealed_students.c.student_id.in_(ids))).scalars()}
+
     def add_grant(self, row: dict) -> bool:
         return self.s.execute(insert(sealed_read_grants).values(**row).on_conflict_do_nothing()).rowcount == 1
 
@@ -48,6 +56,9 @@ class FakeSealedRepository:
 
     def is_sealed(self, tenant, student_id):
         return (tenant, str(student_id)) in self.rows
+
+    def sealed_among(self, tenant, student_ids):
+        return {str(i) for i in student_ids if (tenant, str(i)) in self.rows}
 
     grants, reads = None, None
 

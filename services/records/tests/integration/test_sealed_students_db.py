@@ -139,3 +139,71 @@ def test_a_sealed_student_is_read_only_through_an_approved_request_and_every_rea
     assert [tuple(r) for r in reads] == [(reader.user_id, str(grant["payload"]["request_id"]))] * 2
     with pytest.raises(sa.exc.DBAPIError), db.engine.begin() as c:   # the log is append-only
         c.execute(sa.text("delete from sealed_reads"))
+
+
+def test_every_read_path_of_a_sealed_students_data_is_gated(db):
+    """issue 9 item 7: the outcome (get_outcome, the student's own list), the performances and the
+    class lists (a class's records, a class's autobiographies) do not show a sealed student's
+    data to ordinary roles; an approved request's reader reads the student's own items one
+    student at a time (each read logged); the unsealed classmate reads as before."""
+    from records.autobiography import usecases as autobiography
+    from records.itemviews import usecases as itemviews
+    from records.performances import usecases as performances
+    from tests.support.calendar import open_records_calendar
+    open_records_calendar(db, "day", school_year=115, semester=1)
+    s1, s2 = student_id(db, "s1"), student_id(db, "s2")
+    section = str(db.rows("sections")[0]["id"])
+    outcome = {}
+    for sid, user in ((s1, "s1"), (s2, "s2")):
+        outcome[sid] = str(uuid.uuid4())
+        with db.uow() as uow:
+            usecases.record_outcome_uploaded(uow, events.load_event(events.OUTCOME_UPLOADED, events.make_event(
+                events.OUTCOME_UPLOADED, "day", {
+                    "outcome_id": outcome[sid], "file_id": str(uuid.uuid4()), "student_id": sid,
+                    "student_user_id": U[user], "section_id": section, "teacher_user_id": U["teacher"],
+                    "school_year": 115, "semester": 1, "course_code": "C1", "subject_name": "程式設計",
+                    "description": "期末專題", "filename": "a.pdf", "content_type": "application/pdf", "size": 10,
+                    "sha256": "0" * 64, "uploaded_at": events.utcnow()})))
+    with db.uow() as uow:
+        sealing.record_sealed(uow, sealed_event(s1, U["s1"]))
+
+    reader = registrar()
+    student = caller_mod.Caller(user_id=U["s1"], username="s1", tenant="day", roles=("student",))
+    teacher = caller_mod.Caller(user_id=U["teacher"], username="t", tenant="day", roles=("subject_teacher",))
+    gated = [(who, fn) for who in (reader, student, teacher)
+             for fn in (lambda uow, who: usecases.get_outcome(uow, who, outcome[s1]),)]
+    gated += [(who, lambda uow, who: performances.list_performances(uow, who, s1)) for who in (reader,)]
+    gated += [(student, lambda uow, who: performances.list_performances(uow, who)),
+              (student, lambda uow, who: usecases.list_my_outcomes(uow, who))]
+    for who, fn in gated:
+        with pytest.raises(Exception) as e, db.uow() as uow:
+            fn(uow, who)
+        assert e.value.code == "sealed_read_required", who.roles
+    # the classmate's data reads as before
+    with db.uow() as uow:
+        assert str(usecases.get_outcome(uow, teacher, outcome[s2])["id"]) == outcome[s2]
+    with db.uow() as uow:
+        assert performances.list_performances(uow, reader, s2) == []
+
+    # class lists: the sealed student's card is marked, their data left out
+    with db.uow() as uow:
+        view = itemviews.class_records(uow, reader, "101")
+    assert {c["id"]: c["sealed"] for c in view["students"]} == {s1: True, s2: False, **{
+        c["id"]: False for c in view["students"] if c["id"] not in (s1, s2)}}
+    assert all(s1 not in [str(k) for k in by_student] for by_student in view["kinds"].values())
+    counsellor = caller_mod.Caller(user_id=str(uuid.uuid4()), username="c", tenant="day",
+                                   roles=("guidance_counsellor",))
+    with db.uow() as uow:
+        rows = autobiography.list_class(uow, counsellor, "101")
+    assert [r["student"].get("sealed") for r in rows] == [True, False] and rows[0]["latest"] is None
+
+    # an approved request's reader reads the sealed student's outcome; the read is logged
+    with db.uow() as uow:
+        sealing.record_read_approved(uow, approved(s1, reader.user_id))
+    with db.uow() as uow:
+        assert str(usecases.get_outcome(uow, reader, outcome[s1])["id"]) == outcome[s1]
+    with db.uow() as uow:
+        assert performances.list_performances(uow, reader, s1) == []
+    with db.engine.connect() as c:
+        n = c.execute(sa.text("select count(*) from sealed_reads where student_id = :s"), {"s": s1}).scalar()
+    assert n == 2
