@@ -54,6 +54,8 @@ def test_no_decision_for_a_sealed_student_and_raw_sql_is_refused(service_db):
     with db.uow() as uow:
         res = usecases.certify(uow, teacher(), [tasks[sealed_student], tasks[other]])
     assert res["certified"] == [tasks[other]]
+    with db.uow() as uow:   # the sealed student's round is no longer in the teacher's queue
+        assert [str(t["id"]) for t in usecases.list_queue(uow, teacher(), "all")] == [tasks[other]]
     assert res["refused"] == [{"task_id": tasks[sealed_student], "code": "student_sealed",
                                "reason": "this student's portfolio is sealed"}]
     assert [str(d["task_id"]) for d in db.rows("decisions")] == [tasks[other]]
