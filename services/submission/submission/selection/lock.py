@@ -234,10 +234,18 @@ def overview(uow, caller, school_year) -> dict:
 def held(uow, caller, school_year, student_user_id=None) -> dict:
     """The held copies: {school_year, students: [{student_id, student_user_id, version,
     locked_at, outcomes, performances, versions (count)}]} (the newest version per student);
-    with student_user_id, every version of that student's."""
+    with student_user_id, every version of that student's. A sealed student's copies are left
+    out of the list; naming one raises sealed_read_required."""
     caller.require(*REGISTRAR_ROLES)
     year = school_year_of(school_year)
     rows = uow.choices.held_versions(caller.tenant, year, _ids([student_user_id])[0] if student_user_id else None)
+    # a sealed student's held copies are read only through the audited two-role request
+    sealed = {sid for tenant, sid in uow.sealing.sealed_ids() if tenant == caller.tenant}
+    if student_user_id and any(str(r["student_id"]) in sealed for r in rows):
+        from portfolio_common.errors import NotAllowed
+        raise NotAllowed("this student's data is sealed: an approved read request is required",
+                         code="sealed_read_required")
+    rows = [r for r in rows if str(r["student_id"]) not in sealed]
     newest, count = {}, {}
     for r in rows:
         uid = str(r["student_user_id"])

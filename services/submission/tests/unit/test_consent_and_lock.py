@@ -185,3 +185,15 @@ def test_the_relock_of_a_correction_after_the_window_is_allowed(uow):
     with pytest.raises(Exception) as e:
         lock.lock(uow, REG, 115, "class", "", [OTHER])
     assert e.value.code == "window_closed"
+
+
+def test_a_sealed_students_held_copies_are_not_read(uow):
+    give(uow)
+    lock.lock(uow, REG, 115, "class", "資訊三甲", [STUDENT, OTHER])
+    (copy,) = lock.held(uow, REG, 115)["students"]
+    uow.sealing.add_seal("day", copy["student_id"], STUDENT, clock.now())
+    assert lock.held(uow, REG, 115)["students"] == []
+    assert usecases.list_locked(uow, REG, 115)["students"] == []
+    with pytest.raises(Exception) as e:
+        lock.held(uow, REG, 115, STUDENT)
+    assert e.value.code == "sealed_read_required"
