@@ -29,10 +29,29 @@ PERFORMANCE_SHEETS = {"performance_competition": "競賽參與紀錄", "performa
 RPCS.update({k: "import_performances" for k in PERFORMANCE_SHEETS})
 KIND_OPTIONS = {k: {"kind": k} for k in PERFORMANCE_SHEETS}
 
+# Kinds another service owns, on the same flow (portfolio_common/importing.py there too): the
+# college application dates (submission/sealing/importer.py, whose COLUMNS these repeat; a test
+# keeps them equal), the student found by 學號 among the tenant's students (records).
+SERVICES = {"college_application": "submission"}
+RPCS["college_application"] = "import_application_dates"
+OTHER_KINDS = {"college_application": {
+    "kind": "college_application", "roles": ["registrar"], "key_field": "student_no", "columns": [
+        {"field": "student_no", "label": "學號", "aliases": ["學號", "student_no", "student_number", "學生學號"],
+         "required": True, "type": "code", "width": None},
+        {"field": "applied_on", "label": "申請入學日期",
+         "aliases": ["申請入學日期", "申請日期", "大學申請日期", "申請大學日期", "applied_on", "application_date"],
+         "required": True, "type": "date", "width": None}]}}
+
 
 def kinds() -> dict:
-    """{kind: description} the caller may import (records decides by role)."""
-    return {k["kind"]: k for k in rpc("records", "list_import_kinds") if k["kind"] in RPCS}
+    """{kind: description} the caller may import (records decides by role for its kinds; the
+    other services' kinds by the roles listed here, the service checking them again)."""
+    from . import auth
+    out = {k["kind"]: k for k in rpc("records", "list_import_kinds") if k["kind"] in RPCS}
+    user = auth.current_user()
+    held = set(auth.roles(user)) if user else set()
+    out.update({k: spec for k, spec in OTHER_KINDS.items() if held & set(spec["roles"])})
+    return out
 
 
 def kind_spec(kind) -> dict:
@@ -68,6 +87,17 @@ def _resolve_accounts(rows):
         r["cells"]["account_roles"] = ",".join(u["roles"]) if u else ""
 
 
+def _resolve_students(rows):
+    """學號 -> the tenant's student (records.list_students: registrar), for a kind another
+    service owns: student_id and student_user_id go with the row; an unknown 學號 goes empty
+    (the service reports student_unknown)."""
+    by_no = {s["student_no"]: s for s in rpc("records", "list_students")}
+    for r in rows:
+        st = by_no.get(r["cells"].get("student_no", ""))
+        r["cells"]["student_id"] = st["id"] if st else None
+        r["cells"]["student_user_id"] = st.get("user_id") if st else None
+
+
 def run(kind, filename, data, *, dry_run=True, basis=None, options=None, spec=None) -> dict:
     """Read, resolve and send one file. Returns {kind, filename, sha256, dry_run, written,
     problems, notices, rows (as the file has them, masked), actions {row: action}, summary,
@@ -86,9 +116,11 @@ def run(kind, filename, data, *, dry_run=True, basis=None, options=None, spec=No
     if rows:
         if "username" in labels:
             _resolve_accounts(rows)
+        if kind in SERVICES:
+            _resolve_students(rows)
         send = [{"row": r["row"], "cells": {k: v for k, v in r["cells"].items() if k != "username"}} for r in rows]
         real = not dry_run and not problems
-        result = rpc("records", RPCS[kind], send, not real, basis if real else None,
+        result = rpc(SERVICES.get(kind, "records"), RPCS[kind], send, not real, basis if real else None,
                      {**(options or {}), **KIND_OPTIONS.get(kind, {})})
         seen = {(p["row"], p["column"], p["code"]) for p in problems}
         for p in result["problems"]:
@@ -102,5 +134,6 @@ def run(kind, filename, data, *, dry_run=True, basis=None, options=None, spec=No
     report["problems"] = sorted(problems, key=lambda p: (p["row"], p["column"] or "", p["code"]))
     report["rows"] = [{"row": r["row"], "cells": {k: (mask(v) if k in masked and v else v)
                                                   for k, v in r["cells"].items()
-                                                  if k not in ("user_id", "account_roles")}} for r in rows]
+                                                  if k not in ("user_id", "account_roles", "student_id",
+                                                               "student_user_id")}} for r in rows]
     return report

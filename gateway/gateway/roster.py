@@ -23,7 +23,7 @@ bp = Blueprint("roster", __name__, url_prefix="/registrar")
 ACTION_NAMES = {"created": "新增", "updated": "更新", "unchanged": "不變"}
 KIND_NAMES = {"student_profile": "學籍資料（學生基本資料）", "status_change": "學籍異動", "attendance": "出缺勤",
               "activity": "幹部、社團、服務學習", "course_grade": "學期成績（學生成績名冊）",
-              "elective": "選修課加選名單"}
+              "elective": "選修課加選名單", "college_application": "大學申請入學日期（封存用）"}
 KIND_NAMES.update({k: f"多元表現：{v}" for k, v in importflow.PERFORMANCE_SHEETS.items()})
 KIND_HINTS = {
     "student_profile": "學生的登入帳號須先由系統管理者以「匯入人員」建立；本頁依「帳號」欄把學籍連到該帳號。"
@@ -40,6 +40,9 @@ KIND_HINTS = {
           "「來源」填學校單位或校外機構（留空為學校單位）。這些紀錄不計入學生每學年勾選的 10 件；匯入後仍須上傳證明文件。"
           "同一份檔案再匯入一次不會重複新增。" for k in importflow.PERFORMANCE_SHEETS},
     "activity": "每列一筆，依學號找到學生。類別：幹部、社團、公共服務、志工；幹部須填擔任職務，公共服務與志工須填時數。",
+    "college_application": "每列一位學生的大學申請入學日期，依學號找到學生；日期可寫民國年（1150301、115/03/01）或西元"
+                           "（2026-03-01），不可晚於今天。學生於申請入學五年後封存；已封存學生的日期不能再改。"
+                           "同一份檔案再匯入一次不會改變任何資料。",
 }
 TERM_KINDS = {"student_profile"}  # kinds whose rows belong to a school year's classes
 

@@ -105,6 +105,14 @@ def test_outside_the_window_refused_with_the_dates(people):
     assert "2026-07-01" in err["message_zh"] and "2026-07-20" in err["message_zh"]
     view = p["c"].get("/selections/114").json()
     assert view["window"]["state"] == "closed"
+    # nor can the registrar lock that year outside its selection window (nothing kept)
+    for body in ({"scope": "class", "class_code": "181"}, {"scope": "tenant"}):
+        r = p["reg"].post("/selections/114/lock", json=body)
+        err = r.json()["error"]
+        assert (r.status_code, err["code"]) == (409, "window_closed"), r.text
+        assert "2026-07-01" in err["message_zh"] and "2026-07-20" in err["message_zh"]
+    assert p["reg"].get("/selections/114/overview").json()["locks"] == []
+    assert p["reg"].get("/selections/114/locked").json()["students"] == []
 
 
 def test_consent_lock_with_overview_unlock_with_reason_and_relock(people):

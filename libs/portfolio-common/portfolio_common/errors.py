@@ -42,6 +42,12 @@ class Conflict(PortfolioError):
     http_status = 409
 
 
+class StaleRecord(Conflict):
+    """The record changed since the caller read it: they must reload and redo their change
+    (a change never silently overwrites another's)."""
+    code = "stale_record"
+
+
 class QuotaExceeded(PortfolioError):
     code = "quota_exceeded"
     http_status = 409

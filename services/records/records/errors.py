@@ -1,4 +1,4 @@
-from portfolio_common.errors import Conflict, Invalid, NotAllowed, NotFound, QuotaExceeded  # noqa: F401
+from portfolio_common.errors import Conflict, Invalid, NotAllowed, NotFound, QuotaExceeded, StaleRecord  # noqa: F401
 
 
 class NotEnrolled(NotAllowed):
@@ -20,12 +20,6 @@ class OutcomeQuotaExceeded(QuotaExceeded):
 class IdempotencyKeyReused(Conflict):
     """An upload key sent again for a different upload (section, term or 簡述)."""
     code = "idempotency_key_reused"
-
-
-class StaleRecord(Conflict):
-    """The record changed since the caller read it: they must reload and redo their change
-    (a change never silently overwrites another's)."""
-    code = "stale_record"
 
 
 class FieldsInvalid(Invalid):

@@ -309,6 +309,19 @@ class SubmissionService:
 
     @rpc
     @allowed("registrar", "system")
+    def import_application_dates(self, caller, rows, dry_run=True, basis=None, options=None):
+        """College application dates from the registrar's spreadsheet (sealing/importer.py):
+        rows [{row, cells: {student_no, applied_on, student_id, student_user_id}}] (the gateway
+        resolves 學號). -> {kind, dry_run, written, problems: [{row, column, code, params}],
+        rows: [{row, key, action}], summary: {created, updated, unchanged}, basis}; all or
+        nothing (portfolio_common/importing.py); stale_record when basis no longer holds."""
+        from portfolio_common import importing
+        from .sealing.importer import IMPORTER
+        with self.platform.uow() as uow:
+            return importing.run_import(uow, IMPORTER, {"caller": caller}, rows, dry_run=dry_run, basis=basis)
+
+    @rpc
+    @allowed("registrar", "system")
     def get_sealing_status(self, caller, student_id):
         """-> {student_id, applied_on, seal_due_on, sealed, sealed_at} (caller's tenant)."""
         with self.platform.uow() as uow:
