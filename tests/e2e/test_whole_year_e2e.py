@@ -155,7 +155,8 @@ def test_a_tenants_whole_year(world):
     api = api_of(stack)
     reg, a = api("reg_day"), api(name_a)
     with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=120) as rpc:
-        assert rpc.submission.run_sealing(as_system("day", "submission"))["sealed"] >= 1
+        # the hourly timer may have sealed the student as the restarted service came up
+        rpc.submission.run_sealing(as_system("day", "submission"))
     assert eventually(lambda: reg.get(f"/sealing/students/{sid}").json()["sealed"], timeout=60)
 
     # --- a write refused in every service: through the API, and in each database
