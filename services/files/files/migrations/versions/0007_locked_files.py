@@ -1,8 +1,8 @@
 """locked selections' files: which object versions files holds (legal hold) for each student's
 locked selection of a school year, per lock version (selection-locked, files/locked.py)
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 import sqlalchemy as sa
 from alembic import op
@@ -10,8 +10,8 @@ from sqlalchemy.dialects.postgresql import UUID
 
 from portfolio_common import sealing
 
-revision = '0006'
-down_revision = '0005'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

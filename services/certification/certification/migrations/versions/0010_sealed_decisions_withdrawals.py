@@ -1,8 +1,8 @@
 """sealed students: the database also refuses writes to a sealed student's decisions (which carry
 the return reasons) and withdrawals, written on their own (a hand-written fix, a later code path)
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 
 decisions and withdrawals name their task, not the student: the trigger looks the task's
 student up and refuses (SQLSTATE PS001, as portfolio_common.sealing's trigger) when that
@@ -13,8 +13,8 @@ from alembic import op
 
 from portfolio_common.sealing import STUDENT_SEALED_SQLSTATE, TABLE
 
-revision = '0008'
-down_revision = '0007'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
