@@ -66,6 +66,8 @@ ERRORS = {
     "return_reason_invalid": (422, "退回原因的代碼須為 2–40 個小寫英文字母、數字或底線，名稱 1–100 個字。",
                               "A return reason needs a code of 2-40 lower-case letters, digits or _ and a label of 1-100 characters."),
     "not_certified": (409, "此項目目前不是已認證狀態，無法撤回認證。", "This item is not certified, so there is nothing to withdraw."),
+    "outcome_locked": (409, "這件成果已由註冊組鎖定、準備送交中央資料庫，不能撤回認證；請先請註冊組為這位學生解除鎖定（更正）後再撤回。",
+                       "This outcome is in a locked selection for the national database; the registrar must unlock the student for a correction first."),
     "calendar_not_set": (409, "學校尚未設定此學期的行事曆（認證期間），請洽教務處。",
                          "The school has not set this term's calendar (certification window) yet."),
     "selection_locked": (409, "本學年度的勾選已鎖定，無法再修改。", "The selection for this school year is locked."),

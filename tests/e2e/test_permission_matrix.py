@@ -68,6 +68,7 @@ ARGS = {
     "certification.save_return_reason": ("X", "x"),   # an invalid code: checked after the role, stores nothing
     "submission.get_my_selection": (115,), "submission.select_outcomes": (115, []),
     "submission.lock_selections": (199,), "submission.list_locked": (199,),
+    "submission.locked_outcomes": ([X],),   # system:certification only (before a withdrawal)
     # a year no calendar holds (199): a student's save is calendar_not_set, a lock finds no one
     "submission.save_selection": (199, None, None), "submission.set_selected": (199, "outcome", X, True),
     "submission.list_selection_changes": (199, X), "submission.get_consent": (199,),

@@ -159,11 +159,27 @@ def test_consent_lock_with_overview_unlock_with_reason_and_relock(people):
     r = reg.post("/selections/115/lock", json={"scope": "class", "class_code": "181"})
     assert r.json()["error"]["code"] == "already_locked"
 
-    # unlock needs a reason; the student corrects; the re-lock keeps a new version
+    # the teacher cannot take back a certification the locked copy rests on (the row would
+    # silently leave the national roster): refused by name, still certified and held
+    first, second = (o["outcome_id"] for o in mine["outcomes"])
+    certified = {t["outcome_id"]: t["id"] for t in p["teacher"].get("/certification/tasks?status=certified").json()}
+    r = p["teacher"].post("/certification/decisions", json={"action": "withdraw", "task_ids": [certified[second]],
+                                                            "reason": "誤按認證"})
+    assert r.ok and r.json()["withdrawn"] == [], r.text
+    (refusal,) = r.json()["refused"]
+    assert refusal["code"] == "outcome_locked" and "註冊組" in refusal["message_zh"]
+    assert second in {t["outcome_id"] for t in p["teacher"].get("/certification/tasks?status=certified").json()}
+    assert second in {o["outcome_id"] for s in reg.get("/selections/115/locked").json()["students"]
+                      if s["student_user_id"] == me for o in s["outcomes"]}
+
+    # unlock needs a reason; once unlocked for the correction the withdrawal goes through; the
+    # student corrects; the re-lock keeps a new version
     r = reg.post("/selections/115/unlock", json={"student_user_ids": [me], "reason": "  "})
     assert (r.status_code, r.json()["error"]["code"]) == (422, "unlock_reason_required")
     assert reg.post("/selections/115/unlock", json={"student_user_ids": [me], "reason": "學生勾錯，更正"}).ok
-    first = mine["outcomes"][0]["outcome_id"]
+    r = p["teacher"].post("/certification/decisions", json={"action": "withdraw", "task_ids": [certified[second]],
+                                                            "reason": "誤按認證"})
+    assert r.ok and r.json()["withdrawn"] == [certified[second]] and r.json()["refused"] == [], r.text
     assert a.put("/selections/115", json={"outcome_ids": [first]}).ok
     r = reg.post("/selections/115/lock", json={"scope": "class", "class_code": "181"})
     assert r.status_code == 201 and r.json()["held"] == 1 and r.json()["already_locked"] == 2, r.text

@@ -44,7 +44,8 @@ NOTHING = "^$"
 # RPCs a service calls on another on its own (as `system:<service>`, trust.py): service -> methods
 SERVICE_CALLS = {
     "submission": ("records.national_export_fields",),   # the national rosters' fields
-    "certification": ("accounts.user_emails",),            # the reminder e-mails' addresses
+    "certification": ("accounts.user_emails",             # the reminder e-mails' addresses
+                      "submission.locked_outcomes"),      # no withdrawal under a locked copy
 }
 
 

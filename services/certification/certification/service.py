@@ -9,6 +9,7 @@ from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from portfolio_common import events
+from portfolio_common.errors import PortfolioError
 from portfolio_common.nameko_kit import reliable_event_handler, rpc
 
 from . import mail, reminders, sealing, usecases
@@ -18,6 +19,7 @@ from .schemas import ReturnReasonRead, TaskRead
 
 log = logging.getLogger(__name__)
 REMINDER_INTERVAL = reminders.interval_seconds()  # REMINDER_INTERVAL_SECONDS, read at start
+SUBMISSION_TIMEOUT_SECONDS = 10  # a withdrawal waits this long for submission's locked outcomes
 ACCOUNTS_TIMEOUT_SECONDS = 60  # the longest the reminder job waits for accounts' address book
 
 
@@ -25,6 +27,7 @@ class CertificationService:
     name = "certification"
     platform = CertificationPlatform()
     accounts = RpcProxy("accounts")
+    submission = RpcProxy("submission")
     _sender = None
 
     @rpc
@@ -85,8 +88,19 @@ class CertificationService:
     @rpc
     @allowed("subject_teacher", "homeroom_teacher")
     def withdraw_certifications(self, caller, task_ids, reason):
+        """usecases.withdraw_certifications; whether an outcome is held in a locked selection is
+        submission's answer (submission.locked_outcomes as system:certification, bounded wait:
+        no answer refuses the whole request with `service_unavailable`, nothing withdrawn)."""
+        def locked(outcome_ids):
+            try:
+                with eventlet.Timeout(SUBMISSION_TIMEOUT_SECONDS):
+                    return self.submission.locked_outcomes(
+                        self.platform.own_caller_token("submission", caller.tenant), outcome_ids)
+            except eventlet.Timeout:
+                raise PortfolioError("submission did not say which outcomes are locked",
+                                     code="service_unavailable") from None
         with self.platform.uow() as uow:
-            result = usecases.withdraw_certifications(uow, caller, task_ids, reason)
+            result = usecases.withdraw_certifications(uow, caller, task_ids, reason, locked_outcomes=locked)
         self.platform.events_written()
         return result
 

@@ -290,15 +290,27 @@ def return_outcomes(uow, caller, task_ids, reason_code=None, note=None) -> dict:
     return {"returned": done, "refused": refused}
 
 
-def withdraw_certifications(uow, caller, task_ids, reason) -> dict:
+OUTCOME_LOCKED = "outcome is held in a locked selection: the registrar unlocks it for a correction first"
+
+
+def withdraw_certifications(uow, caller, task_ids, reason, locked_outcomes=None) -> dict:
     """Take back mistaken certifications within the window, with a reason (required, ≤ 500
     characters): the certified round becomes `withdrawn` (its attestation and the withdrawal
     stay in the history) and a new open round on the same file waits for a decision.
     {"withdrawn": [task_id], "refused": [...]} with not_certified for a round that is not
-    certified. Emits `certification-withdrawn` per round."""
+    certified, and outcome_locked for an outcome the registrar has locked for the national
+    database (issue 9 item 4: the locked copy rests on this certification; withdrawing it would
+    silently drop the row from the roster): `locked_outcomes(outcome_ids) -> set` asks
+    submission (submission.locked_outcomes); the registrar unlocks the student for a correction
+    first. Emits `certification-withdrawn` per round."""
     caller.require(*TEACHER_ROLES)
     text = domain.clean_free_text(reason, required=True)
     allowed, refused = _each_allowed(uow, caller, task_ids, "withdrawn", domain.check_certified)
+    if allowed and locked_outcomes is not None:
+        locked = {str(o) for o in locked_outcomes(sorted({str(row["outcome_id"]) for row, _ in allowed}))}
+        refused += [{"task_id": str(row["id"]), "code": "outcome_locked", "reason": OUTCOME_LOCKED}
+                    for row, _ in allowed if str(row["outcome_id"]) in locked]
+        allowed = [(row, p) for row, p in allowed if str(row["outcome_id"]) not in locked]
     now, done = clock.now(), []
     for row, proxy_for in allowed:
         uow.tasks.withdraw(row["id"], caller.tenant, caller.user_id, proxy_for, text, row["sha256"], now)

@@ -289,6 +289,14 @@ class SubmissionService:
             return locks.overview(uow, caller, school_year)
 
     @rpc
+    @allowed(*locks.LOCK_READERS)
+    def locked_outcomes(self, caller, outcome_ids):
+        """[outcome_id] of those named held in a student's current locked copy (lock.locked_outcomes):
+        certification's own identity only, before a withdrawal."""
+        with self.platform.uow() as uow:
+            return locks.locked_outcomes(uow, caller, outcome_ids)
+
+    @rpc
     @allowed("registrar", "system")
     def list_held_versions(self, caller, school_year, student_user_id):
         """Every held version of one student's locked selection (lock.held)."""

@@ -428,3 +428,39 @@ def test_open_at_close_is_scoped_like_the_figures():
     usecases.create_task(u, uploaded(class_code="164", class_name="資訊一乙", homeroom_user_id=HOMEROOM_B))
     assert sum(r["open"] for r in usecases.open_at_window_close(u, _who(["registrar"]), 7)) == 2
     assert sum(r["open"] for r in usecases.open_at_window_close(u, _who(["homeroom_teacher"], HOMEROOM_A), 7)) == 1
+
+
+def test_a_certification_a_locked_selection_rests_on_is_not_withdrawn(uow):
+    """The registrar locked the student's selection for the national database: withdrawing
+    the certification would silently drop the row from the roster (found by trying it), so
+    it is refused by name (outcome_locked) while the others of the same request go through."""
+    locked_tid, free_tid = pending_ids(uow)[:2]
+    usecases.certify(uow, teacher(), [locked_tid, free_tid])
+    rows = {str(t["id"]): t for t in usecases.list_queue(uow, teacher(), "certified")}
+    locked_outcome = str(rows[locked_tid]["outcome_id"])
+    asked = []
+
+    def locked_outcomes(outcome_ids):
+        asked.append(list(outcome_ids))
+        return [locked_outcome]
+    uow.events.clear()
+    res = usecases.withdraw_certifications(uow, teacher(), [locked_tid, free_tid], "誤按認證",
+                                           locked_outcomes=locked_outcomes)
+    assert res["withdrawn"] == [free_tid]
+    assert [(r["task_id"], r["code"]) for r in res["refused"]] == [(locked_tid, "outcome_locked")]
+    assert asked == [sorted({locked_outcome, str(rows[free_tid]["outcome_id"])})]  # one question
+    assert [e["payload"]["task_id"] for e in uow.events] == [free_tid]
+    still = {str(t["id"]) for t in usecases.list_queue(uow, teacher(), "certified")}
+    assert locked_tid in still and free_tid not in still
+    # unlocked for a correction: submission no longer names it, the withdrawal goes through
+    res = usecases.withdraw_certifications(uow, teacher(), [locked_tid], "誤按認證", locked_outcomes=lambda ids: [])
+    assert res == {"withdrawn": [locked_tid], "refused": []}
+
+
+def test_nothing_is_asked_of_submission_when_nothing_may_be_withdrawn(uow):
+    tid = pending_ids(uow)[0]   # pending: not_certified, refused before any question
+
+    def never(outcome_ids):
+        raise AssertionError("asked submission for nothing")
+    res = usecases.withdraw_certifications(uow, teacher(), [tid], "誤按", locked_outcomes=never)
+    assert [r["code"] for r in res["refused"]] == ["not_certified"]

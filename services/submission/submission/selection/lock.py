@@ -258,10 +258,32 @@ def held(uow, caller, school_year, student_user_id=None) -> dict:
          "versions": count[str(r["student_user_id"])]} for r in newest.values()]}
 
 
+LOCK_READERS = ("system:certification",)   # certification, before withdrawing a certification
+MAX_OUTCOME_IDS = 1000
+
+
+def locked_outcomes(uow, caller, outcome_ids) -> list:
+    """The ones of `outcome_ids` (the caller's tenant) held in a student's current locked copy:
+    what the registrar locked for the national database, sorted. Certification asks before a
+    withdrawal (its system identity only): a certification the locked copy rests on is not taken
+    back while the student is locked; the registrar unlocks for a correction first (unlock).
+    Ids that are not uuids are ignored; Invalid for more than 1,000 or a non-list."""
+    caller.require(*LOCK_READERS)
+    if not isinstance(outcome_ids, (list, tuple)) or len(outcome_ids) > MAX_OUTCOME_IDS:
+        raise Invalid("outcome_ids: a list of at most 1000 ids", code="invalid")
+    ids = []
+    for v in outcome_ids:
+        try:
+            ids.append(str(uuid.UUID(str(v))))
+        except ValueError:
+            continue
+    return sorted(uow.choices.locked_outcome_ids(caller.tenant, ids))
+
+
 def is_locked(uow, tenant, student_user_id, year) -> bool:
     """Frozen: the student's own lock, or a tenant-wide lock made before per-student locks."""
     return uow.choices.student_lock(tenant, student_user_id, year) is not None \
         or uow.selections.lock_of(tenant, year) is not None
 
 
-__all__ = ["lock", "unlock", "overview", "held", "is_locked", "consents"]
+__all__ = ["lock", "unlock", "overview", "held", "is_locked", "locked_outcomes", "consents"]

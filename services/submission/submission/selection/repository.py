@@ -151,6 +151,20 @@ class SqlChoiceRepository:
     def hold(self, row: dict):
         self.s.execute(locked_selections.insert().values(**row))
 
+    def locked_outcome_ids(self, tenant, outcome_ids) -> set:
+        """Those of `outcome_ids` held in a student's CURRENT locked copy (the lock row is
+        `locked` and names that version); an unlocked student's earlier copies do not count."""
+        if not outcome_ids:
+            return set()
+        rows = self.s.execute(sa.text(
+            "select distinct o->>'outcome_id' as oid from locked_selections ls"
+            " join student_locks sl on sl.tenant = ls.tenant and sl.school_year = ls.school_year"
+            " and sl.student_user_id = ls.student_user_id and sl.version = ls.version and sl.state = 'locked'"
+            " cross join lateral jsonb_array_elements(ls.outcomes) o"
+            " where ls.tenant = :t and o->>'outcome_id' = any(:ids)"),
+            {"t": tenant, "ids": [str(i) for i in outcome_ids]}).all()
+        return {r.oid for r in rows}
+
     def held_versions(self, tenant, year, student_user_id=None) -> list:
         c = locked_selections.c
         q = sa.select(locked_selections).where(c.tenant == tenant, c.school_year == year)
@@ -294,6 +308,15 @@ class FakeChoiceRepository:
         assert key not in {(r["tenant"], r["school_year"], str(r["student_user_id"]), r["version"])
                            for r in self.held_rows}, "locked_selections_pkey"
         self.held_rows.append(copy.deepcopy(row))
+
+    def locked_outcome_ids(self, tenant, outcome_ids):
+        wanted = {str(i) for i in outcome_ids}
+        out = set()
+        for r in self.held_rows:
+            lock = self.locks.get((r["tenant"], str(r["student_user_id"]), r["school_year"]))
+            if r["tenant"] == tenant and lock and lock["state"] == "locked" and lock["version"] == r["version"]:
+                out |= {str(o["outcome_id"]) for o in r["outcomes"]} & wanted
+        return out
 
     def held_versions(self, tenant, year, student_user_id=None):
         return sorted([copy.deepcopy(r) for r in self.held_rows if r["tenant"] == tenant and r["school_year"] == year

@@ -100,6 +100,10 @@ def drop_withdrawn(uow, tenant, p, certified_row) -> None:
     with a change kept, made by the one who withdrew it. A locked student's selection and held
     copy are not touched (an unlock for a correction is the registrar's decision)."""
     uid, year = str(p["student_user_id"]), int(p["school_year"])
+    # takes its turn with the student's own saves (and the registrar's lock): read, bump the
+    # version and write inside the turn, or a save in flight collides on the change's version
+    # (seen: a withdrawal while the student corrected their selection gave them a 500)
+    uow.choices.serialise_student(tenant, uid, year)
     if certified_row:
         row = {k: certified_row[k] for k in ("tenant", "student_id", "student_user_id", "school_year", "semester",
                                              "course_code", "subject_name", "description")}

@@ -298,3 +298,48 @@ def test_a_save_and_the_lock_take_turns(calendar_open):
         assert held == []
     else:
         assert [o["outcome_id"] for o in held[0]["outcomes"]] == mine[:2]
+
+
+def withdrawn_event(outcome_id, student=STUDENT):
+    return events.load_event(events.CERTIFICATION_WITHDRAWN, events.make_event(
+        events.CERTIFICATION_WITHDRAWN, "day", {
+            "task_id": str(uuid.uuid4()), "outcome_id": outcome_id, "student_id": str(uuid.uuid4()),
+            "student_user_id": student, "next_task_id": str(uuid.uuid4()), "section_id": str(uuid.uuid4()),
+            "school_year": 115, "semester": 1, "sha256": "0" * 64, "withdrawn_by": str(uuid.uuid4()),
+            "acting_for": None, "reason": "誤按認證", "withdrawn_at": events.utcnow()}, producer="certification"))
+
+
+def test_a_withdrawal_and_the_students_own_save_take_turns(calendar_open):
+    """A teacher's withdrawal takes the outcome out of the selection while the student saves a
+    correction at the same moment: the save waits for the withdrawal's turn and then applies on
+    top of it (versions 2 then 3), instead of colliding on the change's version (a 500, found
+    by the selection e2e)."""
+    db = calendar_open
+    mine = ids(db, school_year=115, tenant="day")
+    with db.uow() as uow:
+        choice.save_selection(uow, who("student"), 115, outcome_ids=mine[:2])
+    # the withdrawal's work inside its own transaction, not yet committed: its turn is held
+    withdrawal = db.uow()
+    uow_w = withdrawal.__enter__()
+    choice.drop_withdrawn(uow_w, "day", withdrawn_event(mine[1])["payload"], None)
+    outcome = []
+
+    def student_saves():
+        try:
+            with db.uow() as uow:
+                outcome.append(choice.save_selection(uow, who("student"), 115, outcome_ids=mine[:1] + mine[2:3]))
+        except Exception as e:  # noqa: BLE001 - the code is what the test checks
+            outcome.append(getattr(e, "code", repr(e)))
+
+    t = threading.Thread(target=student_saves)
+    t.start()
+    t.join(timeout=2)
+    assert t.is_alive(), "the student's save did not wait for the withdrawal's turn"
+    uow_w.commit()
+    withdrawal.__exit__(None, None, None)
+    t.join(timeout=30)
+    (res,) = outcome
+    assert isinstance(res, dict) and res["version"] == 3, res
+    (row,) = [r for r in db.rows("student_selections") if str(r["student_user_id"]) == STUDENT]
+    assert row["outcome_ids"] == mine[:1] + mine[2:3] and row["version"] == 3
+    assert sorted(c["version"] for c in db.rows("selection_changes")) == [1, 2, 3]

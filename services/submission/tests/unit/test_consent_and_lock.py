@@ -197,3 +197,38 @@ def test_a_sealed_students_held_copies_are_not_read(uow):
     with pytest.raises(Exception) as e:
         lock.held(uow, REG, 115, STUDENT)
     assert e.value.code == "sealed_read_required"
+
+
+def test_certification_learns_which_outcomes_a_current_locked_copy_holds(uow):
+    """Before a withdrawal certification asks which outcomes are held in a student's CURRENT
+    locked copy: held while locked, free once unlocked for a correction, held again (the new
+    copy's) after the re-lock; a student locked without consent holds nothing."""
+    cert = who("system:certification")
+    give(uow)
+    mine = [o["outcome_id"] for o in choice.get_my_selection(uow, who("student"), 115)["outcomes"]
+            if o["state"] == "certified"]
+    theirs = [o["outcome_id"] for o in choice.get_my_selection(uow, who("student", uid=OTHER), 115)["outcomes"]
+              if o["state"] == "certified"]
+    assert lock.locked_outcomes(uow, cert, mine + theirs) == []   # nothing locked yet
+    lock.lock(uow, REG, 115, "class", "資訊三甲", [STUDENT, OTHER])
+    held = [o["outcome_id"] for o in lock.held(uow, REG, 115, STUDENT)["students"][0]["outcomes"]]
+    assert len(held) == 2
+    assert lock.locked_outcomes(uow, cert, mine + theirs + ["not-a-uuid"]) == sorted(held)  # OTHER: no consent
+    lock.unlock(uow, REG, 115, [STUDENT], "老師認證錯了，撤回後更正")
+    assert lock.locked_outcomes(uow, cert, mine) == []
+    lock.lock(uow, REG, 115, "student", "", [STUDENT])
+    assert lock.locked_outcomes(uow, cert, mine) == sorted(held)
+
+
+@pytest.mark.parametrize("role", ["registrar", "subject_teacher", "student", "system", "system:records"])
+def test_only_certifications_own_identity_asks_which_outcomes_are_locked(uow, role):
+    with pytest.raises(Exception) as e:
+        lock.locked_outcomes(uow, who(role), [])
+    assert e.value.code == "not_allowed"
+
+
+def test_which_outcomes_are_locked_takes_a_bounded_list(uow):
+    for bad in ("x", None, [str(uuid.uuid4())] * 1001):
+        with pytest.raises(Exception) as e:
+            lock.locked_outcomes(uow, who("system:certification"), bad)
+        assert e.value.code == "invalid"
