@@ -240,6 +240,7 @@ API = [  # (method, path, json body or ("form", data), the RPC whose declaration
     ("POST", f"/api/v1/records/competitions/{X}/void", {"version": 1, "reason": "r"}, "records.void_competition"),
     ("POST", f"/api/v1/records/competitions/{X}/proof-tickets", None, "records.issue_item_proof_ticket"),
     ("GET", f"/api/v1/records/competitions/{X}/proof", None, "records.grant_item_proof_read"),
+    ("GET", f"/api/v1/records/competitions/{X}/history", None, "records.get_history"),
     ("GET", f"/api/v1/records/grades?student_id={X}", None, "records.list_course_grades"),
     ("POST", "/api/v1/records/grades", {"student_id": X}, "records.record_course_grade"),
     ("PUT", f"/api/v1/records/grades/{X}", {"version": 1}, "records.update_course_grade"),
