@@ -74,8 +74,13 @@ def test_submit_receipt_report_correct_resubmit(world, national):
         assert usecases.precheck(uow, directory, registrar, YEAR, 1)["ready"]
     with db.uow() as uow:
         batch = usecases.submit(uow, directory, gateway, registrar, YEAR, 1, "050407")
-    assert (batch["attempt"], batch["accepted"], batch["refused"]) == (1, 1, 1)
+    # every roster's rows: two students' 學生資料 rows and one 課程學習成果 row accepted, the
+    # outcome with the course code the national side does not know refused
+    assert (batch["attempt"], batch["accepted"], batch["refused"]) == (1, 3, 1)
     stored = db.rows("national_rows")
+    assert sorted((r["roster"], r["result"]) for r in stored) == [
+        ("course_outcomes", "accepted"), ("course_outcomes", "refused"),
+        ("student_data", "accepted"), ("student_data", "accepted")]
     assert {r["result"] for r in stored} == {"accepted", "refused"}
     # no national ID is kept anywhere in the service's tables
     dump = json.dumps([db.rows(t) for t in ("national_rows", "national_batches", "outbox")], default=str)
