@@ -691,11 +691,18 @@ class FigureOut(Schema):
     median_hours_to_decide = fields.Float(allow_none=True)
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 @cert_bp.route("/oversight")
 class Oversight(MethodView):
     @login_required
     @cert_bp.arguments(OversightQuery, location="query")
     @cert_bp.response(200, FigureOut(many=True))
+    @cert_bp.doc(responses={"200": {"description": "OK", "content": {  # format=csv | xlsx: as a download
+        "application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/FigureOut"}}},
+        "text/csv": {"schema": {"type": "string"}},
+        XLSX: {"schema": {"type": "string", "format": "binary"}}}}})
     def get(self, query):
         """Oversight figures: open, certified, returned and withdrawn rounds and the median hours
         to decide, per `by` = tenant | teacher | section | subject | class, of what the caller
