@@ -134,7 +134,7 @@ def test_a_tenants_whole_year(world):
 
     # --- the receipt: a student sees the refused row and reports it; the registrar corrects
     (sem,) = b.get(f"/national/{YEAR}/my-rows").json()["semesters"]
-    (outcome_row,) = [r for r in sem["rows"] if r.get("roster", "course_outcomes") == "course_outcomes"]
+    (outcome_row,) = [r for r in sem["rows"] if r["roster"] == "course_outcomes"]
     assert sem["can_report"] and outcome_row["result"] == "refused"
     r = b.post(f"/national/submissions/{first['batch_id']}/rows/course_outcomes/{outcome_row['row']}/reports",
                json={"message": "課程代碼應已送課程計畫平臺"})
