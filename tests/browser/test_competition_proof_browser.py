@@ -79,6 +79,22 @@ def test_the_organising_unit_uploads_a_proof_and_the_student_opens_it(browser, s
         expect(rows.nth(1)).to_contain_text("上傳證明文件")
         expect(rows.nth(1)).to_contain_text("科展獎狀.pdf")
         check(page, shots_dir, "history", problems)
+        # an entry made by mistake is voided with a reason: kept, struck through, still legible
+        page.get_by_role("link", name="校內競賽").first.click()
+        page.get_by_label("班級").select_option("165")
+        page.get_by_role("button", name="顯示").click()
+        page.locator("section[data-student-no='11516501']").get_by_test_id("add").click()
+        page.get_by_label("競賽名稱").fill("誤植的比賽")
+        page.get_by_label("項目與內容").fill("輸入錯誤")
+        page.get_by_label("結果（獎項）").fill("佳作")
+        page.get_by_label("結果公布日期").fill("115/11/12")
+        page.get_by_test_id("save").click()
+        expect(page.locator(".flash.ok")).to_contain_text("11516501")
+        card = page.locator("section[data-student-no='11516501'] article", has_text="誤植的比賽")
+        card.get_by_label("作廢原因").fill("輸入錯誤的學生")
+        card.get_by_role("button", name="作廢").click()
+        expect(page.locator("section[data-student-no='11516501'] article.voided")).to_contain_text("誤植的比賽")
+        check(page, shots_dir, "org-list-voided", problems)   # the struck-through card meets contrast too
     finally:
         ctx.close()
 
@@ -89,10 +105,12 @@ def test_the_organising_unit_uploads_a_proof_and_the_student_opens_it(browser, s
         section = page.locator("section[data-kind='competition']")
         expect(section).to_contain_text("校內科展")
         expect(section).to_contain_text("115/11/10")
-        expect(section.get_by_test_id("proof")).to_contain_text("科展獎狀.pdf")
+        entry = section.locator("article", has_text="校內科展")
+        expect(entry.get_by_test_id("proof")).to_contain_text("科展獎狀.pdf")
+        expect(section.locator("article.voided")).to_contain_text("誤植的比賽")   # kept, marked voided
         check(page, shots_dir, "student-mine", problems)
         with page.expect_popup() as popup:
-            section.get_by_test_id("proof").get_by_role("link", name="科展獎狀.pdf", exact=True).click()
+            entry.get_by_test_id("proof").get_by_role("link", name="科展獎狀.pdf", exact=True).click()
         opened = popup.value
         opened.wait_for_load_state()
         assert re.search(r"/v1/files/[0-9a-f-]+\?", opened.url), opened.url

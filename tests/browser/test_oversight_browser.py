@@ -2,7 +2,7 @@
 `dean`) reaches it from the navigation, switches slices (教師 by name, 班級 by name), sees the
 rounds still open as the certification window closes with the teacher's NAME and a link that
 opens 代理人 with that teacher filled in, and downloads CSV and xlsx of the table shown; the
-homeroom teacher of class 165 sees only that class. Each state at 1280 and 390 px, axe-core.
+homeroom teacher of class 174 sees only that class. Each state at 1280 and 390 px, axe-core.
 
 Screenshots: test-results/browser/oversight-*.png
 """
@@ -22,7 +22,7 @@ from tests.support.school import PASSWORD, add_class
 
 pytestmark = pytest.mark.slow
 
-SUBJECT, CLASS, CLASS_NAME = "統計頁面實作", "165", "資訊科二年戊班"
+SUBJECT, CLASS, CLASS_NAME = "統計頁面實作", "174", "資訊科二年戊班"
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def world(stack):
             "username": "ovp_hr", "display_name": "鄭導師", "password": PASSWORD,
             "grants": [{"tenant": "day", "role": "homeroom_teacher"}]}])
     assert not report["refused"], report
-    names = add_class(stack, prefix="ovp", class_code=CLASS, subject=SUBJECT, n=2, nid_letter="J",
+    names = add_class(stack, prefix="ovp", class_code=CLASS, subject=SUBJECT, n=2, nid_letter="J", nid_block=1,
                       homeroom="ovp_hr", class_name=CLASS_NAME)
     for u in names:
         who = Api(stack.gateway_url, u)
@@ -90,7 +90,7 @@ def test_oversight_page_slices_names_proxy_link_and_downloads(browser, stack, sh
         expect(page.get_by_label("被代理教師帳號（留空為自己）")).to_have_value("t_wang")
         ctx.close()
 
-        # the homeroom teacher of 165: the page from the navigation, their class only
+        # the homeroom teacher of 174: the page from the navigation, their class only
         ctx, page = sign_in(browser, stack, "ovp_hr", errors)
         page.get_by_role("navigation").first.get_by_role("link", name="認證統計").click()
         page.get_by_role("link", name="依班級").click()

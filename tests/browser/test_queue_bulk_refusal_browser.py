@@ -6,7 +6,7 @@ and the message names the student. The refused item is a round of a term without
 remains pending: the case where keeping the selection matters (fix and retry), unlike an item
 decided meanwhile in another tab, which leaves the list (test_certification_queue_browser.py).
 
-Class 166, national-ID letter H. Screenshots: test-results/browser/queue-keep-*.png
+Class 175, national-ID letter H block 1. Screenshots: test-results/browser/queue-keep-*.png
 """
 import re
 
@@ -20,7 +20,7 @@ from tests.support.school import add_class
 
 pytestmark = pytest.mark.slow
 
-SUBJECT, CLASS = "整批保留勾選實作", "166"
+SUBJECT, CLASS = "整批保留勾選實作", "175"
 
 
 def upload_of_an_unset_term(stack, student, section, teacher_user_id):
@@ -51,7 +51,7 @@ def upload_of_an_unset_term(stack, student, section, teacher_user_id):
 
 
 def test_a_keyboard_batch_with_one_refusal_keeps_it_selected_and_names_it(browser, stack, shots_dir):
-    names = add_class(stack, prefix="qkp", class_code=CLASS, subject=SUBJECT, n=2, nid_letter="H")
+    names = add_class(stack, prefix="qkp", class_code=CLASS, subject=SUBJECT, n=2, nid_letter="H", nid_block=1)
     first, second = (Api(stack.gateway_url, u) for u in names)
     r = first.upload(first.section(SUBJECT)["id"], "本學期成果", pdf(), "本學期.pdf")
     assert r.status_code in (200, 201), r.text

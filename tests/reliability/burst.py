@@ -46,11 +46,14 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 # ---------------------------------------------------------------- data
 
-def valid_national_ids(n, letter="Q"):
-    """n distinct national IDs with a correct checksum (letter Q: none of the demo's)."""
+def valid_national_ids(n, letter="Q", block=0):
+    """n distinct national IDs with a correct checksum (letter Q: none of the demo's).
+    `block` (0-9) is the serial's first digit: each (letter, block) is its own sequence of up to
+    1,000,000 IDs; block 0 gives the same IDs as before blocks existed."""
+    assert 0 <= block <= 9 and n <= 1_000_000
     out = []
     for i in range(n):
-        body = f"{letter}{1 + i % 2}{i:07d}"
+        body = f"{letter}{1 + i % 2}{block}{i:06d}"
         digit = next(d for d in range(10) if national_id_checksum_ok(f"{body}{d}"))
         out.append(f"{body}{digit}")
     assert len(set(out)) == n
