@@ -85,6 +85,14 @@ def create_app(config=None):
         return {"user": user, "roles": auth.roles(user) if user else set(),
                 "csrf_token": auth.csrf_token}
 
+    def _wants_json():
+        """A script on a portal address (the upload form's fetch, or a client that sent JSON or
+        asked only for JSON) gets the error as JSON with its stable code, not an HTML page."""
+        if request.headers.get("X-Requested-With") == "fetch" or request.is_json:
+            return True
+        best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+        return best == "application/json" and request.accept_mimetypes["text/html"] < request.accept_mimetypes[best]
+
     def handle(exc):
         if isinstance(exc, HTTPException) and not request.path.startswith("/api/") and exc.code == 404:
             err = ApiError("not_found")
@@ -95,7 +103,7 @@ def create_app(config=None):
         # a 405 says which methods the address does take (RFC 9110 section 15.5.6)
         headers = {"Allow": ", ".join(sorted(exc.valid_methods))} \
             if isinstance(exc, MethodNotAllowed) and exc.valid_methods else {}
-        if request.path.startswith("/api/") or request.headers.get("X-Requested-With") == "fetch":
+        if request.path.startswith("/api/") or _wants_json():
             return jsonify(err.body()), err.status, headers
         if err.code in ("not_authenticated", "token_invalid", "token_expired"):
             return portal.to_login()

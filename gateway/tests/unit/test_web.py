@@ -220,3 +220,28 @@ def test_the_users_own_tenant_or_none_named_is_served(app):
     for headers in ({"X-Portfolio-Tenant": "day"}, {}):
         resp = client.get("/api/v1/me", headers={"Authorization": "Bearer st-1", **headers})
         assert (resp.status_code, resp.get_json()["tenant"]) == (200, "day")
+
+
+@pytest.mark.parametrize("headers,kwargs", [
+    ({"X-Requested-With": "fetch"}, {"data": {"a": "1"}}),
+    ({}, {"json": {"school_year": 115}}),
+    ({"Accept": "application/json"}, {"data": {"a": "1"}}),
+])
+def test_a_script_without_the_form_token_gets_the_code_as_json(app, headers, kwargs):
+    """A client posting to a portal address without the session's form token (a forged
+    cross-site post, or a script that forgot it) is refused 400 csrf_failed, and a script gets
+    that as JSON it can read, not an HTML page."""
+    client = app.test_client()
+    sign_in(client, "/")
+    resp = client.post("/outcomes/ticket", headers=headers, **kwargs)
+    assert resp.status_code == 400
+    assert resp.is_json and resp.get_json()["error"]["code"] == "csrf_failed", resp.data[:200]
+
+
+def test_a_browser_form_without_the_token_gets_the_page_in_chinese(app):
+    client = app.test_client()
+    sign_in(client, "/")
+    resp = client.post("/outcomes/ticket", data={"a": "1"},
+                       headers={"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"})
+    assert resp.status_code == 400 and resp.mimetype == "text/html"
+    assert "表單已過期" in resp.get_data(as_text=True)
