@@ -47,6 +47,32 @@ def _form_values(term) -> dict:
     return out
 
 
+def _stored_limits(school_year, semester) -> dict:
+    """The limits the term has now ({} for a new term or one the form names wrongly)."""
+    try:
+        terms = rpc("submission", "list_calendar")["terms"]
+    except Exception:  # noqa: BLE001 - only for a warning; set_term reports its own errors
+        return {}
+    return next((t["limits"] for t in terms
+                 if (str(t["school_year"]), str(t["semester"])) == (str(school_year), str(semester))), {})
+
+
+def lowered_limit_warnings(before: dict, fields: dict) -> list:
+    """zh-TW warnings for each limit the registrar lowered on a term that has one: what students
+    have already uploaded or selected stays, but those at or over the new limit cannot add more
+    (the limits are checked when an item is added, never retroactively: DOMAIN.md, limits)."""
+    out = []
+    for key, label in LIMIT_FIELDS:
+        try:
+            old, new = int(before[key]), int(fields[key])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if new < old:
+            out.append(f"「{label}」由 {old} 降為 {new}：已上傳或已勾選的項目都會保留，"
+                       f"但已達 {new} 件的學生不能再新增，請先通知學生與導師。")
+    return out
+
+
 @bp.get("/calendar")
 def calendar():
     """The current term's windows, the completion date and how many days are left."""
@@ -69,6 +95,7 @@ def edit():
     if request.method == "POST":
         f = request.form
         fields = {k: f.get(k, "").strip() for k, _ in DATE_FIELDS + LIMIT_FIELDS if k in f}
+        before = _stored_limits(f.get("school_year", ""), f.get("semester", ""))
         try:
             res = rpc("submission", "set_term", f.get("school_year", ""), f.get("semester", ""), fields,
                       f.get("expected_version") or None)
@@ -81,6 +108,8 @@ def edit():
             schoolcalendar.forget(auth.current_user()["tenant"])
             flash(f"已儲存 {res['school_year']} 學年度第 {res['semester']} 學期的行事曆（第 {res['version']} 版）。"
                   if res["changed"] else "內容沒有變更。", "ok")
+            for warning in lowered_limit_warnings(before, fields):
+                flash(warning, "warn")
             return redirect(url_for("calendar.edit") + f"#term-{res['school_year']}-{res['semester']}")
     data = rpc("submission", "list_calendar")
     forms = []

@@ -140,3 +140,38 @@ def test_the_calendar_pages_speak_chinese(stack):
     assert cal.status_code == 200 and "115 學年度第 1 學期" in cal.text and "還有" in cal.text
     edit = s.get(stack.gateway_url + "/calendar/edit")
     assert edit.status_code == 200 and "編輯行事曆（教務組）" in edit.text and "變更紀錄" in edit.text
+
+
+def test_lowering_a_limit_in_the_portal_warns_what_it_means(stack, api):
+    """The registrar lowers the uploads-a-semester limit of a term in the edit form: saved, and a
+    warning says that what is uploaded stays but students at the new limit cannot add more.
+    A term of its own (ce, 119-1, years ahead) so no other test's term changes."""
+    reg = api("reg_ce")
+    term = {"starts_on": "2030-08-01", "ends_on": "2031-01-31", "upload_opens_on": "2030-09-01",
+            "upload_closes_on": "2030-12-20", "certification_opens_on": "2030-09-01",
+            "certification_closes_on": "2030-12-31", "selection_opens_on": "2031-01-02",
+            "selection_closes_on": "2031-01-10", "national_deadline": "2031-02-28",
+            "outcome_uploads_per_semester": 6, "outcomes_selected_per_year": 6,
+            "performances_selected_per_year": 10}
+    r = reg.put("/calendar/119/1", json=term)
+    assert r.status_code == 200, r.text
+    s = requests.Session()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', s.get(stack.gateway_url + "/login").text).group(1)
+    s.post(stack.gateway_url + "/login", data={"username": "reg_ce", "password": PASSWORD, "csrf_token": token})
+    form = s.get(stack.gateway_url + "/calendar/edit").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    saved = s.post(stack.gateway_url + "/calendar/edit", data=dict(
+        {k: str(v) for k, v in term.items()}, school_year="119", semester="1", csrf_token=token,
+        outcome_uploads_per_semester="4", expected_version=str(r.json()["version"])))
+    assert saved.status_code == 200, saved.text[:500]
+    assert "已儲存 119 學年度第 1 學期的行事曆" in saved.text
+    warn = re.search(r'<p class="flash warn"[^>]*>([^<]+)</p>', saved.text)
+    assert warn, saved.text[:2000]
+    assert "由 6 降為 4" in warn.group(1) and "已上傳或已勾選的項目都會保留" in warn.group(1)
+    assert reg.get("/calendar/119/1").json()["limits"]["outcome_uploads_per_semester"] == 4
+    # raising it back (or saving it unchanged) warns nothing
+    form = s.get(stack.gateway_url + "/calendar/edit").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    again = s.post(stack.gateway_url + "/calendar/edit", data=dict(
+        {k: str(v) for k, v in term.items()}, school_year="119", semester="1", csrf_token=token))
+    assert again.status_code == 200 and 'class="flash warn"' not in again.text

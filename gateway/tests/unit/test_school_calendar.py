@@ -106,3 +106,14 @@ def test_a_field_the_calendar_does_not_have_is_refused_by_name_not_dropped(body)
     with pytest.raises(ValidationError) as err:
         TermIn().load(body)
     assert err.value.messages  # 422 invalid with the field named (errors.to_api_error)
+
+
+def test_only_a_lowered_limit_warns_and_the_warning_names_old_and_new():
+    from gateway.calendar_pages import lowered_limit_warnings
+    before = {"outcome_uploads_per_semester": 6, "outcomes_selected_per_year": 6, "performances_selected_per_year": 10}
+    assert lowered_limit_warnings(before, {"outcome_uploads_per_semester": "6"}) == []
+    assert lowered_limit_warnings(before, {"outcome_uploads_per_semester": "8"}) == []
+    assert lowered_limit_warnings({}, {"outcome_uploads_per_semester": "3"}) == []      # a new term
+    assert lowered_limit_warnings(before, {"outcome_uploads_per_semester": "三"}) == []  # set_term refuses it
+    (w,) = lowered_limit_warnings(before, {"performances_selected_per_year": "8", "outcomes_selected_per_year": "6"})
+    assert "每學年可勾選多元表現" in w and "由 10 降為 8" in w and "不能再新增" in w
