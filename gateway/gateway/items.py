@@ -198,12 +198,15 @@ def kind_list(slug):
     user = _user()
     classes = [c for c in rpc("records", "list_item_classes") if spec["kind"] in c["kinds"]]
     class_code = (request.args.get("class") or "").strip()[:32] or (classes[0]["code"] if classes else "")
-    rows = rpc("records", spec["list"], None, class_code) if class_code else []
+    # a class the reader may not see (another tenant's, another homeroom's, a typo) is named as
+    # such, never shown as "this class has no students"
+    unknown_class = bool(class_code) and not any(c["code"] == class_code for c in classes)
+    rows = rpc("records", spec["list"], None, class_code) if class_code and not unknown_class else []
     writer = spec["unit"] in auth.roles(user)
     limits = upload_limits(term_or_none()[0]) if writer and spec.get("proof") else None
     return _no_store(make_response(render_template(
         "items_list.html", slug=slug, spec=spec, classes=classes, class_code=class_code, rows=rows,
-        writer=writer, limits=limits)))
+        writer=writer, limits=limits, unknown_class=unknown_class), 404 if unknown_class else 200))
 
 
 def _form(slug, spec, student, values, errors, error=None, status=200):

@@ -174,6 +174,11 @@ def test_the_unit_pages_list_by_class_and_enter_through_the_form(stack, api):
     assert "設計學群" in st.get(stack.gateway_url + "/me/records").text
     # a student opening a unit's page is refused; the homeroom teacher's class view shows the class
     assert st.get(stack.gateway_url + "/records/career?class=101").status_code == 403
+    # the other tenant's class (ce 501) through the address bar: named as not found or not
+    # theirs, never "this class has no students", and none of its students shown
+    other = s.get(stack.gateway_url + "/records/career?class=501")
+    assert other.status_code == 404 and "找不到班級「501」" in other.text, other.text[:500]
+    assert "這個班級沒有學生" not in other.text and "N115000" not in other.text
     t, _ = portal(stack, "t_wang")
     page = t.get(stack.gateway_url + "/records/class?class=101")
     assert page.status_code == 200 and "設計學群" in page.text and "班級紀錄" in page.text
