@@ -68,8 +68,10 @@ def create_app(config=None):
 
     @app.before_request
     def _csrf():
-        if request.endpoint in ("api_auth.Token", "portal.healthz") or request.routing_exception is not None:
-            return  # no view will run: routing answers 404/405 itself
+        if request.endpoint in ("api_auth.Token", "portal.healthz", "static") or request.routing_exception is not None:
+            return  # no view will run (routing answers 404/405 itself), or a static file: no session needed
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return  # nothing to forge; the view resolves the session itself if it needs one
         try:
             auth.current_user()
         except ApiError:
@@ -80,8 +82,8 @@ def create_app(config=None):
     def _globals():
         try:
             user = auth.current_user()
-        except ApiError:
-            user = None
+        except (ApiError, ServiceUnavailable):
+            user = None  # the page (often the 503 page itself) renders without the user's menu
         return {"user": user, "roles": auth.roles(user) if user else set(),
                 "csrf_token": auth.csrf_token}
 

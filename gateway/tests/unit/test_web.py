@@ -245,3 +245,46 @@ def test_a_browser_form_without_the_token_gets_the_page_in_chinese(app):
                        headers={"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"})
     assert resp.status_code == 400 and resp.mimetype == "text/html"
     assert "表單已過期" in resp.get_data(as_text=True)
+
+
+class AccountsDown(FakeAccounts):
+    """Accounts signs in, then stops answering (a broker hiccup, a restart)."""
+
+    def __init__(self):
+        super().__init__()
+        self.down = False
+
+    def call(self, service, method, *args, **kwargs):
+        from gateway.rpc import ServiceUnavailable
+        if self.down:
+            raise ServiceUnavailable(f"{service}.{method} timed out")
+        return super().call(service, method, *args, **kwargs)
+
+
+@pytest.fixture
+def down_app():
+    app = create_app({"SESSION_CACHE_SECONDS": 0})
+    app.extensions["rpc"] = AccountsDown()
+    return app
+
+
+def test_static_files_are_served_while_accounts_is_unreachable(down_app):
+    client = down_app.test_client()
+    sign_in(client, "/")
+    down_app.extensions["rpc"].down = True
+    for path in ("/static/portal.js", "/static/upload.js", "/static/app.css"):
+        resp = client.get(path)
+        assert resp.status_code == 200, (path, resp.status_code)
+    assert not [c for c in down_app.extensions["rpc"].calls if c[1] == "resolve_session"][1:], \
+        "a static file asked accounts for the session"
+
+
+def test_a_page_while_accounts_is_unreachable_is_the_503_page_not_a_500(down_app):
+    client = down_app.test_client()
+    sign_in(client, "/")
+    down_app.extensions["rpc"].down = True
+    resp = client.get("/outcomes")
+    assert resp.status_code == 503 and resp.mimetype == "text/html"
+    assert "暫時" in resp.get_data(as_text=True) or "稍後" in resp.get_data(as_text=True)
+    resp = client.post("/outcomes/ticket", data={"csrf_token": "x"})
+    assert resp.status_code in (400, 503), resp.status_code
