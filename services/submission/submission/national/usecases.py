@@ -5,8 +5,9 @@ pre-check, submissions, receipts and corrections; a student for their own rows a
 Every query is scoped to the caller's tenant: another tenant's batch is `not_found`.
 
 Ports passed in (so unit tests use fakes):
-- directory(school_year, student_ids) -> {student_id: records' export fields or absent}
-  (records.national_export_fields, sealed: it carries national IDs);
+- directory(school_year, student_ids, semester) -> {student_id: records' export fields or
+  absent}, the named students and every student of the semester (records.national_export_fields,
+  sealed: it carries national IDs);
 - gateway.submit(fileobj) -> receipt bytes (adapter.NationalGateway / FakeNationalGateway).
 National IDs pass through memory and the package only: never into this service's tables,
 events or logs.
@@ -75,7 +76,8 @@ def _prepare(uow, directory, caller, year, semester, column_set):
     over the held copies, submission's certified copy and records' export fields."""
     held = _held(uow, caller, year)
     certified = uow.national.certified_copy(caller.tenant, year)
-    fields = directory(year, sorted({str(h["student_id"]) for h in held})) if held else {}
+    # every student of the semester, not only those held: 學生資料, 成績, 缺勤 list them all
+    fields = directory(year, sorted({str(h["student_id"]) for h in held}), semester)
     term = uow.calendar.term(caller.tenant, year, semester) or {}
     return builders.precheck_all(held, certified, fields, school_year=year, semester=semester,
                                  term={"starts_on": term.get("starts_on"), "ends_on": term.get("ends_on")},
