@@ -9,7 +9,8 @@ Package layout (format `portfolio-national-package/1`):
   rosters/<名冊名稱>.xlsx   one per roster, cover sheet first, then each of its sheets
   evidence/<sha256>.<ext>  the evidence files themselves (when an evidence source is given),
                            streamed from the object store, each checked against its fingerprint
-  evidence.jsonl           per row with a file: sheet, row, file id, SHA-256, path in the package
+  evidence.jsonl           per file of a row (an outcome's document and media file each, a
+                           performance's proof): sheet, row, slot, file id, SHA-256, path
   manifest.json            school, year, semester, column set, every entry's SHA-256 and size
 """
 import hashlib
@@ -96,6 +97,16 @@ def sha256_of(fh) -> str:
     return h.hexdigest()
 
 
+def files_of(row) -> list:
+    """The evidence files of a roster row: a course outcome's `files` (its document and its
+    media file, domain.outcome_files), else the row's one file (a performance's proof)."""
+    files = row.get("files")
+    if files is None:
+        files = [{"slot": None, "file_id": row.get("file_id"), "sha256": row.get("sha256"),
+                  "content_type": row.get("content_type")}]
+    return [f for f in files if f.get("sha256") and f.get("file_id")]
+
+
 def _sheets_of(roster, rows):
     return rows if isinstance(rows, dict) else {roster.sheets[0].id: rows}
 
@@ -107,8 +118,9 @@ def build_package(out, column_set, tenant: str, cover: dict, rosters: dict, crea
     rosters: {roster_id: iterable of rows, or {sheet id: iterable of rows}}. Each roster is
     first written to a temporary file (write-only workbooks need a seekable target), then
     streamed into the zip; each row's evidence fingerprint goes, as it passes, to
-    `evidence.jsonl` (one JSON object a line: roster (the sheet id), row, outcome_id, item_id,
-    file_id, sha256, path), so nothing accumulates per row.
+    `evidence.jsonl` (one JSON object a line per file of a row, files_of: roster (the sheet
+    id), row, outcome_id, item_id, slot (document | media | None), file_id, sha256, path), so
+    nothing accumulates per row.
 
     evidence: None (the package lists fingerprints only) or a callable file_id -> a context
     manager giving a readable binary stream of that file's bytes (the object store's); each
@@ -126,11 +138,11 @@ def build_package(out, column_set, tenant: str, cover: dict, rosters: dict, crea
 
             def tracked(rows, sheet_id):
                 for r in rows:
-                    if r.get("sha256") and r.get("file_id"):
+                    for f in files_of(r):
                         index.write(json.dumps({
                             "roster": sheet_id, "row": r["row"], "outcome_id": r.get("outcome_id"),
-                            "item_id": r.get("item_id"), "file_id": r.get("file_id"), "sha256": r.get("sha256"),
-                            "content_type": r.get("content_type")}).encode() + b"\n")
+                            "item_id": r.get("item_id"), "slot": f.get("slot"), "file_id": f["file_id"],
+                            "sha256": f["sha256"], "content_type": f.get("content_type")}).encode() + b"\n")
                     yield r
 
             sheets = {k: tracked(v, k) for k, v in _sheets_of(roster, rows).items()}
