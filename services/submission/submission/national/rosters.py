@@ -1,8 +1,10 @@
 """National rosters as xlsx and the package that carries them, built in constant memory.
 
-openpyxl's write-only workbook streams rows to a temporary file (3.1 writes strings inline, so
-nothing grows with the row count); the package is a zip written to a file object, entries
-copied in 1 MiB chunks while their SHA-256 is computed. Rows come from an iterator, so 2,000
+xlsxstream writes each worksheet's XML straight into the workbook's zip entry, row by row
+(inline strings: nothing grows with the row count, no cell object per value); the package is a
+zip written to a file object, entries copied in 1 MiB chunks while their SHA-256 is computed
+(the rosters and the evidence stored, not deflated again: an xlsx is a zip already, and
+pdf / jpg / png / mp3 / mp4 are compressed). Rows come from an iterator, so 2,000
 students' rows never sit in memory as a workbook.
 
 Package layout (format `portfolio-national-package/1`):
@@ -19,8 +21,7 @@ import os
 import tempfile
 import zipfile
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from . import xlsxstream
 
 PACKAGE_FORMAT = "portfolio-national-package/1"
 MANIFEST = "manifest.json"
@@ -38,20 +39,16 @@ class EvidenceMismatch(Exception):
     """An evidence file's bytes do not have the fingerprint kept when it was certified/locked."""
 
 
-def _cell(ws, value, as_text):
-    """A write-only cell; text stays text (an ID's or code's leading zeros, a 簡述 that begins
-    with '=' is never a formula)."""
+def _text(value, as_text):
+    """A cell's value: text stays text (an ID's or code's leading zeros; a 簡述 that begins with
+    '=' is never a formula: xlsxstream writes every str as an inline string)."""
     if value is None:
         return None
-    if as_text or isinstance(value, str):
-        c = WriteOnlyCell(ws, value=str(value))
-        c.data_type = "s"
-        return c
-    return value
+    return str(value) if as_text or isinstance(value, str) else value
 
 
 def write_roster(fh, column_set, roster_id: str, tenant: str, cover: dict, rows) -> int:
-    """Write one roster workbook to the binary file object `fh`.
+    """Write one roster workbook to the binary file object `fh` (xlsxstream: streamed).
 
     cover: {school_code, school_year, semester}; rows: an iterable of dicts with the roster's
     fields (domain.precheck's rows), or {sheet id: iterable of rows} for a roster of several
@@ -59,21 +56,19 @@ def write_roster(fh, column_set, roster_id: str, tenant: str, cover: dict, rows)
     the number of data rows written."""
     roster = column_set.roster(roster_id)
     by_sheet = rows if isinstance(rows, dict) else {roster.sheets[0].id: rows}
-    wb = Workbook(write_only=True)
-    cs = wb.create_sheet(column_set.cover_sheet)
     values = dict(cover, roster_name=roster.name)
-    for col in column_set.cover:
-        cs.append([_cell(cs, col.title, True), _cell(cs, values.get(col.field), True)])
     n = 0
-    for sheet in roster.sheets:
-        columns = sheet.columns_for(tenant)
-        ws = wb.create_sheet(sheet.name)
-        ws.append([_cell(ws, c.title, True) for c in columns])
-        for row in by_sheet.get(sheet.id, ()):
-            ws.append([_cell(ws, row.get(c.field), c.field in TEXT_FIELDS or c.type in TEXT_TYPES)
-                       for c in columns])
-            n += 1
-    wb.save(fh)
+    with xlsxstream.Workbook(fh) as wb:
+        wb.sheet(column_set.cover_sheet, ([col.title, _text(values.get(col.field), True)] for col in column_set.cover))
+        for sheet in roster.sheets:
+            columns = sheet.columns_for(tenant)
+            kinds = [(c.field, c.field in TEXT_FIELDS or c.type in TEXT_TYPES) for c in columns]
+
+            def lines(rows=by_sheet.get(sheet.id, ())):
+                yield [c.title for c in columns]
+                for row in rows:
+                    yield [_text(row.get(f), as_text) for f, as_text in kinds]
+            n += wb.sheet(sheet.name, lines()) - 1
     return n
 
 
@@ -150,7 +145,9 @@ def build_package(out, column_set, tenant: str, cover: dict, rosters: dict, crea
                 count = write_roster(tmp, column_set, roster_id, tenant, cover, sheets)
                 tmp.seek(0)
                 name = f"rosters/{roster.name}.xlsx"
-                with zf.open(name, "w", force_zip64=True) as entry:
+                info = zipfile.ZipInfo(name)
+                info.compress_type = zipfile.ZIP_STORED          # an xlsx is deflated already
+                with zf.open(info, "w", force_zip64=True) as entry:
                     digest, size = _copy_hashed(tmp, entry)
             manifest["files"].append({"path": name, "roster": roster_id, "rows": count,
                                       "sha256": digest, "size": size})
