@@ -68,7 +68,7 @@ def national_export_fields(uow, vault, caller, school_year, student_ids, request
     for the caller's tenant; voided items are left out. Ids of another tenant or of no student
     are absent. requested_by: the user id of the registrar the caller acts for (kept in each
     student's history). semester (1 or 2): the answer also holds every student of the tenant's
-    semester (enrolled_ids), named or not. Errors: invalid."""
+    semester (enrolled_ids), named or not, sealed students excepted. Errors: invalid."""
     caller.require(*EXPORT_ROLES)
     ids = _ids(student_ids)
     year = int(school_year)
@@ -77,7 +77,10 @@ def national_export_fields(uow, vault, caller, school_year, student_ids, request
         if str(semester) not in ("1", "2"):
             raise Invalid("semester is 1 or 2", code="invalid")
         named = set(ids)
-        ids += [i for i in enrolled_ids(s, caller.tenant, year, int(semester)) if i not in named]
+        more = [i for i in enrolled_ids(s, caller.tenant, year, int(semester)) if i not in named]
+        # a sealed student's data leaves only through the audited two-role request
+        sealed = uow.sealed_students.sealed_among(caller.tenant, more)
+        ids += [i for i in more if str(i) not in sealed]
     if not ids:
         return {}
     rows = s.execute(sa.select(students, classes.c.name.label("class_name"))

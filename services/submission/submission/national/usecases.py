@@ -225,6 +225,22 @@ def sheet_name(roster_key, school_year=None) -> str:
     return f"{roster.name}・{sheet.name}"
 
 
+def _sealed_of(uow, tenant) -> set:
+    """Student ids (str) of the tenant's sealed students."""
+    return {sid for t, sid in uow.sealing.sealed_ids() if t == tenant}
+
+
+def _sealed_row_out(r) -> dict:
+    """A sealed student's row in a batch or a report list: that the row exists, the student's
+    name and class, nothing of the record (course, result, reason, reports). Sealed data is read
+    only through the audited request two roles approved (issue 9 item 7)."""
+    return {"roster": r["roster"], "roster_name": sheet_name(r["roster"]), "row": r["row_no"],
+            "student_id": str(r["student_id"]), "student_name": r.get("student_name"),
+            "class_name": r.get("class_name"), "seat_no": None, "outcome_id": None, "course_code": "",
+            "subject_name": "", "description": "", "result": "sealed", "field": None, "code": None,
+            "reason": None, "reports": [], "sealed": True}
+
+
 def _row_out(r, reports=()) -> dict:
     return {"roster": r["roster"], "roster_name": sheet_name(r["roster"]), "row": r["row_no"], "student_id": str(r["student_id"]),
             "student_name": r.get("student_name"), "class_name": r.get("class_name"), "seat_no": r.get("seat_no"),
@@ -242,8 +258,9 @@ def _report_out(x) -> dict:
 
 
 def get_batch(uow, caller, batch_id) -> dict:
-    """One batch with every row's result and the students' reports on it. not_found when the
-    batch is not the caller's tenant's."""
+    """One batch with every row's result and the students' reports on it; a sealed student's
+    rows as _sealed_row_out (name and class only, result `sealed`). not_found when the batch is
+    not the caller's tenant's."""
     caller.require(*REGISTRAR_ROLES)
     batch = uow.national.batch(caller.tenant, _uuid(batch_id, "submission"))
     if batch is None:
@@ -252,8 +269,10 @@ def get_batch(uow, caller, batch_id) -> dict:
     by_row = {}
     for x in reports:
         by_row.setdefault((x["roster"], x["row_no"]), []).append(x)
-    return {**_batch_out(batch), "rows": [_row_out(r, by_row.get((r["roster"], r["row_no"]), ()))
-                                          for r in uow.national.rows(batch["id"])]}
+    sealed = _sealed_of(uow, caller.tenant)
+    return {**_batch_out(batch), "rows": [
+        _sealed_row_out(r) if str(r["student_id"]) in sealed else _row_out(r, by_row.get((r["roster"], r["row_no"]), ()))
+        for r in uow.national.rows(batch["id"])]}
 
 
 def _latest_with_receipt(uow, tenant, year):
@@ -264,12 +283,22 @@ def _latest_with_receipt(uow, tenant, year):
     return [latest[s] for s in sorted(latest)]
 
 
+def _refuse_if_sealed(uow, caller):
+    """A sealed student reads (and reports on) their national rows only through the audited
+    two-role request: sealed_read_required (403)."""
+    from portfolio_common.errors import NotAllowed
+    if any(str(uid) == str(caller.user_id) for t, uid in uow.sealing.sealed_user_ids() if t == caller.tenant):
+        raise NotAllowed("this student's data is sealed: an approved read request is required",
+                         code="sealed_read_required")
+
+
 def my_rows(uow, caller, school_year) -> dict:
     """我的上傳結果: the student's own rows in the latest receipt of each semester of the year.
     {school_year, today, semesters: [{semester, batch_id, receipt_id, check_until, can_report,
-    rows: [row with result, reason (zh-TW), reports]}]}."""
+    rows: [row with result, reason (zh-TW), reports]}]}. A sealed student: sealed_read_required."""
     caller.require("student")
     year = _year(school_year)
+    _refuse_if_sealed(uow, caller)
     today = clock.today_in_school()
     out = []
     for b in _latest_with_receipt(uow, caller.tenant, year):
@@ -292,6 +321,7 @@ def report_row(uow, caller, batch_id, roster, row, message) -> dict:
     another student's row answers exactly like a missing one), receipt_not_imported,
     window_closed (with the dates), report_invalid (empty or over 500 characters)."""
     caller.require("student")
+    _refuse_if_sealed(uow, caller)
     batch = uow.national.batch(caller.tenant, _uuid(batch_id, "row"))
     try:
         row_no = int(row)
@@ -324,10 +354,15 @@ def list_reports(uow, caller, school_year) -> dict:
     year = _year(school_year)
     batches = {str(b["id"]): b for b in uow.national.batches(caller.tenant, year)}
     out = []
+    sealed = _sealed_of(uow, caller.tenant)
     for x in uow.national.reports(caller.tenant, batch_ids=list(batches)):
         row = next((r for r in uow.national.rows(x["batch_id"]) if r["roster"] == x["roster"]
                     and r["row_no"] == x["row_no"]), None)
         b = batches[str(x["batch_id"])]
+        if row is not None and str(row["student_id"]) in sealed:     # the student's words are sealed too
+            out.append({**_report_out(x), "message": "", "resolution": None, "semester": b["semester"],
+                        "attempt": b["attempt"], "row_detail": _sealed_row_out(row), "sealed": True})
+            continue
         out.append({**_report_out(x), "semester": b["semester"], "attempt": b["attempt"],
                     "row_detail": _row_out(row) if row else None})
     return {"school_year": year, "reports": out}

@@ -276,3 +276,33 @@ def test_the_registrar_downloads_each_roster_and_the_package_others_cannot():
     ce = who("registrar", tenant="ce")
     assert code_of(lambda: usecases.roster_file(w.uow, w.directory, ce, YEAR, 1, "package", "050407")) == \
         "not_locked"
+
+
+def test_a_sealed_students_rows_show_as_sealed_and_their_own_view_is_refused():
+    """The attacker's side of sealing (issue 9 item 7, brief national item 5): once a student is
+    sealed, the registrar's batch and report list show their rows as sealed (name and class, no
+    course, result or words of theirs), and the student's own 我的上傳結果 and reports are refused:
+    sealed data is read only through the audited two-role request."""
+    w = World()
+    w.lock()
+    batch = w.submit()
+    usecases.report_row(w.uow, w.students[1], batch["batch_id"], "course_outcomes", 3, "課程代碼應為 C1")
+    sid = next(k for k, v in w.directory_data.items() if v["user_id"] == w.students[1].user_id)
+    w.uow.sealing.add_seal("day", sid, w.students[1].user_id, events.utcnow())
+
+    rows = usecases.get_batch(w.uow, w.registrar, batch["batch_id"])["rows"]
+    theirs = [r for r in rows if r["student_id"] == sid]
+    assert sorted(r["roster"] for r in theirs) == ["course_outcomes", "student_data"]
+    for r in theirs:
+        assert (r["sealed"], r["result"], r["student_name"], r["class_name"]) == (True, "sealed", "學生2", "資一甲")
+        assert (r["course_code"], r["subject_name"], r["description"], r["seat_no"], r["code"], r["reason"],
+                r["reports"]) == ("", "", "", None, None, None, [])
+    assert "C2" not in json.dumps(theirs, default=str) and "我的專題" not in json.dumps(theirs, default=str)
+    assert not any(r.get("sealed") for r in rows if r["student_id"] != sid)
+    (listed,) = usecases.list_reports(w.uow, w.registrar, YEAR)["reports"]
+    assert listed["sealed"] and listed["message"] == "" and listed["row_detail"]["sealed"]
+
+    assert code_of(lambda: usecases.my_rows(w.uow, w.students[1], YEAR)) == "sealed_read_required"
+    assert code_of(lambda: usecases.report_row(w.uow, w.students[1], batch["batch_id"], "student_data", 3,
+                                               "再回報一次")) == "sealed_read_required"
+    assert usecases.my_rows(w.uow, w.students[0], YEAR)["semesters"]     # the others are not affected
