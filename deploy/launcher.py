@@ -455,7 +455,7 @@ class Stack:
     def _retry_delays(self) -> list[int]:
         from portfolio_common.config import retry_delays_ms
         delays = set()
-        for name in NAMEKO_SERVICES:
+        for name in (*NAMEKO_SERVICES, "files"):    # files' consumers retry too (files/sealing.py)
             raw = self.env_for(name).get("EVENT_RETRY_DELAYS_MS")
             delays |= set(retry_delays_ms() if raw is None else
                           [int(x) for x in raw.split(",") if x.strip()])

@@ -842,14 +842,16 @@ students_bp = Blueprint("api_students", __name__, url_prefix="/api/v1/students",
 
 
 class StudentOut(Schema):
+    """A student profile; a sealed student (sealed: true) has id, name and class only, the
+    other fields null."""
     id = fields.String()
-    student_no = fields.String()
+    student_no = fields.String(allow_none=True)
     name = fields.String()
     class_code = fields.String(allow_none=True)
     class_name = fields.String(allow_none=True)
     school_year = fields.Integer(allow_none=True)
     seat_no = fields.Integer(allow_none=True)
-    national_id_masked = fields.String()
+    national_id_masked = fields.String(allow_none=True)
     birth_date = fields.String(allow_none=True, metadata={"description": "ISO date"})
     birth_date_roc = fields.String(allow_none=True, metadata={"description": "ROC yyyMMdd (national rosters)"})
     gender = fields.String(allow_none=True)
@@ -859,10 +861,12 @@ class StudentOut(Schema):
     class_type_code = fields.String(allow_none=True)
     division_code = fields.String(allow_none=True)
     enrolment_route = fields.String(allow_none=True)
-    status = fields.String()
+    status = fields.String(allow_none=True)
     status_changed_on = fields.String(allow_none=True)
     user_id = fields.String(allow_none=True)
-    version = fields.Integer(metadata={"description": "send it back with a change (stale_record otherwise)"})
+    version = fields.Integer(allow_none=True, metadata={"description": "send it back with a change (stale_record otherwise)"})
+    sealed = fields.Boolean(metadata={"description": "a sealed student is listed with id, name and class only "
+                                                     "(their record: an approved sealed-read request)"})
 
 
 class StudentQuery(_In):

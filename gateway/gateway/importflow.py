@@ -91,7 +91,8 @@ def _resolve_students(rows):
     """學號 -> the tenant's student (records.list_students: registrar), for a kind another
     service owns: student_id and student_user_id go with the row; an unknown 學號 goes empty
     (the service reports student_unknown)."""
-    by_no = {s["student_no"]: s for s in rpc("records", "list_students")}
+    # a sealed student is listed without a 學號 (records.list_students): nothing is imported to them
+    by_no = {s["student_no"]: s for s in rpc("records", "list_students") if s.get("student_no")}
     for r in rows:
         st = by_no.get(r["cells"].get("student_no", ""))
         r["cells"]["student_id"] = st["id"] if st else None

@@ -16,7 +16,8 @@ from .clients import rpc
 from .errors import ApiError, to_api_error
 
 UNIT_NAMES = {"day": "註冊組", "ce": "教務組"}   # who submits: regulation §3, DOMAIN.md
-RESULT_NAMES = {"accepted": "已收訖", "refused": "未收訖（退件）", "pending": "待收訖"}
+RESULT_NAMES = {"accepted": "已收訖", "refused": "未收訖（退件）", "pending": "待收訖",
+                "sealed": "已封存（須經核准的調閱申請）"}
 REPORT_STATUS = {"open": "待處理", "corrected": "已更正"}
 MAX_RECEIPT_BYTES = 2 * 1024 * 1024
 
@@ -102,7 +103,8 @@ class Batches(MethodView):
 class Batch(MethodView):
     @login_required
     @api_bp.response(200, description="the batch with rows [{roster, row, student_name, class_name, seat_no, "
-                                      "course_code, result, code, reason, reports}]")
+                                      "course_code, result, code, reason, reports}]; a sealed student's rows "
+                                      "carry sealed: true, result `sealed` and name and class only")
     def get(self, batch_id):
         """Registrar: one submission, every row's result and the students' reports."""
         return rpc("submission", "get_national_batch", batch_id)

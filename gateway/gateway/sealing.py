@@ -149,7 +149,7 @@ def _need_page():
 
 def _student_by_no(student_no):
     no = (student_no or "").strip()[:32]
-    found = [s for s in rpc("records", "list_students", None) if s["student_no"] == no] if no else []
+    found = [s for s in rpc("records", "list_students", None) if s.get("student_no") == no] if no else []
     if not found:
         raise ApiError("not_found", detail="student")
     return found[0]

@@ -80,8 +80,10 @@ def test_registrar_precheck_submit_receipt_and_the_students_report(browser, worl
         reg.get_by_role("link", name="國家資料庫上傳").click()
         expect(reg.get_by_role("heading", level=1)).to_contain_text("註冊組")
         table = reg.get_by_test_id("precheck-problems")
-        # each student's course-outcome row and 學生資料名冊 row lack the birth date
-        expect(table.locator("td[data-code=birth_date_missing]")).to_have_count(4)
+        # each row lacks the birth date: the two students' course-outcome and 學生資料名冊 rows,
+        # and every row of the demo school's four students, who selected nothing but are in the
+        # rosters all the same (4 學生資料, 4 缺勤, 3 幹部/服務/競賽: deploy/demo/items.json)
+        expect(table.locator("td[data-code=birth_date_missing]")).to_have_count(15)
         expect(table).to_contain_text("學生資料名冊・學生資料")
         # every roster is offered for download, and the whole package
         rosters = reg.get_by_test_id("rosters")
@@ -99,7 +101,7 @@ def test_registrar_precheck_submit_receipt_and_the_students_report(browser, worl
         reg.reload()
         expect(reg.get_by_test_id("precheck-summary")).to_contain_text("全部通過檢查")
         reg.get_by_test_id("submit").click()
-        expect(reg.locator(".flash.ok")).to_contain_text("收訖 3 列、退件 1 列")
+        expect(reg.locator(".flash.ok")).to_contain_text("收訖 14 列、退件 1 列")
         expect(reg.locator("tr[data-result=refused]")).to_have_count(1)
         expect(reg.locator("tr[data-result=refused]")).to_contain_text("課程代碼不在課程計畫平臺的代碼表中")
         check(reg, shots_dir, "batch", problems)

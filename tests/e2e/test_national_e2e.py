@@ -42,16 +42,24 @@ def test_lock_precheck_submit_receipt_report_correct_resubmit(world):
     assert r.status_code == 201, r.text
 
     # the pre-check names each student, sheet and row: no birth date in the school's records yet
+    # every student of the semester is in the rosters, not only the two who selected something:
+    # the demo school's four day students (no selection) have their 學生資料 rows, and their
+    # absences (4) and 幹部/服務/競賽 entries (3) from deploy/demo/items.json
     check = registrar.get(f"/national/{YEAR}/1/precheck").json()
-    assert not check["ready"] and check["rows"] == 5
+    assert not check["ready"] and check["rows"] == 16 and check["students"] == 6
     assert {x["roster"]: x["rows"] for x in check["rosters"]} == {
-        "student_data": 2, "grades": 0, "attendance": 1, "course_outcomes": 2, "performances": 0}
-    problems = {(s["class_name"], p["sheet"], p["row"], p["code"]) for s in check["by_student"] for p in s["problems"]}
-    assert problems == {("國家乙班專題班", "course_outcomes", 2, "birth_date_missing"),
-                        ("國家甲班專題班", "course_outcomes", 3, "birth_date_missing"),
-                        ("國家乙班專題班", "student_data", 2, "birth_date_missing"),
-                        ("國家甲班專題班", "student_data", 3, "birth_date_missing"),
-                        ("國家甲班專題班", "attendance", 2, "birth_date_missing")}
+        "student_data": 6, "grades": 0, "attendance": 5, "course_outcomes": 2, "performances": 3}
+    mine = ("國家甲班專題班", "國家乙班專題班")
+    problems = {(s["class_name"], p["sheet"], p["code"]) for s in check["by_student"] for p in s["problems"]
+                if s["class_name"] in mine}
+    assert problems == {("國家乙班專題班", "course_outcomes", "birth_date_missing"),
+                        ("國家甲班專題班", "course_outcomes", "birth_date_missing"),
+                        ("國家乙班專題班", "student_data", "birth_date_missing"),
+                        ("國家甲班專題班", "student_data", "birth_date_missing"),
+                        ("國家甲班專題班", "attendance", "birth_date_missing")}
+    demo = [s for s in check["by_student"] if s["class_name"] not in mine]
+    assert len(demo) == 4 and {p["code"] for s in demo for p in s["problems"]} == {"birth_date_missing"}
+    assert {p["sheet"] for s in demo for p in s["problems"]} >= {"student_data"}
     r = registrar.post(f"/national/{YEAR}/1/submissions")
     assert (r.status_code, r.json()["error"]["code"]) == (422, "precheck_failed")
     assert registrar.get(f"/national/{YEAR}/submissions").json()["batches"] == []
@@ -64,7 +72,7 @@ def test_lock_precheck_submit_receipt_report_correct_resubmit(world):
     r = registrar.post(f"/national/{YEAR}/1/submissions")
     assert r.status_code == 201, r.text
     batch = r.json()
-    assert (batch["attempt"], batch["accepted"], batch["refused"]) == (1, 4, 1)
+    assert (batch["attempt"], batch["accepted"], batch["refused"]) == (1, 15, 1)
     # the package sent holds every roster and the two evidence PDFs, each in the manifest
     paths = {f["path"] for f in batch["files"]}
     assert {"rosters/學生資料名冊.xlsx", "rosters/缺勤紀錄名冊.xlsx", "rosters/課程學習成果名冊.xlsx",
@@ -100,7 +108,7 @@ def test_lock_precheck_submit_receipt_report_correct_resubmit(world):
     # the course code is now in the national code file: resubmit, every row received
     codes.write_text(f"{CODE_N1}\n{CODE_N2}\n", encoding="utf-8")
     again = registrar.post(f"/national/{YEAR}/1/submissions").json()
-    assert (again["attempt"], again["accepted"], again["refused"]) == (2, 5, 0)
+    assert (again["attempt"], again["accepted"], again["refused"]) == (2, 16, 0)
     assert {row["result"] for row in b.get(f"/national/{YEAR}/my-rows").json()["semesters"][0]["rows"]} == {"accepted"}
     eventually(lambda: len([o for o in submission_outbox(stack) if o["sent_at"] is not None]) == 2)
 
@@ -141,7 +149,8 @@ def test_each_roster_and_the_package_download_with_the_evidence_bytes(world):
     cover = {row[0]: row[1] for row in wb["封面"].iter_rows(values_only=True)}
     assert (cover["學校代碼"], cover["學年度"], cover["學期"], cover["名冊名稱"]) == ("050407", "115", "1", "學生資料名冊")
     header, *rows = list(wb["學生資料"].iter_rows(values_only=True))
-    assert header[:3] == ("身分證號", "性別代碼", "出生日期") and len(rows) == 2
+    # every student of the semester: the two who selected and the demo school's four who did not
+    assert header[:3] == ("身分證號", "性別代碼", "出生日期") and len(rows) == 6
     assert all(row[2] == "0990305" for row in rows)
 
     r = registrar.get(f"/national/{YEAR}/1/rosters/package")

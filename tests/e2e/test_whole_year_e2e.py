@@ -124,13 +124,15 @@ def test_a_tenants_whole_year(world):
     # --- pre-check (birth dates missing), correction, rosters and submission to the simulator
     check = reg.get(f"/national/{YEAR}/1/precheck").json()
     assert not check["ready"]
-    set_birth_dates(reg, class_codes=(CLASS,))
+    set_birth_dates(reg)        # every student of the semester is in the 學生資料名冊: all of them
     assert reg.get(f"/national/{YEAR}/1/precheck").json()["ready"]
     first = reg.post(f"/national/{YEAR}/1/submissions")
     assert first.status_code == 201, first.text
     first = first.json()
-    # every roster goes: the two 學生資料 rows are accepted, the two outcomes' unknown course code refused
-    assert (first["attempt"], first["accepted"], first["refused"]) == (1, 2, 2)
+    # every roster goes, with every student of the semester: the six 學生資料 rows (class 168's two
+    # and the demo school's four, who selected nothing), the demo's four absences and three
+    # 幹部/服務/競賽 entries are accepted; the two outcomes' unknown course code refused
+    assert (first["attempt"], first["accepted"], first["refused"]) == (1, 13, 2)
 
     # --- the receipt: a student sees the refused row and reports it; the registrar corrects
     (sem,) = b.get(f"/national/{YEAR}/my-rows").json()["semesters"]
@@ -144,7 +146,7 @@ def test_a_tenants_whole_year(world):
                     json={"resolution": "已補登課程代碼"}).json()["status"] == "corrected"
     codes.write_text(f"{CODE}\n", encoding="utf-8")
     again = reg.post(f"/national/{YEAR}/1/submissions").json()
-    assert (again["attempt"], again["accepted"], again["refused"]) == (2, 4, 0)
+    assert (again["attempt"], again["accepted"], again["refused"]) == (2, 15, 0)
     eventually(lambda: len([o for o in submission_outbox(stack) if o["sent_at"] is not None]) == 2)
 
     # --- the application date; then five years on

@@ -54,10 +54,12 @@ def certify_and_select(api, username, subject):
     return up
 
 
-def set_birth_dates(registrar, class_codes=("N1", "N2"), roc="0990305"):
-    """The registrar completes the profiles (records keeps who, when, before, after)."""
+def set_birth_dates(registrar, class_codes=None, roc="0990305"):
+    """The registrar completes the profiles (records keeps who, when, before, after): of every
+    student of the tenant by default, since the 學生資料名冊 lists every student of the semester
+    (the demo school's too), not only those who selected something."""
     for st in registrar.get("/students").json():
-        if st["class_code"] in class_codes:
+        if class_codes is None or st["class_code"] in class_codes:
             body = {"student_no": st["student_no"], "name": st["name"], "class_code": st["class_code"],
                     "seat_no": str(st["seat_no"]), "birth_date": roc, "version": st["version"]}
             r = registrar.put(f"/students/{st['id']}", json=body)

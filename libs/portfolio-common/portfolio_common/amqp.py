@@ -163,6 +163,38 @@ def dead_letter_queue(queue: str) -> str:
     return f"{queue}.dlq"
 
 
+def failure_route(exc, headers: dict, queue: str, delays: list, now, retry_later_max_s: int):
+    """Where a handler's failed message goes next: (routing_key on the service's exchange,
+    headers to publish it with, "retry" | "dead"). The one rule of the nameko kit and of files'
+    pika consumers (files/sealing.py): a PermanentEventError is dead-lettered at once; any other
+    error is retried after each of `delays` (ms), then dead-lettered; a RetryLater (the event
+    arrived before the one it depends on, issue 8 item 15: "retried, never dropped") keeps being
+    retried at the longest back-off until `retry_later_max_s` after its first failure.
+    `headers` are the delivery's (x-attempt, x-first-failed-at are carried); `now` an aware
+    datetime."""
+    import traceback
+    from datetime import datetime
+
+    from .errors import PermanentEventError, RetryLater
+    headers = dict(headers or {})
+    attempt = int(headers.get("x-attempt", 0)) + 1
+    headers["x-attempt"] = attempt
+    first = headers.setdefault("x-first-failed-at", now.isoformat())
+    waiting = isinstance(exc, RetryLater) and (
+        now - datetime.fromisoformat(first)).total_seconds() < retry_later_max_s
+    if waiting and attempt > len(delays):
+        return retry_queue(queue, delays[-1]), headers, "retry"
+    if isinstance(exc, PermanentEventError) or attempt > len(delays):
+        headers.update({
+            "x-error-type": type(exc).__name__,
+            "x-error": "".join(traceback.format_exception_only(type(exc), exc))[-2000:],
+            "x-original-queue": queue,
+            "x-dead-lettered-at": now.isoformat(),
+        })
+        return dead_letter_queue(queue), headers, "dead"
+    return retry_queue(queue, delays[attempt - 1]), headers, "retry"
+
+
 def queue_service(queue: str) -> str:
     """`evt-<source>-<event>--<service>.<method>[...]` -> `<service>`."""
     return queue.split("--", 1)[1].split(".", 1)[0]

@@ -9,7 +9,7 @@ exchange):
 | principal | may publish | may consume |
 |---|---|---|
 | a nameko service S | its own events on `S.events` (only the event names it produces), its retries and dead letters through `S.dlx`, RPC replies on `nameko-rpc` (a reply queue's uuid) and calls of its own methods (its health check) | `rpc-S`, its reply queues, its own handler queues (bound only to the events it subscribes to) |
-| files | its own events on `files.events` | its own handler queues (`sealed`, `selection-locked`: get, ack, nack; no declare, no bind) |
+| files | its own events on `files.events`, its retries and dead letters through `files.dlx` | its own handler queues (`sealed`, `selection-locked`: get, ack, nack; no declare, no bind) |
 | gateway | RPC requests on `nameko-rpc` (`<service>.<method>` of the four nameko services) | its own reply queues `rpc.reply-gateway-*` |
 
 So the files service's user cannot publish `certified` (no write on `certification.events`, and
@@ -75,8 +75,12 @@ def permissions(principal: str) -> dict:
     own_queues = [re.escape(q) for _, _, q in _subscriptions_of(principal)]
     if principal not in NAMEKO_SERVICES:
         # files: publishes its events; its consumers (files/sealing.py, files/locked.py) only get,
-        # ack and nack on its own queues, which the migrate step declared and bound
+        # ack and nack on its own queues, which the migrate step declared and bound, and
+        # republish an event that waits for another (RetryLater) to the retry queues through
+        # its own direct exchange `files.dlx`
         write = [re.escape(f"{principal}.events")] if _produces(principal) else []
+        if own_queues:
+            write.append(re.escape(service_exchange(principal)))
         return {"configure": NOTHING, "write": _any_of(write), "read": _any_of(own_queues)}
     configure, write, read = list(own_queues), list(own_queues), list(own_queues)
     if _produces(principal):

@@ -4,8 +4,6 @@ Import only from nameko services (it imports nameko).
 """
 import logging
 import threading
-from datetime import datetime
-import traceback
 
 from functools import partial
 
@@ -23,7 +21,7 @@ import kombu.exceptions
 
 from . import caller as caller_mod
 from . import rpc_transport, sealed, trust
-from .amqp import PikaPublisher, dead_letter_queue, handler_arguments, retry_queue, service_exchange
+from .amqp import PikaPublisher, dead_letter_queue, failure_route, handler_arguments, service_exchange
 from .config import amqp_uri as default_amqp_uri, database_url, retry_delays_ms, retry_later_max_seconds, secret
 from .db import check_schema_current, make_engine, make_session_factory
 from .errors import NotAllowed, NotAuthenticated, NotFound, PermanentEventError, RetryLater
@@ -188,32 +186,20 @@ class ReliableEventHandler(EventHandler):
 
     def _retry_or_dead_letter(self, message, exc_info):
         exc = exc_info[1]
-        headers = {k: v for k, v in (message.headers or {}).items()}
-        attempt = int(headers.get("x-attempt", 0)) + 1
-        delays = retry_delays_ms()
         queue = self.queue.name
         uri = self.container.config.get("AMQP_URI") or default_amqp_uri()
         pub = shared_publisher(uri, self.container.service_name)
         own = service_exchange(self.container.service_name)
-        headers["x-attempt"] = attempt
-        first = headers.setdefault("x-first-failed-at", utcnow().isoformat())
-        waiting_on_another_event = isinstance(exc, RetryLater) and (
-            utcnow() - datetime.fromisoformat(first)).total_seconds() < retry_later_max_seconds()
-        if waiting_on_another_event and attempt > len(delays):
-            log.info("event on %s waits for another event (attempt %s): %s", queue, attempt, exc)
-            pub.publish(own, retry_queue(queue, delays[-1]), message.body, headers=headers)
-        elif isinstance(exc, PermanentEventError) or attempt > len(delays):
-            headers.update({
-                "x-error-type": type(exc).__name__,
-                "x-error": "".join(traceback.format_exception_only(type(exc), exc))[-2000:],
-                "x-original-queue": queue,
-                "x-dead-lettered-at": utcnow().isoformat(),
-            })
+        key, headers, route = failure_route(exc, message.headers or {}, queue, retry_delays_ms(), utcnow(),
+                                            retry_later_max_seconds())
+        attempt = headers["x-attempt"]
+        if route == "dead":
             log.error("dead-lettering message from %s after %s attempt(s): %r", queue, attempt, exc)
-            pub.publish(own, dead_letter_queue(queue), message.body, headers=headers)
+        elif isinstance(exc, RetryLater):
+            log.info("event on %s waits for another event (attempt %s): %s", queue, attempt, exc)
         else:
             log.warning("handler on %s failed (attempt %s), retrying: %r", queue, attempt, exc)
-            pub.publish(own, retry_queue(queue, delays[attempt - 1]), message.body, headers=headers)
+        pub.publish(own, key, message.body, headers=headers)
 
 
 reliable_event_handler = ReliableEventHandler.decorator

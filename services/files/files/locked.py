@@ -19,10 +19,15 @@ files/sealing.py) and, for the student's school year:
 All of it runs in one transaction holding an advisory lock on the student's year, so two
 replicas never interleave two versions. Idempotent: a redelivery redoes the same S3 calls
 (harmless) and writes nothing new; a version lower than the one applied is ignored (a late
-redelivery of an old lock cannot release the newer set). A file that files does not know for
-this tenant and student is a permanent error: the event is dead-lettered (ops can inspect and
-replay it), nothing is held or released. S3 or database trouble: the event goes back to the
-queue and is retried, up to the delivery limit, then dead-lettered. Never dropped.
+redelivery of an old lock cannot release the newer set). A locked file whose outcome or
+performance files holds for another student or tenant is a permanent error: the event is
+dead-lettered (ops can inspect and replay it), nothing is held or released. A locked file
+files holds nothing of yet (its upload not applied here yet, e.g. restored from a backup
+behind the lock) has not arrived: RetryLater, so the consumer republishes it to the retry
+queue and applies it once the file is there (issue 8 item 15: "an item that has not arrived
+yet is retried, never dropped"); only after EVENT_RETRY_LATER_MAX_S is it dead-lettered. S3 or
+database trouble: the event goes back to the queue and is retried, up to the delivery limit,
+then dead-lettered. Never dropped.
 """
 import logging
 
@@ -30,7 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from portfolio_common import events
-from portfolio_common.errors import PermanentEventError
+from portfolio_common.errors import PermanentEventError, RetryLater
 
 from .orm import locked_files, locked_selections, stored_files
 
@@ -38,6 +43,19 @@ log = logging.getLogger(__name__)
 
 QUEUE = events.queue_name(events.SELECTION_LOCKED, "files", "handle_selection_locked")
 HANDLERS = [(events.SELECTION_LOCKED, "submission", "files", "handle_selection_locked")]
+
+
+def _missing(conn, tenant, student_id, subject_id, what):
+    """The error for a locked file files does not find for the student: the subject stored for
+    another student or tenant is a forged or misrouted event (PermanentEventError: dead-letter);
+    a subject files holds nothing of yet has not arrived (RetryLater: retried, never dropped)."""
+    c = stored_files.c
+    foreign = conn.execute(sa.select(sa.literal(1)).where(
+        c.subject_id == subject_id,
+        sa.or_(c.tenant != tenant, c.student_id != student_id))).first()
+    if foreign is not None:
+        return PermanentEventError(f"selection-locked names a {what} of another student or tenant")
+    return RetryLater(f"selection-locked names a {what} files does not hold yet")
 
 
 def _locked_rows(conn, tenant, student_id, payload) -> list:
@@ -50,7 +68,7 @@ def _locked_rows(conn, tenant, student_id, payload) -> list:
         for oid in payload["outcome_ids"]:
             row = conn.execute(mine.where(c.subject_id == oid).order_by(c.attempt.desc())).first()
             if row is None:
-                raise PermanentEventError(f"selection-locked names outcome {oid} files does not hold")
+                raise _missing(conn, tenant, student_id, oid, "outcome")
             out.append(dict(row._mapping))
         return out
     out = []
@@ -58,7 +76,7 @@ def _locked_rows(conn, tenant, student_id, payload) -> list:
         row = conn.execute(mine.where(c.subject_id == f["subject_id"], c.sha256 == f["sha256"])
                            .order_by(c.attempt.desc())).first()
         if row is None:
-            raise PermanentEventError(f"selection-locked names a {f['kind']} file files does not hold")
+            raise _missing(conn, tenant, student_id, f["subject_id"], f"{f['kind']} file")
         out.append(dict(row._mapping))
     return out
 
@@ -77,8 +95,9 @@ def _held_elsewhere(conn, tenant, file_id, student_user_id, year) -> bool:
 def apply_selection_locked(engine, store, env) -> dict:
     """Consumer of `selection-locked` (see the module doc). Returns {held, released, skipped}:
     how many object versions were put on hold and released; skipped is True for a version
-    lower than the one applied. Raises PermanentEventError (unknown file: dead-letter) or the
-    store's / database's errors (retried)."""
+    lower than the one applied. Raises PermanentEventError (another student's or tenant's file:
+    dead-letter), RetryLater (a file not stored here yet: retried at length) or the store's /
+    database's errors (retried)."""
     p, tenant = env["payload"], env["tenant"]
     uid, year, sid = str(p["student_user_id"]), int(p["school_year"]), str(p["student_id"])
     version = p.get("lock_version") or 1

@@ -18,7 +18,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from portfolio_common import events, sealing
-from portfolio_common.amqp import connection_parameters
+from portfolio_common.amqp import connection_parameters, failure_route, service_exchange
+from portfolio_common.config import retry_delays_ms, retry_later_max_seconds
+from portfolio_common.errors import RetryLater
 
 from .orm import metadata
 from .usecases import seal_student_files
@@ -103,27 +105,54 @@ class SealedConsumer:
                     self.amqp_uri, connection_name=f"files-{self.event}", ssl_options=self.ssl))
                 ch = conn.channel()
                 ch.basic_qos(prefetch_count=1)
+                ch.confirm_delivery()   # a retry is acked only once the broker has it
                 while not self.stop.is_set():
                     method, props, body = ch.basic_get(self.queue)
                     if method is None:
                         conn.sleep(1.0)
                         continue
-                    self._one(ch, method, body)
+                    self._one(ch, method, body, props)
                 conn.close()
             except Exception:  # noqa: BLE001 - the broker or the queue is away: try again
                 log.exception("%s consumer lost its connection; reconnecting", self.event)
                 self.stop.wait(5)
 
-    def _one(self, ch, method, body):
+    def _one(self, ch, method, body, props=None):
         try:
             env = events.load_event(self.event, json.loads(body))
             self.handle(env)
+        except RetryLater as exc:
+            # not arrived yet (issue 8 item 15): retried, never dropped (see retry_later)
+            self.retry_later(ch, method, body, props, exc)
+            return
         except (events.PermanentEventError, ValueError):
             log.exception("malformed or unusable %s event: dead-lettered", self.event)
             ch.basic_nack(method.delivery_tag, requeue=False)
             return
         except Exception:  # noqa: BLE001 - back to the queue; the delivery limit dead-letters it
             log.exception("could not apply a %s event; it will be redelivered", self.event)
+            ch.basic_nack(method.delivery_tag, requeue=True)
+            self.stop.wait(1)
+            return
+        ch.basic_ack(method.delivery_tag)
+
+    def retry_later(self, ch, method, body, props, exc):
+        """An event that names what has not arrived yet: republished to the queue's retry queue
+        through files' exchange (`files.dlx`, declared by the migrate step) with the attempt
+        count, then acked: the nameko kit's rule (amqp.failure_route), so it waits at the
+        longest back-off for up to EVENT_RETRY_LATER_MAX_S (a day) instead of reaching the
+        queue's delivery limit in seconds. If the broker does not take the retry, the delivery
+        goes back to the queue (never lost)."""
+        import pika
+        key, headers, route = failure_route(exc, (props.headers if props else None) or {}, self.queue,
+                                            retry_delays_ms(), events.utcnow(), retry_later_max_seconds())
+        log.info("%s event waits for what it names (attempt %s, %s): %s", self.event, headers["x-attempt"],
+                 route, exc)
+        try:
+            ch.basic_publish(service_exchange("files"), key, body, pika.BasicProperties(
+                delivery_mode=2, content_type="application/json", headers=headers), mandatory=True)
+        except Exception:  # noqa: BLE001 - unroutable or refused: keep it on the queue instead
+            log.exception("could not republish a %s event for a retry; requeueing it", self.event)
             ch.basic_nack(method.delivery_tag, requeue=True)
             self.stop.wait(1)
             return

@@ -117,9 +117,9 @@ class SubmissionService:
     def _directory(self, caller):
         """records' export fields for the national rosters, asked as `system:submission` for the
         registrar's tenant (sealed RPC: the answer carries national IDs)."""
-        def ask(year, ids):
+        def ask(year, ids, semester=None):
             token = self.platform.own_caller_token("records", caller.tenant)
-            return self.records.national_export_fields(token, year, ids, caller.user_id)
+            return self.records.national_export_fields(token, year, ids, caller.user_id, semester)
         return ask
 
     @rpc

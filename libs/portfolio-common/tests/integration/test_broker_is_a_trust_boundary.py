@@ -84,6 +84,11 @@ def test_files_cannot_publish_a_certified_event(broker):
     # what it may do: publish its own event
     assert _refused(files, _publish("files.events", events.OUTCOME_UPLOADED)) is None
     assert _count(admin, UPLOADED_TO_CERTIFICATION) == 1
+    # and route its own handler queue's retries and dead letters (files/sealing.py, RetryLater)
+    locked_q = events.queue_name(events.SELECTION_LOCKED, "files", "handle_selection_locked")
+    assert _refused(files, _publish("files.dlx", amqp.retry_queue(locked_q, amqp.retry_delays_ms()[0]))) is None
+    assert _refused(files, _publish("files.dlx", amqp.dead_letter_queue(locked_q))) is None
+    assert _count(admin, amqp.dead_letter_queue(locked_q)) == 1
 
 
 def test_records_cannot_consume_or_tap_certifications_queues(broker):

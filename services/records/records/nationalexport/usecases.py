@@ -35,10 +35,24 @@ def _ids(student_ids):
     return out
 
 
-def national_export_fields(uow, vault, caller, school_year, student_ids, requested_by=None) -> dict:
-    """{student_id: {national_id, birth_date (ISO or None), name, class_name, seat_no, status,
+def enrolled_ids(s, tenant, year, semester) -> list:
+    """The students of the tenant's semester (the 學生資料名冊 lists every one of them, whether or
+    not they selected anything, issue 9 / brief national item 2): placed in a class of the school
+    year, or enrolled in a section of the year and semester. Any 學籍 status: the roster carries
+    it (學籍狀態)."""
+    in_class = sa.select(students.c.id).join(classes, classes.c.id == students.c.class_id).where(
+        students.c.tenant == tenant, classes.c.tenant == tenant, classes.c.school_year == year)
+    in_section = sa.select(enrolments.c.student_id).join(sections, sections.c.id == enrolments.c.section_id).where(
+        sections.c.tenant == tenant, sections.c.school_year == year, sections.c.semester == semester)
+    return [r[0] for r in s.execute(sa.union(in_class, in_section)).all()]
+
+
+def national_export_fields(uow, vault, caller, school_year, student_ids, requested_by=None, semester=None) -> dict:
+    """{student_id: {user_id, national_id, birth_date (ISO or None), name, class_name, seat_no, status,
     outcomes: {outcome_id: {status, size (bytes), content_type, sha256, file_id, semester,
-    grade_level, credits (修課學分; 進修部: 修課節數, the section's class hours)}},
+    grade_level, credits (修課學分; 進修部: 修課節數, the section's class hours),
+    files: {document|media: {file_id, sha256, size, content_type}} (every file of the outcome,
+    issue 7's two slots; the single-file fields above name the principal one)}},
     and the other rosters' fields of the school year (DOMAIN.md "National rosters"):
     profile {gender, group_code, department_code, division_code, class_type_code,
       enrolment_route, status_changed_on (ISO), grade_level (the year's highest section grade)},
@@ -53,19 +67,28 @@ def national_export_fields(uow, vault, caller, school_year, student_ids, request
       semester}] (not voided)}}
     for the caller's tenant; voided items are left out. Ids of another tenant or of no student
     are absent. requested_by: the user id of the registrar the caller acts for (kept in each
-    student's history). Errors: invalid."""
+    student's history). semester (1 or 2): the answer also holds every student of the tenant's
+    semester (enrolled_ids), named or not, sealed students excepted. Errors: invalid."""
     caller.require(*EXPORT_ROLES)
     ids = _ids(student_ids)
     year = int(school_year)
+    s = uow.session
+    if semester is not None:
+        if str(semester) not in ("1", "2"):
+            raise Invalid("semester is 1 or 2", code="invalid")
+        named = set(ids)
+        more = [i for i in enrolled_ids(s, caller.tenant, year, int(semester)) if i not in named]
+        # a sealed student's data leaves only through the audited two-role request
+        sealed = uow.sealed_students.sealed_among(caller.tenant, more)
+        ids += [i for i in more if str(i) not in sealed]
     if not ids:
         return {}
-    s = uow.session
     rows = s.execute(sa.select(students, classes.c.name.label("class_name"))
                      .outerjoin(classes, classes.c.id == students.c.class_id)
                      .where(students.c.tenant == caller.tenant, students.c.id.in_(ids))).all()
     out = {}
     for r in rows:
-        out[str(r.id)] = {"national_id": vault.decrypt(r.national_id_enc),
+        out[str(r.id)] = {"user_id": str(r.user_id), "national_id": vault.decrypt(r.national_id_enc),
                           "birth_date": r.birth_date.isoformat() if r.birth_date else None,
                           "name": r.name, "class_name": r.class_name or "", "seat_no": r.seat_no,
                           "status": r.status, "outcomes": {},
@@ -80,7 +103,7 @@ def national_export_fields(uow, vault, caller, school_year, student_ids, request
                actor_username=caller.username)
     for o in s.execute(sa.select(outcomes.c.id, outcomes.c.student_id, outcomes.c.status, outcomes.c.size,
                                  outcomes.c.content_type, outcomes.c.sha256, outcomes.c.file_id,
-                                 outcomes.c.semester, sections.c.grade_level, sections.c.credits,
+                                 outcomes.c.files, outcomes.c.semester, sections.c.grade_level, sections.c.credits,
                                  sections.c.class_hours)
                        .join(sections, sections.c.id == outcomes.c.section_id)
                        .where(outcomes.c.tenant == caller.tenant, outcomes.c.school_year == year,
@@ -90,7 +113,7 @@ def national_export_fields(uow, vault, caller, school_year, student_ids, request
             student["outcomes"][str(o.id)] = {
                 "status": o.status, "size": o.size, "content_type": o.content_type, "sha256": o.sha256,
                 "file_id": str(o.file_id), "semester": o.semester, "grade_level": o.grade_level,
-                "credits": _credits(caller.tenant, o.credits, o.class_hours)}
+                "credits": _credits(caller.tenant, o.credits, o.class_hours), "files": _files(o)}
     _roster_fields(s, caller.tenant, year, ids, out)
     for student in out.values():
         own = student.pop("_school_code")
@@ -98,6 +121,17 @@ def national_export_fields(uow, vault, caller, school_year, student_ids, request
             c["own_school_code"] = own
     uow.commit()
     return out
+
+
+def _files(o) -> dict:
+    """{slot: {file_id, sha256, size, content_type}} of an outcome row; an outcome stored before
+    slots has its one file in the slot of its content type."""
+    if o.files:
+        return {slot: {k: (str(f.get(k)) if k == "file_id" else f.get(k))
+                       for k in ("file_id", "sha256", "size", "content_type")}
+                for slot, f in o.files.items() if f}
+    slot = "media" if str(o.content_type).startswith(("audio/", "video/")) else "document"
+    return {slot: {"file_id": str(o.file_id), "sha256": o.sha256, "size": o.size, "content_type": o.content_type}}
 
 
 def _iso(v):

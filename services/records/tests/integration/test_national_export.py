@@ -115,3 +115,20 @@ def test_the_other_rosters_fields_of_the_year_voided_items_left_out(db):
     assert one["profile"]["grade_level"] == 1
     assert [(c["change"], c["other_school_code"]) for c in two["status_changes"]] == [("transfer_in", "011301")]
     assert two["grades"] == [] and two["performances"] == []
+
+
+def test_with_the_semester_every_student_of_it_is_answered_named_or_not(db):
+    """The 學生資料名冊 lists every student of the semester, not only those with a held copy:
+    with `semester`, records adds the tenant's students of the year's classes and the
+    semester's sections to the named ones, each with their user id."""
+    rows = {str(r["id"]): r for r in db.rows("students")}
+    with db.uow() as uow:
+        out = export.national_export_fields(uow, VAULT, submission(), 115, [], semester=1)
+    assert set(out) == set(rows)
+    assert {k: v["user_id"] for k, v in out.items()} == {k: str(r["user_id"]) for k, r in rows.items()}
+    with db.uow() as uow:
+        assert export.national_export_fields(uow, VAULT, submission(), 114, [], semester=1) == {}
+        assert export.national_export_fields(uow, VAULT, submission("ce"), 115, [], semester=1) == {}
+    with pytest.raises(Exception) as e, db.uow() as uow:
+        export.national_export_fields(uow, VAULT, submission(), 115, [], semester=3)
+    assert e.value.code == "invalid"

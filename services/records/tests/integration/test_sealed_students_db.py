@@ -207,3 +207,28 @@ def test_every_read_path_of_a_sealed_students_data_is_gated(db):
     with db.engine.connect() as c:
         n = c.execute(sa.text("select count(*) from sealed_reads where student_id = :s"), {"s": s1}).scalar()
     assert n == 2
+
+
+def test_a_sealed_student_is_listed_as_sealed_without_details_and_details_are_refused(db):
+    """The attacker's view (brief national item 5): the registrar's student list, the national
+    export of the semester and the profile. A sealed student is listed with name and class
+    only; the profile, the history and the export of the semester refuse or leave them out."""
+    from records.nationalexport import usecases as export
+    from records.profile import usecases as profile
+    s1, s2 = student_id(db, "s1"), student_id(db, "s2")
+    with db.uow() as uow:
+        sealing.record_sealed(uow, sealed_event(s1, U["s1"]))
+    with db.uow() as uow:
+        listed = {s["id"]: s for s in profile.list_students(uow, VAULT, registrar())}
+    shown = {k: v for k, v in listed[s1].items() if v is not None}
+    assert shown == {"id": s1, "name": "陳怡君", "class_code": "101", "class_name": "一甲", "school_year": 115,
+                     "sealed": True}
+    assert set(listed[s2]) <= set(listed[s1])         # the same shape: a list reader meets every key
+    assert listed[s2]["sealed"] is False and listed[s2]["national_id_masked"] and listed[s2]["student_no"] == "2"
+    with pytest.raises(Exception) as e, db.uow() as uow:
+        profile.get_student(uow, VAULT, registrar(), s1)
+    assert e.value.code == "sealed_read_required"
+    with db.uow() as uow:       # the semester's export leaves the sealed student out
+        out = export.national_export_fields(uow, VAULT, caller_mod.service_caller("submission", "day"), 115, [],
+                                            semester=1)
+    assert set(out) == {s2}

@@ -8,8 +8,11 @@ registrar locked); the term's dates (the calendar's starts_on / ends_on: records
 counts per term, the 缺勤紀錄名冊 writes them from the term's first to its last day).
 
 What goes where:
-- 學生資料名冊: one row per held student (性別代碼 from records; when records has none, the
-  second character of a citizen's 身分證號, which the law makes 1 male / 2 female);
+- 學生資料名冊: one row per student of the semester, whether they selected anything or not
+  (records names them all: national_export_fields with the semester); 性別代碼 from records;
+  when records has none, the second character of a citizen's 身分證號, which the law makes
+  1 male / 2 female. 學生成績名冊, 缺勤紀錄名冊 and the school's / external bodies' 多元表現
+  likewise cover every student; 課程學習成果 and student-entered 多元表現 only held copies;
 - 學生成績名冊: the semester's course grades (日間部 修課學分 / 是否採計學分; 進修部 修課節數,
   是否採計學時, 學年學業成績, 學年及格);
 - 缺勤紀錄名冊: each absence code with periods in the semester;
@@ -265,7 +268,9 @@ def precheck_all(held, certified, directory, *, school_year, semester, term, col
     Returns (rosters, problems): rosters {roster id: {sheet id: [row]}} with every sheet of the
     column set (rows numbered per sheet from 2, each with `sheet`, `row`, the student's ids and
     names, the sheet's fields, `summary` = (code, name, text) the batch keeps); problems as
-    domain.precheck's, each with its `sheet`."""
+    domain.precheck's, each with its `sheet`. A student of `directory` with no held copy
+    (selected nothing, or no consent) still has their 學生資料, 成績, 缺勤 and school-entered
+    多元表現 rows (their `user_id` from records names them)."""
     outcome_rows, problems = domain.precheck(held, certified, directory, semester, today, school_year)
     out = {r.id: {s.id: [] for s in r.sheets} for r in column_set.rosters}
     sheets = {s.id: (r.id, s) for r in column_set.rosters for s in r.sheets}
@@ -286,7 +291,11 @@ def precheck_all(held, certified, directory, *, school_year, semester, term, col
         for field, code in [*row_problems(sheet.columns_for(tenant), row, today, course_codes), *extra_problems]:
             problems.append(_problem(who, row["row"], row.get("outcome_id"), field, code, sheet_id))
 
-    for h, info in _order(held, directory):
+    mine = {str(h["student_id"]) for h in held}
+    everyone = list(held) + [{"student_id": sid, "student_user_id": info.get("user_id"), "outcomes": [],
+                              "performances": []}
+                             for sid, info in directory.items() if sid not in mine and info is not None]
+    for h, info in _order(everyone, directory):
         if info is None:
             continue                       # domain.precheck named them: student_unknown
         who = _who(h["student_id"], h["student_user_id"], info)

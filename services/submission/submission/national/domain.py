@@ -222,15 +222,51 @@ def precheck(held: list, certified: dict, directory: dict, semester: int, today:
                 found.append(("outcome", "not_certified"))
             if copy and copy.get("sha256") != o["sha256"] or (meta and meta.get("sha256") not in (None, o["sha256"])):
                 found.append(("file", "fingerprint_mismatch"))
-            limit = FILE_LIMITS.get(meta.get("content_type"))
-            if meta and limit is None:
-                found.append(("file", "file_type_not_allowed"))
-            elif meta and int(meta.get("size") or 0) > limit:
-                found.append(("file", "file_too_large"))
+            row["files"] = outcome_files(o, meta)
+            found += file_problems(o, meta, row["files"])
             for field, code in found:
                 problems.append(_problem(who, row_no, oid, field, code, sheet))
             rows.append(row)
     return rows, problems
+
+
+def outcome_files(held_outcome: dict, meta: dict) -> list:
+    """[{slot, file_id, sha256, size, content_type}] of a course-outcome row: every file of the
+    outcome (issue 7: a document, a media file, or both), from records' `files` by slot; a
+    records answer without it (older) gives the principal file as the document. Document
+    first. Each goes into the package and its manifest (rosters.build_package)."""
+    by_slot = (meta or {}).get("files") or ({"document": {
+        "file_id": meta.get("file_id"), "sha256": meta.get("sha256"), "size": meta.get("size"),
+        "content_type": meta.get("content_type")}} if meta else {})
+    return [{"slot": slot, "file_id": f.get("file_id"), "sha256": f.get("sha256"), "size": f.get("size"),
+             "content_type": f.get("content_type")}
+            for slot, f in sorted(by_slot.items(), key=lambda kv: kv[0] != "document") if f]
+
+
+FILE_FIELDS = {"document": "file", "media": "media_file"}
+
+
+def file_problems(held_outcome: dict, meta: dict, files: list) -> list:
+    """[(field, code)] of an outcome's files against the limits (type allowed, size within its
+    type's limit: DOMAIN.md national practice) and the held copy's fingerprints by slot (a
+    file that is not the one certified and locked: fingerprint_mismatch). field: `file` for
+    the document, `media_file` for the media file."""
+    if not meta:
+        return []
+    attested = held_outcome.get("fingerprints") or {"document": held_outcome["sha256"]}
+    out = []
+    if meta.get("files") and set(attested) != {f["slot"] for f in files}:
+        out.append(("file", "fingerprint_mismatch"))
+    for f in files:
+        field = FILE_FIELDS.get(f["slot"], "file")
+        if meta.get("files") and attested.get(f["slot"]) not in (None, f["sha256"]):
+            out.append((field, "fingerprint_mismatch"))
+        limit = FILE_LIMITS.get(f.get("content_type"))
+        if limit is None:
+            out.append((field, "file_type_not_allowed"))
+        elif int(f.get("size") or 0) > limit:
+            out.append((field, "file_too_large"))
+    return out
 
 
 def problems_by_student(problems: list) -> list:

@@ -1,15 +1,18 @@
 """National rosters as xlsx and the package that carries them, built in constant memory.
 
-openpyxl's write-only workbook streams rows to a temporary file (3.1 writes strings inline, so
-nothing grows with the row count); the package is a zip written to a file object, entries
-copied in 1 MiB chunks while their SHA-256 is computed. Rows come from an iterator, so 2,000
+xlsxstream writes each worksheet's XML straight into the workbook's zip entry, row by row
+(inline strings: nothing grows with the row count, no cell object per value); the package is a
+zip written to a file object, entries copied in 1 MiB chunks while their SHA-256 is computed
+(the rosters and the evidence stored, not deflated again: an xlsx is a zip already, and
+pdf / jpg / png / mp3 / mp4 are compressed). Rows come from an iterator, so 2,000
 students' rows never sit in memory as a workbook.
 
 Package layout (format `portfolio-national-package/1`):
   rosters/<名冊名稱>.xlsx   one per roster, cover sheet first, then each of its sheets
   evidence/<sha256>.<ext>  the evidence files themselves (when an evidence source is given),
                            streamed from the object store, each checked against its fingerprint
-  evidence.jsonl           per row with a file: sheet, row, file id, SHA-256, path in the package
+  evidence.jsonl           per file of a row (an outcome's document and media file each, a
+                           performance's proof): sheet, row, slot, file id, SHA-256, path
   manifest.json            school, year, semester, column set, every entry's SHA-256 and size
 """
 import hashlib
@@ -18,8 +21,7 @@ import os
 import tempfile
 import zipfile
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from . import xlsxstream
 
 PACKAGE_FORMAT = "portfolio-national-package/1"
 MANIFEST = "manifest.json"
@@ -37,20 +39,16 @@ class EvidenceMismatch(Exception):
     """An evidence file's bytes do not have the fingerprint kept when it was certified/locked."""
 
 
-def _cell(ws, value, as_text):
-    """A write-only cell; text stays text (an ID's or code's leading zeros, a 簡述 that begins
-    with '=' is never a formula)."""
+def _text(value, as_text):
+    """A cell's value: text stays text (an ID's or code's leading zeros; a 簡述 that begins with
+    '=' is never a formula: xlsxstream writes every str as an inline string)."""
     if value is None:
         return None
-    if as_text or isinstance(value, str):
-        c = WriteOnlyCell(ws, value=str(value))
-        c.data_type = "s"
-        return c
-    return value
+    return str(value) if as_text or isinstance(value, str) else value
 
 
 def write_roster(fh, column_set, roster_id: str, tenant: str, cover: dict, rows) -> int:
-    """Write one roster workbook to the binary file object `fh`.
+    """Write one roster workbook to the binary file object `fh` (xlsxstream: streamed).
 
     cover: {school_code, school_year, semester}; rows: an iterable of dicts with the roster's
     fields (domain.precheck's rows), or {sheet id: iterable of rows} for a roster of several
@@ -58,21 +56,19 @@ def write_roster(fh, column_set, roster_id: str, tenant: str, cover: dict, rows)
     the number of data rows written."""
     roster = column_set.roster(roster_id)
     by_sheet = rows if isinstance(rows, dict) else {roster.sheets[0].id: rows}
-    wb = Workbook(write_only=True)
-    cs = wb.create_sheet(column_set.cover_sheet)
     values = dict(cover, roster_name=roster.name)
-    for col in column_set.cover:
-        cs.append([_cell(cs, col.title, True), _cell(cs, values.get(col.field), True)])
     n = 0
-    for sheet in roster.sheets:
-        columns = sheet.columns_for(tenant)
-        ws = wb.create_sheet(sheet.name)
-        ws.append([_cell(ws, c.title, True) for c in columns])
-        for row in by_sheet.get(sheet.id, ()):
-            ws.append([_cell(ws, row.get(c.field), c.field in TEXT_FIELDS or c.type in TEXT_TYPES)
-                       for c in columns])
-            n += 1
-    wb.save(fh)
+    with xlsxstream.Workbook(fh) as wb:
+        wb.sheet(column_set.cover_sheet, ([col.title, _text(values.get(col.field), True)] for col in column_set.cover))
+        for sheet in roster.sheets:
+            columns = sheet.columns_for(tenant)
+            kinds = [(c.field, c.field in TEXT_FIELDS or c.type in TEXT_TYPES) for c in columns]
+
+            def lines(rows=by_sheet.get(sheet.id, ())):
+                yield [c.title for c in columns]
+                for row in rows:
+                    yield [_text(row.get(f), as_text) for f, as_text in kinds]
+            n += wb.sheet(sheet.name, lines()) - 1
     return n
 
 
@@ -96,6 +92,16 @@ def sha256_of(fh) -> str:
     return h.hexdigest()
 
 
+def files_of(row) -> list:
+    """The evidence files of a roster row: a course outcome's `files` (its document and its
+    media file, domain.outcome_files), else the row's one file (a performance's proof)."""
+    files = row.get("files")
+    if files is None:
+        files = [{"slot": None, "file_id": row.get("file_id"), "sha256": row.get("sha256"),
+                  "content_type": row.get("content_type")}]
+    return [f for f in files if f.get("sha256") and f.get("file_id")]
+
+
 def _sheets_of(roster, rows):
     return rows if isinstance(rows, dict) else {roster.sheets[0].id: rows}
 
@@ -107,8 +113,9 @@ def build_package(out, column_set, tenant: str, cover: dict, rosters: dict, crea
     rosters: {roster_id: iterable of rows, or {sheet id: iterable of rows}}. Each roster is
     first written to a temporary file (write-only workbooks need a seekable target), then
     streamed into the zip; each row's evidence fingerprint goes, as it passes, to
-    `evidence.jsonl` (one JSON object a line: roster (the sheet id), row, outcome_id, item_id,
-    file_id, sha256, path), so nothing accumulates per row.
+    `evidence.jsonl` (one JSON object a line per file of a row, files_of: roster (the sheet
+    id), row, outcome_id, item_id, slot (document | media | None), file_id, sha256, path), so
+    nothing accumulates per row.
 
     evidence: None (the package lists fingerprints only) or a callable file_id -> a context
     manager giving a readable binary stream of that file's bytes (the object store's); each
@@ -126,11 +133,11 @@ def build_package(out, column_set, tenant: str, cover: dict, rosters: dict, crea
 
             def tracked(rows, sheet_id):
                 for r in rows:
-                    if r.get("sha256") and r.get("file_id"):
+                    for f in files_of(r):
                         index.write(json.dumps({
                             "roster": sheet_id, "row": r["row"], "outcome_id": r.get("outcome_id"),
-                            "item_id": r.get("item_id"), "file_id": r.get("file_id"), "sha256": r.get("sha256"),
-                            "content_type": r.get("content_type")}).encode() + b"\n")
+                            "item_id": r.get("item_id"), "slot": f.get("slot"), "file_id": f["file_id"],
+                            "sha256": f["sha256"], "content_type": f.get("content_type")}).encode() + b"\n")
                     yield r
 
             sheets = {k: tracked(v, k) for k, v in _sheets_of(roster, rows).items()}
@@ -138,7 +145,9 @@ def build_package(out, column_set, tenant: str, cover: dict, rosters: dict, crea
                 count = write_roster(tmp, column_set, roster_id, tenant, cover, sheets)
                 tmp.seek(0)
                 name = f"rosters/{roster.name}.xlsx"
-                with zf.open(name, "w", force_zip64=True) as entry:
+                info = zipfile.ZipInfo(name)
+                info.compress_type = zipfile.ZIP_STORED          # an xlsx is deflated already
+                with zf.open(info, "w", force_zip64=True) as entry:
                     digest, size = _copy_hashed(tmp, entry)
             manifest["files"].append({"path": name, "roster": roster_id, "rows": count,
                                       "sha256": digest, "size": size})

@@ -5,8 +5,9 @@ pre-check, submissions, receipts and corrections; a student for their own rows a
 Every query is scoped to the caller's tenant: another tenant's batch is `not_found`.
 
 Ports passed in (so unit tests use fakes):
-- directory(school_year, student_ids) -> {student_id: records' export fields or absent}
-  (records.national_export_fields, sealed: it carries national IDs);
+- directory(school_year, student_ids, semester) -> {student_id: records' export fields or
+  absent}, the named students and every student of the semester (records.national_export_fields,
+  sealed: it carries national IDs);
 - gateway.submit(fileobj) -> receipt bytes (adapter.NationalGateway / FakeNationalGateway).
 National IDs pass through memory and the package only: never into this service's tables,
 events or logs.
@@ -75,7 +76,8 @@ def _prepare(uow, directory, caller, year, semester, column_set):
     over the held copies, submission's certified copy and records' export fields."""
     held = _held(uow, caller, year)
     certified = uow.national.certified_copy(caller.tenant, year)
-    fields = directory(year, sorted({str(h["student_id"]) for h in held})) if held else {}
+    # every student of the semester, not only those held: 學生資料, 成績, 缺勤 list them all
+    fields = directory(year, sorted({str(h["student_id"]) for h in held}), semester)
     term = uow.calendar.term(caller.tenant, year, semester) or {}
     return builders.precheck_all(held, certified, fields, school_year=year, semester=semester,
                                  term={"starts_on": term.get("starts_on"), "ends_on": term.get("ends_on")},
@@ -223,6 +225,22 @@ def sheet_name(roster_key, school_year=None) -> str:
     return f"{roster.name}・{sheet.name}"
 
 
+def _sealed_of(uow, tenant) -> set:
+    """Student ids (str) of the tenant's sealed students."""
+    return {sid for t, sid in uow.sealing.sealed_ids() if t == tenant}
+
+
+def _sealed_row_out(r) -> dict:
+    """A sealed student's row in a batch or a report list: that the row exists, the student's
+    name and class, nothing of the record (course, result, reason, reports). Sealed data is read
+    only through the audited request two roles approved (issue 9 item 7)."""
+    return {"roster": r["roster"], "roster_name": sheet_name(r["roster"]), "row": r["row_no"],
+            "student_id": str(r["student_id"]), "student_name": r.get("student_name"),
+            "class_name": r.get("class_name"), "seat_no": None, "outcome_id": None, "course_code": "",
+            "subject_name": "", "description": "", "result": "sealed", "field": None, "code": None,
+            "reason": None, "reports": [], "sealed": True}
+
+
 def _row_out(r, reports=()) -> dict:
     return {"roster": r["roster"], "roster_name": sheet_name(r["roster"]), "row": r["row_no"], "student_id": str(r["student_id"]),
             "student_name": r.get("student_name"), "class_name": r.get("class_name"), "seat_no": r.get("seat_no"),
@@ -240,8 +258,9 @@ def _report_out(x) -> dict:
 
 
 def get_batch(uow, caller, batch_id) -> dict:
-    """One batch with every row's result and the students' reports on it. not_found when the
-    batch is not the caller's tenant's."""
+    """One batch with every row's result and the students' reports on it; a sealed student's
+    rows as _sealed_row_out (name and class only, result `sealed`). not_found when the batch is
+    not the caller's tenant's."""
     caller.require(*REGISTRAR_ROLES)
     batch = uow.national.batch(caller.tenant, _uuid(batch_id, "submission"))
     if batch is None:
@@ -250,8 +269,10 @@ def get_batch(uow, caller, batch_id) -> dict:
     by_row = {}
     for x in reports:
         by_row.setdefault((x["roster"], x["row_no"]), []).append(x)
-    return {**_batch_out(batch), "rows": [_row_out(r, by_row.get((r["roster"], r["row_no"]), ()))
-                                          for r in uow.national.rows(batch["id"])]}
+    sealed = _sealed_of(uow, caller.tenant)
+    return {**_batch_out(batch), "rows": [
+        _sealed_row_out(r) if str(r["student_id"]) in sealed else _row_out(r, by_row.get((r["roster"], r["row_no"]), ()))
+        for r in uow.national.rows(batch["id"])]}
 
 
 def _latest_with_receipt(uow, tenant, year):
@@ -262,12 +283,22 @@ def _latest_with_receipt(uow, tenant, year):
     return [latest[s] for s in sorted(latest)]
 
 
+def _refuse_if_sealed(uow, caller):
+    """A sealed student reads (and reports on) their national rows only through the audited
+    two-role request: sealed_read_required (403)."""
+    from portfolio_common.errors import NotAllowed
+    if any(str(uid) == str(caller.user_id) for t, uid in uow.sealing.sealed_user_ids() if t == caller.tenant):
+        raise NotAllowed("this student's data is sealed: an approved read request is required",
+                         code="sealed_read_required")
+
+
 def my_rows(uow, caller, school_year) -> dict:
     """我的上傳結果: the student's own rows in the latest receipt of each semester of the year.
     {school_year, today, semesters: [{semester, batch_id, receipt_id, check_until, can_report,
-    rows: [row with result, reason (zh-TW), reports]}]}."""
+    rows: [row with result, reason (zh-TW), reports]}]}. A sealed student: sealed_read_required."""
     caller.require("student")
     year = _year(school_year)
+    _refuse_if_sealed(uow, caller)
     today = clock.today_in_school()
     out = []
     for b in _latest_with_receipt(uow, caller.tenant, year):
@@ -290,6 +321,7 @@ def report_row(uow, caller, batch_id, roster, row, message) -> dict:
     another student's row answers exactly like a missing one), receipt_not_imported,
     window_closed (with the dates), report_invalid (empty or over 500 characters)."""
     caller.require("student")
+    _refuse_if_sealed(uow, caller)
     batch = uow.national.batch(caller.tenant, _uuid(batch_id, "row"))
     try:
         row_no = int(row)
@@ -322,10 +354,15 @@ def list_reports(uow, caller, school_year) -> dict:
     year = _year(school_year)
     batches = {str(b["id"]): b for b in uow.national.batches(caller.tenant, year)}
     out = []
+    sealed = _sealed_of(uow, caller.tenant)
     for x in uow.national.reports(caller.tenant, batch_ids=list(batches)):
         row = next((r for r in uow.national.rows(x["batch_id"]) if r["roster"] == x["roster"]
                     and r["row_no"] == x["row_no"]), None)
         b = batches[str(x["batch_id"])]
+        if row is not None and str(row["student_id"]) in sealed:     # the student's words are sealed too
+            out.append({**_report_out(x), "message": "", "resolution": None, "semester": b["semester"],
+                        "attempt": b["attempt"], "row_detail": _sealed_row_out(row), "sealed": True})
+            continue
         out.append({**_report_out(x), "semester": b["semester"], "attempt": b["attempt"],
                     "row_detail": _row_out(row) if row else None})
     return {"school_year": year, "reports": out}

@@ -41,6 +41,11 @@ class SqlSealingRepository:
         return {(t, str(s)) for t, s in self.s.execute(
             sa.select(sealed_students.c.tenant, sealed_students.c.student_id)).all()}
 
+    def sealed_user_ids(self) -> set:
+        """{(tenant, student_user_id)} of every sealed student."""
+        return {(t, str(u)) for t, u in self.s.execute(
+            sa.select(sealed_students.c.tenant, sealed_students.c.student_user_id)).all()}
+
     def add_seal(self, tenant, student_id, student_user_id, at) -> bool:
         return self.s.execute(insert(sealed_students).values(
             tenant=tenant, student_id=student_id, student_user_id=student_user_id, sealed_at=at)
@@ -118,6 +123,9 @@ class FakeSealingRepository:
 
     def sealed_ids(self):
         return set(self.seals)
+
+    def sealed_user_ids(self):
+        return {(t, str(r["student_user_id"])) for (t, _), r in self.seals.items()}
 
     def add_seal(self, tenant, student_id, student_user_id, at):
         if (tenant, str(student_id)) in self.seals:

@@ -153,7 +153,10 @@ def _hold(uow, caller, tenant, year, uid, version, now):
         "student_id": str(student_id), "student_user_id": uid, "school_year": year,
         "outcome_ids": [str(i["outcome_id"]) for i in items], "locked_by": caller.user_id, "locked_at": now,
         "lock_version": version,
-        "files": [{"kind": "outcome", "subject_id": str(i["outcome_id"]), "sha256": i["sha256"]} for i in items]
+        # every file of each outcome (its document and its media file: both are submitted)
+        "files": [{"kind": "outcome", "subject_id": str(i["outcome_id"]), "sha256": sha}
+                  for i in items for sha in dict.fromkeys(
+                      [i["sha256"], *(i.get("fingerprints") or {}).values()])]
         + [{"kind": "performance", "subject_id": str(p["performance_id"]), "sha256": p["sha256"]} for p in chosen]}))
     return len(items), len(chosen)
 

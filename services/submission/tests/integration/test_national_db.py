@@ -57,14 +57,19 @@ def world(service_db):
             selection.record_certified(uow, env)
         chosen[who("student", uid)] = [oid]
         students.append(who("student", uid))
-        directory[sid] = {"national_id": nid, "birth_date": "2010-03-05", "name": f"學生{n}", "class_name": "資一甲",
+        directory[sid] = {"user_id": uid, "national_id": nid, "birth_date": "2010-03-05", "name": f"學生{n}", "class_name": "資一甲",
                           "seat_no": n, "outcomes": {oid: {"status": "certified", "size": 1000,
                                                            "content_type": "application/pdf", "grade_level": 1,
                                                            "credits": 2, "file_id": str(uuid.uuid4()),
                                                            "sha256": "a" * 64}}}
+    # a student of the semester who selected nothing: records names them with the semester
+    directory[str(uuid.uuid4())] = {"user_id": str(uuid.uuid4()), "national_id": "C123456781",
+                                    "birth_date": "2010-04-01", "name": "學生3", "class_name": "資一甲",
+                                    "seat_no": 3, "outcomes": {}}
     from submission.national.testing import select_consent_and_lock
     select_consent_and_lock(db, registrar, chosen, YEAR)
-    return db, registrar, students, (lambda year, ids: {k: v for k, v in directory.items() if k in ids})
+    return db, registrar, students, (lambda year, ids, semester=None: {
+        k: v for k, v in directory.items() if k in ids or semester is not None})
 
 
 def test_submit_receipt_report_correct_resubmit(world, national):
@@ -74,17 +79,19 @@ def test_submit_receipt_report_correct_resubmit(world, national):
         assert usecases.precheck(uow, directory, registrar, YEAR, 1)["ready"]
     with db.uow() as uow:
         batch = usecases.submit(uow, directory, gateway, registrar, YEAR, 1, "050407")
-    # every roster's rows: two students' 學生資料 rows and one 課程學習成果 row accepted, the
-    # outcome with the course code the national side does not know refused
-    assert (batch["attempt"], batch["accepted"], batch["refused"]) == (1, 3, 1)
+    # every roster's rows: three students' 學生資料 rows (the one who selected nothing too) and
+    # one 課程學習成果 row accepted, the outcome with the course code the national side does not
+    # know refused
+    assert (batch["attempt"], batch["accepted"], batch["refused"]) == (1, 4, 1)
     stored = db.rows("national_rows")
     assert sorted((r["roster"], r["result"]) for r in stored) == [
         ("course_outcomes", "accepted"), ("course_outcomes", "refused"),
-        ("student_data", "accepted"), ("student_data", "accepted")]
+        ("student_data", "accepted"), ("student_data", "accepted"), ("student_data", "accepted")]
+    assert [r["row_no"] for r in stored if r["seat_no"] == 3] == [4]
     assert {r["result"] for r in stored} == {"accepted", "refused"}
     # no national ID is kept anywhere in the service's tables
     dump = json.dumps([db.rows(t) for t in ("national_rows", "national_batches", "outbox")], default=str)
-    assert "A123456789" not in dump and "B123456780" not in dump
+    assert "A123456789" not in dump and "B123456780" not in dump and "C123456781" not in dump
     outbox = [r["body"] for r in db.rows("outbox") if r["routing_key"] == events.NATIONAL_SUBMITTED]
     assert len(outbox) == 1 and outbox[0]["payload"]["receipt_id"] == batch["receipt_id"]
 

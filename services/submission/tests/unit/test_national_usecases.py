@@ -46,17 +46,25 @@ class World:
             consent.set_consent(self.uow, who("student", uid, tenant), YEAR, True, consent.WORDING_VERSION)
             self.students.append(who("student", uid, tenant))
             self.directory_data[sid] = {
-                "national_id": nid, "birth_date": "2010-03-05", "name": f"學生{n}", "class_name": "資一甲",
+                "user_id": uid, "national_id": nid, "birth_date": "2010-03-05", "name": f"學生{n}", "class_name": "資一甲",
                 "seat_no": n, "outcomes": {oid: {"status": "certified", "size": 1000, "content_type": "application/pdf",
                                                   "grade_level": 1, "credits": 2, "file_id": str(uuid.uuid4()),
                                                   "sha256": "a" * 64}}}
+        # a third student of the semester who selected nothing: records names them too (the
+        # 學生資料名冊 lists every student of the semester, not only those with a held copy)
+        self.idle_user_id = str(uuid.uuid4())
+        self.directory_data[str(uuid.uuid4())] = {
+            "user_id": self.idle_user_id, "national_id": "C123456781", "birth_date": "2010-04-01", "name": "學生3",
+            "class_name": "資一甲", "seat_no": 3, "outcomes": {}}
         self.asked = []
         # the national course-code file lacks C2: the second student's row is refused
         self.gateway = adapter.FakeNationalGateway(course_codes={"C1"})
 
-    def directory(self, year, ids):
+    def directory(self, year, ids, semester=None):
+        """records.national_export_fields: the named students, and with the semester every
+        student of it (all of directory_data here)."""
         self.asked.append((year, list(ids)))
-        return {k: v for k, v in self.directory_data.items() if k in ids}
+        return {k: v for k, v in self.directory_data.items() if k in ids or semester is not None}
 
     def lock(self):
         lock.lock(self.uow, self.registrar, YEAR, "tenant", "", [s.user_id for s in self.students])
@@ -75,13 +83,19 @@ def test_the_whole_loop_refused_row_report_correction_resubmission():
     w = World()
     w.lock()
     check = usecases.precheck(w.uow, w.directory, w.registrar, YEAR, 1)
-    # two course-outcome rows and each student's 學生資料名冊 row (records' fields here have no
-    # grades, absences or performances: those rosters go with their headers only)
-    assert check["ready"] and check["rows"] == 4 and check["students"] == 2
+    # two course-outcome rows and each student's 學生資料名冊 row, the third student's too, who
+    # selected nothing (records' fields here have no grades, absences or performances: those
+    # rosters go with their headers only)
+    assert check["ready"] and check["rows"] == 5 and check["students"] == 3
     assert {r["roster"]: r["rows"] for r in check["rosters"]} == {
-        "student_data": 2, "grades": 0, "attendance": 0, "course_outcomes": 2, "performances": 0}
+        "student_data": 3, "grades": 0, "attendance": 0, "course_outcomes": 2, "performances": 0}
     batch = w.submit()
-    assert (batch["attempt"], batch["accepted"], batch["refused"]) == (1, 3, 1)
+    assert (batch["attempt"], batch["accepted"], batch["refused"]) == (1, 4, 1)
+    idle = [r for r in usecases.get_batch(w.uow, w.registrar, batch["batch_id"])["rows"] if r["seat_no"] == 3]
+    assert [(r["roster"], r["row"], r["result"]) for r in idle] == [("student_data", 4, "accepted")]
+    idle_student = who("student", w.idle_user_id)
+    assert [(r["roster"], r["result"]) for r in usecases.my_rows(w.uow, idle_student, YEAR)["semesters"][0]["rows"]] \
+        == [("student_data", "accepted")]
     assert batch["receipt_id"].startswith("050407-115-1-")
     detail = usecases.get_batch(w.uow, w.registrar, batch["batch_id"])
     refused = [r for r in detail["rows"] if r["result"] == "refused"]
@@ -111,7 +125,7 @@ def test_the_whole_loop_refused_row_report_correction_resubmission():
 
     w.gateway.course_codes = {"C1", "C2"}   # corrected where the code lives; resubmit
     again = w.submit()
-    assert (again["attempt"], again["accepted"], again["refused"]) == (2, 4, 0)
+    assert (again["attempt"], again["accepted"], again["refused"]) == (2, 5, 0)
     assert len([e for e in w.uow.events if e["event"] == events.NATIONAL_SUBMITTED]) == 2
     rows = usecases.my_rows(w.uow, w.students[1], YEAR)["semesters"][0]
     assert rows["batch_id"] == again["batch_id"] and {r["result"] for r in rows["rows"]} == {"accepted"}
@@ -249,7 +263,8 @@ def test_the_registrar_downloads_each_roster_and_the_package_others_cannot():
     assert f["filename"] == "050407-115-1-學生資料名冊.xlsx" and f["problem_count"] == 0
     wb = load_workbook(io.BytesIO(base64.b64decode(f["data"])), read_only=True)
     rows = list(wb["學生資料"].iter_rows(values_only=True))
-    assert len(rows) == 3 and sorted(r[0] for r in rows[1:]) == IDS
+    # every student of the semester: the two held and the one who selected nothing
+    assert len(rows) == 4 and sorted(r[0] for r in rows[1:]) == IDS + ["C123456781"]
     p = usecases.roster_file(w.uow, w.directory, w.registrar, YEAR, 1, "package", "050407")
     names = zipfile.ZipFile(io.BytesIO(base64.b64decode(p["data"]))).namelist()
     assert "manifest.json" in names and "rosters/課程學習成果名冊.xlsx" in names
@@ -261,3 +276,33 @@ def test_the_registrar_downloads_each_roster_and_the_package_others_cannot():
     ce = who("registrar", tenant="ce")
     assert code_of(lambda: usecases.roster_file(w.uow, w.directory, ce, YEAR, 1, "package", "050407")) == \
         "not_locked"
+
+
+def test_a_sealed_students_rows_show_as_sealed_and_their_own_view_is_refused():
+    """The attacker's side of sealing (issue 9 item 7, brief national item 5): once a student is
+    sealed, the registrar's batch and report list show their rows as sealed (name and class, no
+    course, result or words of theirs), and the student's own 我的上傳結果 and reports are refused:
+    sealed data is read only through the audited two-role request."""
+    w = World()
+    w.lock()
+    batch = w.submit()
+    usecases.report_row(w.uow, w.students[1], batch["batch_id"], "course_outcomes", 3, "課程代碼應為 C1")
+    sid = next(k for k, v in w.directory_data.items() if v["user_id"] == w.students[1].user_id)
+    w.uow.sealing.add_seal("day", sid, w.students[1].user_id, events.utcnow())
+
+    rows = usecases.get_batch(w.uow, w.registrar, batch["batch_id"])["rows"]
+    theirs = [r for r in rows if r["student_id"] == sid]
+    assert sorted(r["roster"] for r in theirs) == ["course_outcomes", "student_data"]
+    for r in theirs:
+        assert (r["sealed"], r["result"], r["student_name"], r["class_name"]) == (True, "sealed", "學生2", "資一甲")
+        assert (r["course_code"], r["subject_name"], r["description"], r["seat_no"], r["code"], r["reason"],
+                r["reports"]) == ("", "", "", None, None, None, [])
+    assert "C2" not in json.dumps(theirs, default=str) and "我的專題" not in json.dumps(theirs, default=str)
+    assert not any(r.get("sealed") for r in rows if r["student_id"] != sid)
+    (listed,) = usecases.list_reports(w.uow, w.registrar, YEAR)["reports"]
+    assert listed["sealed"] and listed["message"] == "" and listed["row_detail"]["sealed"]
+
+    assert code_of(lambda: usecases.my_rows(w.uow, w.students[1], YEAR)) == "sealed_read_required"
+    assert code_of(lambda: usecases.report_row(w.uow, w.students[1], batch["batch_id"], "student_data", 3,
+                                               "再回報一次")) == "sealed_read_required"
+    assert usecases.my_rows(w.uow, w.students[0], YEAR)["semesters"]     # the others are not affected
