@@ -1,7 +1,7 @@
 """National rosters as xlsx and the package that carries them, built in constant memory.
 
-xlsxstream writes each worksheet's XML straight into the workbook's zip entry, row by row
-(inline strings: nothing grows with the row count, no cell object per value); the package is a
+xlsxstream (XlsxWriter in constant-memory mode) flushes each row as it is written (nothing
+grows with the row count, no cell object per value); the package is a
 zip written to a file object, entries copied in 1 MiB chunks while their SHA-256 is computed
 (the rosters and the evidence stored, not deflated again: an xlsx is a zip already, and
 pdf / jpg / png / mp3 / mp4 are compressed). Rows come from an iterator, so 2,000
@@ -41,7 +41,7 @@ class EvidenceMismatch(Exception):
 
 def _text(value, as_text):
     """A cell's value: text stays text (an ID's or code's leading zeros; a 簡述 that begins with
-    '=' is never a formula: xlsxstream writes every str as an inline string)."""
+    '=' is never a formula: xlsxstream writes every str as a string, never a formula)."""
     if value is None:
         return None
     return str(value) if as_text or isinstance(value, str) else value

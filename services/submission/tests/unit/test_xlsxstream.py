@@ -1,4 +1,4 @@
-"""The streaming xlsx writer of the national rosters: what openpyxl reads back is what was
+"""The national rosters' xlsx writer (XlsxWriter, constant memory): what openpyxl reads back is what was
 written (text as text, numbers as numbers, XML's special characters escaped, control characters
 dropped, many columns, many sheets)."""
 import io
