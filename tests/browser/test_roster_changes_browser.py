@@ -1,0 +1,130 @@
+"""The registrar's roster import shows what a file changes before it is written (issue 8 item 1,
+a tester's finding): reg_day imports a roster, edits it (a student moved to another class and
+seat, a name and birth date corrected, one row as it was, a new student), previews it and sees,
+for each student it updates, every field old -> new; the row as it was marked 無變更, the new
+one 新增; then confirms. The API's preview answers the same, national IDs masked on both sides.
+
+Claims class codes 155-156, national IDs of letter B block 3, usernames rgp*.
+Screenshots: test-results/browser/roster-changes-*.png
+"""
+import requests
+import pytest
+from nameko.standalone.rpc import ClusterRpcProxy
+from playwright.sync_api import expect
+
+from tests.browser.pages import PASSWORD, check, sign_in
+from tests.reliability.burst import valid_national_ids
+from tests.support.callers import as_system
+from tests.support.school import add_class
+
+pytestmark = pytest.mark.slow
+
+HEADER = "學號,姓名,身分證號,出生日期,性別,班級代碼,班級名稱,座號,帳號"
+IDS = valid_national_ids(5, "B", 3)   # 3 of add_class's, the new student's, a corrected one
+
+
+@pytest.fixture(scope="module")
+def students(stack):
+    add_class(stack, prefix="rgp", class_code="155", subject="名冊差異", n=3, nid_letter="B", nid_block=3)
+    with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=120) as rpc:  # an account, no record yet
+        report = rpc.accounts.import_people(as_system("day", "accounts"), [{
+            "username": "rgp04", "display_name": "新同學", "password": PASSWORD,
+            "grants": [{"tenant": "day", "role": "student"}]}])
+        assert not report["refused"], report
+    return ["rgp01", "rgp02", "rgp03"]
+
+
+def roster(rows) -> bytes:
+    return ("\ufeff" + HEADER + "\r\n" + "".join(",".join(r) + "\r\n" for r in rows)).encode("utf-8")
+
+
+FIRST = [["11515501", "名冊同學01", IDS[0], "0991015", "1", "155", "名冊差異班", "1", "rgp01"],
+         ["11515502", "名冊同學02", IDS[1], "0991120", "2", "155", "名冊差異班", "2", "rgp02"],
+         ["11515503", "名冊同學03", IDS[2], "1000214", "1", "155", "名冊差異班", "3", "rgp03"]]
+SECOND = [["11515501", "名冊同學01", IDS[0], "0991015", "1", "156", "名冊差異二班", "5", "rgp01"],  # moved
+          ["11515502", "名冊同學貳", IDS[1], "0991121", "2", "155", "名冊差異班", "2", "rgp02"],  # corrected
+          FIRST[2],                                                                           # as it was
+          ["11515504", "新同學", IDS[3], "1000301", "2", "155", "名冊差異班", "4", "rgp04"]]     # new
+
+
+def upload(page, path):
+    page.get_by_label("學年度（民國年）").fill("115")
+    page.get_by_label("檔案（.csv 或 .xlsx").set_input_files(str(path))
+    page.get_by_role("button", name="上傳並預覽").click()
+
+
+def confirm(page, path):
+    form = page.get_by_test_id("confirm-form")
+    form.get_by_label("同一個檔案").set_input_files(str(path))
+    form.get_by_test_id("confirm").click()
+    expect(page.get_by_test_id("report")).to_be_visible()
+
+
+def test_the_preview_shows_each_change_old_to_new_then_imports(browser, stack, shots_dir, tmp_path, students):
+    first, second = tmp_path / "名冊.csv", tmp_path / "名冊-修改.csv"
+    first.write_bytes(roster(FIRST))
+    second.write_bytes(roster(SECOND))
+    errors, problems = [], []
+    ctx, page = sign_in(browser, stack, "reg_day", errors)
+    try:
+        page.goto("/registrar/roster")
+        upload(page, first)
+        confirm(page, first)
+
+        page.goto("/registrar/roster")
+        upload(page, second)
+        rows = page.get_by_test_id("preview-rows")
+        expect(rows.locator("tr[data-key='11515501'] .badge")).to_have_text("更新")
+        expect(rows.locator("tr[data-key='11515503'] .badge")).to_have_text("無變更")
+        expect(rows.locator("tr[data-key='11515504'] .badge")).to_have_text("新增")
+        changes = page.get_by_test_id("changes")
+        moved = changes.locator("table[data-key='11515501']")
+        expect(moved.locator("tr[data-field]")).to_have_count(3)
+        expect(moved.locator("tr[data-field=class_code] td.before")).to_have_text("155")
+        expect(moved.locator("tr[data-field=class_code] td.after")).to_have_text("156")
+        expect(moved.locator("tr[data-field=class_name] td.after")).to_have_text("名冊差異二班")
+        expect(moved.locator("tr[data-field=seat_no] td.before")).to_have_text("1")
+        expect(moved.locator("tr[data-field=seat_no] td.after")).to_have_text("5")
+        fixed = changes.locator("table[data-key='11515502']")
+        expect(fixed.locator("tr[data-field]")).to_have_count(2)
+        expect(fixed.locator("tr[data-field=name] td.before")).to_have_text("名冊同學02")
+        expect(fixed.locator("tr[data-field=name] td.after")).to_have_text("名冊同學貳")
+        expect(fixed.locator("tr[data-field=birth_date] td.before")).to_have_text("0991120")
+        expect(fixed.locator("tr[data-field=birth_date] td.after")).to_have_text("0991121")
+        expect(changes.locator("table[data-key='11515503']")).to_have_count(0)   # nothing to show
+        expect(changes.locator("table[data-key='11515504']")).to_have_count(0)
+        for nid in IDS:
+            assert nid not in page.content()
+        check(page, shots_dir, "preview", problems, prefix="roster-changes")
+
+        confirm(page, second)
+        report = page.get_by_test_id("report")
+        expect(report.get_by_test_id("count-updated")).to_contain_text("2")
+        expect(report.get_by_test_id("count-created")).to_contain_text("1")
+        expect(report.get_by_test_id("count-unchanged")).to_contain_text("1")
+        check(page, shots_dir, "report", problems, prefix="roster-changes")
+    finally:
+        ctx.close()
+    assert problems == [], "\n".join(problems)
+    assert errors == [], errors
+
+    # the API's preview says the same: the imported file changes nothing now; a corrected
+    # national ID shows masked on both sides, never in clear
+    token = requests.post(stack.gateway_url + "/api/v1/auth/token",
+                          json={"username": "reg_day", "password": PASSWORD}, timeout=60).json()["token"]
+
+    def preview(rows):
+        r = requests.post(stack.gateway_url + "/api/v1/imports/student_profile",
+                          headers={"Authorization": f"Bearer {token}"},
+                          data={"dry_run": "true", "school_year": "115", "semester": "1"},
+                          files={"file": ("名冊.csv", roster(rows), "text/csv")}, timeout=60)
+        assert r.status_code == 200, r.text
+        return r
+    again = preview(SECOND).json()
+    assert again["summary"] == {"created": 0, "updated": 0, "unchanged": 4}
+    assert [r["changes"] for r in again["rows"]] == [[], [], [], []]
+    corrected = preview([SECOND[2][:2] + [IDS[4]] + SECOND[2][3:]])
+    (row,) = corrected.json()["rows"]
+    assert row["changes"] == [{"field": "national_id", "label": "身分證號", "before": IDS[2][:3] + "*****" + IDS[2][-2:],
+                               "after": IDS[4][:3] + "*****" + IDS[4][-2:]}]
+    assert IDS[2] not in corrected.text and IDS[4] not in corrected.text
