@@ -198,6 +198,7 @@ API = [  # (method, path, json body or ("form", data), the RPC whose declaration
     ("POST", "/api/v1/performances", {"kind": "work", "fields": {}}, "records.record_performance"),
     ("POST", f"/api/v1/performances/{X}/tickets", None, "records.issue_performance_ticket"),
     ("POST", f"/api/v1/performances/{X}/void", {"version": 1, "reason": "r"}, "records.void_performance"),
+    ("GET", f"/api/v1/performances/{X}/history", None, "records.get_history"),
     ("GET", f"/api/v1/sealing/students/{X}", None, "submission.get_sealing_status"),
     ("PUT", f"/api/v1/sealing/students/{X}", {"applied_on": "2999-01-01"}, "records.get_student"),
     ("GET", f"/api/v1/sealing/students/{X}/manifest", None, "submission.get_sealing_manifest"),
