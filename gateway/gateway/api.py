@@ -1217,9 +1217,11 @@ class ItemClasses(MethodView):
 @items_bp.route("/classes/<class_code>/records")
 class ClassRecords(MethodView):
     @login_required
-    @items_bp.response(200, description="{class_code, students, kinds: {kind: {student_id: [item]}}}")
+    @items_bp.response(200, description="{class_code, students, kinds: {kind: {student_id: [item]}}, "
+                                        "performances: {student_id: [performance]}}")
     def get(self, class_code):
-        """Every item of a class you may read (its homeroom teacher: all kinds)."""
+        """Every item of a class you may read (its homeroom teacher: all kinds and the students'
+        performances, 多元表現)."""
         return rpc("records", "get_class_records", class_code)
 
 

@@ -17,7 +17,7 @@ from .auth import login_required
 from .clients import files_public_url, files_token, rpc, upload_limits
 from .errors import ApiError, to_api_error
 from .flows import TICKET_TTL_S
-from .api import HistoryOut
+from .api import HistoryOut, ProofQuery
 
 # kind -> (name, [(field, label, type, required)]): what records' domain says (docs/permissions.md);
 # kept here only to draw the form, records checks every field again
@@ -166,6 +166,18 @@ def history(performance_id):
         back=request.referrer if (request.referrer or "").startswith(request.host_url) else None)))
 
 
+@bp.get("/performances/<performance_id>/proof")
+def proof(performance_id):
+    """A performance's proof file for its readers (the student, the homeroom teacher of the
+    student's class, the registrar): records signs a read grant, the files service checks it
+    and answers a short-lived link the browser is sent to."""
+    from .items import granted_redirect
+    if not auth.current_user():
+        raise ApiError("not_authenticated")
+    g = rpc("records", "grant_performance_proof_read", performance_id)
+    return granted_redirect(g, request.args.get("download") == "1")
+
+
 def performance_ticket(performance_id) -> dict:
     """records checks the performance is the caller's and not voided, and signs a ticket; the
     client sends the bytes to the files service itself (as for course outcomes)."""
@@ -278,6 +290,19 @@ class PerformanceHistory(MethodView):
         whoever may read the performance (the student, the homeroom teacher of the student's
         class, the registrar); anyone else: 404 not_found."""
         return rpc("records", "get_history", "performance", performance_id)
+
+
+@api_bp.route("/<performance_id>/proof")
+class PerformanceProof(MethodView):
+    @login_required
+    @api_bp.arguments(ProofQuery, location="query")
+    @api_bp.response(302, description="Location: a short-lived link to the proof on the files service")
+    def get(self, query, performance_id):
+        """Download a performance's proof file: its readers only (the student, the homeroom
+        teacher of the student's class, the registrar); anyone else and a performance without a
+        proof: 404 not_found."""
+        from .items import granted_redirect
+        return granted_redirect(rpc("records", "grant_performance_proof_read", performance_id), query["download"])
 
 
 @api_bp.route("/<performance_id>/void")

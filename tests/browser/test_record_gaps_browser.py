@@ -6,10 +6,12 @@ px with axe-core, and through the API:
   corrected, one row as it was, a new student), previews it and sees, for each student it
   updates, every field old -> new; the row as it was marked 無變更, the new one 新增; then
   confirms. The API's preview answers the same, national IDs masked on both sides;
-- a performance (多元表現) has its 異動紀錄 link and page, like every other item kind.
+- a performance (多元表現) has its 異動紀錄 link and page, like every other item kind;
+- the homeroom teacher sees the class's performances in the class view and opens a proof
+  through records' read grant; the homeroom teacher of another class is refused.
 
-Claims class codes 155-156 (155's homeroom teacher is t_wang), national IDs of letter B block 3,
-usernames rgp*. Screenshots: test-results/browser/roster-changes-*.png, record-gaps-*.png
+Claims class codes 155-156 (155's homeroom teacher is t_wang, 156's rgphr), national IDs of
+letter B block 3, usernames rgp*. Screenshots: test-results/browser/roster-changes-*.png, record-gaps-*.png
 """
 import requests
 import pytest
@@ -34,8 +36,12 @@ def students(stack):
     with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=120) as rpc:  # an account, no record yet
         report = rpc.accounts.import_people(as_system("day", "accounts"), [{
             "username": "rgp04", "display_name": "新同學", "password": PASSWORD,
-            "grants": [{"tenant": "day", "role": "student"}]}])
+            "grants": [{"tenant": "day", "role": "student"}]}, {   # the homeroom teacher of class 156
+            "username": "rgphr", "display_name": "二班導師", "password": PASSWORD,
+            "grants": [{"tenant": "day", "role": "homeroom_teacher"}, {"tenant": "day", "role": "subject_teacher"}]}])
         assert not report["refused"], report
+    add_class(stack, prefix="rgq", class_code="156", subject="名冊差異二", n=0, nid_letter="B", nid_block=3,
+              homeroom="rgphr", class_name="名冊差異二班")
     return ["rgp01", "rgp02", "rgp03"]
 
 
@@ -170,3 +176,46 @@ def test_a_performance_has_its_history_link_and_page(browser, stack, shots_dir, 
     rows = api_client(stack, "t_wang").get(f"/performances/{p['id']}/history")   # homeroom of 155
     assert rows.status_code == 200 and [r["action"] for r in rows.json()] == ["created"], rows.text
     assert api_client(stack, "rgp02").get(f"/performances/{p['id']}/history").status_code == 404
+
+
+def test_the_homeroom_teacher_opens_a_performance_proof_from_the_class_view(browser, stack, shots_dir, students):
+    from tests.support import evidence as ev
+    from tests.support import uploads
+    from tests.e2e.conftest import eventually
+    p = record_performance(stack, "rgp03", "proof")
+    student = api_client(stack, "rgp03")
+    data = ev.pdf(tag="rgp-proof")
+    ticket = student.post(f"/performances/{p['id']}/tickets")
+    assert ticket.status_code == 201, ticket.text
+    assert uploads.send_file(student.s, ticket.json(), data, "證明.pdf").status_code == 201
+    eventually(lambda: next(x for x in student.get("/performances").json() if x["id"] == p["id"])["state"] == "ready")
+
+    errors, problems = [], []
+    ctx, page = sign_in(browser, stack, "t_wang", errors)
+    try:
+        page.goto("/records/class?class=155")
+        card = page.locator(f"article[data-performance='{p['id']}']")
+        expect(card).to_contain_text("技能競賽佳作 proof")
+        expect(card.get_by_test_id("proof")).to_contain_text("證明.pdf")
+        check(page, shots_dir, "class-performances", problems, prefix="record-gaps")
+        href = card.get_by_test_id("proof-download").get_attribute("href")
+        got = page.request.get(href)            # the gateway -> records' grant -> the files service
+        assert got.status == 200 and got.body() == data, got.status
+        card.get_by_test_id("history-link").click()
+        expect(page.get_by_test_id("history").locator("tr[data-action=proof_attached]")).to_have_count(1)
+    finally:
+        ctx.close()
+    assert problems == [], "\n".join(problems)
+    assert errors == [], errors
+
+    # the attacker: the homeroom teacher of another class, in the browser and through the API
+    ctx, page = sign_in(browser, stack, "rgphr", [])
+    try:
+        assert page.request.get(href, max_redirects=0).status == 404
+        assert page.request.get("/records/class?class=155").status == 404
+    finally:
+        ctx.close()
+    other = api_client(stack, "rgphr")
+    r = other.get(f"/performances/{p['id']}/proof", allow_redirects=False)
+    assert r.status_code == 404, r.text
+    assert api_client(stack, "t_wang").get(f"/performances/{p['id']}/proof", allow_redirects=False).status_code == 302

@@ -409,7 +409,8 @@ def _granted(grant, grant_key, caller, row) -> bool:
 def find_for_download(repo, caller, file_id, grant=None, grant_key=None) -> dict:
     """Outcomes and performances: owner, reviewing teacher (or proxy), the tenant's registrar, or
     the submission service acting on its own for that tenant (`system:submission`: it streams the
-    evidence into the national package).
+    evidence into the national package); a performance's proof also whoever holds records' read
+    grant for it (the homeroom teacher of the student's class: records/performances).
     An item's proof (kind item_proof): its student, or whoever holds records' read grant for it
     (the item's readers: records/itemproofs). Everyone else gets not-found."""
     try:
@@ -424,7 +425,8 @@ def find_for_download(repo, caller, file_id, grant=None, grant_key=None) -> dict
     else:
         allowed = caller.user_id == str(row["owner_user_id"]) \
             or str(row["reviewer_user_id"]) in (caller.user_id, *caller.proxy_for) \
-            or caller.has("registrar", "system", "system:submission")
+            or caller.has("registrar", "system", "system:submission") \
+            or (row["kind"] == "performance" and _granted(grant, grant_key, caller, row))
     if not allowed:  # answered like a missing id, audited as a refusal
         raise NotFound("file not found", refused=True)
     refuse_sealed(row)

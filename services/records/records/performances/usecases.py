@@ -242,4 +242,33 @@ def may_read_performance(uow, caller, performance_id):
     return row
 
 
+def grant_proof_read(uow, caller, performance_id, ticket_key) -> dict:
+    """For a reader of the performance (may_read_performance: the student, the homeroom teacher
+    of the student's class, the registrar; the organising unit a school or external one):
+    {file_id, filename, grant}, a 60 s read grant for this caller and this file, which the files
+    service checks before it answers a download link (the same grant as an item's proof:
+    records/itemproofs). Anyone else, and a performance without a proof yet: not_found."""
+    from ..itemproofs.usecases import GRANT_PURPOSE, GRANT_TTL
+    row = may_read_performance(uow, caller, performance_id)
+    student = uow.students.get(caller.tenant, row["student_id"])
+    gate_sealed_read(uow, caller, student or {"id": row["student_id"]})
+    if row.get("file_id") is None:
+        raise NotFound("this performance has no proof yet")
+    claims = {"file_id": str(row["file_id"]), "tenant": caller.tenant, "user_id": caller.user_id,
+              "performance_id": str(row["id"])}
+    return {"file_id": str(row["file_id"]), "filename": row.get("filename"),
+            "grant": signing.sign(claims, ticket_key, ttl=GRANT_TTL, purpose=GRANT_PURPOSE)}
+
+
+def of_class(uow, caller, students) -> dict:
+    """{student_id: [public()]} of a class's students the caller may read every performance of
+    (the registrar; the homeroom teacher of each student's class), for the class view; {} for
+    anyone else (their own pages read them one student at a time)."""
+    out = {}
+    for st in students:
+        if _readable(uow, caller, {"student_id": st["id"], "entered_by": "student"}):
+            out[str(st["id"])] = [public(r) for r in uow.performances.of_student(caller.tenant, st["id"])]
+    return out
+
+
 HISTORY_READERS = {"performance": may_read_performance}
