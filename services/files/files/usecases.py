@@ -147,13 +147,14 @@ def _uploaded_event(row, file_id, name, verdict, now):
             "file_id": str(file_id), "student_id": c["student_id"], "student_user_id": c["student_user_id"],
             "school_year": c["school_year"], "semester": c["semester"], "filename": name,
             "content_type": verdict.content_type, "size": verdict.size, "sha256": verdict.sha256,
-            "uploaded_at": now})
+            "uploaded_at": now, "uploader_user_id": c.get("uploader_user_id")})
     return events.make_event(events.PERFORMANCE_UPLOADED, row["tenant"], {
         "performance_id": c["performance_id"], "performance_kind": c["performance_kind"],
         "entered_by": c["entered_by"], "file_id": str(file_id), "student_id": c["student_id"],
         "student_user_id": c["student_user_id"], "school_year": c["school_year"],
         "description": c["description"], "filename": name, "content_type": verdict.content_type,
-        "size": verdict.size, "sha256": verdict.sha256, "uploaded_at": now})
+        "size": verdict.size, "sha256": verdict.sha256, "uploaded_at": now,
+        "uploader_user_id": c.get("uploader_user_id")})
 
 
 def _store_verified(repo, store, row, bucket, qkey, qversion, verdict) -> dict:

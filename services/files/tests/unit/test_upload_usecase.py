@@ -86,6 +86,16 @@ def test_an_items_proof_is_kept_under_proofs_and_announced_as_proof_uploaded():
     assert [k[1] for k in store.objects] == [f"proofs/{t.student_id}/{res['file_id']}"]
 
 
+def test_a_proofs_event_names_its_uploader_by_user_id_only():
+    repo, store, c, t = setup("item_proof")
+    uploader = str(uuid.uuid4())              # the organising unit's staff member holding the ticket
+    t.claims["uploader_user_id"] = uploader
+    usecases.upload_once(repo, store, LIMITS, c, t, io.BytesIO(ev.pdf()), "獎狀.pdf")
+    (e,) = repo.events
+    assert e["payload"]["uploader_user_id"] == uploader
+    assert not {"uploader_username", "username", "display_name"} & set(e["payload"])
+
+
 def test_an_items_proof_is_read_by_its_student_or_with_records_read_grant_only():
     from portfolio_common import signing
     from files.errors import NotFound

@@ -16,7 +16,7 @@ from portfolio_common import clock, signing
 from portfolio_common.errors import RetryLater
 
 from ..errors import FieldsInvalid, Invalid, NotFound, StaleRecord
-from ..history import snapshot
+from ..history import last_username, snapshot
 from ..sealing.usecases import gate_sealed_read
 from . import domain
 
@@ -208,7 +208,10 @@ def attach_proof(uow, env) -> bool:
         values["state"] = "ready"
     before = {"state": row["state"], "sha256": row.get("sha256")}
     uow.performances.update(row["id"], row["version"], values)
-    uow.history.record(env["tenant"], "performance", row["id"], "proof_attached", None,
+    uploader = p.get("uploader_user_id")   # the ticket's holder (events before it was carried: none)
+    uow.history.record(env["tenant"], "performance", row["id"], "proof_attached", uploader,
+                       actor_username=last_username(uow.history, env["tenant"], "performance", row["id"],
+                                                    row["student_id"], uploader),
                        student_id=row["student_id"], event_id=env["event_id"], before=before,
                        after={"state": values.get("state", row["state"]), "sha256": p["sha256"],
                               "filename": p["filename"]})

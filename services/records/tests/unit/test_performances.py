@@ -205,3 +205,11 @@ def test_the_class_view_lists_the_performances_for_their_homeroom_teacher_only(u
     mine = perf.of_class(uow, who(["homeroom_teacher"], HOMEROOM), students)
     assert [x["id"] for x in mine[str(uow.ids[0])]] == [p["id"]] and str(uow.ids[1]) not in mine
     assert perf.of_class(uow, who(["homeroom_teacher"]), students) == {}
+
+
+def test_the_proofs_history_row_names_its_uploader_from_the_event(uow):
+    s = who(["student"], U1)
+    p = perf.record_performance(uow, s, {"kind": "competition", "fields": COMPETITION})
+    assert perf.attach_proof(uow, _event(p, uploader_user_id=U1)) is True
+    row = uow.history.rows[-1]
+    assert (row["action"], row["actor_user_id"], row["actor_username"]) == ("proof_attached", U1, "u")
