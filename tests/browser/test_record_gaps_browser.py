@@ -160,6 +160,8 @@ def test_a_performance_has_its_history_link_and_page(browser, stack, shots_dir, 
     try:
         page.goto("/performances")
         row = page.get_by_test_id("performances").locator(f"tr[data-performance='{p['id']}']")
+        expect(row.get_by_test_id("history-link")).to_be_visible()
+        check(page, shots_dir, "performances", problems, prefix="record-gaps")
         row.get_by_test_id("history-link").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("多元表現的異動紀錄")
         created = page.get_by_test_id("history").locator("tr[data-action=created]")
