@@ -10,12 +10,18 @@ walkthroughs and the benchmarks sign in as them), and adds made-up people around
     size "large": 1,800 日間部 and 300 進修部 students (make bench imports it);
     size "small": the hand-written school alone (what tests load).
 
+Every student, hand-written or generated, has a birth date that fits their grade (a first-year
+of school year 115 was born 2010-09-01..2011-08-31, a second-year a year earlier, ...) and the
+gender code (1 男, 2 女) their national ID's second character says, as the national rosters need
+them (issue 9); deploy.demo_school loads them through the registrar's roster import.
+
 Everything is deterministic (one seed), so loading twice changes nothing. Generated people
 sign in only through the school's SSO (`sso_only`: no password is hashed for them, which is
 what keeps `make up` well under a minute); only the hand-written logins have the demo password.
 National IDs are made up with valid checksums (citizen format, DOMAIN.md) and never repeat.
 """
 import copy
+import datetime as dt
 import random
 
 SIZES = ("full", "small", "large")
@@ -58,6 +64,25 @@ def national_id(letter: str, gender: int, body: int) -> str:
     return f"{letter}{head}{(10 - total % 10) % 10}"
 
 
+def birth_range(school_year: int, grade: int) -> tuple[dt.date, dt.date]:
+    """(first, last) birth date of a student in `grade` (1-3) of ROC `school_year`: a class
+    enters senior high the August after its members turn 15 (the 1 September school-age
+    cut-off), so a first-year of 115 (2026) was born 2010-09-01..2011-08-31."""
+    first = dt.date(school_year + 1911 - 15 - grade, 9, 1)
+    return first, dt.date(first.year + 1, 8, 31)
+
+
+def birth_date(rng, school_year: int, grade: int) -> str:
+    """A made-up birth date (ISO) in `birth_range`."""
+    first, last = birth_range(school_year, grade)
+    return (first + dt.timedelta(days=rng.randrange((last - first).days + 1))).isoformat()
+
+
+def gender_of(national_id: str) -> str:
+    """The gender code (1 男, 2 女) a citizen-format national ID carries as its second character."""
+    return national_id[1]
+
+
 class _Names:
     def __init__(self, rng):
         self.rng = rng
@@ -80,6 +105,7 @@ def grow(school: dict, people: list, size: str = "full", seed: int = SCHOOL_YEAR
     if size == "small":
         return school, people
     rng = random.Random(seed)
+    born = random.Random(seed + 1)   # its own stream: the names and IDs stay those of earlier loads
     name = _Names(rng)
     taken_ids = {s["national_id"] for term in school["terms"].values() for s in term["students"]}
     usernames = {p["username"] for p in people}
@@ -139,8 +165,11 @@ def grow(school: dict, people: list, size: str = "full", seed: int = SCHOOL_YEAR
                         numbers.add(no)
                         username = f"s_{no.lower()}"
                         person(username, name(), [{"tenant": tenant, "role": "student"}])
+                        nid = new_id(id_letter)
                         term["students"].append({"student_no": no, "username": username, "class_code": code,
-                                                 "seat_no": seat, "national_id": new_id(id_letter)})
+                                                 "seat_no": seat, "national_id": nid,
+                                                 "birth_date": birth_date(born, year, grade),
+                                                 "gender": gender_of(nid)})
         for c in term["classes"]:
             c["homeroom"] = c.get("homeroom")
         # homeroom teachers hold the role too

@@ -1,7 +1,10 @@
 """Load the demo school: both tenants, staff, teachers, students, classes, sections.
 
 Accounts come through the same import path a registrar uses (accounts.import_people from a
-CSV), school data through records.import_school. Idempotent: running it twice changes nothing.
+CSV), the students' profiles (學籍資料: name, national ID, birth date, gender, class, seat) through
+the registrar's roster import (records.import_student_profiles), the classes' homeroom teachers,
+sections and enrolments through records.import_school. Idempotent: running it twice changes
+nothing.
 
   python -m deploy.demo_school            (uses AMQP_URI and OPS_SIGNING_KEY from the environment)
 
@@ -44,15 +47,26 @@ def read_people(path):
     return rows
 
 
+def profile_rows(term, user_ids):
+    """The term's students as rows of the registrar's roster file (records.import_student_profiles,
+    profile/importer.py): [{row, cells}], the spreadsheet's row 2 onwards."""
+    class_names = {c["code"]: c["name"] for c in term["classes"]}
+    return [{"row": i + 2, "cells": {
+        "student_no": s["student_no"], "name": s["display_name"], "national_id": s["national_id"],
+        "birth_date": s["birth_date"], "gender": s["gender"], "class_code": s["class_code"],
+        "class_name": class_names[s["class_code"]], "seat_no": str(s["seat_no"]), "user_id": user_ids[s["username"]]}}
+        for i, s in enumerate(term["students"])]
+
+
 def term_import(term, user_ids):
+    """The rest of the term for records.import_school: classes with their homeroom teachers,
+    sections and enrolments (the students are already there: profile_rows)."""
     return {
         "school_year": term["school_year"], "semester": term["semester"],
         "classes": [{"code": c["code"], "name": c["name"],
                      "homeroom_user_id": user_ids.get(c["homeroom"]) if c.get("homeroom") else None}
                     for c in term["classes"]],
-        "students": [{"student_no": s["student_no"], "name": s["display_name"], "user_id": user_ids[s["username"]],
-                      "class_code": s["class_code"], "seat_no": s["seat_no"], "national_id": s["national_id"]}
-                     for s in term["students"]],
+        "students": [],
         "sections": [{k: v for k, v in sec.items() if k != "teacher"} | {"teacher_user_id": user_ids[sec["teacher"]]}
                      for sec in term["sections"]],
     }
@@ -128,12 +142,20 @@ def load(rpc, signer, school, size="full"):
         raise SystemExit(f"people.csv refused: {report['refused']}")
     user_ids = report["user_ids"]
     results = {}
+    school_codes = {t["code"]: t["school_code"] for t in school["tenants"]}
     for tenant, term in school["terms"].items():
         for s in term["students"]:
             s["display_name"] = names[s["username"]]
+        # the registrar's roster import, every row at once (all or nothing; unchanged rows write nothing)
+        profiles = rpc.records.import_student_profiles(
+            system(tenant, "records"), profile_rows(term, user_ids), False, None,
+            {"school_year": term["school_year"], "school_code": school_codes.get(tenant)})
+        if profiles["problems"]:
+            raise SystemExit(f"{tenant}: roster refused: {profiles['problems'][:5]}")
         results[tenant] = rpc.records.import_school(system(tenant, "records"), term_import(term, user_ids))
         if results[tenant]["refused"]:
             raise SystemExit(f"{tenant}: refused {results[tenant]['refused']}")
+        results[tenant]["imported"]["students"] = profiles["summary"]
     set_calendars(rpc, system, school)
     load_items(rpc, system)
     if size != "small":   # the generated students' records of every kind (deploy/demo_records.py)

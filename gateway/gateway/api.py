@@ -1221,9 +1221,11 @@ class ItemClasses(MethodView):
 @items_bp.route("/classes/<class_code>/records")
 class ClassRecords(MethodView):
     @login_required
-    @items_bp.response(200, description="{class_code, students, kinds: {kind: {student_id: [item]}}}")
+    @items_bp.response(200, description="{class_code, students, kinds: {kind: {student_id: [item]}}, "
+                                        "performances: {student_id: [performance]}}")
     def get(self, class_code):
-        """Every item of a class you may read (its homeroom teacher: all kinds)."""
+        """Every item of a class you may read (its homeroom teacher: all kinds and the students'
+        performances, 多元表現)."""
         return rpc("records", "get_class_records", class_code)
 
 
@@ -1301,6 +1303,52 @@ class ImportForm(_In):
     semester = fields.Integer(load_default=None)
 
 
+class ImportProblemOut(Schema):
+    row = fields.Integer(metadata={"description": "the spreadsheet's own row number (0: the whole file)"})
+    column = fields.String(allow_none=True, metadata={"description": "the field, as in `columns`"})
+    code = fields.String(metadata={"description": "a stable error code (errors.py)"})
+    message = fields.String()
+    message_zh = fields.String()
+
+
+class ImportChangeOut(Schema):
+    field = fields.String(metadata={"description": "the field the row changes (school_year, class_code, "
+                                                   "seat_no, name, national_id, birth_date, gender, status, ...)"})
+    label = fields.String(metadata={"description": "its column's zh-TW label"})
+    before = fields.Raw(allow_none=True, metadata={"description": "the stored value (national ID masked; "
+                                                                  "birth date ISO; null: empty or, for "
+                                                                  "username, another account)"})
+    after = fields.Raw(allow_none=True, metadata={"description": "the file's value, as it would be stored"})
+
+
+class ImportRowOut(Schema):
+    row = fields.Integer()
+    cells = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True),
+                        metadata={"description": "the row as the file has it, national IDs masked"})
+    changes = fields.List(fields.Nested(ImportChangeOut), metadata={
+        "description": "kinds compared with what is stored (student_profile): for a row that updates a "
+                       "record, each field it changes, old -> new; [] for a row that changes nothing; "
+                       "absent for a new record, a row with problems or another kind"})
+
+
+class ImportReportOut(Schema):
+    kind = fields.String()
+    filename = fields.String()
+    sha256 = fields.String(metadata={"description": "the file's SHA-256, hex"})
+    dry_run = fields.Boolean()
+    written = fields.Boolean()
+    problems = fields.List(fields.Nested(ImportProblemOut))
+    notices = fields.List(fields.Dict(), metadata={"description": "what the reader corrected: [{row, code, message}]"})
+    rows = fields.List(fields.Nested(ImportRowOut))
+    actions = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True), metadata={
+        "description": "{row: created|updated|unchanged} (null for every row when any has a problem)"})
+    summary = fields.Dict(keys=fields.String(), values=fields.Integer(),
+                          metadata={"description": "{created, updated, unchanged}"})
+    basis = fields.String(allow_none=True, metadata={"description": "give it back with dry_run=false"})
+    columns = fields.List(fields.Dict(), metadata={"description": "the file's columns, in the kind's order"})
+    header_row = fields.Integer(allow_none=True)
+
+
 @imports_bp.route("")
 class ImportKinds(MethodView):
     @login_required
@@ -1315,8 +1363,7 @@ class ImportOne(MethodView):
     @login_required
     @imports_bp.arguments(ImportForm, location="form")
     @imports_bp.arguments(ImportIn, location="files")
-    @imports_bp.response(200, description="{kind, dry_run, written, problems [{row, column, code, message, "
-                                          "message_zh}], notices, rows, actions, summary, basis, sha256}")
+    @imports_bp.response(200, ImportReportOut)
     def post(self, form, files, kind):
         """Import a CSV (UTF-8 or Big5) or xlsx file of one kind: a dry run (default) reports every
         row's problems by row and column; `dry_run=false` with the dry run's `basis` writes all

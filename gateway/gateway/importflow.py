@@ -101,7 +101,9 @@ def _resolve_students(rows):
 
 def run(kind, filename, data, *, dry_run=True, basis=None, options=None, spec=None) -> dict:
     """Read, resolve and send one file. Returns {kind, filename, sha256, dry_run, written,
-    problems, notices, rows (as the file has them, masked), actions {row: action}, summary,
+    problems, notices, rows (as the file has them, masked; a kind that compares with what is
+    stored adds to each planned row `changes` [{field, label, before, after}], [] when it
+    changes nothing - e.g. the roster), actions {row: action}, summary,
     basis, columns (the file's columns in spec order)}. Raises ApiError for refusals of the
     whole request (stale_record, not_allowed, ...)."""
     spec = spec or kind_spec(kind)
@@ -114,6 +116,7 @@ def run(kind, filename, data, *, dry_run=True, basis=None, options=None, spec=No
               "summary": {"created": 0, "updated": 0, "unchanged": 0}, "basis": None,
               "columns": [c for c in spec["columns"] if c["field"] in sheet.columns], "header_row": sheet.header_row}
     rows = sheet.rows
+    changes = {}
     if rows:
         if "username" in labels:
             _resolve_accounts(rows)
@@ -132,9 +135,28 @@ def run(kind, filename, data, *, dry_run=True, basis=None, options=None, spec=No
             problems.append({"row": p["row"], "column": column, "code": p["code"], "message_zh": zh, "message": en})
         report.update(written=result["written"], summary=result["summary"], basis=result["basis"],
                       actions={r["row"]: r["action"] for r in result["rows"]})
+        changes = {r["row"]: r["changes"] for r in result["rows"] if "changes" in r}
     report["problems"] = sorted(problems, key=lambda p: (p["row"], p["column"] or "", p["code"]))
     report["rows"] = [{"row": r["row"], "cells": {k: (mask(v) if k in masked and v else v)
                                                   for k, v in r["cells"].items()
                                                   if k not in ("user_id", "account_roles", "student_id",
                                                                "student_user_id")}} for r in rows]
+    for r in report["rows"]:
+        if r["row"] in changes:
+            r["changes"] = [labelled_change(c, labels, r["cells"]) for c in changes[r["row"]]]
     return report
+
+
+CHANGE_LABELS = {"school_year": "學年度", "user_id": "帳號"}
+
+
+def labelled_change(change, labels, cells) -> dict:
+    """One field a row changes on a stored record, as the preview shows it: {field, label,
+    before, after}. The service compares accounts by id; the preview names the file's account
+    (`username`) and leaves the former one unnamed (before None)."""
+    field = change["field"]
+    if field == "user_id":
+        return {"field": "username", "label": labels.get("username", "帳號"), "before": None,
+                "after": cells.get("username") or None}
+    return {"field": field, "label": labels.get(field) or CHANGE_LABELS.get(field, field),
+            "before": change.get("before"), "after": change.get("after")}

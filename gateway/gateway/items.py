@@ -286,7 +286,11 @@ def proof_redirect(spec, item_id, download=False):
     short-lived link: the browser goes there (no file byte passes through the gateway)."""
     if not spec.get("proof"):
         raise ApiError("not_found")
-    g = rpc("records", "grant_item_proof_read", spec["kind"], item_id)
+    return granted_redirect(rpc("records", "grant_item_proof_read", spec["kind"], item_id), download)
+
+
+def granted_redirect(g, download=False):
+    """302 to the files service's short-lived link for records' read grant g {file_id, grant}."""
     resp = make_response("", 302)
     resp.headers["Location"] = file_link(g["file_id"], "attachment" if download else "inline", g["grant"])
     return _no_store(resp)
@@ -360,8 +364,10 @@ def class_view():
     classes = rpc("records", "list_item_classes")
     class_code = (request.args.get("class") or "").strip()[:32] or (classes[0]["code"] if classes else "")
     view = rpc("records", "get_class_records", class_code) if class_code else None
+    from .performances import ENTERED_BY, STATES
     return _no_store(make_response(render_template(
-        "items_class.html", classes=classes, class_code=class_code, view=view, BY_KIND=BY_KIND)))
+        "items_class.html", classes=classes, class_code=class_code, view=view, BY_KIND=BY_KIND,
+        PERF_ENTERED_BY=ENTERED_BY, PERF_STATES=STATES)))
 
 
 @bp.get("/me/records")

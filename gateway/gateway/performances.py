@@ -6,7 +6,7 @@ that works without JavaScript), upload its proof (upload.js: ticket here, bytes 
 tus), void a mistake. API: /api/v1/performances.
 """
 from flask import Blueprint as FlaskBlueprint
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, make_response, redirect, render_template, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields
@@ -17,6 +17,7 @@ from .auth import login_required
 from .clients import files_public_url, files_token, rpc, upload_limits
 from .errors import ApiError, to_api_error
 from .flows import TICKET_TTL_S
+from .api import HistoryOut, ProofQuery
 
 # kind -> (name, [(field, label, type, required)]): what records' domain says (docs/permissions.md);
 # kept here only to draw the form, records checks every field again
@@ -126,6 +127,57 @@ def void(performance_id):
     return redirect(url_for("performances.page"))
 
 
+# the history's fields besides the kind's own (those are flattened out of `fields`)
+HISTORY_LABELS = {"kind": "類別", "school_year": "學年度", "description": "內容簡述", "entered_by": "登錄者",
+                  "recorded_via": "登錄方式", "state": "狀態", "filename": "證明文件", "sha256": "證明文件指紋（SHA-256）",
+                  "reason": "作廢原因"}
+
+
+def _history_values(values):
+    """A history row's before/after as a person reads it: the national sheet's fields side by
+    side with the others, the kind, who entered it and the state in words."""
+    if not values:
+        return values
+    out = {k: v for k, v in values.items() if k != "fields"}
+    out.update(values.get("fields") or {})
+    if out.get("kind") in KINDS:
+        out["kind"] = KINDS[out["kind"]][0]
+    if out.get("entered_by") in ENTERED_BY:
+        out["entered_by"] = ENTERED_BY[out["entered_by"]]
+    if out.get("state") in STATES:
+        out["state"] = STATES[out["state"]]
+    return out
+
+
+@bp.get("/performances/<performance_id>/history")
+def history(performance_id):
+    """One performance's history (異動紀錄: who, when, before -> after), on the page every item
+    kind's history uses, for whoever may read the performance (records decides: the student,
+    the homeroom teacher of the student's class, the registrar; anyone else not found)."""
+    from .items import HISTORY_ACTIONS, _no_store
+    if not auth.current_user():
+        raise ApiError("not_authenticated")
+    rows = rpc("records", "get_history", "performance", performance_id)
+    kind = next((r["after"].get("kind") for r in rows if r["action"] == "created" and r.get("after")), None)
+    labels = {f: label for f, label, *_ in KINDS.get(kind, ("", []))[1]} | HISTORY_LABELS
+    rows = [dict(r, before=_history_values(r.get("before")), after=_history_values(r.get("after"))) for r in rows]
+    return _no_store(make_response(render_template(
+        "item_history.html", spec={"title": "多元表現"}, rows=rows, labels=labels, actions=HISTORY_ACTIONS,
+        back=request.referrer if (request.referrer or "").startswith(request.host_url) else None)))
+
+
+@bp.get("/performances/<performance_id>/proof")
+def proof(performance_id):
+    """A performance's proof file for its readers (the student, the homeroom teacher of the
+    student's class, the registrar): records signs a read grant, the files service checks it
+    and answers a short-lived link the browser is sent to."""
+    from .items import granted_redirect
+    if not auth.current_user():
+        raise ApiError("not_authenticated")
+    g = rpc("records", "grant_performance_proof_read", performance_id)
+    return granted_redirect(g, request.args.get("download") == "1")
+
+
 def performance_ticket(performance_id) -> dict:
     """records checks the performance is the caller's and not voided, and signs a ticket; the
     client sends the bytes to the files service itself (as for course outcomes)."""
@@ -226,6 +278,31 @@ class PerformanceTickets(MethodView):
         """Ask to upload the performance's proof; then send the bytes to the files service as for
         course outcomes (X-Upload-Ticket, tus at resumable_url)."""
         return performance_ticket(performance_id)
+
+
+@api_bp.route("/<performance_id>/history")
+class PerformanceHistory(MethodView):
+    @login_required
+    @api_bp.response(200, HistoryOut(many=True))
+    def get(self, performance_id):
+        """One performance's history, oldest first, as every item kind's: who, when, the action
+        (created, proof_attached, voided with its reason), the fields before and after. For
+        whoever may read the performance (the student, the homeroom teacher of the student's
+        class, the registrar); anyone else: 404 not_found."""
+        return rpc("records", "get_history", "performance", performance_id)
+
+
+@api_bp.route("/<performance_id>/proof")
+class PerformanceProof(MethodView):
+    @login_required
+    @api_bp.arguments(ProofQuery, location="query")
+    @api_bp.response(302, description="Location: a short-lived link to the proof on the files service")
+    def get(self, query, performance_id):
+        """Download a performance's proof file: its readers only (the student, the homeroom
+        teacher of the student's class, the registrar); anyone else and a performance without a
+        proof: 404 not_found."""
+        from .items import granted_redirect
+        return granted_redirect(rpc("records", "grant_performance_proof_read", performance_id), query["download"])
 
 
 @api_bp.route("/<performance_id>/void")

@@ -20,7 +20,8 @@ log = logging.getLogger("gateway.roster")
 
 bp = Blueprint("roster", __name__, url_prefix="/registrar")
 
-ACTION_NAMES = {"created": "新增", "updated": "更新", "unchanged": "不變"}
+ACTION_NAMES = {"created": "新增", "updated": "更新", "unchanged": "無變更"}
+GENDER_NAMES = {"1": "男", "2": "女"}
 KIND_NAMES = {"student_profile": "學籍資料（學生基本資料）", "status_change": "學籍異動", "attendance": "出缺勤",
               "activity": "幹部、社團、服務學習", "course_grade": "學期成績（學生成績名冊）",
               "elective": "選修課加選名單", "college_application": "大學申請入學日期（封存用）"}
@@ -45,6 +46,27 @@ KIND_HINTS = {
                            "同一份檔案再匯入一次不會改變任何資料。",
 }
 TERM_KINDS = {"student_profile"}  # kinds whose rows belong to a school year's classes
+
+
+@bp.app_template_filter("change_value")
+def change_value(field, value) -> str:
+    """A value of a preview's field change as the registrar reads it: birth dates in ROC
+    yyyMMdd (as the roster writes them), gender and status in words, an empty one as （空）,
+    the former account (not named to the gateway) as （另一個帳號）."""
+    from .students import VALUE_NAMES
+    if value in (None, ""):
+        return "（另一個帳號）" if field == "username" else "（空）"
+    if field == "birth_date":
+        try:
+            y, m, d = (int(x) for x in str(value).split("-"))
+            return f"{y - 1911:03d}{m:02d}{d:02d}"
+        except ValueError:
+            return str(value)
+    if field == "gender":
+        return GENDER_NAMES.get(str(value), str(value))
+    if field == "status":
+        return VALUE_NAMES.get(value, value)
+    return str(value)
 
 
 def _need_registrar():

@@ -30,6 +30,8 @@ import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 
+from portfolio_common.text import BIDI_CONTROLS
+
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000
 MAX_COLUMNS = 60
@@ -37,8 +39,9 @@ MAX_CELL = 1000
 MAX_XLSX_UNPACKED = 40 * 1024 * 1024
 HEADER_SEARCH_ROWS = 10
 
-# invisible characters, and control characters no cell legitimately holds (NUL breaks databases)
-_INVISIBLE = dict.fromkeys([*map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad"),
+# invisible characters, the bidirectional controls (the text rules' BIDI_CONTROLS: a preview never
+# shows a cell reversed), and control characters no cell legitimately holds (NUL breaks databases)
+_INVISIBLE = dict.fromkeys([*map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad"), *map(ord, BIDI_CONTROLS),
                             *(c for c in range(32) if chr(c) not in "\t\n\r"), 0x7f], None)
 _TEXT_FORMULA = re.compile(r'^=\s*"((?:[^"]|"")*)"\s*$')
 

@@ -69,6 +69,36 @@ def test_national_ids_are_valid_made_up_and_never_repeat(full):
         assert validate_national_id(nid) == nid
 
 
+@pytest.mark.parametrize("size", ["small", "full"])
+def test_every_student_has_a_birth_date_fitting_their_grade_and_the_gender_their_id_says(hand_written, size):
+    """The national pre-check needs 出生日期 and 性別 of every student (issue 9's rosters): a
+    first-year of 115 was born 2010-09-01..2011-08-31, a third-year two years earlier; the
+    gender code is the national ID's second character (1 男, 2 女). The loader sends them through
+    the registrar's roster import, whose rules each row passes here."""
+    import datetime as dt
+    from deploy.demo_school import profile_rows
+    from records.profile.domain import read_profile
+    school, people = demo_generate.grow(*hand_written, size)
+    born_in = collections.Counter()
+    for tenant, term in school["terms"].items():
+        first_room = 1 if tenant == "day" else 5
+        for s in term["students"]:
+            grade = int(s["class_code"][0]) - first_room + 1
+            first, last = demo_generate.birth_range(term["school_year"], grade)
+            assert first <= dt.date.fromisoformat(s["birth_date"]) <= last, (s["student_no"], grade, s["birth_date"])
+            assert s["gender"] == s["national_id"][1] and s["gender"] in ("1", "2")
+            born_in[grade] += 1
+        assert demo_generate.birth_range(115, 1) == (dt.date(2010, 9, 1), dt.date(2011, 8, 31))
+        names = {p["username"]: p["display_name"] for p in people}
+        for s in term["students"]:
+            s["display_name"] = names[s["username"]]
+        ids = {s["username"]: "8e3f3b2c-5d3a-4e6a-8f2c-3c4d5e6f7a03" for s in term["students"]}
+        for row in profile_rows(term, ids)[:200]:
+            values, problems = read_profile(row["cells"], today=dt.date(2026, 11, 30))
+            assert problems == [] and values["birth_date"] and values["gender"], row["row"]
+    assert set(born_in) == ({1} if size == "small" else {1, 2, 3})
+
+
 def test_student_numbers_usernames_and_sections_are_unique(full):
     school, people = full
     usernames = [p["username"] for p in people]

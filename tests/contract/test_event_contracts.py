@@ -176,7 +176,9 @@ def test_records_consumes_proof_uploaded_as_the_proof_of_a_known_competition(rec
     (row,) = records_db.rows("competitions")
     assert (str(row["proof_file_id"]), row["proof_sha256"], row["proof_filename"], row["version"]) == \
         (p["file_id"], p["sha256"], p["filename"], 1)
-    assert [c["action"] for c in records_db.rows("record_changes")] == ["proof_attached"]
+    # attributed to the uploader the event names, not to the consumer (系統)
+    assert [(c["action"], str(c["actor_user_id"])) for c in records_db.rows("record_changes")] == \
+        [("proof_attached", p["uploader_user_id"])]
 
 
 def test_records_produces_student_status_changed(records_db):

@@ -82,6 +82,9 @@ def test_a_later_proof_replaces_the_earlier_and_the_history_says_so(api):
     assert [h["action"] for h in rows] == ["created", "proof_attached", "proof_attached", "voided"]
     assert rows[0]["actor_username"] == "org_day" and rows[0]["after"]["result"] == "第一名"
     assert rows[2]["before"]["proof_filename"] == "獎狀.pdf" and rows[2]["after"]["proof_filename"] == "獎狀_更正.pdf"
+    # each upload is the uploader's (proof-uploaded names them by user id), not 系統 (the consumer)
+    org_id = api("org_day").user["user_id"]
+    assert [(h["actor_user_id"], h["actor_username"]) for h in rows[1:3]] == [(org_id, "org_day")] * 2
     assert rows[3]["after"] == {"voided": True, "void_reason": "名次誤植"} and rows[3]["actor_username"] == "org_day"
     for reader in ("t_wang", "org_day"):
         assert api(reader).get(f"/records/competitions/{item['id']}/history").json() == rows

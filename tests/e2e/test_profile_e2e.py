@@ -95,6 +95,16 @@ def test_others_read_a_profile_as_missing_and_a_student_reads_their_own(api):
         assert api(who).get(f"/students/{sid}/history").status_code in (403, 404)
 
 
+def test_the_demo_students_have_a_birth_date_and_gender(api):
+    """The demo school's profiles come through the registrar's roster import with 出生日期 and
+    性別 (deploy/demo_school.py), so the national pre-check does not stop at the demo."""
+    for registrar, no in (("reg_day", "1150001"), ("reg_ce", "N1150001")):
+        student = next(s for s in api(registrar).get("/students").json() if s["student_no"] == no)
+        assert student["birth_date"] and student["birth_date_roc"] and student["gender"] in ("1", "2"), student
+        history = api(registrar).get(f"/students/{student['id']}/history").json()
+        assert history[0]["action"] == "created" and history[0]["after"]["birth_date"], history[0]
+
+
 def test_a_status_change_is_kept_published_and_voided_not_deleted(stack, api, newcomer):
     """The event travels over the broker: a queue of this test, bound as a consumer's would be,
     receives student-status-changed with the WAVE2 payload."""

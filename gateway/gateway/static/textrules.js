@@ -1,7 +1,8 @@
 /* How a 簡述 and every short text is cleaned and counted: the same rules as
  * libs/portfolio-common/portfolio_common/text.py (both tested against
  * tests/contract/text-rules.json). NFC; every line break (CRLF, CR, LF, NEL, LS, PS) is one LF;
- * TAB is a space; other control (Cc) and format (Cf) characters are removed; white space around
+ * TAB is a space; other control (Cc) and format (Cf) characters are removed, and by name every
+ * bidirectional control (U+202A-U+202E, U+2066-U+2069, U+200E/U+200F: BIDI); white space around
  * is trimmed. Length = Unicode code points of the cleaned text.
  *
  * In the page: any <textarea> or <input> with data-text-limit="100" gets a live counter
@@ -12,7 +13,7 @@
 (function (root) {
   "use strict";
   var BREAKS = /\r\n|[\r\u0085\u2028\u2029]/g;
-  var REMOVED = /[\p{Cc}\p{Cf}]/gu;
+  var REMOVED = /[\p{Cc}\p{Cf}\u202A-\u202E\u2066-\u2069\u200E\u200F]/gu;
 
   function cleanText(raw) {
     if (raw === null || raw === undefined) return "";

@@ -148,3 +148,12 @@ def test_control_characters_never_reach_a_service():
     (row,) = sheets.read_sheet("a.csv", data, COLUMNS).rows
     assert row["cells"]["student_no"] == "1150001" and row["cells"]["name"] == "陳怡君"
     assert row["cells"]["username"] == "s_day01"
+
+
+@pytest.mark.parametrize("ch", list("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"))
+def test_a_cell_never_keeps_a_bidi_control_so_no_preview_shows_it_reversed(ch):
+    data = ("學號,姓名,身分證號,班級代碼,帳號\r\n"
+            f"{ch}1150001,{ch}陳{ch}怡君{ch},A123456789,101{ch},s_day01\r\n").encode("utf-8")
+    sheet = sheets.read_sheet("名冊.csv", data, COLUMNS)
+    (row,) = sheet.rows
+    assert (row["cells"]["student_no"], row["cells"]["name"], row["cells"]["class_code"]) == ("1150001", "陳怡君", "101")

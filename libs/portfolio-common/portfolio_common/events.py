@@ -168,6 +168,9 @@ class PerformanceUploaded(_Strict):
     size = fields.Integer(required=True, validate=validate.Range(min=1))
     sha256 = Str(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
     uploaded_at = fields.AwareDateTime(required=True)
+    # who sent the file (the student, or the school unit that entered it): a user id only, for
+    # the history; absent or null in events of tickets issued before it was carried
+    uploader_user_id = UUIDStr(load_default=None, allow_none=True)
 
 
 class ProofUploaded(_Strict):
@@ -186,6 +189,10 @@ class ProofUploaded(_Strict):
     size = fields.Integer(required=True, validate=validate.Range(min=1))
     sha256 = Str(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
     uploaded_at = fields.AwareDateTime(required=True)
+    # who sent the file (the upload ticket's holder, e.g. the organising unit's staff member), so
+    # the item's history names them and not the event consumer: a user id only, no personal
+    # data. Optional (added later): absent or null in events of tickets issued before.
+    uploader_user_id = UUIDStr(load_default=None, allow_none=True)
 
 
 class UploadRefused(_Strict):

@@ -23,6 +23,8 @@ An importer is an object with:
   file_problems(rows) -> [(row, field, code, params)]             optional, across rows
   plan(uow, ctx, values) -> (action, version_marker, [(field, code, params)])   reads only
   apply(uow, ctx, values, plan)                                   writes + history
+  changes(uow, ctx, values, marker) -> [{field, before, after}]   optional, reads only: what an
+      `updated` row changes, for the preview (an `unchanged` row gets [], a new one nothing)
 """
 import hashlib
 import json
@@ -56,7 +58,7 @@ def _rows(rows) -> list:
 def run_import(uow, importer, ctx, rows, *, dry_run=True, basis=None) -> dict:
     """Check, plan and (unless dry_run or any problem) write rows of one kind. See the module
     docstring. Returns {kind, dry_run, written, problems: [{row, column, code, params}],
-    rows: [{row, key, action}], summary: {created, updated, unchanged}, basis}.
+    rows: [{row, key, action, changes?}], summary: {created, updated, unchanged}, basis}.
     Raises NotAllowed (role), Invalid (malformed request), StaleRecord (basis no longer holds)."""
     ctx["caller"].require(*importer.roles)
     ctx.setdefault("today", clock.today_in_school())
@@ -90,12 +92,16 @@ def run_import(uow, importer, ctx, rows, *, dry_run=True, basis=None) -> dict:
             out_rows.append({"row": row, "key": str(values.get(importer.key_field) or ""), "action": None})
             continue
         plans.append((row, values, action, marker))
-        out_rows.append({"row": row, "key": str(values.get(importer.key_field) or ""), "action": action})
+        out = {"row": row, "key": str(values.get(importer.key_field) or ""), "action": action}
+        if hasattr(importer, "changes") and action != "created":
+            out["changes"] = importer.changes(uow, ctx, values, marker) if action == "updated" else []
+        out_rows.append(out)
     fingerprint = hashlib.sha256(json.dumps(
         [[row, action, marker] for row, _, action, marker in plans], default=str).encode()).hexdigest()
     if problems:  # all or nothing: nothing is planned to be written
         for r in out_rows:
             r["action"] = None
+            r.pop("changes", None)
     summary = {a: sum(1 for r in out_rows if r["action"] == a) for a in ACTIONS}
     result = {"kind": importer.kind, "dry_run": bool(dry_run), "written": False,
               "problems": [{"row": r, "column": f, "code": c, "params": p or {}}

@@ -8,7 +8,7 @@ HTTP (all answers JSON except the bytes; refusals `{error: {code, message, messa
   PATCH  /v1/uploads/<id>         tus append (application/offset+octet-stream)
   DELETE /v1/uploads/<id>         tus termination (the quota slot comes back)
   POST   /v1/files/<id>/link      a short-lived download link, after the authorisation check
-                                  ({disposition, grant?}: records' read grant for an item's proof)
+                                  ({disposition, grant?}: records' read grant for an item's or a performance's proof)
   GET    /v1/files/<id>?exp&d&sig the bytes: streamed, ranged, sandboxed
   GET    /v1/limits               what may be uploaded in a school year
   GET    /healthz; GET /metrics (Prometheus, multiprocess; bearer FILES_METRICS_TOKEN)

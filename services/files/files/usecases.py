@@ -147,13 +147,14 @@ def _uploaded_event(row, file_id, name, verdict, now):
             "file_id": str(file_id), "student_id": c["student_id"], "student_user_id": c["student_user_id"],
             "school_year": c["school_year"], "semester": c["semester"], "filename": name,
             "content_type": verdict.content_type, "size": verdict.size, "sha256": verdict.sha256,
-            "uploaded_at": now})
+            "uploaded_at": now, "uploader_user_id": c.get("uploader_user_id")})
     return events.make_event(events.PERFORMANCE_UPLOADED, row["tenant"], {
         "performance_id": c["performance_id"], "performance_kind": c["performance_kind"],
         "entered_by": c["entered_by"], "file_id": str(file_id), "student_id": c["student_id"],
         "student_user_id": c["student_user_id"], "school_year": c["school_year"],
         "description": c["description"], "filename": name, "content_type": verdict.content_type,
-        "size": verdict.size, "sha256": verdict.sha256, "uploaded_at": now})
+        "size": verdict.size, "sha256": verdict.sha256, "uploaded_at": now,
+        "uploader_user_id": c.get("uploader_user_id")})
 
 
 def _store_verified(repo, store, row, bucket, qkey, qversion, verdict) -> dict:
@@ -409,7 +410,8 @@ def _granted(grant, grant_key, caller, row) -> bool:
 def find_for_download(repo, caller, file_id, grant=None, grant_key=None) -> dict:
     """Outcomes and performances: owner, reviewing teacher (or proxy), the tenant's registrar, or
     the submission service acting on its own for that tenant (`system:submission`: it streams the
-    evidence into the national package).
+    evidence into the national package); a performance's proof also whoever holds records' read
+    grant for it (the homeroom teacher of the student's class: records/performances).
     An item's proof (kind item_proof): its student, or whoever holds records' read grant for it
     (the item's readers: records/itemproofs). Everyone else gets not-found."""
     try:
@@ -424,7 +426,8 @@ def find_for_download(repo, caller, file_id, grant=None, grant_key=None) -> dict
     else:
         allowed = caller.user_id == str(row["owner_user_id"]) \
             or str(row["reviewer_user_id"]) in (caller.user_id, *caller.proxy_for) \
-            or caller.has("registrar", "system", "system:submission")
+            or caller.has("registrar", "system", "system:submission") \
+            or (row["kind"] == "performance" and _granted(grant, grant_key, caller, row))
     if not allowed:  # answered like a missing id, audited as a refusal
         raise NotFound("file not found", refused=True)
     refuse_sealed(row)

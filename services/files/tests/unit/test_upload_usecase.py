@@ -86,6 +86,16 @@ def test_an_items_proof_is_kept_under_proofs_and_announced_as_proof_uploaded():
     assert [k[1] for k in store.objects] == [f"proofs/{t.student_id}/{res['file_id']}"]
 
 
+def test_a_proofs_event_names_its_uploader_by_user_id_only():
+    repo, store, c, t = setup("item_proof")
+    uploader = str(uuid.uuid4())              # the organising unit's staff member holding the ticket
+    t.claims["uploader_user_id"] = uploader
+    usecases.upload_once(repo, store, LIMITS, c, t, io.BytesIO(ev.pdf()), "獎狀.pdf")
+    (e,) = repo.events
+    assert e["payload"]["uploader_user_id"] == uploader
+    assert not {"uploader_username", "username", "display_name"} & set(e["payload"])
+
+
 def test_an_items_proof_is_read_by_its_student_or_with_records_read_grant_only():
     from portfolio_common import signing
     from files.errors import NotFound
@@ -104,6 +114,26 @@ def test_an_items_proof_is_read_by_its_student_or_with_records_read_grant_only()
                (teacher, grant(teacher, tenant="ce")), (teacher, grant(teacher, purpose="upload-ticket")),
                (teacher, grant(teacher, k="forged")), (teacher, "garbage")]
     for who, g in refused:
+        with pytest.raises(NotFound):
+            usecases.download_link(repo, who, fid, "link-key", grant=g, grant_key=key)
+
+
+def test_a_performances_proof_is_read_by_the_homeroom_teacher_with_records_read_grant_only():
+    from portfolio_common import signing
+    from files.errors import NotFound
+    repo, store, c, t = setup("performance")
+    _, res = usecases.upload_once(repo, store, LIMITS, c, t, io.BytesIO(ev.pdf()), "證照.pdf")
+    fid, key = res["file_id"], "grant-key"
+    homeroom = caller_mod.Caller(user_id=str(uuid.uuid4()), username="t", tenant="day", roles=("homeroom_teacher",))
+    other = caller_mod.Caller(user_id=str(uuid.uuid4()), username="o", tenant="day", roles=("homeroom_teacher",))
+
+    def grant(who, file_id=fid):
+        return signing.sign({"file_id": file_id, "tenant": "day", "user_id": who.user_id}, key, ttl=60,
+                            purpose="file-read-grant")
+    assert usecases.download_link(repo, c, fid, "link-key")["filename"] == "證照.pdf"        # its student
+    assert usecases.download_link(repo, homeroom, fid, "link-key", grant=grant(homeroom), grant_key=key)["path"]
+    for who, g in ((homeroom, None), (other, grant(homeroom)), (other, grant(other, str(uuid.uuid4()))),
+                   (other, "garbage")):   # the other class's teacher holds no grant of theirs for it
         with pytest.raises(NotFound):
             usecases.download_link(repo, who, fid, "link-key", grant=g, grant_key=key)
 

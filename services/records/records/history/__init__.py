@@ -125,6 +125,18 @@ def first_broken_link(rows) -> dict | None:
     return None
 
 
+def last_username(history, tenant, entity, entity_id, student_id, user_id) -> str | None:
+    """The username `user_id` last acted under on this record or its student's, for a row an
+    event attributes to a person by user id only (an uploaded proof: the ticket's holder, as a
+    rule the unit that entered the item). None when records never saw them act."""
+    if not user_id:
+        return None
+    rows = history.of_record(tenant, entity, str(entity_id)) + history.of_student(tenant, student_id)
+    return next((r["actor_username"] for r in reversed(rows)
+                 if r.get("actor_user_id") and str(r["actor_user_id"]) == str(user_id) and r.get("actor_username")),
+                None)
+
+
 class SqlHistory:
     """History rows buffered during a unit of work and chained at commit (flush)."""
 

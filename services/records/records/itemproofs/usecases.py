@@ -8,7 +8,8 @@ The same path as a performance's proof, for any item kind that declares `proof=T
      one at the files service as a new stored file);
   2. the browser or API client sends the bytes to files with it; files stores them and publishes
      `proof-uploaded`;
-  3. `attach_item_proof` keeps the proof on the item (newest upload wins) with a history row;
+  3. `attach_item_proof` keeps the proof on the item (newest upload wins) with a history row
+     attributed to the uploader the event names (the ticket's `uploader_user_id`);
   4. a reader of the item (the kind's writers and readers, the student, the homeroom teacher of
      the student's class: itemkit.may_read_student) gets a short-lived read grant for the proof
      (`grant_item_proof_read`), which files checks before it answers a download link. Anyone
@@ -21,6 +22,7 @@ from portfolio_common import signing
 from portfolio_common.errors import RetryLater
 
 from .. import areas, itemkit
+from ..history import last_username
 from ..errors import Invalid, NotAllowed, NotFound
 
 TICKET_PURPOSE = "upload-ticket"      # what the files service verifies (files/usecases.check_ticket)
@@ -102,7 +104,10 @@ def attach_item_proof(uow, env) -> bool:
               "proof_content_type": p["content_type"], "proof_size": p["size"], "proof_sha256": p["sha256"],
               "proof_uploaded_at": uploaded_at}
     repo.set_fields(row["id"], values)
-    uow.history.record(env["tenant"], kind.name, row["id"], "proof_attached", None,
+    uploader = p.get("uploader_user_id")   # the ticket's holder (events before it was carried: none)
+    uow.history.record(env["tenant"], kind.name, row["id"], "proof_attached", uploader,
+                       actor_username=last_username(uow.history, env["tenant"], kind.name, row["id"],
+                                                    row["student_id"], uploader),
                        student_id=row["student_id"], event_id=env["event_id"],
                        before={"proof_filename": row.get("proof_filename"), "proof_sha256": row.get("proof_sha256")},
                        after={"proof_filename": p["filename"], "proof_sha256": p["sha256"]})

@@ -27,8 +27,9 @@ class Rpc:
     @rpc
     @allowed(*UNITS, "homeroom_teacher", "system")
     def get_class_records(self, caller, class_code):
-        """{class_code, students: [card], kinds: {kind: {student_id: [item]}}}: every item of a
-        class the caller may read (the homeroom teacher of the class: all kinds). A sealed
-        student's card says sealed: true and their items are left out."""
+        """{class_code, students: [card], kinds: {kind: {student_id: [item]}}, performances:
+        {student_id: [performance]}}: every item of a class the caller may read (the homeroom
+        teacher of the class: all kinds, and the students' 多元表現). A sealed student's card says
+        sealed: true and their items are left out."""
         with self.platform.uow() as uow:
             return usecases.class_records(uow, caller, class_code)

@@ -38,7 +38,9 @@ def item_classes(uow, caller) -> list:
 
 def class_records(uow, caller, class_code) -> dict:
     """A class's items of every kind the caller may read there (the homeroom teacher: all):
-    {class_code, students: [card + sealed], kinds: {name: {student_id: [item]}}}. A class the
+    {class_code, students: [card + sealed], kinds: {name: {student_id: [item]}}, performances:
+    {student_id: [performance]} (多元表現, for those who read them all: the homeroom teacher, the
+    registrar)}. A class the
     caller may read nothing of: not_found (refused). A sealed student's items are never listed."""
     readable = {}
     students = None
@@ -62,4 +64,6 @@ def class_records(uow, caller, class_code) -> dict:
         kinds[name] = by_student
     cards = [dict(itemkit.student_card(s), sealed=str(s["id"]) in sealed)
              for s in sorted(students, key=lambda s: (s.get("seat_no") or 0, s["student_no"]))]
-    return {"class_code": class_code, "students": cards, "kinds": kinds}
+    from ..performances.usecases import of_class
+    performances = of_class(uow, caller, [s for s in students if str(s["id"]) not in sealed])
+    return {"class_code": class_code, "students": cards, "kinds": kinds, "performances": performances}

@@ -48,6 +48,16 @@ class Rpc:
             return usecases.issue_proof_ticket(uow, caller, performance_id, self.platform.ticket_key)
 
     @rpc
+    @allowed("student", "homeroom_teacher", "registrar", "organising_unit", "system")
+    def grant_performance_proof_read(self, caller, performance_id):
+        """{file_id, filename, grant}: for a reader of the performance (the student, the homeroom
+        teacher of the student's class, the registrar), a 60 s grant the files service needs to
+        answer a download link of its proof. Errors: not_found (no such performance, not yours
+        to read, or no proof yet)."""
+        with self.platform.uow() as uow:
+            return usecases.grant_proof_read(uow, caller, performance_id, self.platform.ticket_key)
+
+    @rpc
     @allowed("student", "registrar", "organising_unit", "system")
     def void_performance(self, caller, performance_id, expected_version, reason):
         """Void a mistaken performance with a reason (kept, marked). Errors: stale_record,

@@ -16,7 +16,7 @@ from portfolio_common import clock, signing
 from portfolio_common.errors import RetryLater
 
 from ..errors import FieldsInvalid, Invalid, NotFound, StaleRecord
-from ..history import snapshot
+from ..history import last_username, snapshot
 from ..sealing.usecases import gate_sealed_read
 from . import domain
 
@@ -208,7 +208,10 @@ def attach_proof(uow, env) -> bool:
         values["state"] = "ready"
     before = {"state": row["state"], "sha256": row.get("sha256")}
     uow.performances.update(row["id"], row["version"], values)
-    uow.history.record(env["tenant"], "performance", row["id"], "proof_attached", None,
+    uploader = p.get("uploader_user_id")   # the ticket's holder (events before it was carried: none)
+    uow.history.record(env["tenant"], "performance", row["id"], "proof_attached", uploader,
+                       actor_username=last_username(uow.history, env["tenant"], "performance", row["id"],
+                                                    row["student_id"], uploader),
                        student_id=row["student_id"], event_id=env["event_id"], before=before,
                        after={"state": values.get("state", row["state"]), "sha256": p["sha256"],
                               "filename": p["filename"]})
@@ -240,6 +243,35 @@ def may_read_performance(uow, caller, performance_id):
     if row is None or not _readable(uow, caller, row):
         raise NotFound("performance not found", refused=row is not None)
     return row
+
+
+def grant_proof_read(uow, caller, performance_id, ticket_key) -> dict:
+    """For a reader of the performance (may_read_performance: the student, the homeroom teacher
+    of the student's class, the registrar; the organising unit a school or external one):
+    {file_id, filename, grant}, a 60 s read grant for this caller and this file, which the files
+    service checks before it answers a download link (the same grant as an item's proof:
+    records/itemproofs). Anyone else, and a performance without a proof yet: not_found."""
+    from ..itemproofs.usecases import GRANT_PURPOSE, GRANT_TTL
+    row = may_read_performance(uow, caller, performance_id)
+    student = uow.students.get(caller.tenant, row["student_id"])
+    gate_sealed_read(uow, caller, student or {"id": row["student_id"]})
+    if row.get("file_id") is None:
+        raise NotFound("this performance has no proof yet")
+    claims = {"file_id": str(row["file_id"]), "tenant": caller.tenant, "user_id": caller.user_id,
+              "performance_id": str(row["id"])}
+    return {"file_id": str(row["file_id"]), "filename": row.get("filename"),
+            "grant": signing.sign(claims, ticket_key, ttl=GRANT_TTL, purpose=GRANT_PURPOSE)}
+
+
+def of_class(uow, caller, students) -> dict:
+    """{student_id: [public()]} of a class's students the caller may read every performance of
+    (the registrar; the homeroom teacher of each student's class), for the class view; {} for
+    anyone else (their own pages read them one student at a time)."""
+    out = {}
+    for st in students:
+        if _readable(uow, caller, {"student_id": st["id"], "entered_by": "student"}):
+            out[str(st["id"])] = [public(r) for r in uow.performances.of_student(caller.tenant, st["id"])]
+    return out
 
 
 HISTORY_READERS = {"performance": may_read_performance}

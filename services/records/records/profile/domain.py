@@ -151,3 +151,28 @@ def public(row: dict) -> dict:
     return {k: plain(row.get(k)) for k in ("student_no", "name", "birth_date", "gender", "school_code", "class_code", "seat_no",
                       "group_code", "department_code", "class_type_code", "division_code", "enrolment_route",
                       "status", "user_id")}
+
+
+# what a roster row may change on a stored student, in the order a preview lists it
+CHANGE_FIELDS = ("school_year", "class_code", "class_name", "seat_no", "name", "national_id", "birth_date", "gender",
+                 "status", "school_code", "group_code", "department_code", "class_type_code", "division_code",
+                 "enrolment_route", "user_id")
+
+
+def changes(before: dict, after: dict) -> list:
+    """What writing `after` over the stored `before` changes, field by field, for a preview:
+    [{field, before, after}] in CHANGE_FIELDS order; [] when nothing changes.
+
+    Both sides as `public` gives them (dates ISO, ids as text) plus school_year, class_name and
+    national_id, which the caller has already MASKED on both sides (a number never leaves the
+    service in clear) - a corrected national ID whose masked forms look alike still shows as a
+    change, because the caller compares the keyed hashes, not the masks. A field `after` does
+    not name (e.g. class_name left empty keeps the class's name) is no change."""
+    out = []
+    for field in CHANGE_FIELDS:
+        if field not in after:
+            continue
+        old, new = before.get(field), after.get(field)
+        if old != new or (field == "national_id" and after.get("national_id_changed")):
+            out.append({"field": field, "before": old, "after": new})
+    return out

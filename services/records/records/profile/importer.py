@@ -51,6 +51,9 @@ class StudentProfileImporter:
         action, marker, problems = usecases.plan_write(uow, ctx, values)
         return action, marker, [(("username" if f == "user_id" else f), c, p) for f, c, p in problems]
 
+    def changes(self, uow, ctx, values, marker):
+        return usecases.describe_changes(uow, ctx, values, marker)
+
     def apply(self, uow, ctx, values, plan):
         usecases.apply_write(uow, ctx, values, plan)
 

@@ -81,6 +81,25 @@ def plan_write(uow, ctx, values, existing=None) -> tuple[str, object, list]:
     return "updated", [str(existing["id"]), existing["version"]], []
 
 
+def describe_changes(uow, ctx, values, marker) -> list:
+    """What an `updated` plan would change on the stored student, field by field, for the
+    import preview: [{field, before, after}] (domain.changes; national ID masked on both
+    sides, birth date ISO)."""
+    vault = ctx["vault"]
+    existing = uow.students.get(ctx["caller"].tenant, uuid.UUID(marker[0]))
+    if existing is None:
+        return []
+    before = domain.public(existing) | {
+        "school_year": existing.get("class_school_year"), "class_name": existing.get("class_name"),
+        "national_id": mask(vault.decrypt(existing["national_id_enc"]))}
+    after = domain.public(_stored(values, ctx) | {"class_code": values["class_code"]}) | {
+        "school_year": ctx["school_year"], "national_id": mask(values["national_id"]),
+        "national_id_changed": vault.lookup_hash(values["national_id"]) != existing["national_id_hash"]}
+    if values.get("class_name"):
+        after["class_name"] = values["class_name"]
+    return domain.changes(before, after)
+
+
 def apply_write(uow, ctx, values, plan) -> uuid.UUID:
     """Write one planned profile and its history row. Raises StaleRecord when the stored
     version is no longer the planned one."""

@@ -55,7 +55,7 @@ def uploaded(school, ticket, *, at="2026-11-20T08:00:00+00:00", sha="a" * 64, na
         "item_kind": c["item_kind"], "item_id": c["item_id"], "attempt": c["attempt"], "file_id": str(uuid.uuid4()),
         "student_id": c["student_id"], "student_user_id": c["student_user_id"], "school_year": c["school_year"],
         "semester": c["semester"], "filename": name, "content_type": "application/pdf", "size": 10, "sha256": sha,
-        "uploaded_at": dt.datetime.fromisoformat(at)}}
+        "uploaded_at": dt.datetime.fromisoformat(at), "uploader_user_id": c["uploader_user_id"]}}
 
 
 def test_the_organising_unit_gets_a_ticket_naming_the_item_and_each_ticket_is_a_new_attempt(school):
@@ -101,6 +101,25 @@ def test_the_proof_arrives_newest_wins_and_redelivery_changes_nothing(school):
     assert (mine["proof_filename"], mine["proof_sha256"], mine["version"]) == ("獎狀_更正.pdf", "b" * 64, 1)
     assert [h["action"] for h in uow.history.rows] == ["created", "proof_attached"]
     assert uow.history.rows[-1]["after"] == {"proof_filename": "獎狀_更正.pdf", "proof_sha256": "b" * 64}
+
+
+def test_the_proofs_history_row_names_the_uploader_not_the_system(school):
+    """A tester saw 系統 as who uploaded a competition's proof: the event's consumer. The event
+    carries the ticket holder's user id (no personal data) and the row is theirs."""
+    uow, org, item = school["uow"], school["org"], school["item"]
+    colleague = who("organising_unit")   # another member of the unit, never seen by records before
+    assert proofs.attach_item_proof(uow, uploaded(school, proofs.issue_item_proof_ticket(
+        uow, org, "competition", item["id"], KEY))) is True
+    row = uow.history.rows[-1]
+    assert (row["action"], row["actor_user_id"], row["actor_username"]) == ("proof_attached", org.user_id,
+                                                                             "u_organising_unit")
+    assert proofs.attach_item_proof(uow, uploaded(school, proofs.issue_item_proof_ticket(
+        uow, colleague, "competition", item["id"], KEY), at="2026-11-20T09:00:00+00:00")) is True
+    assert uow.history.rows[-1]["actor_user_id"] == colleague.user_id   # named by id, even unseen
+    old = uploaded(school, proofs.issue_item_proof_ticket(uow, org, "competition", item["id"], KEY),
+                   at="2026-11-20T10:00:00+00:00")
+    del old["payload"]["uploader_user_id"]                             # an event from before it was carried
+    assert proofs.attach_item_proof(uow, old) is True and uow.history.rows[-1]["actor_user_id"] is None
 
 
 def test_a_proof_for_an_item_not_known_yet_is_retried(school):

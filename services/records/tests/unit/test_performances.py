@@ -180,3 +180,36 @@ def test_readers_are_the_student_their_homeroom_teacher_and_the_registrar(uow):
     assert perf.list_performances(uow, who(["registrar"]), sid)[0]["id"] == p["id"]
     for stranger in (who(["homeroom_teacher"]), who(["student"], U2), who(["registrar"], tenant="ce")):
         assert code_of(lambda: perf.list_performances(uow, stranger, sid)).code == "not_found"
+
+
+def test_the_homeroom_teacher_gets_a_read_grant_for_the_proof_and_the_teacher_of_another_class_does_not(uow):
+    s = who(["student"], U1)
+    p = perf.record_performance(uow, s, {"kind": "competition", "fields": COMPETITION})
+    homeroom = who(["homeroom_teacher"], HOMEROOM)
+    assert code_of(lambda: perf.grant_proof_read(uow, homeroom, p["id"], KEY)).code == "not_found"  # no proof yet
+    perf.attach_proof(uow, _event(p))
+    (ready,) = perf.list_performances(uow, s)
+    g = perf.grant_proof_read(uow, homeroom, p["id"], KEY)
+    claims = signing.verify(g["grant"], KEY, purpose="file-read-grant")   # what the files service checks
+    assert (g["file_id"], g["filename"]) == (ready["file_id"], "獎狀.pdf")
+    assert (claims["file_id"], claims["user_id"], claims["tenant"]) == (ready["file_id"], HOMEROOM, "day")
+    assert perf.grant_proof_read(uow, who(["registrar"]), p["id"], KEY)["file_id"] == ready["file_id"]
+    for attacker in (who(["homeroom_teacher"]), who(["student"], U2), who(["homeroom_teacher"], HOMEROOM, "ce"),
+                     who(["subject_teacher"])):
+        assert code_of(lambda: perf.grant_proof_read(uow, attacker, p["id"], KEY)).code == "not_found"
+
+
+def test_the_class_view_lists_the_performances_for_their_homeroom_teacher_only(uow):
+    p = perf.record_performance(uow, who(["student"], U1), {"kind": "competition", "fields": COMPETITION})
+    students = [uow.students.get("day", i) for i in uow.ids]
+    mine = perf.of_class(uow, who(["homeroom_teacher"], HOMEROOM), students)
+    assert [x["id"] for x in mine[str(uow.ids[0])]] == [p["id"]] and str(uow.ids[1]) not in mine
+    assert perf.of_class(uow, who(["homeroom_teacher"]), students) == {}
+
+
+def test_the_proofs_history_row_names_its_uploader_from_the_event(uow):
+    s = who(["student"], U1)
+    p = perf.record_performance(uow, s, {"kind": "competition", "fields": COMPETITION})
+    assert perf.attach_proof(uow, _event(p, uploader_user_id=U1)) is True
+    row = uow.history.rows[-1]
+    assert (row["action"], row["actor_user_id"], row["actor_username"]) == ("proof_attached", U1, "u")

@@ -123,6 +123,63 @@ def test_import_previews_then_writes_all_then_nothing_the_second_time(uow):
     assert first_broken_link(uow.history.rows) is None
 
 
+def test_import_preview_shows_what_each_row_changes_field_by_field(uow):
+    reg = registrar()
+    ctx = lambda: profile.ctx_of(reg, VAULT, OPTS)  # noqa: E731
+    first = rows(sheet_row(seat_no="3", gender="2", status="在學"),
+                 sheet_row(student_no="1150002", name="謝承翰", national_id="F131104093", user_id=S2, gender="1"))
+    importing.run_import(uow, IMPORTERS["student_profile"], ctx(), first, dry_run=False)
+    second = rows(sheet_row(seat_no="3", gender="2", status="在學"),  # as stored
+                  sheet_row(student_no="1150002", name="謝承瀚", national_id="f131104093", user_id=S2, gender="2",
+                            class_code="102", class_name="一乙", seat_no="7", birth_date="0940401", status="休學"),
+                  sheet_row(student_no="1150003", name="新同學", national_id="A223456781", user_id=str(uuid.uuid4())))
+    preview = importing.run_import(uow, IMPORTERS["student_profile"], ctx(), second)
+    by_row = {r["row"]: r for r in preview["rows"]}
+    assert [r["action"] for r in preview["rows"]] == ["unchanged", "updated", "created"]
+    assert by_row[2]["changes"] == [] and "changes" not in by_row[4]
+    assert {c["field"]: (c["before"], c["after"]) for c in by_row[3]["changes"]} == {
+        "class_code": ("101", "102"), "class_name": ("一甲", "一乙"), "seat_no": (None, 7),
+        "name": ("謝承翰", "謝承瀚"), "birth_date": ("2005-03-15", "2005-04-01"), "gender": ("1", "2"),
+        "status": ("enrolled", "suspended")}  # the national ID typed in lower case is the same one
+    assert [c["field"] for c in by_row[3]["changes"]][:2] == ["class_code", "class_name"]  # the preview's order
+    assert uow.students.rows and len(uow.history.rows) == 2  # a preview writes nothing
+
+
+def test_a_corrected_national_id_shows_masked_on_both_sides_in_the_preview(uow):
+    reg = registrar()
+    ctx = lambda: profile.ctx_of(reg, VAULT, OPTS)  # noqa: E731
+    importing.run_import(uow, IMPORTERS["student_profile"], ctx(), rows(sheet_row()), dry_run=False)
+    preview = importing.run_import(uow, IMPORTERS["student_profile"], ctx(),
+                                   rows(sheet_row(national_id="A123456887")))
+    (row,) = preview["rows"]
+    assert row["changes"] == [{"field": "national_id", "before": "A12*****89", "after": "A12*****87"}]
+    assert "A123456789" not in str(preview) and "A123456887" not in str(preview)
+    next_year = importing.run_import(uow, IMPORTERS["student_profile"], profile.ctx_of(reg, VAULT, dict(OPTS, school_year=116)),
+                                     rows(sheet_row()))
+    assert next_year["rows"][0]["changes"] == [{"field": "school_year", "before": 115, "after": 116}]
+
+
+def test_a_preview_with_a_problem_shows_no_changes(uow):
+    reg = registrar()
+    ctx = lambda: profile.ctx_of(reg, VAULT, OPTS)  # noqa: E731
+    importing.run_import(uow, IMPORTERS["student_profile"], ctx(), rows(sheet_row()), dry_run=False)
+    res = importing.run_import(uow, IMPORTERS["student_profile"], ctx(),
+                               rows(sheet_row(name="改名"), sheet_row(student_no="1150002", national_id="A123456788")))
+    assert res["problems"] and all(r["action"] is None and "changes" not in r for r in res["rows"])
+
+
+def test_the_diff_of_two_profiles_is_field_by_field_in_order():
+    from records.profile import domain
+    before = {"class_code": "101", "seat_no": 3, "name": "甲", "national_id": "A12*****89", "gender": "1"}
+    after = {"class_code": "101", "seat_no": 4, "name": "乙", "national_id": "A12*****89", "gender": "1",
+             "national_id_changed": True}
+    assert domain.changes(before, after) == [
+        {"field": "seat_no", "before": 3, "after": 4}, {"field": "name", "before": "甲", "after": "乙"},
+        {"field": "national_id", "before": "A12*****89", "after": "A12*****89"}]  # masks alike, numbers not
+    assert domain.changes(before, dict(before)) == []
+    assert domain.changes(before, {"name": "甲"}) == []  # a field the file does not give is no change
+
+
 def test_one_bad_row_refuses_the_whole_file(uow):
     reg = registrar()
     data = rows(sheet_row(), sheet_row(student_no="1150002", name="游子?", national_id="F131104093", user_id=S2),

@@ -116,6 +116,21 @@ def test_the_consultation_teacher_records_and_the_history_keeps_who_and_what(sch
     assert CONSULTATION.exported is False  # consultation records never leave the school
 
 
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"
+
+
+@pytest.mark.parametrize("ch", list(BIDI), ids=[f"U+{ord(c):04X}" for c in BIDI])
+def test_a_units_record_never_keeps_a_bidi_control(school, ch):
+    """A tester stored RIGHT-TO-LEFT OVERRIDE in a unit's record, which shows a name reversed:
+    every bidi control, first, inside or last in a field, is dropped (portfolio_common.text)."""
+    from records.competition.usecases import KIND as COMPETITION
+    uow, unit = school["uow"], who("organising_unit")
+    item = itemkit.record_item(uow, COMPETITION, unit, school["1150001"], {
+        "name": f"{ch}英語演講比賽", "content": f"高一{ch}組", "result": f"第一名{ch}", "announced_on": "115/10/14"})
+    assert (item["name"], item["content"], item["result"]) == ("英語演講比賽", "高一組", "第一名")
+    assert ch not in str(uow.history.rows)
+
+
 @pytest.mark.parametrize("role", ["student", "homeroom_teacher", "guidance_counsellor", "registrar",
                                   "discipline_section"])
 def test_only_the_responsible_unit_writes_a_consultation(school, role):
