@@ -10,7 +10,7 @@ from nameko.timer import timer
 
 from portfolio_common import events
 from portfolio_common.errors import PortfolioError
-from portfolio_common.nameko_kit import reliable_event_handler, rpc
+from portfolio_common.nameko_kit import batch_event_handler, reliable_event_handler, rpc
 
 from . import mail, reminders, sealing, usecases
 from .dependencies import CertificationPlatform
@@ -117,11 +117,14 @@ class CertificationService:
             return ReturnReasonRead().dump(
                 usecases.save_return_reason(uow, caller, code, label, needs_note, active, position))
 
-    @reliable_event_handler("files", events.OUTCOME_UPLOADED)
-    def handle_outcome_uploaded(self, body):
-        env = events.load_event(events.OUTCOME_UPLOADED, body)
+    @batch_event_handler("files", events.OUTCOME_UPLOADED)
+    def handle_outcome_uploaded(self, bodies):
+        """A batch of `outcome-uploaded` (nameko_kit.BatchEventHandler: up to EVENT_BATCH_SIZE)
+        in one transaction (usecases.create_tasks); a batch that fails is applied again one
+        event at a time, so a malformed or failing event is retried or dead-lettered alone."""
+        envs = [events.load_event(events.OUTCOME_UPLOADED, body) for body in bodies]
         with self.platform.uow() as uow:
-            usecases.create_task(uow, env)
+            usecases.create_tasks(uow, envs)
 
     @reliable_event_handler("submission", events.CALENDAR_CHANGED)
     def handle_calendar_changed(self, body):
