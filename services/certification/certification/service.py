@@ -5,6 +5,7 @@ import logging
 import eventlet
 
 from portfolio_common.permissions import ANYONE, allowed, open_to
+from portfolio_common.plaindump import dump_many
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
@@ -38,8 +39,10 @@ class CertificationService:
     @rpc
     @allowed("subject_teacher", "homeroom_teacher")
     def list_queue(self, caller, status="pending"):
+        """usecases.list_queue dumped as TaskRead (plaindump: the same answer, without
+        marshmallow's per-field cost on a queue of hundreds of rows)."""
         with self.platform.uow() as uow:
-            return TaskRead(many=True).dump(usecases.list_queue(uow, caller, status))
+            return dump_many(TaskRead, usecases.list_queue(uow, caller, status))
 
     @rpc
     @allowed("ops", "executive_secretary", "principal", "system")

@@ -9,6 +9,7 @@ from nameko.timer import timer
 
 from portfolio_common import events
 from portfolio_common.nameko_kit import reliable_event_handler, rpc
+from portfolio_common.plaindump import dump_many
 
 from . import areas, usecases
 from .schoolcalendar import usecases as calendar
@@ -55,7 +56,7 @@ class RecordsService(*areas.rpc_mixins()):
     @allowed("subject_teacher", "homeroom_teacher")
     def list_my_students(self, caller):
         with self.platform.uow() as uow:
-            return StudentRead(many=True).dump(usecases.list_my_students(uow, caller))
+            return dump_many(StudentRead, usecases.list_my_students(uow, caller))
 
     @rpc
     @allowed("registrar")

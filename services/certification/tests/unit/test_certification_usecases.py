@@ -518,3 +518,16 @@ def test_a_batch_continues_rounds_already_held_and_keeps_a_certification():
     usecases.create_tasks(uow, [uploaded(outcome_id=oid, sha="2" * 64)])
     assert [(t["round"], t["status"]) for t in sorted(uow.tasks.tasks.values(), key=lambda t: t["created_at"])
             if str(t["outcome_id"]) == str(oid)] == [(1, "certified"), (2, "pending")]
+
+
+def test_the_queue_is_dumped_as_marshmallow_would(uow):
+    """list_queue's answer goes out through plaindump (issue 10): the same as TaskRead's dump."""
+    from certification.schemas import TaskRead
+    from portfolio_common import plaindump
+    rows = usecases.list_queue(uow, teacher())
+    usecases.certify(uow, teacher(), [str(rows[0]["id"])])
+    # the fake numbers its rounds where the database keeps a time
+    rows = [dict(r, created_at=dt.datetime(2026, 11, 30, 8, r["created_at"], tzinfo=dt.timezone.utc))
+            for r in usecases.list_queue(uow, teacher(), "all")]
+    assert plaindump._plan(TaskRead) is not None
+    assert plaindump.dump_many(TaskRead, rows) == TaskRead(many=True).dump(rows)
