@@ -20,6 +20,15 @@ def rpc(service, method, *args, **kwargs):
     return result
 
 
+def rpc_many(*calls) -> list:
+    """Several RPCs with the verified caller at once, answers in order: each call is
+    (service, method, *args). For a page that needs independent answers of several services
+    (the teacher's queue: certification and records work side by side). Not for accounts
+    calls that change sessions (they go through `rpc`)."""
+    return current_app.extensions["rpc"].call_many(
+        [(service, method, (caller_token(service), *args), {}) for service, method, *args in calls])
+
+
 def rpc_public(service, method, *args, **kwargs):
     """RPC without a caller (sign-in, the session RPCs that take the session token itself)."""
     result = current_app.extensions["rpc"].call(service, method, *args, **kwargs)

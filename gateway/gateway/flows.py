@@ -1,5 +1,5 @@
 """Steps shared by the portal pages and the API (orchestration only, no business rules)."""
-from .clients import files_public_url, files_token, rpc
+from .clients import files_public_url, files_token, rpc, rpc_many
 
 TICKET_TTL_S = 15 * 60  # records' ticket lifetime
 from .errors import ERRORS, ApiError
@@ -52,16 +52,20 @@ def decide(action, task_ids, reason=None, reason_code=None) -> dict:
     return result
 
 
-def teacher_queue(status="pending") -> list:
+def teacher_queue(status="pending", *also) -> list:
     """The teacher's tasks with the student's number, name, class code and seat number (座號,
     None when the roster has none) from the records roster, in queue order: class, subject,
-    seat number (student number when there is none)."""
-    tasks = rpc("certification", "list_queue", status)
-    roster = {s["id"]: s for s in rpc("records", "list_my_students")}
+    seat number (student number when there is none).
+
+    `also`: more calls (service, method, *args) to make at the same time (rpc_many); then the
+    answer is [tasks, *their answers]."""
+    tasks, students, *more = rpc_many(("certification", "list_queue", status), ("records", "list_my_students"),
+                                      *also)
+    roster = {s["id"]: s for s in students}
     for t in tasks:
         st = roster.get(t["student_id"], {})
         t["student_no"], t["student_name"] = st.get("student_no", ""), st.get("name", "")
         t["class_code"], t["seat_no"] = st.get("class_code") or "", st.get("seat_no")
     tasks.sort(key=lambda t: (t["class_code"], t["subject_name"], t["seat_no"] is None,
                               t["seat_no"] or 0, t["student_no"]))
-    return tasks
+    return [tasks, *more] if also else tasks

@@ -64,6 +64,27 @@ class RpcPool:
             self._reset()
             raise ServiceUnavailable(f"{service} unavailable") from exc
 
+    def call_many(self, calls):
+        """Several RPCs in flight at once on this thread's proxy (each service works on its
+        part at the same time), their answers in the order of `calls`: [(service, method, args,
+        kwargs)]. Errors as `call`: the first failing answer raises (a RemoteError as is)."""
+        started = []
+        try:
+            proxy = self._proxy()
+            for service, method, args, kwargs in calls:
+                started.append((service, method, getattr(getattr(proxy, service), method).call_async(*args, **kwargs)))
+            return [reply.result() for _, _, reply in started]
+        except RemoteError:
+            raise
+        except RpcTimeout as exc:
+            self._reset()
+            service, method = started[-1][:2] if started else calls[0][:2]
+            raise ServiceUnavailable(f"{service}.{method} timed out") from exc
+        except Exception as exc:  # noqa: BLE001 - broker gone: drop this proxy, answer 503
+            log.warning("rpc %s failed: %r", ", ".join(f"{s}.{m}" for s, m, *_ in calls), exc)
+            self._reset()
+            raise ServiceUnavailable("service unavailable") from exc
+
     def close_all(self):
         with self._lock:
             for ctx in self._all:

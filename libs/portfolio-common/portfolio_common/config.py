@@ -42,6 +42,21 @@ def retry_delays_ms():
     return [int(x) for x in raw.split(",") if x.strip()]
 
 
+def batch_size() -> int:
+    """Most events a batching handler (nameko_kit.BatchEventHandler) applies in one worker."""
+    return max(1, int(env("EVENT_BATCH_SIZE", "100")))
+
+
+def batch_wait_ms() -> int:
+    """How long a batching handler waits after a batch's first event for more (ms)."""
+    return max(0, int(env("EVENT_BATCH_WAIT_MS", "20")))
+
+
+def batch_prefetch() -> int:
+    """Unacked deliveries a batching handler's queue may hold (default two batches)."""
+    return max(1, int(env("EVENT_BATCH_PREFETCH", str(2 * batch_size()))))
+
+
 def retry_later_max_seconds() -> int:
     """How long an out-of-order event (RetryLater) keeps being retried before the DLQ."""
     return int(env("EVENT_RETRY_LATER_MAX_S", str(24 * 3600)))

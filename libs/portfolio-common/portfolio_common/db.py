@@ -121,3 +121,17 @@ def claim_event(session, processed_table, event_id: str, handler: str) -> bool:
     res = session.execute(insert(processed_table).values(event_id=uuid.UUID(event_id), handler=handler)
                           .on_conflict_do_nothing())
     return res.rowcount == 1
+
+
+def claim_events(session, processed_table, event_ids, handler: str) -> set:
+    """Record several event ids in the caller's transaction with one statement (a batch of
+    events, nameko_kit.BatchEventHandler); returns the ids (as given) claimed now. An id
+    already applied, or repeated in `event_ids`, is claimed at most once. The rows are written
+    in one order (sorted) so two batches that share an id cannot deadlock."""
+    ids = sorted({str(uuid.UUID(str(e))) for e in event_ids})
+    if not ids:
+        return set()
+    res = session.execute(insert(processed_table).values([{"event_id": uuid.UUID(i), "handler": handler} for i in ids])
+                          .on_conflict_do_nothing().returning(processed_table.c.event_id))
+    claimed = {str(r[0]) for r in res}
+    return {e for e in event_ids if str(uuid.UUID(str(e))) in claimed}

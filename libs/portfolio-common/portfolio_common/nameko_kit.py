@@ -11,18 +11,21 @@ from kombu import Exchange
 from nameko.constants import AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_SERIALIZER, \
     LOGIN_METHOD_CONFIG_KEY, SERIALIZER_CONFIG_KEY
 from nameko.events import EventHandler
+from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import DependencyProvider
 from nameko.messaging import QueueConsumer
 import nameko.rpc as nameko_rpc
 from nameko.rpc import Responder, Rpc, RpcConsumer
 
 import amqp.exceptions
+import eventlet
 import kombu.exceptions
 
 from . import caller as caller_mod
 from . import rpc_transport, sealed, trust
 from .amqp import PikaPublisher, dead_letter_queue, failure_route, handler_arguments, service_exchange
-from .config import amqp_uri as default_amqp_uri, database_url, retry_delays_ms, retry_later_max_seconds, secret
+from .config import amqp_uri as default_amqp_uri, batch_prefetch, batch_size, batch_wait_ms, database_url, \
+    retry_delays_ms, retry_later_max_seconds, secret
 from .db import check_schema_current, make_engine, make_session_factory
 from .errors import NotAllowed, NotAuthenticated, NotFound, PermanentEventError, RetryLater
 from .events import utcnow
@@ -203,6 +206,84 @@ class ReliableEventHandler(EventHandler):
 
 
 reliable_event_handler = ReliableEventHandler.decorator
+
+
+class BatchQueueConsumer(ReliableQueueConsumer):
+    """The consumer of the batching handlers: its own connection, with a prefetch of
+    EVENT_BATCH_PREFETCH (default 2 x EVENT_BATCH_SIZE) per queue instead of max_workers, so
+    a backlog arrives fast enough to fill batches."""
+
+    @property
+    def prefetch_count(self):
+        return batch_prefetch()
+
+
+class BatchEventHandler(ReliableEventHandler):
+    """ReliableEventHandler whose service method takes a *list* of bodies: up to
+    EVENT_BATCH_SIZE (default 100) deliveries, or what arrived within EVENT_BATCH_WAIT_MS
+    (default 20) of the first, handled by one worker so the method can apply them in one
+    transaction (claims included: uow.claim_many). The list is in delivery order.
+
+    Same guarantees as ReliableEventHandler, per event: a batch that succeeds is acked; a
+    batch that raises is applied again one event at a time (each in its own worker, a list of
+    one), and only an event that fails *alone* is retried or dead-lettered, with its own
+    attempt count. So a poison or malformed event never takes its batch with it, and the
+    method must be idempotent (it is: claims roll back with the failed batch).
+
+    Use it where a backlog of one event kind must be absorbed fast (certification's
+    `outcome-uploaded`: issue 10, docs/benchmarks.md); the queue and its topology are the
+    same as ReliableEventHandler's.
+    """
+
+    queue_consumer = BatchQueueConsumer()
+
+    def setup(self):
+        super().setup()
+        self._buffer = []
+        self._timer = None
+
+    def handle_message(self, body, message):
+        # called in its own green thread per delivery (QueueConsumer.handle_message): no yield
+        # between the append and the size check, so the buffer needs no lock under eventlet
+        self._buffer.append((body, message))
+        if len(self._buffer) >= batch_size():
+            self._flush()
+        elif self._timer is None:
+            self._timer = self.container.spawn_managed_thread(self._flush_soon)
+
+    def _flush_soon(self):
+        eventlet.sleep(batch_wait_ms() / 1000)
+        self._timer = None
+        self._flush()
+
+    def _flush(self):
+        batch, self._buffer = self._buffer, []
+        if batch:
+            self._spawn(batch)
+
+    def _spawn(self, batch):
+        messages = [m for _, m in batch]
+        try:
+            self.container.spawn_worker(
+                self, ([b for b, _ in batch],), {}, context_data=self.unpack_message_headers(messages[0]),
+                handle_result=partial(self._batch_result, batch))
+        except ContainerBeingKilled:
+            for m in messages:
+                self.queue_consumer.requeue_message(m)
+
+    def _batch_result(self, batch, worker_ctx, result=None, exc_info=None):
+        if exc_info is None or len(batch) == 1:
+            for _, message in batch:
+                self.handle_message_processed(message, result, exc_info)
+            return result, exc_info
+        log.warning("batch of %d on %s failed (%r): applying its events one by one",
+                    len(batch), self.queue.name, exc_info[1])
+        # not from this worker: it holds a pool slot the single workers may need
+        self.container.spawn_managed_thread(lambda: [self._spawn([one]) for one in batch])
+        return result, exc_info
+
+
+batch_event_handler = BatchEventHandler.decorator
 
 
 class PlatformAccess:

@@ -28,6 +28,9 @@ class FakeUnitOfWork:
         self.claimed.add((event_id, handler))
         return True
 
+    def claim_many(self, event_ids, handler):
+        return {e for e in dict.fromkeys(event_ids) if self.claim(e, handler)}
+
     def commit(self):
         self.events.extend(self._pending)
         self._pending = []

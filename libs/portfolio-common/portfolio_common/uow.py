@@ -1,6 +1,6 @@
 """Unit of work over one SQLAlchemy session: the change, its outbox rows and the
 processed-event record commit together or not at all."""
-from .db import add_outbox_event, claim_event
+from .db import add_outbox_event, claim_event, claim_events
 
 
 class SqlUnitOfWork:
@@ -26,6 +26,10 @@ class SqlUnitOfWork:
 
     def claim(self, event_id: str, handler: str) -> bool:
         return claim_event(self.session, self._processed, event_id, handler)
+
+    def claim_many(self, event_ids, handler: str) -> set:
+        """The ids of `event_ids` not applied before, claimed in this transaction (one statement)."""
+        return claim_events(self.session, self._processed, event_ids, handler)
 
     def commit(self):
         self.session.commit()

@@ -20,10 +20,33 @@ class SqlTaskRepository:
                              .order_by(tasks.c.round.desc()).limit(1).with_for_update()).first()
         return dict(row._mapping) if row else None
 
+    def latest_rounds(self, keys) -> dict:
+        """{(tenant, outcome_id as str): newest round} of many outcomes, locked for this
+        transaction in outcome order (two batches never wait on each other in a cycle), with
+        one statement; an outcome without a round is absent."""
+        keys = sorted(keys, key=lambda k: k[1])
+        if not keys:
+            return {}
+        pairs = [(t, uuid.UUID(str(o))) for t, o in keys]
+        key = sa.tuple_(tasks.c.tenant, tasks.c.outcome_id)
+        newest = (sa.select(tasks.c.outcome_id, sa.func.max(tasks.c.round).label("round"))
+                  .where(key.in_(pairs)).group_by(tasks.c.outcome_id).subquery())
+        rows = self.s.execute(
+            sa.select(tasks).join(newest, sa.and_(newest.c.outcome_id == tasks.c.outcome_id,
+                                                  newest.c.round == tasks.c.round))
+            .where(key.in_(pairs)).order_by(tasks.c.outcome_id).with_for_update(of=tasks)).all()
+        return {(r.tenant, str(r.outcome_id)): dict(r._mapping) for r in rows}
+
     def add_round(self, task: dict):
         tid = uuid.uuid4()
         self.s.execute(tasks.insert().values(id=tid, status="pending", **task))
         return tid
+
+    def add_rounds(self, rows: list):
+        """Insert whole rounds (each with its id, status, closed_reason and closed_at) with one
+        statement, in outcome order (see latest_rounds)."""
+        if rows:
+            self.s.execute(tasks.insert(), sorted(rows, key=lambda r: (str(r["outcome_id"]), r["round"])))
 
     def close(self, task_id, status, reason, at):
         self.s.execute(tasks.update().where(tasks.c.id == task_id)
@@ -166,6 +189,22 @@ class FakeTaskRepository:
         rounds = [t for t in self.tasks.values()
                   if t["tenant"] == tenant and str(t["outcome_id"]) == str(outcome_id)]
         return dict(max(rounds, key=lambda t: t["round"])) if rounds else None
+
+    def latest_rounds(self, keys):
+        out = {}
+        for tenant, outcome_id in keys:
+            row = self.latest_round(tenant, outcome_id)
+            if row:
+                out[(tenant, str(outcome_id))] = row
+        return out
+
+    def add_rounds(self, rows):
+        for r in rows:
+            if r["status"] == "pending" and any(
+                    str(t["outcome_id"]) == str(r["outcome_id"]) and t["status"] == "pending"
+                    for t in self.tasks.values()):
+                raise AssertionError("a second open round (the database's unique index refuses it)")
+            self.tasks[r["id"]] = dict(r, created_at=len(self.tasks))
 
     def add_round(self, task):
         if any(str(t["outcome_id"]) == str(task["outcome_id"]) and t["status"] == "pending"

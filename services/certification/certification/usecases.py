@@ -21,8 +21,20 @@ TRANSFER_OUT_REASON = "學生已轉出（{effective_on}）"
 
 # ------------------------------------------------------------------ events consumed
 
+UPLOAD_HANDLER = "certification.handle_outcome_uploaded"
+SUPERSEDED_REASON = "學生在認證前換了檔案"
+
+
 def create_task(uow, env) -> bool:
-    """`outcome-uploaded` -> a round for the section's teacher (idempotent on event_id).
+    """`outcome-uploaded` -> a round for the section's teacher (idempotent on event_id): the
+    batch of one of create_tasks. Returns whether the event was new."""
+    return create_tasks(uow, [env]) == 1
+
+
+def create_tasks(uow, envs) -> int:
+    """A batch of `outcome-uploaded` events (in delivery order) -> rounds for the sections'
+    teachers, in one transaction with the events' claims (idempotent on event_id: an event
+    applied before, or repeated in the batch, changes nothing). Returns how many were new.
 
     The event names one file in one slot of the outcome (`slot`: document | media). A round
     holds all the outcome's files: the new round takes the latest round's files with this slot's
@@ -30,31 +42,54 @@ def create_task(uow, env) -> bool:
     slot filled) follows domain.round_on_upload on that slot: the next round after a return or
     withdrawal, or on a certified outcome whose slot gets another (or a first) file; nothing
     for the identical file of a certified or open round (the certification is kept); and an
-    open round whose files change is replaced (that one closes as superseded)."""
-    if not uow.claim(env["event_id"], "certification.handle_outcome_uploaded"):
-        return False
-    p, tenant = env["payload"], env["tenant"]
-    slot = p.get("slot") or "document"
-    latest = uow.tasks.latest_round(tenant, p["outcome_id"])
-    action = domain.round_on_upload(latest, p["sha256"], slot)
-    if action != "keep":
+    open round whose files change is replaced (that one closes as superseded). Events of one
+    outcome in the same batch apply in order, each on the round the one before left.
+
+    The newest rounds of the batch's outcomes are read and locked with one statement and the
+    new rounds written with one more (issue 10: 10,000 events within a minute)."""
+    fresh = uow.claim_many([e["event_id"] for e in envs], UPLOAD_HANDLER)
+    todo = []
+    for env in envs:
+        if env["event_id"] in fresh:
+            fresh.discard(env["event_id"])  # a repeat within the batch is applied once
+            todo.append(env)
+    if not todo:
+        uow.commit()
+        return 0
+    latest = uow.tasks.latest_rounds({(e["tenant"], str(e["payload"]["outcome_id"])) for e in todo})
+    added, now = [], clock.now()
+    for env in todo:
+        p, tenant = env["payload"], env["tenant"]
+        key = (tenant, str(p["outcome_id"]))
+        slot = p.get("slot") or "document"
+        prev = latest.get(key)
+        action = domain.round_on_upload(prev, p["sha256"], slot)
+        if action == "keep":
+            continue
         if action == "supersede":
-            uow.tasks.close(latest["id"], domain.SUPERSEDED, "學生在認證前換了檔案", clock.now())
-        files = domain.round_files(latest) if latest else {}
+            if any(r is prev for r in added):  # opened earlier in this batch: never open at all
+                prev.update(status=domain.SUPERSEDED, closed_reason=SUPERSEDED_REASON, closed_at=now)
+            else:
+                uow.tasks.close(prev["id"], domain.SUPERSEDED, SUPERSEDED_REASON, now)
+        files = domain.round_files(prev) if prev else {}
         files[slot] = {"file_id": str(p["file_id"]), "filename": p["filename"],
                        "content_type": p.get("content_type"), "sha256": p["sha256"]}
         main = domain.principal_file(files)
-        uow.tasks.add_round(dict(
-            tenant=tenant, outcome_id=p["outcome_id"], round=(latest["round"] + 1) if latest else 1,
+        row = dict(
+            id=uuid.uuid4(), status=domain.OPEN, closed_reason=None, closed_at=None,
+            tenant=tenant, outcome_id=p["outcome_id"], round=(prev["round"] + 1) if prev else 1,
             student_id=p["student_id"], student_user_id=p["student_user_id"],
             section_id=p["section_id"], teacher_user_id=p["teacher_user_id"], school_year=p["school_year"],
             semester=p["semester"], course_code=p["course_code"], subject_name=p["subject_name"],
             description=p["description"], file_id=main["file_id"], filename=main["filename"],
             content_type=main["content_type"], sha256=main["sha256"], files=files,
             class_code=p.get("class_code"), class_name=p.get("class_name"),
-            homeroom_user_id=p.get("homeroom_user_id")))
+            homeroom_user_id=p.get("homeroom_user_id"))
+        added.append(row)
+        latest[key] = row
+    uow.tasks.add_rounds(added)
     uow.commit()
-    return True
+    return len(todo)
 
 
 def apply_calendar(uow, env) -> bool:

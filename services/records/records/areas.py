@@ -14,6 +14,7 @@ Each area is a sub-package of `records` (profile/, status/, ...) with any of the
 
 So a developer adding an item kind adds a package and touches no line another kind owns.
 """
+import functools
 import importlib
 import os
 import pkgutil
@@ -22,16 +23,25 @@ _HERE = os.path.dirname(__file__)
 _SKIP = {"migrations"}
 
 
+@functools.cache
+def _names() -> tuple:
+    # the packages are fixed for the life of the process; scanning the folder on every unit of
+    # work cost records ~8% of its time per event (issue 10, docs/benchmarks.md)
+    return tuple(sorted(m.name for m in pkgutil.iter_modules([_HERE]) if m.ispkg and m.name not in _SKIP))
+
+
 def names() -> list:
-    return sorted(m.name for m in pkgutil.iter_modules([_HERE]) if m.ispkg and m.name not in _SKIP)
+    return list(_names())
+
+
+@functools.cache
+def _found(module) -> tuple:
+    return tuple(importlib.import_module(f"records.{name}.{module}") for name in _names()
+                 if os.path.exists(os.path.join(_HERE, name, f"{module}.py")))
 
 
 def _modules(module):
-    out = []
-    for name in names():
-        if os.path.exists(os.path.join(_HERE, name, f"{module}.py")):
-            out.append(importlib.import_module(f"records.{name}.{module}"))
-    return out
+    return list(_found(module))
 
 
 def load_tables():

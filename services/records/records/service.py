@@ -8,7 +8,8 @@ from portfolio_common.permissions import ANYONE, allowed, open_to
 from nameko.timer import timer
 
 from portfolio_common import events
-from portfolio_common.nameko_kit import reliable_event_handler, rpc
+from portfolio_common.nameko_kit import batch_event_handler, reliable_event_handler, rpc
+from portfolio_common.plaindump import dump_many
 
 from . import areas, usecases
 from .schoolcalendar import usecases as calendar
@@ -55,7 +56,7 @@ class RecordsService(*areas.rpc_mixins()):
     @allowed("subject_teacher", "homeroom_teacher")
     def list_my_students(self, caller):
         with self.platform.uow() as uow:
-            return StudentRead(many=True).dump(usecases.list_my_students(uow, caller))
+            return dump_many(StudentRead, usecases.list_my_students(uow, caller))
 
     @rpc
     @allowed("registrar")
@@ -96,11 +97,13 @@ class RecordsService(*areas.rpc_mixins()):
         with self.platform.uow() as uow:
             usecases.release_refused_upload(uow, env)
 
-    @reliable_event_handler("files", events.OUTCOME_UPLOADED)
-    def handle_outcome_uploaded(self, body):
-        env = events.load_event(events.OUTCOME_UPLOADED, body)
+    @batch_event_handler("files", events.OUTCOME_UPLOADED)
+    def handle_outcome_uploaded(self, bodies):
+        """A batch of `outcome-uploaded` in one transaction (usecases.record_outcomes_uploaded);
+        a failing batch is applied event by event (nameko_kit.BatchEventHandler)."""
+        envs = [events.load_event(events.OUTCOME_UPLOADED, body) for body in bodies]
         with self.platform.uow() as uow:
-            usecases.record_outcome_uploaded(uow, env)
+            usecases.record_outcomes_uploaded(uow, envs)
 
     @reliable_event_handler("certification", events.CERTIFIED)
     def handle_certified(self, body):

@@ -502,6 +502,22 @@ def record_outcome_uploaded(uow, env) -> bool:
     """`outcome-uploaded`: a file stored in one slot of an outcome (`slot`, `document` for older
     payloads). The first file creates the outcome (its quota slot becomes used); a later one
     goes through _record_reupload."""
+    applied = _apply_outcome_uploaded(uow, env)
+    uow.commit()
+    return applied
+
+
+def record_outcomes_uploaded(uow, envs) -> int:
+    """A batch of `outcome-uploaded` (in delivery order), each as record_outcome_uploaded, in one
+    transaction: one history flush (one wait on the tenant's chain) and one commit for the batch
+    (issue 10). Raises what the first bad event raises (the batch then runs event by event:
+    nameko_kit.BatchEventHandler). Returns how many were new."""
+    applied = sum(1 for env in envs if _apply_outcome_uploaded(uow, env))
+    uow.commit()
+    return applied
+
+
+def _apply_outcome_uploaded(uow, env) -> bool:
     p = env["payload"]
     if not uow.claim(env["event_id"], "records.handle_outcome_uploaded"):
         return False
@@ -531,7 +547,6 @@ def record_outcome_uploaded(uow, env) -> bool:
                event_id=env["event_id"])
     else:
         _record_reupload(uow, env, p, slot, at, entry)
-    uow.commit()
     return True
 
 

@@ -181,3 +181,50 @@ def test_failing_handler_is_retried_then_dead_lettered_and_replayable(tmp_path, 
         proc.terminate()
         proc.wait(20)
         publisher.close()  # the vhost goes with the fixture
+
+
+def test_batch_handler_applies_a_backlog_in_batches_and_a_poison_event_fails_alone(tmp_path, private_amqp_uri):
+    """BatchEventHandler (issue 10): a backlog is handed over in batches; a batch with a poison
+    or malformed event is applied again one event at a time, so the good events of that batch
+    are applied once and only the bad ones are retried and dead-lettered, each alone."""
+    amqp_uri = private_amqp_uri
+    publisher = amqp.PikaPublisher(amqp_uri, connection_name="kit-test")
+    delays = [200, 200, 200]
+    ex, queue = "kitsrc.events", "evt-kitsrc-things-happened--kitbatch.handle"
+    publisher.call(lambda ch: ch.exchange_declare(ex, "topic", durable=True))
+    publisher.call(lambda ch: amqp.declare_handler_queue(ch, ex, "things-happened", queue, delays))
+    # the backlog is waiting before the service starts, as after an outage
+    good = [f"ok{i}" for i in range(60)]
+    for n in good[:30]:
+        publisher.publish(ex, "things-happened", {"n": n})
+    publisher.publish(ex, "things-happened", {"n": "poison", "poison": True})
+    publisher.publish(ex, "things-happened", b'"just a string"')
+    for n in good[30:]:
+        publisher.publish(ex, "things-happened", {"n": n})
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"AMQP_URI: {amqp_uri}\n")
+    env = dict(os.environ, KIT_STATE_DIR=str(tmp_path), EVENT_RETRY_DELAYS_MS=",".join(map(str, delays)),
+               EVENT_BATCH_SIZE="25", EVENT_BATCH_WAIT_MS="50",
+               PYTHONPATH=HERE + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "nameko"), "run", "--config",
+                             str(cfg), "kit_batch_service"], env=env, cwd=HERE,
+                            stdout=open(tmp_path / "log", "w"), stderr=subprocess.STDOUT)
+    try:
+        log = lambda: (tmp_path / "log").read_text()[-3000:]  # noqa: E731
+        assert _wait(lambda: all((tmp_path / f"done-{n}").exists() for n in good), 60), log()
+        dead_letters = lambda: publisher.call(lambda ch: ch.queue_declare(  # noqa: E731
+            amqp.dead_letter_queue(queue), passive=True).method.message_count)
+        assert _wait(lambda: dead_letters() == 2, 60), log()
+        # every good event applied exactly once, most of them in batches of more than one
+        done = [json.loads((tmp_path / f"done-{n}").read_text()) for n in good]
+        assert all(d["times"] == 1 for d in done)
+        assert sum(1 for d in done if d["batch"] > 1) >= 30, done
+        assert max(int(x) for x in (tmp_path / "batches").read_text().split()) <= 25
+        # the poison event: 1 attempt alone + 3 retries alone, then the DLQ with its error
+        assert (tmp_path / "attempts-poison").read_text() == "4" and not (tmp_path / "done-poison").exists()
+        kinds = sorted(m["headers"]["x-error-type"] for m in dlq.peek(publisher, queue))
+        assert kinds == ["PermanentEventError", "RuntimeError"], kinds
+    finally:
+        proc.terminate()
+        proc.wait(20)
+        publisher.close()

@@ -131,3 +131,35 @@ def test_the_calendar_copy_takes_only_higher_versions(db):
     with db.uow() as uow:
         (refused,) = usecases.certify(uow, teacher(), [str(mine["id"])])["refused"]
     assert refused["code"] == "window_closed" and "2020-02-01" in refused["reason"]
+
+
+def test_a_batch_of_uploads_in_one_transaction_matches_one_by_one(service_db):
+    """create_tasks: one claim statement, the newest rounds locked with one statement, the new
+    rounds written with one; the same rounds as the events applied one by one, and the batch
+    redelivered changes nothing (issue 10)."""
+    import sqlalchemy as sa
+    one, many = service_db("certification"), service_db("certification")
+    a, b = upload_event(sha="a" * 64), upload_event(sha="b" * 64)
+    oa, ob = a["payload"]["outcome_id"], b["payload"]["outcome_id"]
+    media = upload_event(outcome_id=oa, sha="c" * 64)
+    media["payload"].update(slot="media", content_type="video/mp4")
+    story = [a, b, media, upload_event(outcome_id=ob, sha="d" * 64), upload_event(outcome_id=ob, sha="e" * 64),
+             upload_event(outcome_id=oa, sha="a" * 64), a] + [upload_event() for _ in range(50)]
+    for env in story:
+        with one.uow() as uow:
+            usecases.create_task(uow, env)
+    with many.uow() as uow:
+        assert usecases.create_tasks(uow, story) == len(story) - 1
+
+    def rounds(db):
+        return sorted((str(t["outcome_id"]), t["round"], t["status"], t["sha256"], t["closed_reason"],
+                       sorted((t["files"] or {}).items())) for t in db.rows("tasks"))
+    assert rounds(many) == rounds(one)
+    assert [(t["round"], t["status"]) for t in sorted(many.rows("tasks", many.orm.tasks.c.outcome_id == ob),
+                                                      key=lambda t: t["round"])] == \
+        [(1, "superseded"), (2, "superseded"), (3, "pending")]
+    with many.uow() as uow:
+        assert usecases.create_tasks(uow, story) == 0
+    assert rounds(many) == rounds(one)
+    with many.engine.connect() as conn:
+        assert conn.execute(sa.text("select count(*) from processed_events")).scalar() == len(story) - 1

@@ -464,3 +464,70 @@ def test_nothing_is_asked_of_submission_when_nothing_may_be_withdrawn(uow):
         raise AssertionError("asked submission for nothing")
     res = usecases.withdraw_certifications(uow, teacher(), [tid], "誤按", locked_outcomes=never)
     assert [r["code"] for r in res["refused"]] == ["not_certified"]
+
+
+# ------------------------------------------------------------------ a batch of uploads (issue 10)
+
+def _rounds(uow):
+    """What the rounds say, without their ids or times: per outcome, in round order."""
+    return sorted((str(t["outcome_id"]), t["round"], t["status"], t["sha256"], t.get("closed_reason"),
+                   tuple(sorted((s, f["sha256"]) for s, f in (t.get("files") or {}).items())))
+                  for t in uow.tasks.tasks.values())
+
+
+def _story():
+    """Uploads of one night in delivery order: new outcomes, an outcome's media file after its
+    document, a file replaced before any decision (twice), the identical file again, and a
+    redelivered event."""
+    a, b = uploaded(sha="a" * 64), uploaded(sha="b" * 64)
+    oa, ob = a["payload"]["outcome_id"], b["payload"]["outcome_id"]
+    media = uploaded(outcome_id=oa, sha="c" * 64, slot="media")
+    media["payload"]["content_type"] = "video/mp4"
+    return [a, b, media, uploaded(outcome_id=ob, sha="d" * 64), uploaded(outcome_id=ob, sha="e" * 64),
+            uploaded(outcome_id=oa, sha="a" * 64), a, uploaded(sha="f" * 64)]
+
+
+def test_a_batch_of_uploads_ends_as_the_same_uploads_one_by_one():
+    story = _story()
+    one_by_one, batch = FakeCertificationUnitOfWork(), FakeCertificationUnitOfWork()
+    applied = [usecases.create_task(one_by_one, env) for env in story]
+    assert applied == [True] * 6 + [False, True]
+    assert usecases.create_tasks(batch, story) == 7 and batch.committed
+    assert _rounds(batch) == _rounds(one_by_one)
+    # a: document then media in one open round (the first superseded); b: replaced twice
+    by_outcome = {}
+    for oid, rnd, status, sha, reason, files in _rounds(batch):
+        by_outcome.setdefault(oid, []).append((rnd, status, files))
+    a, b = story[0]["payload"]["outcome_id"], story[1]["payload"]["outcome_id"]
+    assert by_outcome[str(a)] == [(1, "superseded", (("document", "a" * 64),)),
+                                  (2, "pending", (("document", "a" * 64), ("media", "c" * 64)))]
+    assert [s for _, s, _ in by_outcome[str(b)]] == ["superseded", "superseded", "pending"]
+    # the whole batch again (a redelivery): nothing changes
+    assert usecases.create_tasks(batch, story) == 0 and _rounds(batch) == _rounds(one_by_one)
+
+
+def test_a_batch_continues_rounds_already_held_and_keeps_a_certification():
+    uow = FakeCertificationUnitOfWork()
+    usecases.apply_calendar(uow, calendar())
+    first = uploaded(sha="1" * 64)
+    oid = first["payload"]["outcome_id"]
+    usecases.create_task(uow, first)
+    usecases.certify(uow, teacher(), pending_ids(uow))
+    usecases.create_tasks(uow, [uploaded(outcome_id=oid, sha="1" * 64), uploaded()])
+    assert sorted(t["status"] for t in uow.tasks.tasks.values()) == ["certified", "pending"]
+    usecases.create_tasks(uow, [uploaded(outcome_id=oid, sha="2" * 64)])
+    assert [(t["round"], t["status"]) for t in sorted(uow.tasks.tasks.values(), key=lambda t: t["created_at"])
+            if str(t["outcome_id"]) == str(oid)] == [(1, "certified"), (2, "pending")]
+
+
+def test_the_queue_is_dumped_as_marshmallow_would(uow):
+    """list_queue's answer goes out through plaindump (issue 10): the same as TaskRead's dump."""
+    from certification.schemas import TaskRead
+    from portfolio_common import plaindump
+    rows = usecases.list_queue(uow, teacher())
+    usecases.certify(uow, teacher(), [str(rows[0]["id"])])
+    # the fake numbers its rounds where the database keeps a time
+    rows = [dict(r, created_at=dt.datetime(2026, 11, 30, 8, r["created_at"], tzinfo=dt.timezone.utc))
+            for r in usecases.list_queue(uow, teacher(), "all")]
+    assert plaindump._plan(TaskRead) is not None
+    assert plaindump.dump_many(TaskRead, rows) == TaskRead(many=True).dump(rows)

@@ -232,3 +232,33 @@ def test_shared_cases_U09_and_U11_get_the_verdict_the_portal_counter_shows(db):
     with pytest.raises(Exception) as e, db.uow() as uow:
         usecases.issue_outcome_ticket(uow, person("s1"), sec, u11, "tk")
     assert e.value.code == "description_empty"
+
+
+def test_a_batch_of_uploads_is_one_transaction_with_one_chained_history(db):
+    """record_outcomes_uploaded (issue 10): the batch's outcomes and history rows commit
+    together, the history chain stays whole, a redelivered event changes nothing, and an event
+    for an unknown student fails the whole batch (BatchEventHandler then applies it alone)."""
+    from portfolio_common.errors import PermanentEventError
+    from records.history import first_broken_link
+    sec = section_id(db)
+    student = db.rows("students")[0]
+
+    def upload(i, student_id=None):
+        return events.load_event(events.OUTCOME_UPLOADED, events.make_event(events.OUTCOME_UPLOADED, "day", {
+            "outcome_id": str(uuid.uuid4()), "file_id": str(uuid.uuid4()),
+            "student_id": student_id or str(student["id"]), "student_user_id": str(student["user_id"]),
+            "section_id": sec, "teacher_user_id": U["teacher"], "school_year": 115, "semester": 1,
+            "course_code": "C1", "subject_name": "程式設計", "description": f"批次 {i}", "filename": "a.pdf",
+            "content_type": "application/pdf", "size": 10, "sha256": "0" * 64, "uploaded_at": events.utcnow()}))
+    batch = [upload(i) for i in range(4)]
+    history_before = len(db.rows("record_changes"))
+    with pytest.raises(PermanentEventError), db.uow() as uow:
+        usecases.record_outcomes_uploaded(uow, batch + [upload(9, student_id=str(uuid.uuid4()))])
+    assert db.rows("outcomes") == [] and len(db.rows("record_changes")) == history_before
+    with db.uow() as uow:
+        assert usecases.record_outcomes_uploaded(uow, batch + [batch[0]]) == 4
+    with db.uow() as uow:
+        assert usecases.record_outcomes_uploaded(uow, batch) == 0
+    assert sorted(o["description"] for o in db.rows("outcomes")) == [f"批次 {i}" for i in range(4)]
+    rows = sorted(db.rows("record_changes"), key=lambda r: r["chain_seq"])
+    assert len(rows) == history_before + 4 and first_broken_link(rows) is None
