@@ -105,19 +105,61 @@ check_broker_admin() {
     log "  run as root, or enable it: rabbitmq-plugins enable rabbitmq_management"
 }
 
+# RabbitMQ holds a file descriptor per connection and several per quorum queue (its log
+# segments). Started from a shell with the usual soft limit of 1024, a test run's stacks (six
+# services, ~100 quorum queues each, several stacks alive at once) use it up: the broker then
+# stops accepting connections and new AMQP handshakes hang until a stack goes away. Measured
+# here: 910 of 927 descriptors in use, every new handshake timing out.
+RABBIT_MIN_FDS=8192
+RABBIT_WANT_FDS=65536
+
+rabbit_fd_limit() {
+    local pid
+    pid=$(pgrep -f 'beam\.smp.* -s rabbit( |$)' 2>/dev/null | head -1 || true)
+    [ -n "$pid" ] && [ -r "/proc/$pid/limits" ] || { echo 0; return; }
+    awk '/^Max open files/ {print $4}' "/proc/$pid/limits"
+}
+
+start_rabbitmq() {
+    local hard env_conf=/etc/rabbitmq/rabbitmq-env.conf
+    # Debian's rabbitmq-server switches to the rabbitmq user through su, whose PAM session
+    # resets the soft limit to 1024; rabbitmq-env.conf is sourced in that user's shell, so the
+    # limit is raised there (to the hard limit) for the broker itself.
+    if is_root && [ -d /etc/rabbitmq ] && ! grep -qs 'portfolio: open files' "$env_conf"; then
+        printf '%s\n' '# portfolio: open files for the test stacks (scripts/servers.sh)' \
+            'ulimit -S -n "$(ulimit -H -n)" 2>/dev/null || true' >> "$env_conf"
+    fi
+    hard=$(ulimit -Hn)
+    if [ "$hard" = unlimited ] || [ "$hard" -ge "$RABBIT_WANT_FDS" ]; then
+        ulimit -n "$RABBIT_WANT_FDS" 2>/dev/null || true
+    else
+        ulimit -n "$hard" 2>/dev/null || true
+    fi
+    log "starting RabbitMQ (rabbitmq-server -detached, up to $(ulimit -n) open files)"
+    rabbitmq-server -detached
+}
+
 ensure_rabbitmq() {
+    export PATH=$PATH:/usr/sbin
     if port_open 5672; then
-        log "RabbitMQ answers on 127.0.0.1:5672"
-        check_broker_admin
-        return 0
+        local fds
+        fds=$(rabbit_fd_limit)
+        if [ "$fds" -gt 0 ] && [ "$fds" -lt "$RABBIT_MIN_FDS" ] && is_root && command -v rabbitmqctl >/dev/null 2>&1; then
+            log "RabbitMQ runs with $fds open files at most: too few for the test stacks; restarting it with more"
+            rabbitmqctl -q stop >/dev/null 2>&1 || true
+            local until=$((SECONDS + 30))
+            while port_open 5672 && [ $SECONDS -lt $until ]; do sleep 1; done
+        else
+            log "RabbitMQ answers on 127.0.0.1:5672"
+            check_broker_admin
+            return 0
+        fi
     fi
     if ! command -v rabbitmq-server >/dev/null 2>&1 && [ ! -x /usr/sbin/rabbitmq-server ]; then
         log "RabbitMQ is not installed. Install it (as root): apt-get install -y rabbitmq-server"
         return 1
     fi
-    export PATH=$PATH:/usr/sbin
-    log "starting RabbitMQ (rabbitmq-server -detached)"
-    rabbitmq-server -detached
+    start_rabbitmq
     # await_startup can fail right after the start (node not registered yet): retry it.
     local deadline=$((SECONDS + 60))
     while [ $SECONDS -lt $deadline ]; do
