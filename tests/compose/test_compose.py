@@ -819,5 +819,10 @@ def test_kubernetes_manifest_for_files_scales_and_streams():
     env = {e["name"]: e for e in docs["Deployment"]["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["S3_ACCESS_KEY"]["valueFrom"]["secretKeyRef"]["key"] == "FILES_S3_ACCESS_KEY"
     assert "PROMETHEUS_MULTIPROC_DIR" in env and env["FILES_BIND"]["value"] == "0.0.0.0:8081"
+    # one-request uploads are verified in a spool on disk (emptyDir without medium: Memory)
+    pod = docs["Deployment"]["spec"]["template"]["spec"]
+    spool = next(v for v in pod["volumes"] if v["name"] == "spool")
+    assert "medium" not in spool["emptyDir"] and env["FILES_SPOOL_DIR"]["value"] in \
+        {m["mountPath"] for m in pod["containers"][0]["volumeMounts"]}
     ann = docs["Ingress"]["metadata"]["annotations"]
     assert ann["nginx.ingress.kubernetes.io/proxy-request-buffering"] == "off"

@@ -121,6 +121,9 @@ def load_config(config=None) -> dict:
         "PORTAL_ORIGIN": env("PORTAL_ORIGIN"),
         "UPLOAD_LIMITS": env("UPLOAD_LIMITS") or _read(env("UPLOAD_LIMITS_FILE")),
         "SWEEP_EVERY_S": float(env("FILES_SWEEP_EVERY_S", "30")),
+        # where a one-request upload waits while it is verified (an anonymous file of at most
+        # 10 MB per upload in flight; None: TMPDIR, else /tmp): usecases.upload_once
+        "SPOOL_DIR": env("FILES_SPOOL_DIR") or None,
         # sealing: consume `sealed` (files/sealing.py) and retain sealed objects this many days
         "SEALED_CONSUMER": env("FILES_SEALED_CONSUMER", "1") != "0",
         "SEALED_RETENTION_DAYS": int(env("FILES_SEALED_RETENTION_DAYS", str(3650))),
@@ -279,7 +282,8 @@ def create_app(config=None):
             try:
                 status, result = usecases.upload_once(
                     repo, store, limits, caller, ticket, request.stream,
-                    unquote(request.headers.get("X-Filename", "")), request.content_length)
+                    unquote(request.headers.get("X-Filename", "")), request.content_length,
+                    spool_dir=cfg["SPOOL_DIR"])
             except FilesError as exc:
                 if exc.http_status < 500:
                     _drain()

@@ -2,10 +2,11 @@
 
 - Listens on loopback unless told otherwise (FILES_BIND, or -b on the command line): in
   containers compose sets FILES_BIND=0.0.0.0:8081 on the private network only.
-- gthread workers: an upload holds a thread while its body arrives, with one 5 MB S3 part
-  (and its read buffer) in memory: a worker peaks near 90 MB + 15 MB per thread, so 6 threads
-  keep one process under 200 MB (bench/uploads.py, files_peak_rss_mb). Scale out with replicas
-  rather than threads.
+- gthread workers: an upload holds a thread while its body arrives; a one-request upload is
+  spooled to disk meanwhile and holds its body (≤ 10 MB) in memory once, during its single
+  PUT; a resumable PATCH holds one 5 MB S3 part. A worker peaks near 90 MB + 15 MB per thread,
+  so 6 threads keep one process under 200 MB (bench/uploads.py, files_peak_rss_mb). Scale out
+  with replicas rather than threads.
 - Prometheus multiprocess mode: every worker writes its metrics to PROMETHEUS_MULTIPROC_DIR
   (made empty at start, one per replica), so /metrics reports the whole replica.
 """

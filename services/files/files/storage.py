@@ -6,6 +6,7 @@ files_s3_request_seconds histogram) and every transport failure becomes StorageU
 """
 import datetime as dt
 import io
+import tempfile
 import threading
 import time
 
@@ -21,6 +22,10 @@ from minio.versioningconfig import VersioningConfig
 from .errors import StorageUnavailable, UploadTruncated
 
 PART_SIZE = 5 * 1024 * 1024
+# a body of known length up to this size goes in one PUT (one S3 request instead of a multipart
+# upload's four); larger ones in PART_SIZE parts. The one PUT holds the body in memory once.
+SINGLE_PUT_MAX = 16 * 1024 * 1024
+SPOOL_CHUNK = 1024 * 1024
 TRANSIENT_PREFIXES = ("quarantine/",)
 
 
@@ -79,10 +84,12 @@ class ObjectStore:
         return bucket
 
     def put_stream(self, bucket, key, stream, content_type="application/octet-stream", length=-1):
-        """Stream a body into one object (multipart above 5 MB); returns the version id. Parts
-        are read 5 MB at a time, so memory stays bounded whatever the file's size."""
+        """Stream a body into one object; returns the version id. A known `length` up to
+        SINGLE_PUT_MAX (16 MB) is one PUT; anything else goes in 5 MB parts (multipart), read
+        one part at a time, so memory stays bounded whatever the file's size."""
+        part_size = length if PART_SIZE < length <= SINGLE_PUT_MAX else PART_SIZE
         res = self._call("put_object", self.client.put_object, bucket, key, stream, length=length,
-                         part_size=PART_SIZE, content_type=content_type)
+                         part_size=part_size, content_type=content_type)
         return res.version_id
 
     def promote(self, bucket, src_key, src_version, dst_key, content_type):
@@ -142,6 +149,26 @@ class ObjectStore:
         finally:
             resp.close()
             resp.release_conn()
+
+
+def spool_body(stream, expected=None, inspect=None, directory=None):
+    """Receive a whole request body into an anonymous temporary file on disk (never memory),
+    each chunk going through `inspect` first (BodyReader: size limit, type, hash, truncation),
+    so the file never grows past the inspector's limit (10 MB for media). Returns the open
+    file at offset 0, the caller closes it; it has no name, so the OS frees it when it is
+    closed or the process dies. `directory`: where (None: TMPDIR or /tmp).
+
+    Raises what `inspect` raises, or UploadTruncated; the file is closed (gone) then."""
+    reader = BodyReader(stream, expected=expected, inspect=inspect)
+    fh = tempfile.TemporaryFile(dir=directory)
+    try:
+        while chunk := reader.read(SPOOL_CHUNK):
+            fh.write(chunk)
+        fh.seek(0)
+    except BaseException:
+        fh.close()
+        raise
+    return fh
 
 
 class BodyReader(io.RawIOBase):

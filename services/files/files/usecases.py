@@ -1,11 +1,19 @@
 """Upload, download and sealing use cases. Framework-free: the Flask app adapts HTTP to these.
 
 An upload belongs to one ticket (records signed it: student, tenant, item, school year) and one
-caller (the gateway signed it): the bytes land under `quarantine/`, are verified by content
-(domain.Inspector), then promoted by a server-side copy to `outcomes/<student>/<file>` or
-`performances/<student>/<file>`; the fingerprint, the upload's end and its event are one
-transaction. Whatever ends an upload without a stored file (a refusal, a failure, expiry,
-cancellation) writes `upload-refused` in that same way, so records frees the quota slot at once.
+caller (the gateway signed it). Nothing reaches the final key `outcomes/<student>/<file>` (or
+`performances/`, `proofs/`) before it is verified by content (domain.Inspector), and nothing is
+referenced or downloadable before its fingerprint row exists; the fingerprint, the upload's end
+and its event are one transaction.
+
+- One request (upload_once): the body is held in quarantine on this replica, an anonymous
+  temporary file on disk of at most the type's limit (10 MB), hashed and inspected while it
+  arrives; only verified bytes are written to S3, once, to the final key.
+- Resumable (tus): requests may reach any replica, so each piece waits in S3 under
+  `quarantine/`; the verified whole is then promoted by a server-side copy.
+
+Whatever ends an upload without a stored file (a refusal, a failure, expiry, cancellation)
+writes `upload-refused` in that same transaction, so records frees the quota slot at once.
 """
 import base64
 import datetime as dt
@@ -24,7 +32,7 @@ from . import domain
 from .errors import (FilesError, LinkInvalid, NotFound, StorageUnavailable, TicketExpired,
                      TicketInvalid, TicketMismatch, TicketUsed, UploadExpired, UploadInProgress,
                      UploadNotFound, UploadOffsetMismatch)
-from .storage import BodyReader
+from .storage import BodyReader, spool_body
 
 log = logging.getLogger(__name__)
 TICKET_PURPOSE = "upload-ticket"
@@ -157,12 +165,18 @@ def _uploaded_event(row, file_id, name, verdict, now):
         "uploader_user_id": c.get("uploader_user_id")})
 
 
-def _store_verified(repo, store, row, bucket, qkey, qversion, verdict) -> dict:
-    """Promote out of quarantine, then fingerprint + event + the upload's end in one transaction."""
+def _promote_verified(repo, store, row, bucket, qkey, qversion, verdict) -> dict:
+    """Resumable: promote the verified whole out of S3 quarantine (server-side copy), then record it."""
+    final_key = _file_key(row, row["id"])
+    fversion = store.promote(bucket, qkey, qversion, final_key, verdict.content_type)
+    return _record_stored(repo, store, row, bucket, final_key, fversion, verdict)
+
+
+def _record_stored(repo, store, row, bucket, final_key, fversion, verdict) -> dict:
+    """Verified bytes are at `final_key` (version `fversion`): fingerprint + event + the upload's
+    end in one transaction. If that transaction fails, that exact version is deleted."""
     name = domain.clean_filename(row["filename"], verdict.type_name)
     file_id = row["id"]
-    final_key = _file_key(row, file_id)
-    fversion = store.promote(bucket, qkey, qversion, final_key, verdict.content_type)
     now = _now()
     try:
         repo.finish_stored(row["id"], dict(
@@ -204,35 +218,36 @@ def _replay(repo, row, limits, stream, length):
 
 # ---------------------------------------------------------------- one-shot upload
 
-def upload_once(repo, store, limits, caller, ticket, stream, filename, length=None):
+def upload_once(repo, store, limits, caller, ticket, stream, filename, length=None, *, spool_dir=None):
     """The whole file in one request body. Returns (201, result), or (200, result) for a retry
     of a stored upload with the same bytes. Every refusal raises a FilesError after ending the
-    upload (nothing stored, `upload-refused` written)."""
+    upload (nothing stored, `upload-refused` written).
+
+    The body is spooled to a temporary file in `spool_dir` (storage.spool_body: on disk, at most
+    the type's limit, gone when closed) while it is hashed and inspected; only when the whole
+    body has arrived and passed domain.Inspector is it written to S3, in one PUT to the final
+    key, so a refused, empty, truncated or broken upload never reaches the object store.
+    Issue 7; the choice and its measurements: docs/benchmarks.md "Uploads"."""
     row, created = repo.begin_upload(_new_upload(ticket, caller, filename=filename, resumable=False,
                                                  length=length))
     if not created:
         if row["state"] == "receiving" and row["expires_at"] > _now():
             raise UploadInProgress("this upload is already in progress")
         return 200, _replay(repo, row, limits, stream, length)
-    bucket = qkey = qversion = None
     try:
         domain.clean_filename(filename)
         insp = _inspector(limits, row, length)
         bucket = store.ensure_bucket(row["tenant"])
-        qkey = f"quarantine/{row['id']}"
-        # a known length lets the S3 client read each 5 MB part once, without reading ahead
-        qversion = store.put_stream(bucket, qkey, BodyReader(stream, expected=length, inspect=insp.feed),
-                                    length=length if length is not None else -1)
-        verdict = insp.finish()
-        return 201, _store_verified(repo, store, row, bucket, qkey, qversion, verdict)
+        with spool_body(stream, expected=length, inspect=insp.feed, directory=spool_dir) as body:
+            verdict = insp.finish()
+            final_key = _file_key(row, row["id"])
+            fversion = store.put_stream(bucket, final_key, body, verdict.content_type, length=verdict.size)
+        return 201, _record_stored(repo, store, row, bucket, final_key, fversion, verdict)
     except BaseException as exc:
         code = exc.code if isinstance(exc, FilesError) else "storage_unavailable" \
             if isinstance(exc, StorageUnavailable) else "internal"
         _quietly(end_upload, repo, store, row, code)
         raise
-    finally:
-        if qversion:
-            _quietly(store.remove_version, bucket, qkey, qversion)
 
 
 # ---------------------------------------------------------------- resumable (tus 1.0.0)
@@ -343,7 +358,7 @@ def _complete(repo, store, year, row, bucket, insp):
             qkey = f"quarantine/{row['id']}/whole"
             qversion = store.put_stream(bucket, qkey, _IterReader(pieces, check.feed))
             verdict = check.finish()
-        result = _store_verified(repo, store, row, bucket, qkey, qversion, verdict)
+        result = _promote_verified(repo, store, row, bucket, qkey, qversion, verdict)
     except FilesError as exc:
         end_upload(repo, store, row, exc.code, frees_slot=exc.frees_slot)
         raise

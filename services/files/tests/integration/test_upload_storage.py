@@ -123,7 +123,7 @@ def post(client, who, ticket, data, name="期末專題.pdf", **headers):
 
 # ------------------------------------------------------------------ stored, exactly once
 
-def test_stored_after_quarantine_then_promoted_fingerprinted_and_announced(files):
+def test_stored_once_verified_fingerprinted_and_announced(files):
     client, ext, _ = files
     s = Student()
     tok, claims = s.ticket()
@@ -134,7 +134,9 @@ def test_stored_after_quarantine_then_promoted_fingerprinted_and_announced(files
     assert res["sha256"] == hashlib.sha256(data).hexdigest() and res["size"] == len(data)
     assert res["content_type"] == "application/pdf" and res["filename"] == "期末專題.pdf"
     key = f"outcomes/{s.student_id}/{res['file_id']}"
-    # the quarantine copy was written and is gone for good (no version, no delete marker left)
+    # only the verified bytes were ever written, to their final key: one version, nothing else
+    # (no quarantine object, no delete marker). The quarantine of a one-request upload is the
+    # replica's spool (usecases.upload_once); the resumable path's is tested below.
     assert objects(ext) == [(key, False)]
     store = ext["store"]
     bucket = store.bucket_for("day")

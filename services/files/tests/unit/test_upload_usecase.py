@@ -6,8 +6,10 @@ import uuid
 import pytest
 
 from files import domain, usecases
-from files.errors import FileEmpty, TicketUsed, UploadInProgress
+from files.errors import (FileDamaged, FileEmpty, FileTypeRefused, FileTooLarge, TicketUsed, UploadInProgress,
+                          UploadTruncated)
 from files.repository import FakeFileRepository, FakeObjectStore
+from files.storage import spool_body
 from portfolio_common import caller as caller_mod
 from tests.support import evidence as ev
 
@@ -35,7 +37,8 @@ def test_stored_once_then_replayed_or_refused():
     data = ev.pdf()
     status, res = usecases.upload_once(repo, store, LIMITS, c, t, io.BytesIO(data), "a.pdf", len(data))
     assert status == 201 and [e["event"] for e in repo.events] == ["outcome-uploaded"]
-    assert [k[1] for k in store.objects] == [f"outcomes/{t.student_id}/{res['file_id']}"]  # quarantine gone
+    # one object was ever written, at the final key (store._n counts every write)
+    assert [k[1] for k in store.objects] == [f"outcomes/{t.student_id}/{res['file_id']}"] and store._n == 1
     status, again = usecases.upload_once(repo, store, LIMITS, c, t, io.BytesIO(data), "a.pdf", len(data))
     assert (status, again["file_id"]) == (200, res["file_id"]) and len(store.objects) == 1
     with pytest.raises(TicketUsed):
@@ -53,13 +56,63 @@ def test_refusal_ends_the_upload_and_frees_the_slot():
     assert ev_["payload"]["subject_id"] == t.subject_id
 
 
-def test_a_failure_after_promotion_leaves_nothing_and_frees_the_slot():
+def test_a_failure_after_the_write_leaves_nothing_and_frees_the_slot():
     repo, store, c, t = setup()
     repo.fail_on_store = RuntimeError("database gone")
     with pytest.raises(RuntimeError):
         usecases.upload_once(repo, store, LIMITS, c, t, io.BytesIO(ev.pdf()), "a.pdf")
     assert store.objects == {}
     assert [e["payload"]["code"] for e in repo.events] == ["internal"]
+
+
+@pytest.mark.parametrize("data,name,error", [
+    (ev.png(trailing=ev.zip_bytes()), "photo.png", FileTypeRefused),     # decided at the last byte
+    (ev.mp4(2 * 1024 * 1024, lie=1024 * 1024), "video.mp4", FileDamaged),  # decided at the end
+    (ev.pdf(4 * 1024 * 1024 + 10), "big.pdf", FileTooLarge),
+], ids=["polyglot", "lying-mp4", "oversize"])
+def test_bytes_refused_even_at_their_last_byte_are_never_written(data, name, error):
+    repo, store, c, t = setup()
+    with pytest.raises(error):
+        usecases.upload_once(repo, store, LIMITS, c, t, io.BytesIO(data), name)
+    assert store._n == 0, "refused bytes reached the object store"
+    assert [e["event"] for e in repo.events] == ["upload-refused"]
+
+
+class _Breaks(io.RawIOBase):
+    """A body whose connection drops after `n` bytes."""
+
+    def __init__(self, data, n):
+        self.data, self.n = data, n
+
+    def readable(self):
+        return True
+
+    def read(self, size=-1):
+        if self.n <= 0:
+            raise ConnectionResetError("the phone lost its signal")
+        out, self.data = self.data[:min(size, self.n)], self.data[min(size, self.n):]
+        self.n -= len(out)
+        return out
+
+
+def test_a_truncated_or_broken_body_is_never_written():
+    for body in (io.BytesIO(ev.pdf(200_000)[:50_000]), _Breaks(ev.pdf(200_000), 70_000)):
+        repo, store, c, t = setup()
+        with pytest.raises(UploadTruncated):
+            usecases.upload_once(repo, store, LIMITS, c, t, body, "a.pdf", 200_000)
+        assert store._n == 0 and [e["payload"]["code"] for e in repo.events] == ["upload_truncated"]
+
+
+def test_the_spool_is_an_anonymous_file_on_disk_bounded_by_the_inspector(tmp_path):
+    data = ev.pdf(300_000)
+    seen = []
+    with spool_body(io.BytesIO(data), expected=len(data), inspect=seen.append, directory=tmp_path) as fh:
+        assert fh.fileno() >= 0 and list(tmp_path.iterdir()) == []   # on disk, and nameless
+        assert fh.read() == data and b"".join(seen) == data
+    insp = domain.Inspector(LIMITS.for_year(115))
+    with pytest.raises(FileTooLarge):   # the inspector stops it at the type's limit
+        spool_body(io.BytesIO(ev.pdf(4 * 1024 * 1024 + 10)), inspect=insp.feed, directory=tmp_path)
+    assert insp.size <= 4 * 1024 * 1024 + 1024 * 1024
 
 
 def test_an_upload_in_progress_is_not_started_twice():
