@@ -34,10 +34,11 @@ def world(stack, api):
     up = student.upload(student.section(SUBJECT)["id"], "轉學前的期末專題", doc, "專題.pdf")
     assert up.status_code == 201, up.text
     oid = up.json()["outcome_id"]
-    task = eventually(lambda: [t for t in teacher.get("/certification/tasks").json() if t["outcome_id"] == oid])[0]
+    task = eventually(lambda: [t for t in teacher.get("/certification/tasks").json() if t["outcome_id"] == oid],
+                      timeout=90)[0]
     r = teacher.post("/certification/decisions", json={"action": "certify", "task_ids": [task["id"]]})
     assert r.json()["certified"] == [task["id"]], r.text
-    eventually(lambda: student.get(f"/outcomes/{oid}").json()["status"] == "certified")
+    eventually(lambda: student.get(f"/outcomes/{oid}").json()["status"] == "certified", timeout=90)
     perf = student.post("/performances", json={"kind": "work", "fields": {
         "name": "校園導覽模型", "made_on": "2026-05-01", "description": "校園導覽模型"}})
     assert perf.status_code == 201, perf.text

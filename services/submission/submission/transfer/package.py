@@ -203,3 +203,12 @@ def open_package(fh, trusted=None) -> dict:
                     raise PackageProblem("transfer_package_invalid", f"{path} is not JSON", path) from None
     return {"manifest": manifest, "signature": {"key_id": sig.get("key_id"), "verified": verified},
             "records": records}
+
+
+def match_student(manifest: dict, national_id: str):
+    """The receiving school chose a student on its roster: the package must be that student's
+    (the manifest's national ID, compared case-insensitively); else PackageProblem
+    transfer_student_mismatch. Neither ID is put into the message."""
+    theirs = str((manifest.get("student") or {}).get("national_id") or "").strip().upper()
+    if not theirs or theirs != str(national_id or "").strip().upper():
+        raise PackageProblem("transfer_student_mismatch", "the package is another student's than the one chosen")

@@ -183,3 +183,13 @@ def test_registrar_names_the_student_and_a_student_gets_only_their_own():
     with pytest.raises(Exception) as exc:
         usecases.export_package(directory, source(files), SIGNER, caller("subject_teacher"), SID, "050407")
     assert getattr(exc.value, "code", "") == "not_allowed"
+
+
+def test_the_package_must_be_the_chosen_students():
+    data, _ = build()
+    manifest = package.open_package(io.BytesIO(data))["manifest"]
+    package.match_student(manifest, "a123456789")
+    with pytest.raises(package.PackageProblem) as exc:
+        package.match_student(manifest, "A223456780")
+    assert exc.value.code == "transfer_student_mismatch"
+    assert "A123456789" not in str(exc.value) and "A223456780" not in str(exc.value)
