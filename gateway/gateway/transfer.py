@@ -10,16 +10,18 @@ from flask import Response, flash, make_response, redirect, render_template, url
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from . import auth
+from .api import refusals
 from .auth import login_required
 from .clients import rpc
-from .errors import ApiError, to_api_error
+from .national import _attempt, _need
 
 api_bp = Blueprint("api_transfer", __name__, url_prefix="/api/v1",
                    description="Transfer packages (portfolio-transfer/1, docs/transfer-package.md): a student's "
                                "portfolio for another school")
 bp = FlaskBlueprint("transfer", __name__)
 
+REFUSALS = ("not_found", "not_allowed", "transfer_evidence_changed", "storage_unavailable",
+            "transfer_package_too_large")
 ZIP_DOC = {"200": {"description": "the package (application/zip) as an attachment; X-Package-SHA256 is its "
                                   "SHA-256, X-Transfer-Key-Id the signing key's id",
                    "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}}
@@ -39,6 +41,7 @@ def _file_response(f) -> Response:
 class StudentTransferPackage(MethodView):
     @login_required
     @api_bp.doc(responses=ZIP_DOC)
+    @refusals(api_bp, *REFUSALS)
     def get(self, student_id):
         """Registrar: one student's portfolio as a signed transfer package (profile, course records,
         course outcomes with their certification, performances, autobiography versions, evidence
@@ -51,6 +54,7 @@ class StudentTransferPackage(MethodView):
 class MyTransferPackage(MethodView):
     @login_required
     @api_bp.doc(responses=ZIP_DOC)
+    @refusals(api_bp, *REFUSALS)
     def get(self):
         """Student: your own portfolio as a signed transfer package, to hand to a new school
         (learner-controlled transfer). Same refusals as the registrar's."""
@@ -59,26 +63,9 @@ class MyTransferPackage(MethodView):
 
 # ---------------------------------------------------------------- portal
 
-def _need(*roles):
-    if not auth.current_user():
-        raise ApiError("not_authenticated")
-    if not auth.roles() & set(roles):
-        raise ApiError("not_allowed")
-
-
 def _no_store(resp):
     resp.headers["Cache-Control"] = "no-store"
     return resp
-
-
-def _attempt(call):
-    try:
-        return call(), None
-    except Exception as exc:  # noqa: BLE001 - shown on the page in zh-TW
-        error = to_api_error(exc)
-        if error.code == "internal":
-            raise
-        return None, error
 
 
 @bp.get("/students/<student_id>/transfer")

@@ -4,7 +4,6 @@ proof, the autobiography) as a `portfolio-transfer` zip; its manifest is valid a
 documented JSON Schema, every entry has its fingerprint, the evidence is the stored bytes, the
 signature holds with the submission key; the student exports their own. Attackers: the other
 tenant's registrar, another student, a teacher."""
-import base64
 import io
 import json
 import pathlib
@@ -12,7 +11,6 @@ import zipfile
 
 import jsonschema
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from submission.transfer import package
 from tests.e2e.conftest import eventually, pdf, sha

@@ -217,8 +217,15 @@ class SubmissionService:
         it carries the national ID. not_found, transfer_evidence_changed, storage_unavailable,
         transfer_package_too_large."""
         def directory(student_id=None, student_user_id=None):
+            from nameko.exceptions import RemoteError
+            from portfolio_common.errors import split_remote
             token = self.platform.own_caller_token("records", caller.tenant)
-            return self.records.transfer_export_fields(token, student_id, student_user_id, caller.user_id)
+            try:
+                return self.records.transfer_export_fields(token, student_id, student_user_id, caller.user_id)
+            except RemoteError as exc:    # records' refusal, not a failure: no such student here
+                if split_remote(exc.value or "")[0] in ("not_found", "invalid"):
+                    raise transfer.NotFound("student not found") from None
+                raise
         evidence = national_adapter.FilesEvidence(lambda: self.platform.own_caller_token("files", caller.tenant))
         code = national_adapter.school_code()
         return transfer.export_package(directory, evidence.open, transfer.TransferSigner.from_config(code),

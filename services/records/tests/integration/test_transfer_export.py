@@ -6,21 +6,9 @@ import uuid
 import pytest
 
 from portfolio_common import caller as caller_mod
-from records import usecases
 from records.transfer import usecases as transfer
-from .test_national_export import VAULT, school
 
-
-@pytest.fixture
-def db(service_db):
-    db = service_db("records")
-    with db.uow() as uow:
-        assert usecases.import_school(uow, VAULT, caller_mod.system_caller("day"), school())["refused"] == []
-    return db
-
-
-def submission(tenant="day"):
-    return caller_mod.service_caller("submission", tenant)
+from .test_national_export import VAULT, db, submission  # noqa: F401  (db: the school's fixture)
 
 
 def test_one_student_by_id_or_account_with_an_audit_entry(db):
