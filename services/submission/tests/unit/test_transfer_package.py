@@ -193,3 +193,20 @@ def test_the_package_must_be_the_chosen_students():
         package.match_student(manifest, "A223456780")
     assert exc.value.code == "transfer_student_mismatch"
     assert "A123456789" not in str(exc.value) and "A223456780" not in str(exc.value)
+
+
+def test_a_package_over_the_download_limit_is_refused(monkeypatch):
+    from submission.transfer.errors import TransferTooLarge
+    exp, files = export()
+    monkeypatch.setattr(usecases, "MAX_DOWNLOAD_BYTES", 1000)
+    with pytest.raises(TransferTooLarge) as exc:
+        usecases.export_package(lambda **kw: exp, source(files), SIGNER, caller("registrar"), SID, "050407")
+    assert exc.value.code == "transfer_package_too_large"
+
+
+def test_a_student_with_nothing_yet_gets_a_package_without_evidence():
+    exp, _ = export()
+    exp.update(outcomes=[], performances=[], grades=[], autobiography=[])
+    data, manifest = build(exp, {})
+    assert [f["path"] for f in manifest["files"] if f["path"].startswith("evidence/")] == []
+    assert package.open_package(io.BytesIO(data))["records"]["course_outcomes"] == []
