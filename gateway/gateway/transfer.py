@@ -20,7 +20,7 @@ api_bp = Blueprint("api_transfer", __name__, url_prefix="/api/v1",
                                "portfolio for another school")
 bp = FlaskBlueprint("transfer", __name__)
 
-REFUSALS = ("not_found", "not_allowed", "transfer_evidence_changed", "storage_unavailable",
+REFUSALS = ("not_found", "not_allowed", "transfer_evidence_changed", "student_sealed", "storage_unavailable",
             "transfer_package_too_large")
 ZIP_DOC = {"200": {"description": "the package (application/zip) as an attachment; X-Package-SHA256 is its "
                                   "SHA-256, X-Transfer-Key-Id the signing key's id",

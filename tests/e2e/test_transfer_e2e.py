@@ -6,13 +6,17 @@ signature holds with the submission key; the student exports their own. Attacker
 tenant's registrar, another student, a teacher."""
 import io
 import json
+import datetime as dt
 import pathlib
 import zipfile
 
 import jsonschema
 import pytest
 
+from nameko.standalone.rpc import ClusterRpcProxy
+
 from submission.transfer import package
+from tests.support.callers import as_system
 from tests.e2e.conftest import eventually, pdf, sha
 from tests.support import uploads
 
@@ -24,9 +28,9 @@ SCHEMAS = pathlib.Path(__file__).resolve().parents[2] / "docs" / "schemas"
 @pytest.fixture(scope="module")
 def world(stack, api):
     """Class 157 of its own: student 01 with a certified outcome, a performance with its proof
-    and an autobiography; student 02 as the other student."""
+    and an autobiography; student 02 as the other student; student 03 to be sealed."""
     from tests.support.school import add_class
-    names = add_class(stack, prefix="tpk", class_code="157", subject=SUBJECT, n=2, nid_letter="B", nid_block=4)
+    names = add_class(stack, prefix="tpk", class_code="157", subject=SUBJECT, n=3, nid_letter="B", nid_block=4)
     student, teacher, reg = api(names[0]), api("t_wang"), api("reg_day")
     doc = pdf()
     up = student.upload(student.section(SUBJECT)["id"], "轉學前的期末專題", doc, "專題.pdf")
@@ -113,3 +117,20 @@ def test_no_one_else_gets_the_package(stack, world, api):
     # a student id that is not a uuid
     r = world["reg"].get("/students/not-a-uuid/transfer-package")
     assert (r.status_code, r.json()["error"]["code"]) == (404, "not_found")
+
+
+def test_a_sealed_student_is_not_exported(stack, world):
+    reg = world["reg"]
+    sid = next(s["id"] for s in reg.get("/students").json() if s["student_no"] == "11515703")
+    six_years_back = (dt.date.today() - dt.timedelta(days=6 * 366)).isoformat()
+    assert reg.put(f"/sealing/students/{sid}", json={"applied_on": six_years_back}).status_code == 200
+    with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=60) as rpc:
+        rpc.submission.run_sealing(as_system("day", "submission"))
+    eventually(lambda: reg.get(f"/sealing/students/{sid}").json()["sealed"], timeout=30)
+
+    def refused():
+        r = reg.get(f"/students/{sid}/transfer-package")
+        return r if r.status_code != 200 else None
+    r = eventually(refused, timeout=30)      # records learns of the seal from the `sealed` event
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "student_sealed"), r.text[:300]
+    assert "封存" in r.json()["error"]["message_zh"]

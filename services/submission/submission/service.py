@@ -219,12 +219,16 @@ class SubmissionService:
         def directory(student_id=None, student_user_id=None):
             from nameko.exceptions import RemoteError
             from portfolio_common.errors import split_remote
+            from portfolio_common.sealing import StudentSealed
             token = self.platform.own_caller_token("records", caller.tenant)
             try:
                 return self.records.transfer_export_fields(token, student_id, student_user_id, caller.user_id)
-            except RemoteError as exc:    # records' refusal, not a failure: no such student here
-                if split_remote(exc.value or "")[0] in ("not_found", "invalid"):
+            except RemoteError as exc:    # records' refusal, not a failure: passed on with its code
+                code = split_remote(exc.value or "")[0]
+                if code in ("not_found", "invalid"):
                     raise transfer.NotFound("student not found") from None
+                if code == "student_sealed":
+                    raise StudentSealed("this student is sealed: the portfolio is not exported") from None
                 raise
         evidence = national_adapter.FilesEvidence(lambda: self.platform.own_caller_token("files", caller.tenant))
         code = national_adapter.school_code()

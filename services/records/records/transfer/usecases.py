@@ -8,6 +8,7 @@ student it names) and the platform's tools (`system`) may ask; the RPC is sealed
 import uuid
 
 import sqlalchemy as sa
+from portfolio_common.sealing import StudentSealed
 
 from ..autobiography.orm import autobiography_versions
 from ..courses.orm import course_grades
@@ -54,7 +55,8 @@ def transfer_export_fields(uow, vault, caller, student_id=None, student_user_id=
        sha256, size, content_type}],
      autobiography: [{version_no, autobiography, career_plan, expectations, strengths,
        interests, written_at, status, reviewed_by_username, reviewed_at}]}.
-    Voided items are left out. Errors: not_found (no such student in the tenant), invalid."""
+    Voided items are left out. Errors: not_found (no such student in the tenant), invalid,
+    student_sealed (sealed data is read only through the two-role request)."""
     caller.require(*EXPORT_ROLES)
     s = uow.session
     where = [students.c.tenant == caller.tenant]
@@ -69,6 +71,9 @@ def transfer_export_fields(uow, vault, caller, student_id=None, student_user_id=
     if r is None:
         raise NotFound("student not found")
     sid = r.id
+    if uow.sealed_students.is_sealed(caller.tenant, sid):
+        # sealed data is read only through the audited two-role request (issue 9 item 7)
+        raise StudentSealed("this student is sealed: the portfolio is not exported")
     out = {"student_id": str(sid), "student_user_id": str(r.user_id),
            "profile": {"student_no": r.student_no, "name": r.name, "birth_date": _iso(r.birth_date),
                        "gender": r.gender, "national_id": vault.decrypt(r.national_id_enc),

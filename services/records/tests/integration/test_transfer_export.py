@@ -40,3 +40,14 @@ def test_other_tenant_people_and_unknown_ids_get_nothing(db):
         with pytest.raises(Exception) as e, db.uow() as uow:
             transfer.transfer_export_fields(uow, VAULT, submission(), bad)
         assert e.value.code in ("invalid", "not_found")
+
+
+def test_a_sealed_student_is_not_exported(db):
+    import datetime as dt
+    row = next(r for r in db.rows("students") if r["student_no"] == "2")
+    with db.uow() as uow:
+        uow.sealed_students.add("day", str(row["id"]), str(row["user_id"]), dt.datetime.now(dt.timezone.utc))
+        uow.commit()
+    with pytest.raises(Exception) as e, db.uow() as uow:
+        transfer.transfer_export_fields(uow, VAULT, submission(), str(row["id"]))
+    assert e.value.code == "student_sealed"
