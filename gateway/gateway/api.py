@@ -1397,7 +1397,8 @@ def init_app(app):
     from .performances import api_bp as performances_bp
     from .selection_api import bp as selection_more_bp
     from .sealing import api_bp as sealing_bp
+    from .transfer import api_bp as transfer_bp
     for bp in (auth_bp, me_bp, outcomes_bp, cert_bp, sel_bp, proxy_bp, audit_bp, students_bp, items_bp,
-               imports_bp, performances_bp, calendar_bp, national_bp, selection_more_bp, sealing_bp):
+               imports_bp, performances_bp, calendar_bp, national_bp, selection_more_bp, sealing_bp, transfer_bp):
         api.register_blueprint(bp)
     app.extensions["api"] = api

@@ -11,7 +11,7 @@ from portfolio_common.config import amqp_uri, env, secret
 from portfolio_common.errors import PortfolioError
 
 from . import admin, api, auth, inputs, portal, web
-from . import calendar_pages, items, national, performances, roster, sealing, sessions, students
+from . import calendar_pages, items, national, performances, roster, sealing, sessions, students, transfer
 from .errors import ApiError, to_api_error
 from .rpc import RpcPool, ServiceUnavailable
 
@@ -65,6 +65,7 @@ def create_app(config=None):
     app.register_blueprint(calendar_pages.bp)
     app.register_blueprint(national.bp)
     app.register_blueprint(sealing.bp)
+    app.register_blueprint(transfer.bp)
 
     @app.before_request
     def _csrf():

@@ -43,7 +43,8 @@ RPC_METHOD = r"[a-z_]+"
 NOTHING = "^$"
 # RPCs a service calls on another on its own (as `system:<service>`, trust.py): service -> methods
 SERVICE_CALLS = {
-    "submission": ("records.national_export_fields",),   # the national rosters' fields
+    "submission": ("records.national_export_fields",     # the national rosters' fields
+                   "records.transfer_export_fields"),    # a student's transfer package
     "certification": ("accounts.user_emails",             # the reminder e-mails' addresses
                       "submission.locked_outcomes"),      # no withdrawal under a locked copy
 }

@@ -37,6 +37,8 @@ SEALED_METHODS = {
     "records.import_student_profiles": "each row's national ID",
     "records.national_export_fields": "the national IDs of the rosters in its answer",
     "submission.national_roster_file": "the roster file (national IDs) in its answer",
+    "records.transfer_export_fields": "the student's national ID in its answer (transfer package)",
+    "submission.export_transfer_package": "the transfer package (the national ID) in its answer",
     "accounts.user_emails": "people's e-mail addresses in its answer (the reminder job's address book)",
 }
 FIELD = "sealed"

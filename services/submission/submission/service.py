@@ -15,6 +15,7 @@ from .selection import consent as consents
 from .selection import lock as locks
 from .selection import usecases as choice
 from .sealing import usecases as sealing
+from .transfer import usecases as transfer
 from .dependencies import SubmissionPlatform
 
 
@@ -205,6 +206,35 @@ class SubmissionService:
         """The correction made for a report (who, when, what); report_already_resolved."""
         with self.platform.uow() as uow:
             return national.resolve_report(uow, caller, report_id, resolution)
+    # ---------------------------------------------------------------- transfer (issue 9 item 8)
+
+    @rpc
+    @allowed(*transfer.EXPORT_ROLES)
+    def export_transfer_package(self, caller, student_id=None):
+        """A student's portfolio as a signed `portfolio-transfer` package (docs/transfer-package.md;
+        transfer.usecases.export_package): the registrar names a student of the tenant, a student
+        gets their own. -> {filename, content_type, size, sha256, key_id, data (base64)}; sealed:
+        it carries the national ID. not_found, transfer_evidence_changed, storage_unavailable,
+        transfer_package_too_large."""
+        def directory(student_id=None, student_user_id=None):
+            from nameko.exceptions import RemoteError
+            from portfolio_common.errors import split_remote
+            from portfolio_common.sealing import StudentSealed
+            token = self.platform.own_caller_token("records", caller.tenant)
+            try:
+                return self.records.transfer_export_fields(token, student_id, student_user_id, caller.user_id)
+            except RemoteError as exc:    # records' refusal, not a failure: passed on with its code
+                code = split_remote(exc.value or "")[0]
+                if code in ("not_found", "invalid"):
+                    raise transfer.NotFound("student not found") from None
+                if code == "student_sealed":
+                    raise StudentSealed("this student is sealed: the portfolio is not exported") from None
+                raise
+        evidence = national_adapter.FilesEvidence(lambda: self.platform.own_caller_token("files", caller.tenant))
+        code = national_adapter.school_code()
+        return transfer.export_package(directory, evidence.open, transfer.TransferSigner.from_config(code),
+                                       caller, student_id, code)
+
     # --- selection (issue 9 item 2): submission/selection/ -----------------------------------
 
     @rpc
