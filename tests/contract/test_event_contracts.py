@@ -354,7 +354,7 @@ def test_submission_produces_national_submitted_and_records_keeps_it_in_its_hist
                                        "grade_level": 1, "credits": 3, "file_id": str(uuid.uuid4()),
                                        "sha256": p["sha256"]}}}}
     with db.uow() as uow:
-        national.submit(uow, lambda year, ids: directory, adapter.FakeNationalGateway(), registrar, 115, 1, "050407")
+        national.submit(uow, lambda year, ids, semester: directory, adapter.FakeNationalGateway(), registrar, 115, 1, "050407")
     (sent,) = db.outbox_bodies("national-submitted")
     assert_matches_canon(sent, "national-submitted")
     assert sent["payload"]["receipt_id"].startswith("050407-115-1-")
