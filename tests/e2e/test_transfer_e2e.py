@@ -130,7 +130,7 @@ def test_a_sealed_student_is_not_exported(stack, world):
 
     def refused():
         r = reg.get(f"/students/{sid}/transfer-package")
-        return r if r.status_code != 200 else None
-    r = eventually(refused, timeout=120)     # records learns of the seal from the `sealed` event
+        return [r] if r.status_code != 200 else None   # a list: a 4xx Response is itself falsy
+    (r,) = eventually(refused, timeout=120)  # records learns of the seal from the `sealed` event
     assert (r.status_code, r.json()["error"]["code"]) == (409, "student_sealed"), r.text[:300]
     assert "封存" in r.json()["error"]["message_zh"]
