@@ -4,13 +4,19 @@ A sender is anything with `send(to, subject, body)`. Which one the reminder job 
 configuration (`configured_sender`):
 - `SmtpSender` when SMTP_HOST is set: plain SMTP to SMTP_HOST:SMTP_PORT (25) as SMTP_FROM,
   STARTTLS when SMTP_STARTTLS=1 (port 587 usually), a login when SMTP_USERNAME is set (with
-  SMTP_PASSWORD, or SMTP_PASSWORD_FILE); UTF-8 text, zh-TW.
+  SMTP_PASSWORD, or SMTP_PASSWORD_FILE); UTF-8 text, zh-TW. STARTTLS checks the server's
+  certificate and name against the system's trusted authorities, or SMTP_CA_FILE (a PEM file:
+  the school's own authority); a server that cannot prove it is SMTP_HOST gets nothing, not
+  the message and not the password. A login without STARTTLS is refused unless SMTP_HOST is
+  this machine (the password would cross the network in the clear).
 - `FolderSender` otherwise: each message written as an .eml file into REMINDER_MAIL_DIR (the
   launcher sets var/run/mail; default ./var/mail), so `make up` shows the reminders without a
   mail server. Open one with any mail program.
 """
 import os
+import ipaddress
 import smtplib
+import ssl
 import time
 import uuid
 from email.message import EmailMessage
@@ -36,21 +42,43 @@ def _message(sender: str, to: str, subject: str, body: str) -> EmailMessage:
 
 class SmtpSender:
     """One SMTP connection per message (reminders are few: a teacher once per term, a student
-    once per returned item). `starttls`: upgrade the connection before the login; `username`
-    and `password`: log in (only over STARTTLS, or to a server on this host)."""
+    once per returned item). `starttls`: upgrade the connection before anything else is said,
+    checking the certificate and the host name (`ca_file`: a PEM bundle to trust instead of the
+    system's); a server without STARTTLS, with a certificate no trusted authority signed or made
+    out to another name gets neither the message nor the login (smtplib.SMTPNotSupportedError,
+    ssl.SSLCertVerificationError). `username` and `password`: log in, only over STARTTLS or to
+    a server on this host (ValueError otherwise, at construction: a configuration error)."""
 
     def __init__(self, host: str, port: int = 25, sender: str = "noreply@localhost", timeout: float = 30,
-                 starttls: bool = False, username: str | None = None, password: str | None = None):
+                 starttls: bool = False, username: str | None = None, password: str | None = None,
+                 ca_file: str | None = None):
         self.host, self.port, self.sender, self.timeout = host, int(port), sender, timeout
-        self.starttls, self.username, self.password = starttls, username, password
+        self.starttls, self.username, self.password, self.ca_file = starttls, username, password, ca_file
+        if username and not starttls and not _is_this_host(host):
+            raise ValueError("an SMTP login needs SMTP_STARTTLS=1 (or a server on this host): "
+                             "the password would cross the network in the clear")
+
+    def _tls_context(self) -> ssl.SSLContext:
+        # verified: CERT_REQUIRED and check_hostname (create_default_context), unlike smtplib's
+        # default for starttls(), which checks nothing
+        return ssl.create_default_context(cafile=self.ca_file)
 
     def send(self, to: str, subject: str, body: str) -> None:
         with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
             if self.starttls:
-                smtp.starttls()
+                smtp.starttls(context=self._tls_context())
             if self.username:
                 smtp.login(self.username, self.password or "")
             smtp.send_message(_message(self.sender, to, subject, body))
+
+
+def _is_this_host(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class FolderSender:
@@ -75,8 +103,9 @@ def _flag(value) -> bool:
 
 def from_env(env=os.environ) -> SmtpSender | None:
     """SMTP_HOST (required to send), SMTP_PORT (25), SMTP_FROM (the From address),
-    SMTP_STARTTLS (1 to upgrade), SMTP_USERNAME and SMTP_PASSWORD (or SMTP_PASSWORD_FILE) to
-    log in. None when SMTP_HOST is unset."""
+    SMTP_STARTTLS (1 to upgrade, verified), SMTP_CA_FILE (PEM authorities to trust instead of
+    the system's), SMTP_USERNAME and SMTP_PASSWORD (or SMTP_PASSWORD_FILE) to log in. None when
+    SMTP_HOST is unset; ValueError for a login without STARTTLS to another host."""
     host = env.get("SMTP_HOST")
     if not host:
         return None
@@ -85,7 +114,8 @@ def from_env(env=os.environ) -> SmtpSender | None:
     if password is None and env.get("SMTP_PASSWORD_FILE"):
         password = Path(env["SMTP_PASSWORD_FILE"]).read_text(encoding="utf-8").strip()
     return SmtpSender(host, int(env.get("SMTP_PORT") or 25), env.get("SMTP_FROM") or "noreply@localhost",
-                      starttls=_flag(env.get("SMTP_STARTTLS")), username=username, password=password)
+                      starttls=_flag(env.get("SMTP_STARTTLS")), username=username, password=password,
+                      ca_file=env.get("SMTP_CA_FILE") or None)
 
 
 DEFAULT_MAIL_DIR = os.path.join("var", "mail")

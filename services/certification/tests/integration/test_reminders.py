@@ -7,6 +7,8 @@ caller's choice, see services/certification/README.md)."""
 import datetime as dt
 import email
 import email.policy
+import smtplib
+import ssl
 import uuid
 
 import pytest
@@ -194,7 +196,7 @@ def test_the_folder_sender_writes_each_message_as_an_eml_file(tmp_path):
 
 def test_smtp_login_and_the_settings_that_choose_it(tmp_path):
     """SMTP_USERNAME/SMTP_PASSWORD(_FILE) log in (a real aiosmtpd with AUTH; STARTTLS is
-    configured with SMTP_STARTTLS, only the flag is checked here: no certificate in tests)."""
+    configured with SMTP_STARTTLS: the tests below check it with real certificates)."""
     from aiosmtpd.smtp import AuthResult
     inbox = Inbox()
     seen = []
@@ -223,3 +225,100 @@ def test_the_interval_comes_from_the_environment():
     assert reminders.interval_seconds({"REMINDER_INTERVAL_SECONDS": "2"}) == 2
     assert reminders.interval_seconds({"REMINDER_INTERVAL_SECONDS": "-5"}) == 3600
     assert reminders.interval_seconds({"REMINDER_INTERVAL_SECONDS": "hourly"}) == 3600
+
+
+# ---------------------------------------------------------------- STARTTLS, verified
+
+class TlsInbox(Inbox):
+    """Also records whether each message arrived over TLS."""
+
+    def __init__(self):
+        super().__init__()
+        self.over_tls = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.over_tls.append(session.ssl is not None)
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+def tls_smtp(tmp_path):
+    """A real aiosmtpd server on 127.0.0.1 that offers STARTTLS with a certificate made out to
+    127.0.0.1 by a test authority (trustme), requires TLS before AUTH, and checks one login.
+    Yields (inbox, logins seen, start, trustme): start(ca, names, tls) starts one and returns its port."""
+    import trustme
+    from aiosmtpd.smtp import AuthResult
+    inbox, seen, controllers = TlsInbox(), [], []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        seen.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.login == b"portfolio" and auth_data.password == b"s3cret")
+
+    def start(ca, names=("127.0.0.1",), tls=True):
+        kwargs = {}
+        if tls:
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ca.issue_cert(*names).configure_cert(ctx)
+            kwargs = {"tls_context": ctx, "require_starttls": True}
+        ctl = Controller(inbox, hostname="127.0.0.1", port=servers.free_port(), authenticator=authenticator,
+                         auth_require_tls=True, **kwargs)
+        ctl.start()
+        controllers.append(ctl)
+        return ctl.port
+    try:
+        yield inbox, seen, start, trustme
+    finally:
+        for ctl in controllers:
+            ctl.stop()
+
+
+def _sender(tmp_path, port, ca, login=True):
+    ca_file = tmp_path / "school-ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    env = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_FROM": "portfolio@school.example",
+           "SMTP_STARTTLS": "1", "SMTP_CA_FILE": str(ca_file)}
+    if login:
+        env |= {"SMTP_USERNAME": "portfolio", "SMTP_PASSWORD": "s3cret"}
+    return from_env(env)
+
+
+def test_starttls_with_the_schools_authority_delivers_over_tls_and_logs_in(tmp_path, tls_smtp):
+    inbox, seen, start, trustme = tls_smtp
+    ca = trustme.CA()
+    _sender(tmp_path, start(ca), ca).send("wang@school.example", "【學習歷程檔案】提醒", "老師您好")
+    assert seen == [(b"portfolio", b"s3cret")]
+    assert [m[0] for m in inbox.messages] == [["wang@school.example"]] and inbox.over_tls == [True]
+
+
+def test_a_server_with_another_authoritys_certificate_gets_neither_message_nor_password(tmp_path, tls_smtp):
+    """A machine in the middle answering for the mail server with a certificate our authority did
+    not sign: the handshake fails before AUTH, nothing is delivered."""
+    inbox, seen, start, trustme = tls_smtp
+    ours, theirs = trustme.CA(), trustme.CA()
+    with pytest.raises(ssl.SSLCertVerificationError):
+        _sender(tmp_path, start(theirs), ours).send("wang@school.example", "主旨", "內容")
+    assert seen == [] and inbox.messages == []
+
+
+def test_a_certificate_made_out_to_another_name_is_refused(tmp_path, tls_smtp):
+    inbox, seen, start, trustme = tls_smtp
+    ca = trustme.CA()
+    with pytest.raises(ssl.SSLCertVerificationError):
+        _sender(tmp_path, start(ca, names=("mail.other-school.example",)), ca).send("wang@school.example", "主旨", "內容")
+    assert seen == [] and inbox.messages == []
+
+
+def test_a_server_that_offers_no_starttls_gets_nothing_in_the_clear(tmp_path, tls_smtp):
+    inbox, seen, start, trustme = tls_smtp
+    ca = trustme.CA()
+    with pytest.raises(smtplib.SMTPNotSupportedError):
+        _sender(tmp_path, start(ca, tls=False), ca).send("wang@school.example", "主旨", "內容")
+    assert seen == [] and inbox.messages == []
+
+
+def test_a_login_without_starttls_to_another_host_is_a_configuration_error():
+    with pytest.raises(ValueError, match="SMTP_STARTTLS"):
+        from_env({"SMTP_HOST": "mail.school.example", "SMTP_USERNAME": "portfolio", "SMTP_PASSWORD": "s3cret"})
+    # on this host, or over STARTTLS, the login is allowed
+    assert from_env({"SMTP_HOST": "localhost", "SMTP_USERNAME": "p", "SMTP_PASSWORD": "x"}).username == "p"
+    assert from_env({"SMTP_HOST": "mail.school.example", "SMTP_STARTTLS": "1", "SMTP_USERNAME": "p"}).starttls
