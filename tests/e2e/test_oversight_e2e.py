@@ -5,7 +5,8 @@ subject convener only the subject they teach, the academic section (registrar) t
 another tenant nothing; CSV and xlsx downloads carry what the JSON shows.
 
 Classes 163 (homeroom 周導師 ov_hr, 監督統計甲 by 王老師) and 164 (no homeroom, 監督統計乙 by
-召集人 ov_conv); national-ID letters Y and Z."""
+召集人 ov_conv); national-ID letters Y and Z. For a student who changes class: classes 176
+(homeroom ov_hr_a) and 177 (homeroom ov_hr_b), national IDs B block 8 and C block 3."""
 import io
 
 import pytest
@@ -127,3 +128,76 @@ def test_a_forged_or_other_tenant_caller_gets_nothing_directly(stack, school):
         assert "token" in str(refused.value).lower() or "not_authenticated" in str(refused.value)
         # a homeroom teacher of no uploaded class sees no class at all (not 163, not 164)
         assert rpc.certification.oversight_figures(stranger, "class") == []
+
+
+SUBJ_C, SUBJ_D = "換班統計丙", "換班統計丁"
+
+
+@pytest.fixture(scope="module")
+def moving_school(stack):
+    people = [{"username": u, "display_name": name, "password": PASSWORD,
+               "grants": [{"tenant": "day", "role": "homeroom_teacher"}]}
+              for u, name in (("ov_hr_a", "甲班導師"), ("ov_hr_b", "乙班導師"))]
+    with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=60) as rpc:
+        report = rpc.accounts.import_people(as_system("day", "accounts"), people)
+    assert not report["refused"], report
+    c = add_class(stack, prefix="ovc", class_code="176", subject=SUBJ_C, n=2, nid_letter="B", nid_block=8,
+                  homeroom="ov_hr_a", class_name="換班測試甲班")
+    d = add_class(stack, prefix="ovd", class_code="177", subject=SUBJ_D, n=1, nid_letter="C", nid_block=3,
+                  homeroom="ov_hr_b", class_name="換班測試乙班")
+    return c, d
+
+
+def test_a_student_who_changes_class_is_counted_under_the_class_they_are_in_now(stack, api, moving_school):
+    """Both students of 176 upload; then the registrar moves the first to 177. The figures
+    follow the student: 176's homeroom teacher sees one open item, 177's homeroom teacher the
+    other, and the academic section's per-class table agrees (a task keeps its class at upload
+    time only as a fallback)."""
+    c, _ = moving_school
+    _upload_all(api, c, SUBJ_C)
+    reg, hr_a, hr_b = api("reg_day"), api("ov_hr_a"), api("ov_hr_b")
+    eventually(lambda: [(f["key"], f["open"]) for f in hr_a.get("/certification/oversight?by=class").json()]
+               == [("176", 2)])
+    assert hr_b.get("/certification/oversight?by=class").json() == []
+
+    mover = next(s for s in reg.get("/students?class_code=176").json() if s["student_no"] == "11517601")
+    body = {k: ("" if mover.get(k) is None else str(mover[k])) for k in (
+        "student_no", "name", "birth_date", "gender", "seat_no", "school_code", "group_code", "department_code",
+        "class_type_code", "division_code", "enrolment_route", "status")}
+    body.update(class_code="177", version=mover["version"])
+    r = reg.put(f"/students/{mover['id']}", json=body)
+    assert r.status_code == 200 and r.json()["class_code"] == "177", r.text
+
+    assert [(f["key"], f["name"], f["open"]) for f in hr_a.get("/certification/oversight?by=class").json()] \
+        == [("176", "換班測試甲班", 1)]
+    assert [(f["key"], f["name"], f["open"]) for f in hr_b.get("/certification/oversight?by=class").json()] \
+        == [("177", "換班測試乙班", 1)]
+    (whole_b,) = hr_b.get("/certification/oversight?by=tenant").json()
+    assert whole_b["open"] == 1
+    by_class = {f["key"]: f["open"] for f in reg.get("/certification/oversight?by=class").json()}
+    assert (by_class["176"], by_class["177"]) == (1, 1)
+
+
+def test_only_certification_may_ask_records_for_students_classes(stack, moving_school):
+    """records.current_classes answers certification's own identity: a teacher's or the
+    gateway's token is refused; another tenant's students are not named."""
+    import uuid
+
+    from portfolio_common import caller as caller_mod
+    from tests.support.callers import signer
+    with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=30) as rpc:
+        # the module's three students, wherever the other test moved one of them
+        listed = {s["id"]: s["class_code"] for code in ("176", "177")
+                  for s in rpc.records.list_students(as_system("day", "records"), code)}
+        ids = sorted(listed)
+        assert len(ids) == 3
+        cert = signer("certification").mint(caller_mod.service_caller("certification", "day"), "records")
+        assert {i: v["class_code"] for i, v in rpc.records.current_classes(cert, ids).items()} == listed
+        other = signer("certification").mint(caller_mod.service_caller("certification", "ce"), "records")
+        assert rpc.records.current_classes(other, ids) == {}
+        for token in (signer("gateway").mint(caller_mod.Caller(user_id=str(uuid.uuid4()), username="t",
+                                                              tenant="day", roles=("homeroom_teacher",)), "records"),
+                      signer("submission").mint(caller_mod.service_caller("submission", "day"), "records")):
+            with pytest.raises(Exception) as refused:
+                rpc.records.current_classes(token, ids)
+            assert "not_allowed" in str(refused.value) or "not open" in str(refused.value)

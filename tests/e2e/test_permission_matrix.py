@@ -30,6 +30,7 @@ ARGS = {
     "records.import_school": ({"school_year": 115, "semester": 1},),
     "records.list_my_sections": (), "records.list_my_outcomes": (None,), "records.get_outcome": (X,),
     "records.list_my_students": (), "records.list_students": (),
+    "records.current_classes": ([X],),   # system:certification only (oversight by the class of today)
     "records.issue_outcome_ticket": (X, "x"), "records.issue_reupload_ticket": (X, "x"), "records.reveal_national_id": (X,), "records.release_outcome_ticket": (X,),
     "records.get_student": (X,), "records.get_my_profile": (),
     "records.create_student": ({"student_no": "x", "national_id": "A123456788"}, {"school_year": 115}),

@@ -46,7 +46,8 @@ SERVICE_CALLS = {
     "submission": ("records.national_export_fields",     # the national rosters' fields
                    "records.transfer_export_fields"),    # a student's transfer package
     "certification": ("accounts.user_emails",             # the reminder e-mails' addresses
-                      "submission.locked_outcomes"),      # no withdrawal under a locked copy
+                      "submission.locked_outcomes",       # no withdrawal under a locked copy
+                      "records.current_classes"),         # oversight by the class a student is in now
 }
 
 

@@ -185,7 +185,8 @@ def _median(values):
 def oversight_scope(roles, user_id, own_subjects=()) -> dict | None:
     """What part of the tenant a caller oversees: None for the whole tenant (WHOLE_TENANT_ROLES),
     else {"homeroom_user_id": id or None, "subjects": frozenset} (homeroom teacher: the classes
-    whose homeroom teacher they were at upload time; subject convener: `own_subjects`, the
+    they are the homeroom teacher of, as the rounds carry them: usecases.with_current_classes
+    puts in the students' classes of today; subject convener: `own_subjects`, the
     subjects they teach themselves, since a convener's grant names no subject).
     NotAllowed for a caller with none of these roles."""
     roles = set(roles)

@@ -84,7 +84,7 @@ class SqlTaskRepository:
     def oversight_rounds(self, tenant) -> list:
         """Every round of the tenant with the time of its decision (None without one)."""
         q = (sa.select(tasks.c.teacher_user_id, tasks.c.section_id, tasks.c.subject_name, tasks.c.status,
-                       tasks.c.class_code, tasks.c.class_name, tasks.c.homeroom_user_id,
+                       tasks.c.student_id, tasks.c.class_code, tasks.c.class_name, tasks.c.homeroom_user_id,
                        tasks.c.created_at, decisions.c.decided_at)
              .select_from(tasks.outerjoin(decisions, decisions.c.task_id == tasks.c.id))
              .where(tasks.c.tenant == tenant))
@@ -92,7 +92,7 @@ class SqlTaskRepository:
 
     def open_rounds(self, tenant) -> list:
         q = (sa.select(tasks.c.teacher_user_id, tasks.c.section_id, tasks.c.subject_name, tasks.c.school_year,
-                       tasks.c.semester, tasks.c.homeroom_user_id)
+                       tasks.c.semester, tasks.c.student_id, tasks.c.homeroom_user_id)
              .where(tasks.c.tenant == tenant, tasks.c.status == "pending"))
         return [dict(r._mapping) for r in self.s.execute(q).all()]
 
@@ -250,7 +250,7 @@ class FakeTaskRepository:
 
     def open_rounds(self, tenant):
         return [{k: t.get(k) for k in ("teacher_user_id", "section_id", "subject_name", "school_year", "semester",
-                                       "homeroom_user_id")}
+                                       "student_id", "homeroom_user_id")}
                 for t in self.tasks.values() if t["tenant"] == tenant and t["status"] == "pending"]
 
     def tenants(self):
@@ -265,7 +265,8 @@ class FakeTaskRepository:
             if t["tenant"] == tenant:
                 d = next((d for d in self.decisions if d["task_id"] == t["id"]), {})
                 out.append({k: t.get(k) for k in ("teacher_user_id", "section_id", "subject_name", "status",
-                                                  "class_code", "class_name", "homeroom_user_id", "created_at")}
+                                                  "student_id", "class_code", "class_name", "homeroom_user_id",
+                                                  "created_at")}
                            | {"decided_at": d.get("decided_at")})
         return out
 

@@ -21,6 +21,7 @@ from .schemas import ReturnReasonRead, TaskRead
 log = logging.getLogger(__name__)
 REMINDER_INTERVAL = reminders.interval_seconds()  # REMINDER_INTERVAL_SECONDS, read at start
 SUBMISSION_TIMEOUT_SECONDS = 10  # a withdrawal waits this long for submission's locked outcomes
+RECORDS_TIMEOUT_SECONDS = 20  # the longest the oversight figures wait for records' classes
 ACCOUNTS_TIMEOUT_SECONDS = 60  # the longest the reminder job waits for accounts' address book
 
 
@@ -29,6 +30,7 @@ class CertificationService:
     platform = CertificationPlatform()
     accounts = RpcProxy("accounts")
     submission = RpcProxy("submission")
+    records = RpcProxy("records")
     _sender = None
 
     @rpc
@@ -50,6 +52,20 @@ class CertificationService:
         with self.platform.uow() as uow:
             return usecases.count_tasks(uow, caller)
 
+    def _current_classes(self, caller):
+        """records.current_classes as system:certification, for the caller's tenant, with a
+        bounded wait: no answer refuses the request with `service_unavailable` (the figures
+        would otherwise count students under a class they have left)."""
+        def current_classes(student_ids):
+            try:
+                with eventlet.Timeout(RECORDS_TIMEOUT_SECONDS):
+                    return self.records.current_classes(
+                        self.platform.own_caller_token("records", caller.tenant), student_ids)
+            except eventlet.Timeout:
+                raise PortfolioError("records did not say which class each student is in",
+                                     code="service_unavailable") from None
+        return current_classes
+
     @rpc
     @allowed("ops", "executive_secretary", "principal", "registrar", "homeroom_teacher", "subject_convener",
              "system")
@@ -59,7 +75,7 @@ class CertificationService:
         tenant they oversee (whole tenant; a homeroom teacher's class; a convener's subjects:
         usecases.oversight_figures); Invalid for another `by`."""
         with self.platform.uow() as uow:
-            return usecases.oversight_figures(uow, caller, by)
+            return usecases.oversight_figures(uow, caller, by, current_classes=self._current_classes(caller))
 
     @rpc
     @allowed("ops", "executive_secretary", "principal", "registrar", "homeroom_teacher", "subject_convener",
@@ -69,7 +85,8 @@ class CertificationService:
         within `within_days` days (dates as ISO strings), scoped like oversight_figures;
         Invalid for a bad `within_days`."""
         with self.platform.uow() as uow:
-            rows = usecases.open_at_window_close(uow, caller, within_days)
+            rows = usecases.open_at_window_close(uow, caller, within_days,
+                                                 current_classes=self._current_classes(caller))
         return [dict(r, closes_on=r["closes_on"].isoformat() if r["closes_on"] else None) for r in rows]
 
     @rpc

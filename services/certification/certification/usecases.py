@@ -160,9 +160,26 @@ def _scope(caller, rounds):
     return domain.oversight_scope(caller.roles, caller.user_id, own)
 
 
-def oversight_figures(uow, caller, by="teacher") -> list:
+def with_current_classes(rounds, current_classes) -> list:
+    """The rounds with each student's class as it is today: `current_classes(student_ids)` ->
+    {student_id: {class_code, class_name, homeroom_user_id}} (records.current_classes). A
+    student records does not name keeps the class at upload time (the round's own copy).
+    Without the callable (unit tests, fakes) the rounds are returned as they are."""
+    if current_classes is None or not rounds:
+        return rounds
+    now = current_classes(sorted({str(r["student_id"]) for r in rounds if r.get("student_id")}))
+    out = []
+    for r in rounds:
+        cls = now.get(str(r.get("student_id")))
+        out.append(dict(r, **cls) if cls is not None else r)
+    return out
+
+
+def oversight_figures(uow, caller, by="teacher", current_classes=None) -> list:
     """Open, certified, returned and withdrawn rounds and the median time to decide (hours), per
     teacher | section | subject | class of the caller's tenant, or for all of it (`by`="tenant");
+    classes (and so the homeroom teacher's part) are those the students are in now
+    (`current_classes`, see with_current_classes), not those at upload time;
     see domain.figures for the shape (issue 10 item 6; DOMAIN.md: oversight by the principal
     and the dean of academic affairs). Scoped by role (domain.oversight_scope): the academic
     section (registrar), executive secretary, principal and ops see the whole tenant, a
@@ -171,11 +188,11 @@ def oversight_figures(uow, caller, by="teacher") -> list:
     caller.require(*domain.WHOLE_TENANT_ROLES, *domain.SCOPED_ROLES)
     if by not in domain.FIGURE_GROUPS:
         raise Invalid(f"by must be one of {sorted(domain.FIGURE_GROUPS)}")
-    rounds = uow.tasks.oversight_rounds(caller.tenant)
+    rounds = with_current_classes(uow.tasks.oversight_rounds(caller.tenant), current_classes)
     return domain.figures(domain.in_scope(rounds, _scope(caller, rounds)), by)
 
 
-def open_at_window_close(uow, caller, within_days=7) -> list:
+def open_at_window_close(uow, caller, within_days=7, current_classes=None) -> list:
     """Open rounds of the caller's tenant whose term's certification window has closed or closes
     within `within_days` days, per teacher and section (domain.open_at_close for the shape), so
     the academic section can hand them to a proxy (accounts.grant_proxy) in time (brief item 3).
@@ -184,7 +201,10 @@ def open_at_window_close(uow, caller, within_days=7) -> list:
     if not isinstance(within_days, int) or isinstance(within_days, bool) or not 0 <= within_days <= 60:
         raise Invalid("within_days is a whole number of days from 0 to 60")
     scope = _scope(caller, uow.tasks.oversight_rounds(caller.tenant) if caller.has("subject_convener") else [])
-    rounds = domain.in_scope(uow.tasks.open_rounds(caller.tenant), scope)
+    open_rounds = uow.tasks.open_rounds(caller.tenant)
+    if scope is not None and scope["homeroom_user_id"] is not None:
+        open_rounds = with_current_classes(open_rounds, current_classes)
+    rounds = domain.in_scope(open_rounds, scope)
     return domain.open_at_close(rounds, uow.tasks.calendars_of(caller.tenant), clock.today_in_school(), within_days)
 
 

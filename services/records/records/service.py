@@ -59,6 +59,14 @@ class RecordsService(*areas.rpc_mixins()):
             return dump_many(StudentRead, usecases.list_my_students(uow, caller))
 
     @rpc
+    @allowed(*usecases.CLASS_READERS)
+    def current_classes(self, caller, student_ids):
+        """{student_id: {class_code, class_name, homeroom_user_id}}: each named student's class
+        today (usecases.current_classes); certification's own identity, for oversight."""
+        with self.platform.uow() as uow:
+            return usecases.current_classes(uow, caller, student_ids)
+
+    @rpc
     @allowed("registrar")
     def reveal_national_id(self, caller, student_id):
         with self.platform.uow() as uow:

@@ -217,6 +217,37 @@ def list_my_students(uow, caller) -> list:
     return [dict(r._mapping) for r in rows]
 
 
+CLASS_READERS = ("system", "system:certification")
+MAX_CLASS_LOOKUP = 20000
+
+
+def current_classes(uow, caller, student_ids) -> dict:
+    """Each named student's class today: {student_id: {class_code, class_name, homeroom_user_id}}
+    (None each for a student without a class); students of another tenant or unknown ids are
+    left out. For certification's oversight figures (issue 10 item 6: the homeroom teacher sees
+    the class they have now, not the class a student was in at upload time). Raises Invalid
+    for more than MAX_CLASS_LOOKUP ids, NotFound for an id that is not a UUID."""
+    caller.require(*CLASS_READERS)
+    if not isinstance(student_ids, list) or len(student_ids) > MAX_CLASS_LOOKUP:
+        raise Invalid(f"student_ids is a list of at most {MAX_CLASS_LOOKUP} ids")
+    ids = {_uuid(i, "student") for i in student_ids}
+    out = {}
+    for chunk in _chunks(sorted(ids), 5000):
+        rows = uow.session.execute(
+            sa.select(students.c.id, classes.c.code, classes.c.name, classes.c.homeroom_user_id)
+            .select_from(students).outerjoin(classes, classes.c.id == students.c.class_id)
+            .where(students.c.tenant == caller.tenant, students.c.id.in_(chunk))).all()
+        for r in rows:
+            out[str(r.id)] = {"class_code": r.code, "class_name": r.name,
+                              "homeroom_user_id": str(r.homeroom_user_id) if r.homeroom_user_id else None}
+    return out
+
+
+def _chunks(items, size):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
 def reveal_national_id(uow, vault, caller, student_id) -> dict:
     """The full national ID, for the registrar (national rosters need it); every look is kept
     in the student's change trail (who, when)."""

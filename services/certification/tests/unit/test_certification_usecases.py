@@ -403,6 +403,37 @@ def test_a_homeroom_teacher_sees_only_their_class():
     assert usecases.oversight_figures(u, _who(["homeroom_teacher"]), "class") == []   # a homeroom of no upload
 
 
+def test_a_student_who_moved_class_counts_under_the_class_of_today():
+    """records says where each student is now (current_classes); the homeroom teacher of the
+    old class no longer sees the moved student's rounds, the new one does; a student records
+    does not name keeps the class at upload time."""
+    u = FakeCertificationUnitOfWork()
+    usecases.apply_calendar(u, calendar(closes=3))
+    moved = uploaded(class_code="163", class_name="資訊一甲", homeroom_user_id=HOMEROOM_A)
+    stays = uploaded(class_code="163", class_name="資訊一甲", homeroom_user_id=HOMEROOM_A)
+    unknown = uploaded(class_code="163", class_name="資訊一甲", homeroom_user_id=HOMEROOM_A)
+    for env in (moved, stays, unknown):
+        usecases.create_task(u, env)
+    asked = []
+
+    def current_classes(ids):
+        asked.append(ids)
+        return {str(moved["payload"]["student_id"]): {"class_code": "164", "class_name": "資訊一乙",
+                                                 "homeroom_user_id": HOMEROOM_B},
+                str(stays["payload"]["student_id"]): {"class_code": "163", "class_name": "資訊一甲",
+                                                 "homeroom_user_id": HOMEROOM_A}}
+    a = usecases.oversight_figures(u, _who(["homeroom_teacher"], HOMEROOM_A), "class", current_classes)
+    b = usecases.oversight_figures(u, _who(["homeroom_teacher"], HOMEROOM_B), "class", current_classes)
+    assert [(r["key"], r["open"]) for r in a] == [("163", 2)] and [(r["key"], r["label"], r["open"]) for r in b] \
+        == [("164", "資訊一乙", 1)]
+    assert len(asked[0]) == 3            # one question for every student, not one per round
+    whole = usecases.oversight_figures(u, _who(["registrar"]), "class", current_classes)
+    assert [(r["key"], r["open"]) for r in whole] == [("163", 2), ("164", 1)]
+    open_b = usecases.open_at_window_close(u, _who(["homeroom_teacher"], HOMEROOM_B), 7, current_classes)
+    open_a = usecases.open_at_window_close(u, _who(["homeroom_teacher"], HOMEROOM_A), 7, current_classes)
+    assert (sum(r["open"] for r in open_b), sum(r["open"] for r in open_a)) == (1, 2)
+
+
 def test_a_subject_convener_sees_only_the_subjects_they_teach():
     u = _school()
     rows = usecases.oversight_figures(u, _who(["subject_convener", "subject_teacher"], HOMEROOM_B), "subject")
