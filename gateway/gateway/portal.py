@@ -327,16 +327,12 @@ def _file_url_maker():
 
 
 def _prepare_rows(tasks):
-    """What each queue row shows of its files, computed once per row: `slot_list` (slot_files),
-    `file_url` (the principal file's link), `links` ([(slot, file, url)]) and `preview` (what
-    queue.js previews: [{slot, url, type, name}])."""
+    """What each queue row shows of its files, computed once per row: `slot_list` (slot_files)
+    and `links` ([(slot, file, url)]); queue.js previews from those links."""
     url = _file_url_maker()
     for t in tasks:
         t["slot_list"] = slot_files(t)
-        t["file_url"] = url(t["file_id"])
         t["links"] = [(slot, f, url(f["file_id"])) for slot, f in t["slot_list"]]
-        t["preview"] = [{"slot": slot, "url": link, "type": f.get("content_type") or "", "name": f.get("filename") or ""}
-                        for slot, f, link in t["links"]]
 
 
 def _queue_groups(tasks):

@@ -187,6 +187,15 @@ def test_queue_groups_previews_keyboard_bulk_refusal_and_return(browser, stack, 
     page.get_by_role("link", name="全部").click()
     page.get_by_label("篩選").fill(student_names[2])
     expect(page.get_by_test_id("queue-group").filter(has_text=SUBJECT).locator("tr.task:visible")).to_have_count(1)
+    # ... and looks in the file names and the class as well (any case)
+    page.get_by_label("篩選").fill("含附錄與問卷原始資料.PDF")
+    expect(page.get_by_test_id("queue-group").filter(has_text=SUBJECT).locator("tr.task:visible")).to_have_count(1)
+    page.get_by_label("篩選").fill("作品介紹.MP4")
+    expect(page.get_by_test_id("queue-group").filter(has_text=SUBJECT).locator("tr.task:visible")).to_have_count(1)
+    rows_of_class = page.get_by_test_id("queue-group").filter(has_text=SUBJECT).locator("tr.task")
+    page.get_by_label("篩選").fill(CLASS)     # every row of the class
+    expect(rows_of_class.locator("xpath=self::*[not(@hidden)]")).to_have_count(rows_of_class.count())
+    assert rows_of_class.count() >= 3
     page.get_by_label("篩選").fill("沒有這個人")
     expect(page.locator("#queue-empty")).to_be_visible()
 

@@ -14,12 +14,25 @@
 
   // An outcome holds a document, a media file, or both: each is previewed, under its slot's name.
   const SLOT_NAMES = { document: '文件', media: '影音檔' };
+  // what a row shows, read from its cells (the page keeps no copy of it in attributes)
+  const text = (row, sel) => (row.querySelector(sel)?.textContent || '').trim();
+  const student = (row) => text(row, '.pick');
+  const description = (row) => text(row, '.desc');
   function files(row) {
-    try {
-      const list = JSON.parse(row.dataset.files || '[]');
-      if (list.length) return list;
-    } catch (e) { /* the single file below */ }
-    return [{ slot: '', url: row.dataset.fileUrl, type: row.dataset.type, name: row.dataset.filename }];
+    return [...row.querySelectorAll('.slot-file')].map((box) => {
+      const a = box.querySelector('a');
+      return { slot: box.dataset.slot || '', url: a.getAttribute('href'), type: a.dataset.type || '',
+               name: a.textContent.trim() };
+    });
+  }
+  // the words the filter looks in: name, number, subject, description, class, file names
+  function searchText(row) {
+    if (row.dataset.search === undefined) {
+      const g = row.closest('section.queue-group');
+      row.dataset.search = [student(row), text(row, '.no'), g?.dataset.subject || '', description(row),
+                            g?.dataset.class || '', ...files(row).map((f) => f.name)].join(' ').toLowerCase();
+    }
+    return row.dataset.search;
   }
   function slotPreview(f) {
     const box = document.createElement('figure');
@@ -67,10 +80,10 @@
     row.classList.add('current');
     preview.hidden = false;
     document.getElementById('preview-who').textContent =
-      `${row.dataset.seat ? row.dataset.seat + ' 號 ' : ''}${row.dataset.student}`;
-    document.getElementById('preview-desc').textContent = row.dataset.description;
+      `${row.dataset.seat ? row.dataset.seat + ' 號 ' : ''}${student(row)}`;
+    document.getElementById('preview-desc').textContent = description(row);
     const list = files(row);
-    document.getElementById('preview-name').textContent = list.length > 1 ? `共 ${list.length} 個檔案` : row.dataset.filename;
+    document.getElementById('preview-name').textContent = list.length > 1 ? `共 ${list.length} 個檔案` : (list[0]?.name || '');
     body.replaceChildren(...list.map(slotPreview));
     const all = rows();
     document.getElementById('preview-pos').textContent = `第 ${all.indexOf(row) + 1} / ${all.length} 件`;
@@ -117,7 +130,7 @@
     list.querySelectorAll('section.queue-group').forEach((g) => {
       let n = 0;
       g.querySelectorAll('tr.task').forEach((r) => {
-        r.hidden = q !== '' && !r.dataset.search.includes(q);
+        r.hidden = q !== '' && !searchText(r).includes(q);
         if (!r.hidden) n += 1;
       });
       g.hidden = n === 0;
@@ -132,7 +145,7 @@
   sort.addEventListener('change', () => {
     const key = sort.value;
     const cmp = (a, b) => {
-      if (key === 'name') return a.dataset.student.localeCompare(b.dataset.student, 'zh-Hant');
+      if (key === 'name') return student(a).localeCompare(student(b), 'zh-Hant');
       if (key === 'created') return a.dataset.created.localeCompare(b.dataset.created);
       const sa = a.dataset.seat === '' ? Infinity : Number(a.dataset.seat);
       const sb = b.dataset.seat === '' ? Infinity : Number(b.dataset.seat);

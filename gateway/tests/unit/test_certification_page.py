@@ -2,7 +2,6 @@
 (RpcPool.call_many), and each row's file links are the portal's file route (issue 10: the
 page builds the route once, not per file)."""
 import html
-import json
 import re
 import uuid
 
@@ -71,10 +70,13 @@ def test_the_queue_asks_its_services_at_once_and_links_every_file():
     rows = re.findall(r'<tr class="task[^"]*" data-task="([^"]+)"(.*?)</tr>', resp.text, re.S)
     assert len(rows) == 3
     for tid, row in rows:
-        assert html.unescape(re.search(r'data-file-url="([^"]*)"', row).group(1)) == main[tid]
-        preview = json.loads(html.unescape(re.search(r'data-files="([^"]*)"', row).group(1)))
-        assert [(p["slot"], p["url"]) for p in preview] == want[tid]
-        assert [html.unescape(h) for h in re.findall(r'<a href="([^"]*)" target="_blank"', row)] == [u for _, u in want[tid]]
+        # each file of the round is one link in its slot, with the type queue.js previews it by
+        # (the principal file first)
+        found = re.findall(r'data-slot="([^"]+)">.*?<a href="([^"]*)" target="_blank" rel="noopener" data-type="([^"]*)"',
+                           row, re.S)
+        assert [(slot, html.unescape(u)) for slot, u, _ in found] == want[tid]
+        assert html.unescape(found[0][1]) == main[tid]
+        assert all(t for _, _, t in found)
 
     # another tab also counts the open ones for the notice, in the same round of calls
     pool.together.clear()
