@@ -68,14 +68,15 @@ def sign_in_readers(stack, n=READERS):
     return tokens
 
 
-def open_loop(client, tokens, rate, seconds):
-    """[(latency ms from the due time, status)] of rate*seconds requests due at a steady rate."""
+def open_loop(client, tokens, rate, seconds, path=PATH):
+    """[(latency ms from the due time, status)] of rate*seconds requests to `path` due at a
+    steady rate, the sessions (`tokens`) taking turns."""
     n = int(rate * seconds)
     results = [None] * n
     order = itertools.cycle(tokens)
 
     def one(i, due, token):
-        status = client.get(PATH, token)
+        status = client.get(path, token)
         results[i] = ((time.perf_counter() - due) * 1000, status)
 
     with ThreadPoolExecutor(THREADS) as pool:
