@@ -129,12 +129,17 @@ def _iso(roc):
 
 def load(rpc, system, planned: dict) -> dict:
     """Enter the planned records through the units' paths (see the module docstring). Returns
-    {tenant: {kind: count written or found, ...}, "seconds": float}. Raises SystemExit when an
-    import refuses a row (a generator bug: nothing of that import is written)."""
-    started, report = time.monotonic(), {}
+    {tenant: {kind: count written or found, ...}, "seconds": float, "seconds_by_kind": {kind:
+    float, both tenants}}. Raises SystemExit when an import refuses a row (a generator bug:
+    nothing of that import is written)."""
+    started, report, spent = time.monotonic(), {}, {}
+
+    def timed(method, t0):
+        spent[method] = spent.get(method, 0.0) + time.monotonic() - t0
     for tenant, p in planned.items():
         counts = report.setdefault(tenant, {})
         for method, batches in p["imports"].items():
+            t0 = time.monotonic()
             for options, rows in batches:
                 for i in range(0, len(rows), CHUNK):
                     chunk = rows[i:i + CHUNK]
@@ -142,10 +147,12 @@ def load(rpc, system, planned: dict) -> dict:
                     if res["problems"]:
                         raise SystemExit(f"{tenant} {method}: refused {res['problems'][:3]}")
                     counts[method] = counts.get(method, 0) + len(chunk)
+            timed(method, t0)
         if not p["forms"]:
             continue
         ids = {s["student_no"]: s["id"] for s in rpc.records.list_students(system(tenant, "records"))}
         for method, entries in p["forms"].items():
+            t0 = time.monotonic()
             held = {}
             for class_code in sorted({c for c, _, _ in entries}):
                 for r in getattr(rpc.records, LISTS[method])(system(tenant, "records"), None, class_code):
@@ -157,5 +164,7 @@ def load(rpc, system, planned: dict) -> dict:
                 if not any(all(it.get(k) == v for k, v in key.items()) for it in held.get(no, [])):
                     getattr(rpc.records, method)(system(tenant, "records"), ids[no], data)
                 counts[method] = counts.get(method, 0) + 1
+            timed(method, t0)
     report["seconds"] = round(time.monotonic() - started, 1)
+    report["seconds_by_kind"] = {k: round(v, 1) for k, v in spent.items()}
     return report

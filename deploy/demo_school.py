@@ -234,10 +234,11 @@ def main(argv=None):
     for tenant, r in results.items():
         print(f"  {tenant}: {r['imported']}")
     if records:
-        seconds = records.pop("seconds")
+        seconds, by_kind = records.pop("seconds"), records.pop("seconds_by_kind", {})
         print(f"  generated records ({seconds:.0f} s): " + "; ".join(
             f"{tenant} " + ", ".join(f"{k.split('_', 1)[1]} {n}" for k, n in counts.items())
             for tenant, counts in records.items()))
+        print("  time per kind: " + ", ".join(f"{k.split('_', 1)[1]} {v:.1f} s" for k, v in by_kind.items()))
     print(f"\nportal: {a.gateway}/")
     print(f"demo logins (password for all: {DEMO_PASSWORD_NOTE}; the generated people sign in "
           f"through the school's SSO only):")

@@ -23,6 +23,9 @@ An importer is an object with:
   file_problems(rows) -> [(row, field, code, params)]             optional, across rows
   plan(uow, ctx, values) -> (action, version_marker, [(field, code, params)])   reads only
   apply(uow, ctx, values, plan)                                   writes + history
+  prefetch(uow, ctx, [values])   optional, reads only: called once before the rows are planned
+                                 with every row that passed `read`, to load what `plan` looks
+                                 up (students, stored items) in a few queries and keep it in ctx
   changes(uow, ctx, values, marker) -> [{field, before, after}]   optional, reads only: what an
       `updated` row changes, for the preview (an `unchanged` row gets [], a new one nothing)
 """
@@ -81,6 +84,8 @@ def run_import(uow, importer, ctx, rows, *, dry_run=True, basis=None) -> dict:
     if hasattr(importer, "file_problems"):
         problems += importer.file_problems([(row, values) for row, values, _ in checked])
     bad_rows = {p[0] for p in problems}
+    if hasattr(importer, "prefetch"):   # what planning the rows will look up, in a few queries
+        importer.prefetch(uow, ctx, [values for row, values, _ in checked if row not in bad_rows])
     plans, out_rows = [], []
     for row, values, _ in checked:
         if row in bad_rows:

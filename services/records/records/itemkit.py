@@ -545,12 +545,42 @@ class ItemImporter:
                 seen.setdefault(key, row)
         return out
 
+    def prefetch(self, uow, ctx, values_list):
+        """Before the rows are planned (importing.run_import): the file's students in one query,
+        and their live items of this kind indexed by the kind's key, so planning a row asks the
+        database nothing (a 10,000-row grade sheet made five queries a row)."""
+        tenant = ctx["caller"].tenant
+        found = uow.students.by_student_nos(tenant, {v["student_no"] for v in values_list if v.get("student_no")})
+        ctx["students_by_no"] = found
+        ctx["students_by_id"] = {str(st["id"]): st for st in found.values()}
+        live = {}
+        for r in getattr(uow, self.item_kind.table.name).of_students(tenant, [st["id"] for st in found.values()]):
+            if r.get("voided_at") is None:
+                live.setdefault(self.live_key(str(r["student_id"]), r), r)
+        ctx["live_items"] = live
+
+    def live_key(self, student_id, row) -> tuple:
+        """How a stored item and a row of the file are matched: the student and the kind's key."""
+        return (student_id, *[row.get(k) for k in self.item_kind.key])
+
+    def student(self, uow, ctx, student_no):
+        """The row's student: from prefetch when it ran, else asked of the database."""
+        if "students_by_no" in ctx:
+            return ctx["students_by_no"].get(student_no)
+        return uow.students.by_student_no(ctx["caller"].tenant, student_no)
+
+    def same_item(self, uow, ctx, student, values):
+        """The student's live item with the row's key (None without one)."""
+        if "live_items" in ctx:
+            return ctx["live_items"].get(self.live_key(str(student["id"]), values))
+        return getattr(uow, self.item_kind.table.name).find(
+            ctx["caller"].tenant, student["id"], {k: values[k] for k in self.item_kind.key})
+
     def plan(self, uow, ctx, values):
-        student = uow.students.by_student_no(ctx["caller"].tenant, values["student_no"])
+        student = self.student(uow, ctx, values["student_no"])
         if student is None:
             return None, None, [("student_no", "student_unknown", {})]
-        same = getattr(uow, self.item_kind.table.name).find(
-            ctx["caller"].tenant, student["id"], {k: values[k] for k in self.item_kind.key})
+        same = self.same_item(uow, ctx, student, values)
         if same is None:
             return "created", [str(student["id"])], []
         if all(same.get(k) == v for k, v in _stored(self.item_kind, values).items()):
@@ -561,7 +591,8 @@ class ItemImporter:
         action, marker = plan
         caller = ctx["caller"]
         if action == "created":
-            student = uow.students.get(caller.tenant, uuid.UUID(marker[0]))
+            student = ctx.get("students_by_id", {}).get(marker[0]) or uow.students.get(caller.tenant,
+                                                                                      uuid.UUID(marker[0]))
             _add(uow, self.item_kind, caller, student, values, "import")
             return
         existing = getattr(uow, self.item_kind.table.name).get(caller.tenant, uuid.UUID(marker[0]))

@@ -36,16 +36,35 @@ class GradeImporter(ItemImporter):
     """One row per student, term and course code; the student must be enrolled in a section of
     that code and term (student_not_enrolled), the code must exist that term (course_code_unknown)."""
 
+    def prefetch(self, uow, ctx, values_list):
+        """The base's students and stored grades (matched by section), and the file's sections
+        with their enrolled students: planning a row then asks the database nothing."""
+        super().prefetch(uow, ctx, values_list)
+        tenant, sections, enrolled = ctx["caller"].tenant, {}, {}
+        for v in values_list:
+            key = (v.get("school_year"), v.get("semester"), v.get("course_code"))
+            if None not in key and key not in sections:
+                sections[key] = uow.sections.by_code(tenant, *key)
+                for sec in sections[key]:
+                    enrolled[sec["id"]] = {str(s) for s in uow.sections.students_of(sec["id"])}
+        ctx["sections_by_code"], ctx["enrolled"] = sections, enrolled
+
+    def live_key(self, student_id, row) -> tuple:
+        return (student_id, str(row.get("section_id")))
+
     def plan(self, uow, ctx, values):
         tenant = ctx["caller"].tenant
-        student = uow.students.by_student_no(tenant, values["student_no"])
+        student = self.student(uow, ctx, values["student_no"])
         if student is None:
             return None, None, [("student_no", "student_unknown", {})]
-        section, problems = section_of(uow, tenant, student, values)
+        section, problems = section_of(uow, tenant, student, values, known=ctx)
         if problems:
             return None, None, problems
         values["section_id"] = section["id"]
-        same = uow.course_grades.find(tenant, student["id"], {"section_id": section["id"]})
+        if "live_items" in ctx:
+            same = ctx["live_items"].get(self.live_key(str(student["id"]), values))
+        else:
+            same = uow.course_grades.find(tenant, student["id"], {"section_id": section["id"]})
         if same is None:
             return "created", [str(student["id"])], []
         if all(same.get(k) == v for k, v in _stored(KIND, values).items()):
@@ -56,7 +75,9 @@ class GradeImporter(ItemImporter):
         action, marker = plan
         caller = ctx["caller"]
         if action == "created":
-            _add(uow, KIND, caller, uow.students.get(caller.tenant, uuid.UUID(marker[0])), values, "import")
+            student = ctx.get("students_by_id", {}).get(marker[0]) or uow.students.get(caller.tenant,
+                                                                                      uuid.UUID(marker[0]))
+            _add(uow, KIND, caller, student, values, "import")
             return
         existing = uow.course_grades.get(caller.tenant, uuid.UUID(marker[0]))
         if existing is None or existing["version"] != marker[1]:

@@ -25,17 +25,24 @@ KIND = itemkit.ItemKind(
     key=("school_year", "semester", "course_code"), extra={"present": lambda uow, tenant, rows: _public(uow, tenant, rows)})
 
 
-def section_of(uow, tenant, student, values) -> tuple:
+def section_of(uow, tenant, student, values, known=None) -> tuple:
     """(section, [(field, code, params)]): the section of the term with the row's course code that
     the student is enrolled in. No section of that code this term: course_code_unknown (codes
     are data: DOMAIN.md "Course codes"); the student in none of them: student_not_enrolled; a yearly
-    grade for a section counted in credits (日間部): yearly_grade_not_ce."""
+    grade for a section counted in credits (日間部): yearly_grade_not_ce. `known`: an import's
+    prefetched {"sections_by_code": {(year, semester, code): [section]}, "enrolled": {section_id:
+    {student_id}}} (GradeImporter.prefetch), used instead of asking the database."""
     if not values.get("course_code") or values.get("school_year") is None or values.get("semester") is None:
         return None, []
-    found = uow.sections.by_code(tenant, values["school_year"], values["semester"], values["course_code"])
+    key = (values["school_year"], values["semester"], values["course_code"])
+    if known and key in known.get("sections_by_code", {}):
+        found = known["sections_by_code"][key]
+        mine = [s for s in found if str(student["id"]) in known["enrolled"].get(s["id"], ())]
+    else:
+        found = uow.sections.by_code(tenant, *key)
+        mine = [s for s in found if uow.sections.is_enrolled(s["id"], student["id"])]
     if not found:
         return None, [("course_code", "course_code_unknown", {})]
-    mine = [s for s in found if uow.sections.is_enrolled(s["id"], student["id"])]
     if not mine:
         return None, [("course_code", "student_not_enrolled", {})]
     section = mine[0]

@@ -34,6 +34,16 @@ class SqlStudentRepository:
     def by_national_hash(self, tenant, national_id_hash):
         return self._one(students.c.tenant == tenant, students.c.national_id_hash == national_id_hash)
 
+    def by_student_nos(self, tenant, student_nos) -> dict:
+        """{student_no: student} of those named that exist (one query; an import's rows)."""
+        out = {}
+        nos = sorted(set(student_nos))
+        for i in range(0, len(nos), 5000):
+            q = (sa.select(*_COLS).outerjoin(classes, classes.c.id == students.c.class_id)
+                 .where(students.c.tenant == tenant, students.c.student_no.in_(nos[i:i + 5000])))
+            out.update({r.student_no: dict(r._mapping) for r in self.s.execute(q).all()})
+        return out
+
     def by_user(self, tenant, user_id):
         return self._one(students.c.tenant == tenant, students.c.user_id == user_id)
 
@@ -111,6 +121,11 @@ class FakeStudentRepository:
 
     def by_national_hash(self, tenant, national_id_hash):
         return self._find(tenant, national_id_hash=national_id_hash)
+
+    def by_student_nos(self, tenant, student_nos):
+        wanted = set(student_nos)
+        return {r["student_no"]: self._with_class(r) for r in self.rows.values()
+                if r["tenant"] == tenant and r["student_no"] in wanted}
 
     def by_user(self, tenant, user_id):
         return self._find(tenant, user_id=user_id)
