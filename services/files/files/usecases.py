@@ -582,13 +582,8 @@ def unpack_transfer(repo, store, caller, package_id, student_id, entries, spool_
     wanted = _entries(entries)
     out = {}
     with tempfile.TemporaryFile(dir=spool_dir) as zfh:
-        obj = store.open(row["bucket"], row["key"], row["version_id"])
-        try:
-            for chunk in obj.stream(1024 * 1024):
-                zfh.write(chunk)
-        finally:
-            obj.close()
-            obj.release_conn()
+        for chunk in store.read_all(row["bucket"], row["key"], row["version_id"]):
+            zfh.write(chunk)
         zfh.seek(0)
         with zipfile.ZipFile(zfh) as zf:
             for e in wanted:
