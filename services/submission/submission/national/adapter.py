@@ -164,6 +164,9 @@ class FilesTransferPackages:
                                          headers={"X-Portfolio-Caller": self.token()})
                     if link.status_code == 404:
                         raise NotFound("package not found")
+                    if link.status_code == 403 and (link.json().get("error") or {}).get("code") == "sealed_read_required":
+                        from portfolio_common.sealing import StudentSealed
+                        raise StudentSealed("this student is sealed: nothing is imported")
                     if link.status_code != 200:
                         raise EvidenceUnavailable(f"files answered {link.status_code} for a package link")
                     meta = link.json()
