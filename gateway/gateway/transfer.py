@@ -262,6 +262,10 @@ KIND_FIELDS = {   # what a row of each kind shows (the format's fields), in orde
     "attendance": (("semester", "學期"), ("kind", "假別"), ("count", "節數")),
     "status_changes": (("kind", "異動"), ("effective_on", "日期")),
 }
+# the format's state words as the portal says them (anything else is shown as the origin wrote it)
+VALUE_NAMES = {"certified": "已認證", "uploaded": "已上傳", "returned": "已退回", "approved": "已核可",
+               "submitted": "已送出", "ready": "已完成", "proof_missing": "待補證明", "work": "作品成果",
+               "competition": "競賽", "licence": "檢定證照", "other": "其他"}
 KIND_LABELS = {"course_grades": "修課紀錄", "course_outcomes": "課程學習成果", "performances": "多元表現",
                "autobiography": "自傳與學習計畫", "activities": "幹部、社團與服務", "competitions": "校內競賽",
                "attendance": "缺勤紀錄", "status_changes": "學籍異動"}
@@ -270,7 +274,7 @@ KIND_LABELS = {"course_grades": "修課紀錄", "course_outcomes": "課程學習
 @bp.app_context_processor
 def _transfer_names():
     """What the 轉入 sections need on any page that shows them (我的紀錄 too)."""
-    return {"TRANSFER_KIND_LABELS": KIND_LABELS, "TRANSFER_KIND_FIELDS": KIND_FIELDS}
+    return {"TRANSFER_KIND_LABELS": KIND_LABELS, "TRANSFER_KIND_FIELDS": KIND_FIELDS, "TRANSFER_VALUES": VALUE_NAMES}
 
 
 def _import_page(student, status=200, error=None, preview=None, imports=None):
