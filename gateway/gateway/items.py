@@ -376,7 +376,10 @@ def my_records():
     _user()
     mine = rpc("records", "get_my_records")
     # the items an earlier school's transfer package brought (records/transferin), read only
-    transferred = rpc("records", "list_transfer_imports", None)
+    # (a sealed student reads them only through the two-role request: the page shows none)
+    from .national import _attempt
+    transferred, _ = _attempt(lambda: rpc("records", "list_transfer_imports", None))
+    transferred = transferred or {"imports": []}
     return _no_store(make_response(render_template(
         "items_mine.html", mine=mine, BY_KIND=BY_KIND, view=transferred,
         file_base=url_for("transfer.my_transferred_file", file_id="__FILE__"))))

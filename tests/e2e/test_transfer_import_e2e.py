@@ -183,6 +183,14 @@ def test_bad_packages_are_refused_with_their_codes_and_nothing_is_stored(world):
     t = reg.post(f"/students/{sid}/transfer-imports/tickets").json()
     r = uploads.send_file(reg.s, t, good[:-40], "package.zip")
     assert (r.status_code, r.json()["error"]["code"]) == (422, "file_damaged")
+    # over the size limit: refused from the declared length, before any byte (tus creation)
+    t = reg.post(f"/students/{sid}/transfer-imports/tickets").json()
+    assert t["max_bytes"] == 200 * 1024 * 1024
+    r = reg.s.post(t["resumable_url"], timeout=60, headers={
+        "Authorization": f"Bearer {t['files_token']}", "X-Upload-Ticket": t["ticket"], "Tus-Resumable": "1.0.0",
+        "Upload-Length": str(t["max_bytes"] + 1)})
+    assert (r.status_code, r.json()["error"]["code"]) == (413, "file_too_large"), r.text
+    assert "200 MB" in r.json()["error"]["message_zh"]
 
 
 def test_a_forged_manifest_resigned_with_another_key_is_unverified_and_cannot_pass_for_ours(world):
