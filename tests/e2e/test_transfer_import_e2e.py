@@ -17,7 +17,6 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from submission.transfer import package
 from submission.transfer.usecases import TransferSigner
 from tests.e2e.conftest import eventually, pdf, sha
 from tests.support import uploads

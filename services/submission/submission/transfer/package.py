@@ -17,7 +17,6 @@ and a file whose bytes are not the fingerprint the record keeps refuses the whol
 """
 import hashlib
 import json
-import re
 import zipfile
 
 from ..national.rosters import EXTENSIONS, EvidenceMismatch, _copy_hashed  # noqa: F401  (re-exported)
