@@ -315,7 +315,7 @@ def import_preview(student_id):
     file_id = (request.args.get("file") or "")[:64]
     preview, error = _attempt(lambda: rpc("submission", "preview_transfer_import", student_id, file_id))
     if error:
-        return _import_page(student, status=error.status if error.status != 404 else 404, error=error)
+        return _import_page(student, status=error.status, error=error)
     return _import_page(student, preview=preview)
 
 

@@ -36,7 +36,7 @@ def world(stack, api):
              "grants": [{"tenant": "ce", "role": "homeroom_teacher"}]}])
     assert not report["refused"], report
     day = add_class(stack, prefix="tid", class_code="151", subject=SUBJECT, n=2, nid_letter="B", nid_block=6)
-    ce = add_class(stack, prefix="tic", class_code="151", subject=SUBJECT, n=3, nid_letter="B", nid_block=6,
+    ce = add_class(stack, prefix="tic", class_code="151", subject=SUBJECT, n=4, nid_letter="B", nid_block=6,
                    tenant="ce", homeroom="tim_hr")
     origin = api(day[0])
     perf = origin.post("/performances", json={"kind": "work", "fields": {
@@ -56,7 +56,7 @@ def world(stack, api):
     ce_students = {s["student_no"]: s["id"] for s in reg_ce.get("/students").json()}
     return {"zip": r.content, "proof": proof, "reg": reg_ce, "student": api(ce[0]), "other_student": api(ce[1]),
             "sid": ce_students["11515101"], "other_sid": ce_students["11515102"],
-            "sealed_sid": ce_students["11515103"], "hr": api("tim_hr")}
+            "sealed_sid": ce_students["11515103"], "own_sid": ce_students["11515104"], "hr": api("tim_hr")}
 
 
 def upload(client, student_id, data, name="轉學檔案.zip"):
@@ -217,9 +217,37 @@ def test_a_forged_manifest_resigned_with_another_key_is_unverified_and_cannot_pa
     assert (r.status_code, r.json()["error"]["code"]) == (422, "transfer_signature_invalid"), r.text
 
 
+def package_for(national_id) -> bytes:
+    """Another school's package (built with the format's builder and a test key) for this person."""
+    import contextlib
+    import uuid
+    from submission.transfer import package
+    doc = pdf()
+    export = {"student_id": str(uuid.uuid4()), "student_user_id": str(uuid.uuid4()), "school_years": [114],
+              "profile": {"student_no": "X0004", "name": "轉入同學04", "birth_date": None, "gender": None,
+                          "national_id": national_id, "class_name": "", "seat_no": None, "status": "enrolled",
+                          "school_code": "099999"},
+              "grades": [], "attendance": [], "activities": [], "competitions": [], "status_changes": [],
+              "outcomes": [], "autobiography": [],
+              "performances": [{"school_year": 114, "id": str(uuid.uuid4()), "kind": "work", "fields": {},
+                                "description": "模型", "entered_by": "student", "state": "ready", "file_id": "f",
+                                "sha256": sha(doc), "size": len(doc), "content_type": "application/pdf"}]}
+
+    @contextlib.contextmanager
+    def source(_):
+        yield io.BytesIO(doc)
+    out = io.BytesIO()
+    package.build(out, export, origin={"school_code": "099999", "tenant": "ce"}, exported_at="2026-07-01T08:00:00+08:00",
+                  exported_by="registrar", evidence=source, signer=TransferSigner(Ed25519PrivateKey.generate(), "099999"))
+    return out.getvalue()
+
+
 def test_no_one_else_imports_or_reads(world, api):
-    sid, reg = world["sid"], world["reg"]
-    status, up = upload(reg, sid, world["zip"])
+    """tic04's own import (a package of another school, unverified), then everyone else tries."""
+    sid, reg = world["own_sid"], world["reg"]
+    status, up = upload(reg, sid, package_for(valid_national_ids(4, "B", 6)[3]))
+    r = reg.post(f"/students/{sid}/transfer-imports", json={"file_id": up["file_id"]})
+    assert r.status_code in (200, 201), r.text
     # the other tenant's registrar: not their student (ticket, preview, import, list)
     other = api("reg_day")
     r = other.post(f"/students/{sid}/transfer-imports/tickets")
@@ -236,6 +264,7 @@ def test_no_one_else_imports_or_reads(world, api):
         assert (r.status_code, r.json()["error"]["code"]) == (403, "not_allowed"), r.text
     # another student and a teacher who is not the homeroom teacher read nothing of it
     assert world["other_student"].get(f"/students/{sid}/transfer-imports").status_code == 404
+    assert api("t_wang").get(f"/students/{sid}/transfer-imports").status_code == 404
     assert world["other_student"].get("/me/transfer-imports").json()["imports"] == []
     (imp,) = imported(reg, sid)
     fid = imp["files"][0]["file_id"]
@@ -265,3 +294,22 @@ def test_a_sealed_student_takes_no_import(stack, world):
     assert (r.status_code, r.json()["error"]["code"]) == (409, "student_sealed"), r.text
     r = reg.post(f"/students/{sid}/transfer-imports", json={"file_id": up["file_id"]})
     assert r.status_code in (403, 409), r.text
+
+
+def test_the_portal_says_why_a_package_is_refused(stack, world):
+    """The registrar's preview page of a refused package: the upload page again with the zh-TW
+    sentence (422), never an error page, nothing stored."""
+    import re
+    reg, sid = world["reg"], world["other_sid"]
+    status, up = upload(reg, sid, world["zip"])         # tic02 is another person than the package's
+    s = portal(stack, "reg_ce")
+    r = s.get(f"{stack.gateway_url}/students/{sid}/transfer-import/preview", params={"file": up["file_id"]}, timeout=60)
+    assert r.status_code == 422, r.text[:300]
+    assert 'data-code="transfer_student_mismatch"' in r.text and "不是這位學生的" in r.text
+    assert 'id="upload"' in r.text                       # the form again, to choose the right file
+    page = s.get(f"{stack.gateway_url}/students/{sid}/transfer-import", timeout=60)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text) or re.search(r'data-csrf="([^"]+)"', page.text)
+    r = s.post(f"{stack.gateway_url}/students/{sid}/transfer-import", timeout=60,
+               data={"file_id": up["file_id"], "csrf_token": token.group(1)})
+    assert r.status_code == 422 and "不是這位學生的" in r.text, r.text[:300]
+    assert imported(reg, sid) == []
