@@ -156,6 +156,16 @@ ERRORS = {
                                    "The transfer package is over 48 MB: it cannot be downloaded from the portal."),
     "transfer_evidence_changed": (409, "有證明檔案的內容與保存的指紋不同，轉學檔案沒有產生；請洽註冊組查明該檔案。",
                                   "An evidence file's bytes differ from its kept fingerprint; no package was built."),
+    # transfer import (docs/transfer-package.md "Importing"): nothing is stored on any of these
+    "transfer_package_invalid": (422, "這不是可匯入的轉學檔案（須為 portfolio-transfer 第 1 版的 ZIP 檔，且內容完整、安全）；沒有匯入任何資料。",
+                                 "Not an importable transfer package (a complete, safe portfolio-transfer v1 zip)."),
+    "transfer_signature_invalid": (422, "轉學檔案的清單（manifest.json）在簽章後被修改過，無法匯入；請向原校重新索取。",
+                                   "The manifest was changed after it was signed: nothing was imported."),
+    # the service's sentence names the entry (SERVICE_SENTENCE)
+    "transfer_file_mismatch": (422, "轉學檔案中有檔案與清單記載的指紋不符，沒有匯入任何資料；請向原校重新索取。",
+                               "An entry's bytes are not the manifest's fingerprint (the detail names it): nothing was imported."),
+    "transfer_student_mismatch": (422, "這份轉學檔案不是這位學生的（身分證號不符），沒有匯入任何資料。",
+                                  "The package is another person's than the chosen student: nothing was imported."),
     "receipt_invalid": (422, "這不是中央資料庫的收訖明細檔，或內容不完整。", "This is not a receipt file of the national side."),
     "receipt_other_school": (422, "這份收訖明細是其他學校的。", "This receipt is another school's."),
     "receipt_other_batch": (422, "這份收訖明細屬於其他學年度、學期或其他次上傳。",
@@ -259,7 +269,7 @@ ERRORS = {
 # Codes whose service text is a zh-TW sentence with the particulars (the window's dates, the
 # term's limit): shown as message_zh instead of the table's general sentence.
 SERVICE_SENTENCE = {"window_closed", "calendar_not_set", "outcome_quota_exceeded", "selection_quota_exceeded",
-                    "not_selectable"}
+                    "not_selectable", "transfer_file_mismatch"}
 
 
 class ErrorDetail(Schema):

@@ -375,7 +375,14 @@ def my_records():
     """我的紀錄: everything the school units entered about the calling student."""
     _user()
     mine = rpc("records", "get_my_records")
-    return _no_store(make_response(render_template("items_mine.html", mine=mine, BY_KIND=BY_KIND)))
+    # the items an earlier school's transfer package brought (records/transferin), read only
+    # (a sealed student reads them only through the two-role request: the page shows none)
+    from .national import _attempt
+    transferred, _ = _attempt(lambda: rpc("records", "list_transfer_imports", None))
+    transferred = transferred or {"imports": []}
+    return _no_store(make_response(render_template(
+        "items_mine.html", mine=mine, BY_KIND=BY_KIND, view=transferred,
+        file_base=url_for("transfer.my_transferred_file", file_id="__FILE__"))))
 
 
 # ------------------------------------------------------------------ autobiography and study plan

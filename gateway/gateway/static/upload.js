@@ -2,7 +2,7 @@
 // then the file goes straight to the files service with tus (tus-js-client, vendored), so a
 // dropped connection resumes from where it stopped and the progress bar continues from there.
 // Refusals show the files service's own sentence (message_zh) for each reason.
-// One script for every upload form (course outcomes, performance proofs): the ticket request
+// One script for every upload form (course outcomes, performance proofs, a transfer package): the ticket request
 // sends the form's own fields (data-done: what to say when the file is stored).
 (function () {
   'use strict';
@@ -21,6 +21,7 @@
   const fileInput = form.querySelector('input[type=file]');
   const limits = form.dataset.limits ? JSON.parse(form.dataset.limits) : null;
   let upload = null;
+  let fileId = null;
   let uploadKey = newKey();
   let token = null;
   let tokenAt = 0;
@@ -172,6 +173,8 @@
         if (r.status >= 500) return true;
         return r.code === 'upload_offset_mismatch' || r.code === 'upload_in_progress';
       },
+      // the last PATCH answers the stored file's id (a form with data-after-file goes on with it)
+      onAfterResponse: (req, res) => { const id = res.getHeader('X-File-Id'); if (id) fileId = id; },
       onProgress: (sent, total) => showProgress(sent, total),
       onError: (err) => {
         const r = refusal(err);
@@ -193,10 +196,12 @@
         bar.value = 100;
         barText.textContent = '100%';
         say(doneText, 'ok');
-        window.sessionStorage.setItem('upload-done', doneText);
+        if (!form.dataset.afterFile) window.sessionStorage.setItem('upload-done', doneText);
         finished();
-        // a re-upload form (data-after: the plain page) is not shown again for the same outcome
-        const after = form.dataset.after;
+        // a re-upload form (data-after: the plain page) is not shown again for the same outcome;
+        // a transfer package's form (data-after-file) goes to its preview with the file's id
+        const after = form.dataset.afterFile && fileId
+          ? form.dataset.afterFile.replace('__FILE__', encodeURIComponent(fileId)) : form.dataset.after;
         setTimeout(() => { if (after) window.location.assign(after); else window.location.reload(); }, 600);
       },
     });

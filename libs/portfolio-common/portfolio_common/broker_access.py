@@ -44,7 +44,9 @@ NOTHING = "^$"
 # RPCs a service calls on another on its own (as `system:<service>`, trust.py): service -> methods
 SERVICE_CALLS = {
     "submission": ("records.national_export_fields",     # the national rosters' fields
-                   "records.transfer_export_fields"),    # a student's transfer package
+                   "records.transfer_export_fields",     # a student's transfer package
+                   "records.transfer_import_target",     # an imported package's student (ID compared)
+                   "records.store_transfer_import"),     # an imported package's items
     "certification": ("accounts.user_emails",             # the reminder e-mails' addresses
                       "submission.locked_outcomes",       # no withdrawal under a locked copy
                       "records.current_classes"),         # oversight by the class a student is in now

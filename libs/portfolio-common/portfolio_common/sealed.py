@@ -39,6 +39,7 @@ SEALED_METHODS = {
     "submission.national_roster_file": "the roster file (national IDs) in its answer",
     "records.transfer_export_fields": "the student's national ID in its answer (transfer package)",
     "submission.export_transfer_package": "the transfer package (the national ID) in its answer",
+    "records.transfer_import_target": "an imported package's national ID in its arguments (compared, never answered)",
     "accounts.user_emails": "people's e-mail addresses in its answer (the reminder job's address book)",
 }
 FIELD = "sealed"

@@ -7,6 +7,7 @@ HTTP (all answers JSON except the bytes; refusals `{error: {code, message, messa
   HEAD   /v1/uploads/<id>         tus offset
   PATCH  /v1/uploads/<id>         tus append (application/offset+octet-stream)
   DELETE /v1/uploads/<id>         tus termination (the quota slot comes back)
+  POST   /v1/files/<id>/unpack    submission: keep an uploaded transfer package's evidence entries as files
   POST   /v1/files/<id>/link      a short-lived download link, after the authorisation check
                                   ({disposition, grant?}: records' read grant for an item's or a performance's proof)
   GET    /v1/files/<id>?exp&d&sig the bytes: streamed, ranged, sandboxed
@@ -120,6 +121,8 @@ def load_config(config=None) -> dict:
         # origin (locally); behind the ingress files shares the portal's origin and needs none
         "PORTAL_ORIGIN": env("PORTAL_ORIGIN"),
         "UPLOAD_LIMITS": env("UPLOAD_LIMITS") or _read(env("UPLOAD_LIMITS_FILE")),
+        # the largest transfer package (a zip) a registrar may upload for an import, in bytes
+        "TRANSFER_MAX_BYTES": int(env("TRANSFER_MAX_BYTES", str(domain.DEFAULT_PACKAGE_MAX_BYTES))),
         "SWEEP_EVERY_S": float(env("FILES_SWEEP_EVERY_S", "30")),
         # where a one-request upload waits while it is verified (an anonymous file of at most
         # 10 MB per upload in flight; None: TMPDIR, else /tmp): usecases.upload_once
@@ -159,7 +162,7 @@ def create_app(config=None):
                         secure=cfg["S3_SECURE"], prefix=cfg["S3_BUCKET_PREFIX"],
                         verify_tls=cfg["S3_VERIFY_TLS"],
                         observe=lambda op, s: S3_SECONDS.labels(operation=op).observe(s))
-    limits = domain.Limits.from_config(cfg["UPLOAD_LIMITS"])
+    limits = domain.Limits.from_config(cfg["UPLOAD_LIMITS"], cfg["TRANSFER_MAX_BYTES"])
     stop = threading.Event()  # set by tests that start many apps in one process
     relay = Relay(engine, cfg["AMQP_URI"])
     threading.Thread(target=lambda: (stop.wait(), relay.stop()), name="relay-stopper", daemon=True).start()
@@ -385,6 +388,14 @@ def create_app(config=None):
                                               body.get("disposition", "inline"), grant=body.get("grant"),
                                               grant_key=cfg["TICKET_KEY"]))
 
+    @app.post("/v1/files/<file_id>/unpack")
+    def unpack(file_id):
+        """submission (system:submission) keeps the evidence entries of an uploaded transfer
+        package as files of the student: usecases.unpack_transfer."""
+        body = request.get_json(silent=True) or {}
+        return jsonify(files=usecases.unpack_transfer(repo, store, current_caller(), file_id, body.get("student_id"),
+                                                      body.get("entries"), spool_dir=cfg["SPOOL_DIR"]))
+
     @app.get("/v1/files/<file_id>")
     def download(file_id):
         disposition = request.args.get("d", "inline")
@@ -427,7 +438,8 @@ def create_app(config=None):
     @app.get("/v1/limits")
     def upload_limits():
         year = request.args.get("school_year", type=int)
-        return jsonify(school_year=year, families=limits.for_year(year).describe())
+        return jsonify(school_year=year, families=limits.for_year(year).describe(),
+                       transfer_max_bytes=limits.package_max_bytes)
 
     # ------------------------------------------------------------ operations
 

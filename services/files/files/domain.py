@@ -30,6 +30,8 @@ TYPES = {
     "png": ("image/png", "document", ("png",)),
     "mp3": ("audio/mpeg", "media", ("mp3",)),
     "mp4": ("video/mp4", "media", ("mp4", "m4a", "m4v")),
+    # a transfer package (ticket kind transfer_package only: ZipInspector; never an evidence type)
+    "zip": ("application/zip", "package", ("zip",)),
 }
 FAMILY_NAMES_ZH = {"document": "文件（PDF、JPG、PNG）", "media": "影音（MP3、MP4）"}
 # An outcome holds at most one file of each family, each in its slot named after the family
@@ -61,9 +63,13 @@ class Family:
     max_bytes: int
 
 
+DEFAULT_PACKAGE_MAX_BYTES = 200 * MB   # a transfer package (TRANSFER_MAX_BYTES)
+
+
 @dataclass(frozen=True)
 class YearLimits:
     families: dict  # name -> Family
+    package_max_bytes: int = DEFAULT_PACKAGE_MAX_BYTES
 
     @property
     def largest(self) -> int:
@@ -89,14 +95,16 @@ class Limits:
     "max_bytes": 4194304}, "media": {...}}, "116": {...}}; a year names the families it changes.
     """
 
-    def __init__(self, by_year: dict | None = None):
+    def __init__(self, by_year: dict | None = None, package_max_bytes: int | None = None):
         by_year = by_year or {}
-        self._default = self._build(DEFAULT_LIMITS, by_year.get("default", {}))
-        self._years = {int(y): self._build(DEFAULT_LIMITS, {**by_year.get("default", {}), **v})
+        self.package_max_bytes = int(package_max_bytes or DEFAULT_PACKAGE_MAX_BYTES)
+        self._default = self._build(DEFAULT_LIMITS, by_year.get("default", {}), self.package_max_bytes)
+        self._years = {int(y): self._build(DEFAULT_LIMITS, {**by_year.get("default", {}), **v},
+                                           self.package_max_bytes)
                        for y, v in by_year.items() if y != "default"}
 
     @staticmethod
-    def _build(base, override) -> YearLimits:
+    def _build(base, override, package_max_bytes=DEFAULT_PACKAGE_MAX_BYTES) -> YearLimits:
         merged = {**base, **override}
         fams = {}
         for name, spec in merged.items():
@@ -105,11 +113,11 @@ class Limits:
             if unknown:
                 raise ValueError(f"upload limits: unknown types {sorted(unknown)}")
             fams[name] = Family(name, types, int(spec["max_bytes"]))
-        return YearLimits(fams)
+        return YearLimits(fams, int(package_max_bytes))
 
     @classmethod
-    def from_config(cls, text: str | None) -> "Limits":
-        return cls(json.loads(text) if text else None)
+    def from_config(cls, text: str | None, package_max_bytes: int | None = None) -> "Limits":
+        return cls(json.loads(text) if text else None, package_max_bytes)
 
     def for_year(self, school_year) -> YearLimits:
         try:
@@ -396,6 +404,74 @@ class Inspector:
         return Verdict(self.type_name, ctype, family, self.size, self.hasher.hexdigest())
 
 
+class ZipInspector:
+    """The Inspector of a transfer package (ticket kind transfer_package): counts and hashes
+    like Inspector; the content must be a zip (a local file header at byte 0 and the
+    end-of-central-directory record at its end: a truncated or other file is refused), at most
+    `max_bytes` (TRANSFER_MAX_BYTES, refused from the declared length on). What is inside is
+    checked by submission (the format's checker), not here."""
+
+    def __init__(self, max_bytes: int, declared_length: int | None = None):
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.hasher = hashlib.sha256()
+        self.head = b""
+        self.tail = b""
+        self.type_name = None
+        if declared_length is not None and declared_length > max_bytes:
+            raise _package_too_large(declared_length, max_bytes)
+
+    @property
+    def limit(self) -> int:
+        return self.max_bytes
+
+    def feed(self, chunk: bytes):
+        if not chunk:
+            return
+        self.size += len(chunk)
+        if self.size > self.max_bytes:
+            raise _package_too_large(self.size, self.max_bytes)
+        self.hasher.update(chunk)
+        if len(self.head) < 4:
+            self.head += chunk[:4 - len(self.head)]
+            if len(self.head) == 4:
+                if self.head != b"PK\x03\x04":
+                    raise _not_a_zip()
+                self.type_name = "zip"
+        self.tail = (self.tail + chunk[-TAIL_BYTES:])[-TAIL_BYTES:] if len(chunk) < TAIL_BYTES \
+            else bytes(chunk[-TAIL_BYTES:])
+
+    def finish(self) -> Verdict:
+        if self.size == 0:
+            raise FileEmpty("the file is empty")
+        if self.head != b"PK\x03\x04":
+            raise _not_a_zip()
+        if not _has_zip_directory(self.tail):
+            err = FileDamaged("the zip file is incomplete: its central directory is missing")
+            err.zh = "ZIP 檔不完整（缺少檔案目錄），請重新下載轉學檔案後再上傳。"
+            raise err
+        return Verdict("zip", "application/zip", "package", self.size, self.hasher.hexdigest())
+
+
+def _not_a_zip():
+    err = FileTypeRefused("a transfer package is a zip file (checked by content, not by name)", detail="not_zip")
+    err.zh = "轉學檔案須為 ZIP 壓縮檔（系統依檔案內容判斷，而非副檔名）。"
+    return err
+
+
+def _package_too_large(size, limit):
+    err = FileTooLarge(f"the package is {size / MB:.1f} MB; the limit is {limit / MB:g} MB", size=size, limit=limit)
+    err.zh = f"轉學檔案超過上限：最大 {limit / MB:g} MB；請洽原校分次提供。"
+    return err
+
+
+def inspector_for(year: YearLimits, kind: str, declared_length=None, slot=None):
+    """The inspector of one upload: a transfer package's (ZipInspector) or evidence's (Inspector)."""
+    if kind in PACKAGE_KINDS:
+        return ZipInspector(year.package_max_bytes, declared_length)
+    return Inspector(year, declared_length, slot=slot)
+
+
 def _has_zip_directory(tail: bytes) -> bool:
     """A ZIP end-of-central-directory record whose comment runs exactly to the end: what makes
     unzip (and browsers' archive handling) open the file as an archive."""
@@ -460,9 +536,16 @@ def ascii_fallback(name: str) -> str:
 # Ticket kinds (records signs them): the claim naming the upload's subject, the folder its stored
 # objects go to, the claims its event needs. `item_proof`: the proof file of a staff-entered item
 # (an in-school competition's 證明文件), subject = the item (records/itemproofs).
-TICKET_KINDS = ("outcome", "performance", "item_proof")
-SUBJECT_CLAIM = {"outcome": "outcome_id", "performance": "performance_id", "item_proof": "item_id"}
-FOLDERS = {"outcome": "outcomes", "performance": "performances", "item_proof": "proofs"}
+# `transfer_package`: another school's transfer package (a zip) the registrar uploads for a
+# student (records/transferin), read back only by submission, which checks it; its evidence
+# files, once the registrar confirms the import, become files of kind `transfer_evidence`
+# (usecases.unpack_transfer), never uploaded by anyone directly.
+TICKET_KINDS = ("outcome", "performance", "item_proof", "transfer_package")
+PACKAGE_KINDS = ("transfer_package",)
+SUBJECT_CLAIM = {"outcome": "outcome_id", "performance": "performance_id", "item_proof": "item_id",
+                 "transfer_package": "package_id"}
+FOLDERS = {"outcome": "outcomes", "performance": "performances", "item_proof": "proofs",
+           "transfer_package": "transfers", "transfer_evidence": "transfers"}
 EVENT_CLAIMS = {"performance": ("performance_kind", "entered_by"), "item_proof": ("item_kind", "semester")}
 
 

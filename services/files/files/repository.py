@@ -67,7 +67,17 @@ class SqlFileRepository:
             if res.rowcount != 1:
                 raise TicketUsed("this upload already ended")
             conn.execute(stored_files.insert().values(**file_row))
-            add_outbox_event(conn, outbox, envelope)
+            if envelope is not None:
+                add_outbox_event(conn, outbox, envelope)
+
+    def add_file(self, file_row: dict) -> bool:
+        """A fingerprint row of a file not uploaded by anyone (an imported transfer package's
+        evidence); its id is derived from what it is, so adding it again changes nothing.
+        True when this call added it."""
+        from sqlalchemy.dialects.postgresql import insert
+        with self.engine.begin() as conn:
+            res = conn.execute(insert(stored_files).values(**file_row).on_conflict_do_nothing())
+        return res.rowcount == 1
 
     def finish_refused(self, upload_id, state: str, code: str, envelope) -> bool:
         """End a receiving upload as refused/expired/cancelled, with its release event."""
@@ -150,7 +160,14 @@ class FakeFileRepository:
             raise TicketUsed("this upload already ended")
         up.update(state="stored", file_id=file_row["id"], sha256=file_row["sha256"])
         self.rows[str(file_row["id"])] = dict(file_row)
-        self.events.append(envelope)
+        if envelope is not None:
+            self.events.append(envelope)
+
+    def add_file(self, file_row):
+        if str(file_row["id"]) in self.rows:
+            return False
+        self.rows[str(file_row["id"])] = dict(file_row)
+        return True
 
     def finish_refused(self, upload_id, state, code, envelope):
         up = self.uploads[str(upload_id)]

@@ -22,6 +22,7 @@ import hmac
 import io
 import json
 import logging
+import re
 import time
 import uuid
 
@@ -29,7 +30,7 @@ from portfolio_common import events, signing
 from portfolio_common.errors import NotAuthenticated
 
 from . import domain
-from .errors import (FilesError, LinkInvalid, NotFound, StorageUnavailable, TicketExpired,
+from .errors import (FilesError, Invalid, LinkInvalid, NotFound, StorageUnavailable, TicketExpired,
                      TicketInvalid, TicketMismatch, TicketUsed, UploadExpired, UploadInProgress,
                      UploadNotFound, UploadOffsetMismatch)
 from .storage import BodyReader, spool_body
@@ -87,6 +88,8 @@ def _new_upload(ticket, caller, *, filename, resumable, length):
 
 
 def _refused_event(row, code):
+    if row["kind"] in domain.PACKAGE_KINDS:
+        return None     # no quota slot to give back: records keeps none for a transfer package
     return events.make_event(events.UPLOAD_REFUSED, row["tenant"], {
         "kind": row["kind"], "subject_id": str(row["subject_id"]), "student_id": str(row["student_id"]),
         "student_user_id": str(row["claims"].get("student_user_id") or row["student_user_id"]),
@@ -132,11 +135,13 @@ def _slot_of(row, verdict):
 
 
 def _inspector(limits, row, length):
-    return domain.Inspector(limits.for_year(row["school_year"]), length, slot=row.get("slot"))
+    return domain.inspector_for(limits.for_year(row["school_year"]), row["kind"], length, slot=row.get("slot"))
 
 
 def _uploaded_event(row, file_id, name, verdict, now):
     c = row["claims"]
+    if row["kind"] in domain.PACKAGE_KINDS:
+        return None     # read back by submission when the registrar previews it: nobody waits for it
     if row["kind"] == "outcome":
         return events.make_event(events.OUTCOME_UPLOADED, row["tenant"], {
             "outcome_id": c["outcome_id"], "file_id": str(file_id), "student_id": c["student_id"],
@@ -306,7 +311,7 @@ def tus_patch(repo, store, limits, caller, upload_id, offset, stream, content_le
         raise UploadOffsetMismatch(f"the upload is at {row['offset']}, not {offset}")
     year = limits.for_year(row["school_year"])
     remaining = row["length"] - offset
-    insp = domain.Inspector(year, row["length"], slot=row.get("slot")) if offset == 0 else None
+    insp = domain.inspector_for(year, row["kind"], row["length"], slot=row.get("slot")) if offset == 0 else None
     family = year.family_of(row["type_name"]) if row["type_name"] else None
 
     def check(chunk, seen=[0]):  # noqa: B006 - per-call counter
@@ -352,7 +357,7 @@ def _complete(repo, store, year, row, bucket, insp):
             seg = row["segments"][0]
             verdict, qkey, qversion = insp.finish(), seg["key"], seg["version_id"]
         else:
-            check = domain.Inspector(year, row["length"], slot=row.get("slot"))
+            check = domain.inspector_for(year, row["kind"], row["length"], slot=row.get("slot"))
             pieces = (chunk for seg in row["segments"]
                       for chunk in store.read_all(bucket, seg["key"], seg["version_id"]))
             qkey = f"quarantine/{row['id']}/whole"
@@ -427,8 +432,11 @@ def find_for_download(repo, caller, file_id, grant=None, grant_key=None) -> dict
     the submission service acting on its own for that tenant (`system:submission`: it streams the
     evidence into the national package); a performance's proof also whoever holds records' read
     grant for it (the homeroom teacher of the student's class: records/performances).
-    An item's proof (kind item_proof): its student, or whoever holds records' read grant for it
-    (the item's readers: records/itemproofs). Everyone else gets not-found."""
+    An item's proof (kind item_proof) and an imported transfer package's evidence (kind
+    transfer_evidence): its student, or whoever holds records' read grant for it (the item's
+    readers: records/itemproofs, records/transferin). An uploaded transfer package
+    (transfer_package, it holds a national ID): only submission, which checks it. Everyone else
+    gets not-found."""
     try:
         fid = uuid.UUID(str(file_id))
     except ValueError:
@@ -436,7 +444,10 @@ def find_for_download(repo, caller, file_id, grant=None, grant_key=None) -> dict
     row = repo.find(fid, caller.tenant)
     if row is None:
         raise NotFound("file not found")
-    if row["kind"] == "item_proof":
+    if row["kind"] in domain.PACKAGE_KINDS:
+        # an uploaded transfer package holds a national ID: read back only by submission, which checks it
+        allowed = caller.has("system:submission")
+    elif row["kind"] in ("item_proof", "transfer_evidence"):
         allowed = caller.user_id == str(row["owner_user_id"]) or _granted(grant, grant_key, caller, row)
     else:
         allowed = caller.user_id == str(row["owner_user_id"]) \
@@ -476,7 +487,8 @@ def download_link(repo, caller, file_id, link_key, disposition="inline", ttl=LIN
     disposition = "attachment" if disposition == "attachment" else "inline"
     sig = _link_mac(link_key, row["id"], exp, disposition)
     return {"path": f"v1/files/{row['id']}?exp={exp}&d={disposition}&sig={sig}", "expires_in": ttl,
-            "filename": row["filename"], "content_type": row["content_type"], "size": row["size"]}
+            "filename": row["filename"], "content_type": row["content_type"], "size": row["size"],
+            "kind": row["kind"], "student_id": str(row["student_id"]), "sha256": row["sha256"]}
 
 
 def check_link(repo, file_id, exp, disposition, sig, link_key) -> dict:
@@ -521,3 +533,106 @@ def hold_locked_files(repo, store, tenant, subject_ids) -> int:
             n += 1
     return n
 
+
+
+# ---------------------------------------------------------------- transfer packages (imports)
+
+TRANSFER_NS = uuid.UUID("0c9b8a1e-53c4-4f0e-9d55-7b1f3c2a6e10")   # evidence ids: (tenant, student, sha256)
+EVIDENCE_PATH = re.compile(r"^evidence/[0-9a-f]{64}\.[a-z0-9]{1,5}$")
+
+
+def _entries(entries) -> list:
+    out = []
+    for e in entries if isinstance(entries, list) else []:
+        if not isinstance(e, dict) or not EVIDENCE_PATH.match(str(e.get("path") or "")) \
+                or not re.fullmatch(r"[0-9a-f]{64}", str(e.get("sha256") or "")) \
+                or not isinstance(e.get("size"), int) or e["size"] < 0:
+            raise Invalid("each entry is {path: evidence/<sha256>.<ext>, sha256, size}")
+        out.append(e)
+    return out
+
+
+def unpack_transfer(repo, store, caller, package_id, student_id, entries, spool_dir=None) -> dict:
+    """The registrar confirmed an import (submission, acting as system:submission of the tenant,
+    asks): keep each listed evidence entry of an uploaded transfer package as a file of the
+    student (kind transfer_evidence, key transfers/<student>/<file>), its bytes' SHA-256 and
+    size checked again against the entry (submission checked the whole package already).
+
+    entries: [{path: evidence/<sha256>.<ext>, sha256, size, filename?}]. A file's id is derived
+    from (tenant, student, sha256): the same evidence imported again is the same file, nothing
+    is stored twice. Its content type is what its bytes are (domain.detect), else
+    application/octet-stream (downloads are attachments in a sandbox either way).
+    Returns {sha256: {file_id, filename, content_type, size}}. Errors: not_found (not
+    submission, not an uploaded package of this student of the tenant), invalid (an entry that
+    is not an evidence file of the format), file_damaged (an entry absent or not its
+    fingerprint: nothing more is kept), student_sealed (sealed_read_required)."""
+    import tempfile
+    import zipfile
+    from .errors import FileDamaged
+    if not caller.has("system:submission"):
+        raise NotFound("file not found", refused=True)
+    try:
+        fid = uuid.UUID(str(package_id))
+    except ValueError:
+        raise NotFound("file not found") from None
+    row = repo.find(fid, caller.tenant)
+    if row is None or row["kind"] not in domain.PACKAGE_KINDS or str(row["student_id"]) != str(student_id):
+        raise NotFound("file not found")
+    refuse_sealed(row)
+    wanted = _entries(entries)
+    out = {}
+    with tempfile.TemporaryFile(dir=spool_dir) as zfh:
+        for chunk in store.read_all(row["bucket"], row["key"], row["version_id"]):
+            zfh.write(chunk)
+        zfh.seek(0)
+        with zipfile.ZipFile(zfh) as zf:
+            for e in wanted:
+                sha = e["sha256"]
+                file_id = uuid.uuid5(TRANSFER_NS, f"{row['tenant']}:{row['student_id']}:{sha}")
+                known = repo.find(file_id, row["tenant"])
+                if known is None:
+                    known = _keep_entry(repo, store, zf, row, file_id, e, spool_dir, FileDamaged)
+                out[sha] = {"file_id": str(known["id"]), "filename": known["filename"],
+                            "content_type": known["content_type"], "size": known["size"]}
+    return out
+
+
+def _keep_entry(repo, store, zf, row, file_id, e, spool_dir, damaged) -> dict:
+    import tempfile
+    try:
+        info = zf.getinfo(e["path"])
+    except KeyError:
+        raise damaged(f"{e['path']} is not in the package") from None
+    if info.file_size != e["size"]:
+        raise damaged(f"{e['path']}: its size is not the manifest's")
+    h, head = hashlib.sha256(), b""
+    with zf.open(info) as src, tempfile.TemporaryFile(dir=spool_dir) as tmp:
+        for chunk in iter(lambda: src.read(1024 * 1024), b""):
+            h.update(chunk)
+            if len(head) < domain.HEAD_BYTES:
+                head += chunk[:domain.HEAD_BYTES - len(head)]
+            tmp.write(chunk)
+        if h.hexdigest() != e["sha256"]:
+            raise damaged(f"{e['path']}: its bytes are not the manifest's fingerprint")
+        try:
+            kind = domain.detect(head)
+        except FilesError:
+            kind = None
+        type_name = kind if kind in domain.TYPES and kind != "zip" else None
+        ctype = domain.TYPES[type_name][0] if type_name else "application/octet-stream"
+        try:
+            name = domain.clean_filename(e.get("filename") or e["path"].rsplit("/", 1)[-1], type_name)
+        except FilesError:
+            name = domain.clean_filename(e["path"].rsplit("/", 1)[-1], type_name)
+        tmp.seek(0)
+        bucket = store.ensure_bucket(row["tenant"])
+        key = f"{domain.FOLDERS['transfer_evidence']}/{row['student_id']}/{file_id}"
+        version = store.put_stream(bucket, key, tmp, ctype, length=info.file_size)
+    file_row = dict(id=file_id, tenant=row["tenant"], kind="transfer_evidence", subject_id=file_id, attempt=1,
+                    slot=None, bucket=bucket, key=key, version_id=version, size=info.file_size, sha256=e["sha256"],
+                    content_type=ctype, filename=name, state="stored", owner_user_id=row["owner_user_id"],
+                    student_id=row["student_id"], reviewer_user_id=None, created_at=_now())
+    if not repo.add_file(file_row):       # another request kept it first: theirs stands
+        _quietly(store.remove_version, bucket, key, version)
+        return repo.find(file_id, row["tenant"])
+    return file_row

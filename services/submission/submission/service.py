@@ -15,6 +15,7 @@ from .selection import consent as consents
 from .selection import lock as locks
 from .selection import usecases as choice
 from .sealing import usecases as sealing
+from .transfer import importing
 from .transfer import usecases as transfer
 from .dependencies import SubmissionPlatform
 
@@ -234,6 +235,61 @@ class SubmissionService:
         code = national_adapter.school_code()
         return transfer.export_package(directory, evidence.open, transfer.TransferSigner.from_config(code),
                                        caller, student_id, code)
+
+    # transfer import (the receiving school): submission/transfer/importing.py
+
+    def _transfer_ports(self, caller):
+        """The ports of an import, acting as system:submission of the caller's tenant: the
+        uploaded zip and its evidence at files, the student at records (sealed: the national ID
+        is sent to records to compare, never answered)."""
+        from nameko.exceptions import RemoteError
+        from portfolio_common.config import env
+        from portfolio_common.errors import split_remote
+        from portfolio_common.sealing import StudentSealed
+
+        def records_call(method, *args):
+            token = self.platform.own_caller_token("records", caller.tenant)
+            try:
+                return getattr(self.records, method)(token, *args)
+            except RemoteError as exc:    # records' refusal, not a failure: passed on with its code
+                code = split_remote(exc.value or "")[0]
+                if code in ("not_found", "invalid"):
+                    raise transfer.NotFound("student not found") from None
+                if code == "student_sealed":
+                    raise StudentSealed("this student is sealed: nothing is imported") from None
+                raise
+
+        files = national_adapter.FilesTransferPackages(lambda: self.platform.own_caller_token("files", caller.tenant))
+        code = national_adapter.school_code()
+        trusted = importing.trusted_keys(transfer.TransferSigner.from_config(code),
+                                         env("TRANSFER_TRUSTED_KEYS"))
+        target = lambda student_id, national_id: records_call(  # noqa: E731
+            "transfer_import_target", student_id, national_id)
+        store = lambda student_id, record: records_call(  # noqa: E731
+            "store_transfer_import", student_id, record, caller.user_id, caller.username)
+        return files, target, store, trusted
+
+    @rpc
+    @allowed(*importing.IMPORT_ROLES)
+    def preview_transfer_import(self, caller, student_id, file_id):
+        """What importing the uploaded transfer package `file_id` for a student of the tenant
+        would store (transfer.importing.preview_import for the shape): origin, verified or not,
+        counts per kind, the package's student next to ours. Nothing is stored. not_found,
+        student_sealed, transfer_package_invalid, transfer_signature_invalid,
+        transfer_file_mismatch, transfer_student_mismatch, storage_unavailable."""
+        files, target, _, trusted = self._transfer_ports(caller)
+        return importing.preview_import(files.open, target, trusted, caller, student_id, file_id)
+
+    @rpc
+    @allowed(*importing.IMPORT_ROLES)
+    def import_transfer_package(self, caller, student_id, file_id):
+        """The registrar confirmed: store the package's items (records, labelled 轉入 with the
+        origin school) and its evidence files (files). Idempotent by the zip's SHA-256:
+        {import_id, created, package_sha256, items, evidence}. The refusals of
+        preview_transfer_import."""
+        files, target, store, trusted = self._transfer_ports(caller)
+        return importing.import_package(files.open, target, files.unpack, store, trusted, caller,
+                                        student_id, file_id)
 
     # --- selection (issue 9 item 2): submission/selection/ -----------------------------------
 

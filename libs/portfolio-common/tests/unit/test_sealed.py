@@ -43,4 +43,4 @@ def test_every_rpc_that_carries_a_password_or_national_id_is_sealed():
         "records.import_school", "records.reveal_national_id",
         "records.create_student", "records.update_student", "records.import_student_profiles",
         "records.national_export_fields", "submission.national_roster_file", "accounts.user_emails",
-        "records.transfer_export_fields", "submission.export_transfer_package"}
+        "records.transfer_export_fields", "submission.export_transfer_package", "records.transfer_import_target"}

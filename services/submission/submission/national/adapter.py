@@ -123,3 +123,79 @@ class FilesEvidence:
             finally:
                 resp.close()
         return stream()
+
+
+class FilesTransferPackages:
+    """The files service's side of a transfer import, asked as `system:submission` of the
+    registrar's tenant (files/README.md "Transfer packages").
+
+    `open(file_id)`: a context manager of (a temporary file holding the uploaded zip, meta
+    {kind, student_id, sha256, size}): files checks the caller and answers a link with the
+    file's kind and student, then the bytes are copied to disk while hashed (never whole in
+    memory); the file is deleted when the context ends.
+    `unpack(file_id, student_id, entries)`: files keeps each listed evidence entry of the zip
+    ([{path, sha256, size, media_type}]) as a file of the student, its fingerprint checked
+    again: {sha256: {file_id, filename, content_type, size}}.
+    EvidenceUnavailable (503 storage_unavailable) when files cannot be reached or refuses;
+    NotFound when files does not know the file for this tenant."""
+
+    def __init__(self, token, files_url=None, timeout=TIMEOUT_SECONDS):
+        self.token = token                    # () -> caller token for the audience `files`
+        self.files_url = (files_url or env("FILES_URL", "http://127.0.0.1:8081")).rstrip("/")
+        self.timeout = timeout
+
+    def open(self, file_id):
+        import contextlib
+        from urllib.parse import quote
+
+        import requests
+
+        from portfolio_common.errors import NotFound
+
+        from .rosters import _copy_hashed, remove_quietly, spooled_package_file
+
+        @contextlib.contextmanager
+        def opened():
+            fh = spooled_package_file()
+            try:
+                try:
+                    link = requests.post(f"{self.files_url}/v1/files/{quote(str(file_id), safe='')}/link",
+                                         json={"disposition": "attachment"}, timeout=30,
+                                         headers={"X-Portfolio-Caller": self.token()})
+                    if link.status_code == 404:
+                        raise NotFound("package not found")
+                    if link.status_code == 403 and (link.json().get("error") or {}).get("code") == "sealed_read_required":
+                        from portfolio_common.sealing import StudentSealed
+                        raise StudentSealed("this student is sealed: nothing is imported")
+                    if link.status_code != 200:
+                        raise EvidenceUnavailable(f"files answered {link.status_code} for a package link")
+                    meta = link.json()
+                    with requests.get(f"{self.files_url}/{meta['path']}", stream=True, timeout=self.timeout) as resp:
+                        if resp.status_code != 200:
+                            raise EvidenceUnavailable(f"files answered {resp.status_code} for a package")
+                        resp.raw.decode_content = True
+                        digest, size = _copy_hashed(resp.raw, fh)
+                except requests.RequestException as exc:
+                    raise EvidenceUnavailable(f"the files service cannot be reached: {type(exc).__name__}") from None
+                fh.flush()
+                fh.seek(0)
+                yield fh, {"kind": meta.get("kind"), "student_id": meta.get("student_id"), "sha256": digest,
+                           "size": size}
+            finally:
+                fh.close()
+                remove_quietly(fh.name)
+        return opened()
+
+    def unpack(self, file_id, student_id, entries):
+        from urllib.parse import quote
+
+        import requests
+        try:
+            resp = requests.post(f"{self.files_url}/v1/files/{quote(str(file_id), safe='')}/unpack",
+                                 json={"student_id": str(student_id), "entries": entries}, timeout=self.timeout,
+                                 headers={"X-Portfolio-Caller": self.token()})
+        except requests.RequestException as exc:
+            raise EvidenceUnavailable(f"the files service cannot be reached: {type(exc).__name__}") from None
+        if resp.status_code != 200:
+            raise EvidenceUnavailable(f"files answered {resp.status_code} when keeping the evidence")
+        return resp.json()["files"]

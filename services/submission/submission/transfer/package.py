@@ -120,6 +120,36 @@ class PackageProblem(Exception):
 
 MAX_ENTRIES = 10000
 MAX_RECORDS_BYTES = 16 * 1024 * 1024
+MAX_UNPACKED_BYTES = 2 * 1024 * 1024 * 1024   # what all entries together may unpack to
+MAX_RATIO = 200                                # unpacked / packed of one entry over 1 MiB: a zip bomb
+
+
+def _unsafe_name(name: str) -> bool:
+    """A name an unzip tool could write outside its folder (absolute, `..`, a Windows path or
+    drive), a folder entry, or one with control characters."""
+    parts = name.split("/")
+    return not name or name.startswith("/") or "\\" in name or ":" in name or name.endswith("/") \
+        or any(p in ("", ".", "..") for p in parts) or any(ord(c) < 32 or ord(c) == 127 for c in name)
+
+
+def check_entries(zf, max_unpacked=MAX_UNPACKED_BYTES):
+    """Before any entry is read: no entry's name points outside the package (no `..`, no
+    absolute or Windows path, no folder entry; _unsafe_name), no entry claims to unpack to
+    much more than it packs (a zip bomb), the whole unpacks to at most `max_unpacked` bytes.
+    Python's zipfile never gives more bytes of an entry than its directory record says, so
+    these sizes bound what reading costs. PackageProblem transfer_package_invalid."""
+    total = 0
+    for info in zf.infolist():
+        if _unsafe_name(info.filename):
+            raise PackageProblem("transfer_package_invalid", "an entry's name points outside the package")
+        if info.file_size > 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise PackageProblem("transfer_package_invalid",
+                                 "an entry unpacks to far more than it packs (a zip bomb)", info.filename)
+        if info.filename in (MANIFEST, SIGNATURE) and info.file_size > MAX_RECORDS_BYTES:
+            raise PackageProblem("transfer_package_invalid", f"{info.filename} is too large", info.filename)
+        total += info.file_size
+    if total > max_unpacked:
+        raise PackageProblem("transfer_package_invalid", f"the package unpacks to more than {max_unpacked} bytes")
 
 
 def _b64decode(text):
@@ -147,13 +177,14 @@ def check_signature(manifest_bytes: bytes, sig: dict, trusted: dict) -> bool:
     return known is not None
 
 
-def open_package(fh, trusted=None) -> dict:
+def open_package(fh, trusted=None, max_unpacked=MAX_UNPACKED_BYTES) -> dict:
     """Check a package (a seekable binary file object) before anything is stored.
 
-    Every entry's SHA-256 and size against the manifest (streamed, 1 MiB at a time), no entry
+    First the entries' names and sizes (check_entries: path traversal, zip bombs); every entry's SHA-256 and size against the manifest (streamed, 1 MiB at a time), no entry
     missing or unlisted, the signature (check_signature). Returns {manifest, signature:
     {key_id, verified}, records: {kind: document}}. PackageProblem with the code of what
-    failed: transfer_package_invalid (not a zip, no manifest, another format or version),
+    failed: transfer_package_invalid (not a zip, no manifest, another format or version, an
+    entry name outside the format, a zip bomb),
     transfer_file_mismatch (an entry's bytes are not its fingerprint, or one is missing or
     unlisted: `path` names it), transfer_signature_invalid."""
     try:
@@ -161,6 +192,7 @@ def open_package(fh, trusted=None) -> dict:
     except (zipfile.BadZipFile, OSError, ValueError):
         raise PackageProblem("transfer_package_invalid", "this is not a zip file") from None
     with zf:
+        check_entries(zf, max_unpacked)
         names = set(zf.namelist())
         if MANIFEST not in names or SIGNATURE not in names or len(names) > MAX_ENTRIES:
             raise PackageProblem("transfer_package_invalid", "manifest.json or manifest.sig is missing")
