@@ -82,6 +82,43 @@ def test_national_ids_are_encrypted_validated_and_unique(db):
     assert {s["national_id_masked"] for s in listed} >= {"A12*****89"}
 
 
+def test_one_national_id_twice_in_one_file_is_refused_and_one_number_twice_is_one_student(db):
+    """The school import looks its students up once before the rows (by number and by ID hash)
+    and keeps that current as it writes: a second row with an ID the first row just took is
+    refused (nothing written), and a number named twice is one student, written twice."""
+    from tests.reliability.burst import valid_national_ids
+    one, two = valid_national_ids(2, "F", 9)
+    before = len(db.rows("students"))
+    twice_id = term(students=[
+        {"student_no": "71", "name": "甲", "user_id": str(uuid.uuid4()), "class_code": "101", "seat_no": 71,
+         "national_id": one},
+        {"student_no": "72", "name": "乙", "user_id": str(uuid.uuid4()), "class_code": "101", "seat_no": 72,
+         "national_id": one}], sections=[])
+    with db.uow() as uow:
+        res = usecases.import_school(uow, VAULT, system("day"), twice_id)
+    assert [(r["student_no"], r["code"]) for r in res["refused"]] == [("72", "duplicate_national_id")]
+    assert len(db.rows("students")) == before
+    uid = str(uuid.uuid4())
+    twice_no = term(students=[
+        {"student_no": "73", "name": "丙", "user_id": uid, "class_code": "101", "seat_no": 73, "national_id": one},
+        {"student_no": "73", "name": "丙（更正）", "user_id": uid, "class_code": "101", "seat_no": 74,
+         "national_id": one}], sections=[])
+    with db.uow() as uow:
+        res = usecases.import_school(uow, VAULT, system("day"), twice_no)
+    assert res["refused"] == [] and res["students"]["created"] == ["73"] and res["students"]["updated"] == ["73"]
+    (row,) = [r for r in db.rows("students") if r["student_no"] == "73"]
+    assert (row["name"], row["seat_no"]) == ("丙（更正）", 74)
+    # a corrected ID frees the old one for another student in the same file
+    moved = term(students=[
+        {"student_no": "73", "name": "丙（更正）", "user_id": uid, "class_code": "101", "seat_no": 74,
+         "national_id": two},
+        {"student_no": "75", "name": "丁", "user_id": str(uuid.uuid4()), "class_code": "101", "seat_no": 75,
+         "national_id": one}], sections=[])
+    with db.uow() as uow:
+        res = usecases.import_school(uow, VAULT, system("day"), moved)
+    assert res["refused"] == [], res["refused"]
+
+
 def test_upload_ticket_rules(db):
     sec = section_id(db)
     with db.uow() as uow:
