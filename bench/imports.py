@@ -29,7 +29,10 @@ def _load(stack):
     seconds = time.perf_counter() - started
     if res.returncode != 0:
         raise RuntimeError(f"import failed ({res.returncode}): {res.stderr[-2000:]}")
-    students = sum(int(n) for n in re.findall(r"'students': (\d+)", res.stdout))
+    # each tenant's line: ... 'students': {'created': n, 'updated': n, 'unchanged': n} (the
+    # registrar's profile import after the school import)
+    students = sum(int(n) for block in re.findall(r"'students': \{([^}]*)\}", res.stdout)
+                   for n in re.findall(r": (\d+)", block))
     lines = res.stdout.splitlines()
     records = "; ".join(line.strip() for line in lines if "generated records" in line or "time per kind" in line)
     return seconds, students, lines[0] + ("; " + records if records else "")
