@@ -71,12 +71,14 @@ sections = sa.Table(
     sa.CheckConstraint("credits is not null or class_hours is not null", name="sections_credits_or_hours"),
     sa.Column("teacher_user_id", UUID(as_uuid=True), nullable=False),
     sa.UniqueConstraint("tenant", "school_year", "semester", "course_code", "class_code"),
+    sa.Index("ix_sections_teacher", "tenant", "teacher_user_id"),   # a teacher's sections (0018)
 )
 
 enrolments = sa.Table(
     "enrolments", metadata,
     sa.Column("section_id", UUID(as_uuid=True), sa.ForeignKey("sections.id"), primary_key=True),
     sa.Column("student_id", UUID(as_uuid=True), sa.ForeignKey("students.id"), primary_key=True),
+    sa.Index("ix_enrolments_student", "student_id"),                # a student's sections (0018)
 )
 
 outcomes = sa.Table(
