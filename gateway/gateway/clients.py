@@ -94,6 +94,23 @@ def file_link(file_id: str, disposition: str = "inline", grant: str | None = Non
     return files_public_url() + "/" + resp.json()["path"]
 
 
+def package_link(download_id: str) -> dict:
+    """A file built for the caller (files/downloads.py): files checks it is the caller's, in
+    their tenant (else not_found; download_expired after a day) and answers a ticket valid 60 s
+    for one download. -> {url (absolute, the browser's address of files), expires_in, filename,
+    size, sha256}."""
+    url = current_app.config["FILES_URL"].rstrip("/") + f"/v1/downloads/{quote(str(download_id), safe='')}/link"
+    try:
+        resp = _http().post(url, timeout=10, headers={"X-Portfolio-Caller": caller_token("files")})
+    except requests.RequestException:
+        _local.session = None
+        raise ApiError("storage_unavailable") from None
+    if resp.status_code != 200:
+        raise _files_error(resp)
+    out = resp.json()
+    return {"url": files_public_url() + "/" + out.pop("path"), **out}
+
+
 _limits_cache = {}
 
 
