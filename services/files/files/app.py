@@ -461,9 +461,10 @@ def create_app(config=None):
 
     @app.get("/v1/downloads/<download_id>")
     def package_download(download_id):
+        head = request.method == "HEAD"     # a client's look before it downloads: the ticket stays unspent
         row = packages.open_download(download_repo, download_id, request.args.get("ticket"),
-                                     cfg["FILES_LINK_KEY"], remote_addr=request.remote_addr)
-        obj = store.open(row["bucket"], row["key"], row["version_id"])
+                                     cfg["FILES_LINK_KEY"], remote_addr=request.remote_addr, spend=not head)
+        obj = None if head else store.open(row["bucket"], row["key"], row["version_id"])
 
         def body():
             try:
@@ -472,9 +473,10 @@ def create_app(config=None):
                 obj.close()
                 obj.release_conn()
         name = row["filename"]
-        DOWNLOADS.labels(status="200").inc()
-        log.info("package %s downloaded by %s (%d bytes)", row["id"], row["requested_by"], row["size"])
-        return Response(stream_with_context(body()), status=200, content_type=row["content_type"],
+        if not head:
+            DOWNLOADS.labels(status="200").inc()
+            log.info("package %s downloaded by %s (%d bytes)", row["id"], row["requested_by"], row["size"])
+        return Response(iter(()) if head else stream_with_context(body()), status=200, content_type=row["content_type"],
                         direct_passthrough=True, headers={
                             "Content-Length": str(row["size"]),
                             "Content-Disposition": f"attachment; filename=\"{domain.ascii_fallback(name)}\"; "

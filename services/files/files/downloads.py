@@ -25,7 +25,7 @@ from portfolio_common import signing
 from portfolio_common.errors import NotAllowed, NotAuthenticated
 
 from . import domain
-from .errors import DownloadExpired, LinkInvalid, LinkUsed, NotFound, PackageDamaged
+from .errors import DownloadExpired, Invalid, LinkInvalid, LinkUsed, NotFound, PackageDamaged
 from .storage import DOWNLOADS_PREFIX, BodyReader
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,6 @@ def store_package(repo, store, caller, stream, length, *, filename, content_type
     upload_truncated, storage_unavailable."""
     if not caller.has(*PRODUCERS) or caller.tenant in ("", "*"):
         raise NotAllowed("only the service that builds packages deposits them, for one tenant")
-    from portfolio_common.errors import Invalid
     if purpose not in PURPOSES:
         raise Invalid(f"purpose must be one of {', '.join(PURPOSES)}")
     if content_type not in CONTENT_TYPES:
@@ -136,10 +135,12 @@ def download_ticket(repo, caller, download_id, key, ttl=TICKET_TTL_S, now=None) 
             "filename": row["filename"], "size": row["size"], "sha256": row["sha256"]}
 
 
-def open_download(repo, download_id, ticket, key, *, remote_addr=None, byte_range=None, now=None) -> dict:
+def open_download(repo, download_id, ticket, key, *, remote_addr=None, byte_range=None, now=None,
+                  spend=True) -> dict:
     """Check a download ticket and spend it: the package's row, after logging the download (who,
-    when, from where). Errors: link_invalid (forged, expired, another download's, malformed),
-    link_used (this ticket served a download already), not_found, download_expired."""
+    when, from where). `spend=False` (a HEAD request: no bytes) checks without spending or logging.
+    Errors: link_invalid (forged, expired, another download's, malformed), link_used (this ticket
+    served a download already), not_found, download_expired."""
     try:
         t = signing.verify(ticket or "", key, purpose=TICKET_PURPOSE)
     except NotAuthenticated:
@@ -153,7 +154,7 @@ def open_download(repo, download_id, ticket, key, *, remote_addr=None, byte_rang
         raise NotFound("download not found", refused=True)
     if row["state"] != "stored" or row["expires_at"] <= (now or _now()):
         raise DownloadExpired("this download is over a day old and was deleted")
-    if not repo.record_download({"ticket_id": ticket_id, "download_id": did, "tenant": row["tenant"],
+    if spend and not repo.record_download({"ticket_id": ticket_id, "download_id": did, "tenant": row["tenant"],
                                  "user_id": row["requested_by"], "remote_addr": (remote_addr or None),
                                  "range": byte_range}):
         raise LinkUsed("this download ticket was used already", refused=True)

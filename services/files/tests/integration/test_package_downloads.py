@@ -97,6 +97,9 @@ def test_a_package_in_parts_comes_back_whole_streamed_once_and_logged(files):
     link = client.post(f"/v1/downloads/{meta['download_id']}/link",
                        headers={"X-Portfolio-Caller": as_gateway(reg, "files")}).get_json()
     assert link["expires_in"] <= 60 and link["sha256"] == meta["sha256"]
+    head = client.head("/" + link["path"])            # a look first: nothing spent, nothing logged
+    assert head.status_code == 200 and head.headers["Content-Length"] == str(len(data))
+    assert ext["downloads"].log_of(uuid.UUID(meta["download_id"])) == []
     got = client.get("/" + link["path"], environ_base={"REMOTE_ADDR": "10.1.2.3"})
     assert got.status_code == 200
     assert not got.is_sequence              # streamed, not one buffer
