@@ -20,6 +20,13 @@ def rpc(service, method, *args, **kwargs):
     return result
 
 
+def rpc_build(service, method, *args, **kwargs):
+    """`rpc` for a call that builds a file to download (downloads.py): its own pool of proxies
+    that wait RPC_BUILD_TIMEOUT (900 s) instead of 30 s, for a package of gigabytes. The caller
+    token is checked when the call starts."""
+    return current_app.extensions["rpc_build"].call(service, method, caller_token(service), *args, **kwargs)
+
+
 def rpc_many(*calls) -> list:
     """Several RPCs with the verified caller at once, answers in order: each call is
     (service, method, *args). For a page that needs independent answers of several services

@@ -10,7 +10,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from . import auth, schoolcalendar
 from .api import refusals
 from .auth import login_required
-from .clients import rpc
+from .clients import rpc, rpc_build
 from .downloads import DOWNLOAD_303, DownloadOut, redirect_to_download
 from .errors import ApiError, to_api_error
 
@@ -78,7 +78,7 @@ class RosterFile(MethodView):
         roster, the evidence files and the manifest), built now from the current data, to check
         before submitting. Any size: the file is kept a day by the files service for you alone;
         the answer is a 303 to it (a link valid 60 s for one download) with its metadata as JSON."""
-        return redirect_to_download(rpc("submission", "national_roster_file", school_year, semester, roster))
+        return redirect_to_download(rpc_build("submission", "national_roster_file", school_year, semester, roster))
 
 
 @api_bp.route("/<school_year:school_year>/submissions")
@@ -210,7 +210,7 @@ def roster_file(roster):
     downloads.py); a refusal comes back to the page as a zh-TW message."""
     _need("registrar")
     year, semester = _term()
-    f, error = _attempt(lambda: redirect_to_download(rpc("submission", "national_roster_file", year, semester, roster)))
+    f, error = _attempt(lambda: redirect_to_download(rpc_build("submission", "national_roster_file", year, semester, roster)))
     if error:
         flash(error.zh, "warn")
         return redirect(url_for("national.registrar", year=year, semester=semester))

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 
 from .api import refusals
 from .auth import login_required
-from .clients import rpc
+from .clients import rpc, rpc_build
 from .downloads import DOWNLOAD_303, DownloadOut, redirect_to_download
 from .national import _attempt, _need
 
@@ -44,7 +44,7 @@ class StudentTransferPackage(MethodView):
         you alone; the answer is a 303 to it (a link valid 60 s for one download) with its metadata
         (sha256, key_id) as JSON. 404 not_found (no such student in your tenant), 409
         transfer_evidence_changed, 503 storage_unavailable."""
-        return _download(rpc("submission", "export_transfer_package", student_id))
+        return _download(rpc_build("submission", "export_transfer_package", student_id))
 
 
 @api_bp.route("/me/transfer-package")
@@ -56,7 +56,7 @@ class MyTransferPackage(MethodView):
         """Student: your own portfolio as a signed transfer package, to hand to a new school
         (learner-controlled transfer). Same answer (a 303 to the files service) and refusals as the
         registrar's."""
-        return _download(rpc("submission", "export_transfer_package", None))
+        return _download(rpc_build("submission", "export_transfer_package", None))
 
 
 # ---------------------------------------------------------------- portal
@@ -77,7 +77,7 @@ def student_page(student_id):
 @bp.get("/students/<student_id>/transfer/package")
 def student_package(student_id):
     _need("registrar")
-    resp, error = _attempt(lambda: _download(rpc("submission", "export_transfer_package", student_id)))
+    resp, error = _attempt(lambda: _download(rpc_build("submission", "export_transfer_package", student_id)))
     if error:
         flash(error.zh, "warn")
         return redirect(url_for("transfer.student_page", student_id=student_id))
@@ -95,7 +95,7 @@ def my_page():
 @bp.get("/me/transfer/package")
 def my_package():
     _need("student")
-    resp, error = _attempt(lambda: _download(rpc("submission", "export_transfer_package", None)))
+    resp, error = _attempt(lambda: _download(rpc_build("submission", "export_transfer_package", None)))
     if error:
         flash(error.zh, "warn")
         return redirect(url_for("transfer.my_page"))
