@@ -1398,7 +1398,9 @@ def init_app(app):
     from .selection_api import bp as selection_more_bp
     from .sealing import api_bp as sealing_bp
     from .transfer import api_bp as transfer_bp
+    from .downloads import api_bp as downloads_bp
     for bp in (auth_bp, me_bp, outcomes_bp, cert_bp, sel_bp, proxy_bp, audit_bp, students_bp, items_bp,
-               imports_bp, performances_bp, calendar_bp, national_bp, selection_more_bp, sealing_bp, transfer_bp):
+               imports_bp, performances_bp, calendar_bp, national_bp, selection_more_bp, sealing_bp, transfer_bp,
+               downloads_bp):
         api.register_blueprint(bp)
     app.extensions["api"] = api

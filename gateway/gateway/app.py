@@ -37,6 +37,9 @@ def create_app(config=None):
         # The current school year and semester come from the school calendar (schoolcalendar.py);
         # a worker trusts submission's answer for this long.
         CALENDAR_CACHE_SECONDS=float(env("CALENDAR_CACHE_SECONDS", "5")),
+        # How long the gateway waits for submission to build a file to download (a national
+        # package or transfer package of gigabytes: the bytes then go to files, downloads.py).
+        RPC_BUILD_TIMEOUT=float(env("RPC_BUILD_TIMEOUT", "900")),
         # No evidence file passes through the gateway (the browser sends it to files): the
         # largest body here is a 2 MB spreadsheet import with its form around it.
         MAX_CONTENT_LENGTH=int(env("GATEWAY_MAX_BODY_BYTES", str(3 * 1024 * 1024))),
@@ -54,6 +57,7 @@ def create_app(config=None):
     web.init_app(app)
     app.before_request(inputs.check_request)  # first: nothing below sees what no one can mean
     RpcPool(app)
+    RpcPool(app, extension="rpc_build", timeout_key="RPC_BUILD_TIMEOUT", default_timeout=900)
     app.extensions["sessions"] = sessions.SessionCache(app.config["SESSION_CACHE_SECONDS"])
     api.init_app(app)
     app.register_blueprint(portal.bp)

@@ -20,6 +20,13 @@ def rpc(service, method, *args, **kwargs):
     return result
 
 
+def rpc_build(service, method, *args, **kwargs):
+    """`rpc` for a call that builds a file to download (downloads.py): its own pool of proxies
+    that wait RPC_BUILD_TIMEOUT (900 s) instead of 30 s, for a package of gigabytes. The caller
+    token is checked when the call starts."""
+    return current_app.extensions["rpc_build"].call(service, method, caller_token(service), *args, **kwargs)
+
+
 def rpc_many(*calls) -> list:
     """Several RPCs with the verified caller at once, answers in order: each call is
     (service, method, *args). For a page that needs independent answers of several services
@@ -92,6 +99,23 @@ def file_link(file_id: str, disposition: str = "inline", grant: str | None = Non
     if resp.status_code != 200:
         raise _files_error(resp)
     return files_public_url() + "/" + resp.json()["path"]
+
+
+def package_link(download_id: str) -> dict:
+    """A file built for the caller (files/downloads.py): files checks it is the caller's, in
+    their tenant (else not_found; download_expired after a day) and answers a ticket valid 60 s
+    for one download. -> {url (absolute, the browser's address of files), expires_in, filename,
+    size, sha256}."""
+    url = current_app.config["FILES_URL"].rstrip("/") + f"/v1/downloads/{quote(str(download_id), safe='')}/link"
+    try:
+        resp = _http().post(url, timeout=10, headers={"X-Portfolio-Caller": caller_token("files")})
+    except requests.RequestException:
+        _local.session = None
+        raise ApiError("storage_unavailable") from None
+    if resp.status_code != 200:
+        raise _files_error(resp)
+    out = resp.json()
+    return {"url": files_public_url() + "/" + out.pop("path"), **out}
 
 
 _limits_cache = {}

@@ -2,17 +2,16 @@
 registrar (day: 註冊組; ce: 教務組) and the student (我的上傳結果). Thin: every rule is in
 submission/national; this module only calls it and renders."""
 from flask import Blueprint as FlaskBlueprint
-import base64
-from urllib.parse import quote
-
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from . import auth, schoolcalendar
+from .api import refusals
 from .auth import login_required
-from .clients import rpc
+from .clients import rpc, rpc_build
+from .downloads import DOWNLOAD_303, DownloadOut, redirect_to_download
 from .errors import ApiError, to_api_error
 
 UNIT_NAMES = {"day": "註冊組", "ce": "教務組"}   # who submits: regulation §3, DOMAIN.md
@@ -68,26 +67,18 @@ class Submit(MethodView):
         return rpc("submission", "submit_national", school_year, semester)
 
 
-def _file_response(f) -> Response:
-    """The roster or package file as a download (RFC 6266 filename* for the Chinese name);
-    never cached: it holds national IDs."""
-    ascii_name = "national" + f["filename"][f["filename"].rfind("."):]
-    return Response(base64.b64decode(f["data"]), mimetype=f["content_type"], headers={
-        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(f['filename'])}",
-        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "X-Package-SHA256": f["sha256"]})
-
-
 @api_bp.route("/<school_year:school_year>/<int:semester>/rosters/<roster>")
 class RosterFile(MethodView):
     @login_required
-    @api_bp.response(200, description="the xlsx (or, for `package`, the zip with every roster, the evidence "
-                                      "files and the manifest), as an attachment")
+    @api_bp.alt_response(303, schema=DownloadOut, description=DOWNLOAD_303, success=True)
+    @refusals(api_bp, "not_found", "not_allowed", "not_locked", "evidence_changed", "storage_unavailable")
     def get(self, school_year, semester, roster):
         """Registrar: download one roster of the semester (`student_data`, `grades`, `attendance`,
-        `course_outcomes`, `performances`) or the whole package (`package`), built now from the
-        current data, to check before submitting. 422 national_download_too_large: a package over
-        48 MB (the rosters still download one by one)."""
-        return _file_response(rpc("submission", "national_roster_file", school_year, semester, roster))
+        `course_outcomes`, `performances`: xlsx) or the whole package (`package`: the zip with every
+        roster, the evidence files and the manifest), built now from the current data, to check
+        before submitting. Any size: the file is kept a day by the files service for you alone;
+        the answer is a 303 to it (a link valid 60 s for one download) with its metadata as JSON."""
+        return redirect_to_download(rpc_build("submission", "national_roster_file", school_year, semester, roster))
 
 
 @api_bp.route("/<school_year:school_year>/submissions")
@@ -215,15 +206,15 @@ def registrar():
 
 @bp.route("/national/files/<roster>")
 def roster_file(roster):
-    """A roster or the package of the asked term as a download; a refusal comes back to the
-    page as a zh-TW message."""
+    """A roster or the package of the asked term as a download (a 303 to the files service,
+    downloads.py); a refusal comes back to the page as a zh-TW message."""
     _need("registrar")
     year, semester = _term()
-    f, error = _attempt(lambda: rpc("submission", "national_roster_file", year, semester, roster))
+    f, error = _attempt(lambda: redirect_to_download(rpc_build("submission", "national_roster_file", year, semester, roster)))
     if error:
         flash(error.zh, "warn")
         return redirect(url_for("national.registrar", year=year, semester=semester))
-    return _file_response(f)
+    return f
 
 
 @bp.route("/national/batches/<batch_id>", methods=["GET", "POST"])

@@ -19,17 +19,23 @@ class ServiceUnavailable(Exception):
 
 
 class RpcPool:
-    def __init__(self, app=None):
+    """`extension`/`timeout_key`: the pool for ordinary calls is app.extensions["rpc"] (RPC_TIMEOUT,
+    30 s); the one for calls that build a file to download (a national package, a transfer
+    package: minutes for gigabytes, downloads.py) is app.extensions["rpc_build"]
+    (RPC_BUILD_TIMEOUT, 900 s), so one slow build never lengthens every other call's wait."""
+
+    def __init__(self, app=None, *, extension="rpc", timeout_key="RPC_TIMEOUT", default_timeout=30):
         self._local = threading.local()
         self._all = []
         self._lock = threading.Lock()
+        self.extension, self.timeout_key, self.default_timeout = extension, timeout_key, default_timeout
         if app is not None:
             self.init_app(app)
 
     def init_app(self, app):
         self.config = {"AMQP_URI": app.config["AMQP_URI"], "AMQP_SSL": amqp_ssl_options()}
-        self.timeout = app.config.get("RPC_TIMEOUT", 30)
-        app.extensions["rpc"] = self
+        self.timeout = float(app.config.get(self.timeout_key) or self.default_timeout)
+        app.extensions[self.extension] = self
 
     def _proxy(self):
         proxy = getattr(self._local, "proxy", None)

@@ -1,12 +1,10 @@
 """Transfer packages in the gateway (issue 9 item 8): JSON API and the portal pages of the
 registrar (a student's 轉學檔案) and of the student (我的轉學檔案). Thin: the package is built
-and signed by submission (submission/transfer); this module calls it and hands the file on.
-docs/transfer-package.md describes the format."""
-import base64
-from urllib.parse import quote
-
+and signed by submission (submission/transfer) and kept by the files service for the one who
+asked; this module calls it and sends the browser or API client there (downloads.py): no byte
+of the package passes through the gateway. docs/transfer-package.md describes the format."""
 from flask import Blueprint as FlaskBlueprint
-from flask import Response, flash, make_response, redirect, render_template, request, url_for
+from flask import flash, make_response, redirect, render_template, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, fields
@@ -14,7 +12,8 @@ from marshmallow import EXCLUDE, Schema, fields
 from . import auth
 from .api import refusals
 from .auth import login_required
-from .clients import rpc
+from .clients import rpc, rpc_build
+from .downloads import DOWNLOAD_303, DownloadOut, redirect_to_download
 from .errors import ApiError
 from .national import _attempt, _need
 
@@ -23,19 +22,15 @@ api_bp = Blueprint("api_transfer", __name__, url_prefix="/api/v1",
                                "portfolio for another school")
 bp = FlaskBlueprint("transfer", __name__)
 
-REFUSALS = ("not_found", "not_allowed", "transfer_evidence_changed", "student_sealed", "storage_unavailable",
-            "transfer_package_too_large")
-ZIP_DOC = {"200": {"description": "the package (application/zip) as an attachment; X-Package-SHA256 is its "
-                                  "SHA-256, X-Transfer-Key-Id the signing key's id",
-                   "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}}
+REFUSALS = ("not_found", "not_allowed", "transfer_evidence_changed", "student_sealed", "storage_unavailable")
 
 
-def _file_response(f) -> Response:
-    """The package as a download; never cached (it holds the national ID)."""
-    return Response(base64.b64decode(f["data"]), mimetype="application/zip", headers={
-        "Content-Disposition": f"attachment; filename=\"transfer.zip\"; filename*=UTF-8''{quote(f['filename'])}",
-        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "X-Package-SHA256": f["sha256"],
-        "X-Transfer-Key-Id": f["key_id"]})
+def _download(f):
+    """303 to the files service (a ticket for one download, 60 s); X-Transfer-Key-Id names the
+    key that signed the manifest."""
+    resp = redirect_to_download(f, key_id=f["key_id"])
+    resp.headers["X-Transfer-Key-Id"] = f["key_id"]
+    return resp
 
 
 # ---------------------------------------------------------------- API
@@ -43,25 +38,28 @@ def _file_response(f) -> Response:
 @api_bp.route("/students/<student_id>/transfer-package")
 class StudentTransferPackage(MethodView):
     @login_required
-    @api_bp.doc(responses=ZIP_DOC)
+    @api_bp.alt_response(303, schema=DownloadOut, description=DOWNLOAD_303, success=True)
     @refusals(api_bp, *REFUSALS)
     def get(self, student_id):
         """Registrar: one student's portfolio as a signed transfer package (profile, course records,
         course outcomes with their certification, performances, autobiography versions, evidence
-        files), for another school. 404 not_found (no such student in your tenant), 409
-        transfer_evidence_changed, 503 storage_unavailable, 422 transfer_package_too_large (over 48 MB)."""
-        return _file_response(rpc("submission", "export_transfer_package", student_id))
+        files), for another school. Any size: the package is kept a day by the files service for
+        you alone; the answer is a 303 to it (a link valid 60 s for one download) with its metadata
+        (sha256, key_id) as JSON. 404 not_found (no such student in your tenant), 409
+        transfer_evidence_changed, 503 storage_unavailable."""
+        return _download(rpc_build("submission", "export_transfer_package", student_id))
 
 
 @api_bp.route("/me/transfer-package")
 class MyTransferPackage(MethodView):
     @login_required
-    @api_bp.doc(responses=ZIP_DOC)
+    @api_bp.alt_response(303, schema=DownloadOut, description=DOWNLOAD_303, success=True)
     @refusals(api_bp, *REFUSALS)
     def get(self):
         """Student: your own portfolio as a signed transfer package, to hand to a new school
-        (learner-controlled transfer). Same refusals as the registrar's."""
-        return _file_response(rpc("submission", "export_transfer_package", None))
+        (learner-controlled transfer). Same answer (a 303 to the files service) and refusals as the
+        registrar's."""
+        return _download(rpc_build("submission", "export_transfer_package", None))
 
 
 # ---------------------------------------------------------------- portal
@@ -82,11 +80,11 @@ def student_page(student_id):
 @bp.get("/students/<student_id>/transfer/package")
 def student_package(student_id):
     _need("registrar")
-    f, error = _attempt(lambda: rpc("submission", "export_transfer_package", student_id))
+    resp, error = _attempt(lambda: _download(rpc_build("submission", "export_transfer_package", student_id)))
     if error:
         flash(error.zh, "warn")
         return redirect(url_for("transfer.student_page", student_id=student_id))
-    return _file_response(f)
+    return resp
 
 
 @bp.get("/me/transfer")
@@ -100,11 +98,11 @@ def my_page():
 @bp.get("/me/transfer/package")
 def my_package():
     _need("student")
-    f, error = _attempt(lambda: rpc("submission", "export_transfer_package", None))
+    resp, error = _attempt(lambda: _download(rpc_build("submission", "export_transfer_package", None)))
     if error:
         flash(error.zh, "warn")
         return redirect(url_for("transfer.my_page"))
-    return _file_response(f)
+    return resp
 
 
 # ================================================================ import (the receiving school)

@@ -143,6 +143,9 @@ def test_each_roster_and_the_package_download_with_the_evidence_bytes(world):
     registrar = api("reg_day")
     r = registrar.get(f"/national/{YEAR}/1/rosters/student_data")
     assert r.status_code == 200, r.text
+    # the gateway sent the registrar to files (a 303); files serves the roster it keeps for them
+    assert [h.status_code for h in r.history] == [303]
+    assert r.history[0].json()["sha256"] == hashlib.sha256(r.content).hexdigest()
     assert r.headers["Cache-Control"] == "no-store"
     assert "filename*=UTF-8''050407-115-1-%E5%AD%B8" in r.headers["Content-Disposition"]   # 學生資料名冊
     wb = load_workbook(io.BytesIO(r.content), read_only=True)
@@ -156,6 +159,7 @@ def test_each_roster_and_the_package_download_with_the_evidence_bytes(world):
 
     r = registrar.get(f"/national/{YEAR}/1/rosters/package")
     assert r.status_code == 200, r.text
+    assert r.history[0].headers["X-Package-SHA256"] == r.headers["X-Content-SHA256"] == hashlib.sha256(r.content).hexdigest()
     zf = zipfile.ZipFile(io.BytesIO(r.content))
     manifest = json.loads(zf.read("manifest.json"))
     for f in manifest["files"]:

@@ -305,6 +305,8 @@ API = [  # (method, path, json body or ("form", data), the RPC whose declaration
     ("GET", "/api/v1/me/transfer-imports", None, "records.list_transfer_imports"),
     ("GET", f"/api/v1/students/{X}/transfer-imports/files/{X}", None, "records.grant_transfer_evidence_read"),
     ("GET", f"/api/v1/me/transfer-imports/files/{X}", None, "records.grant_transfer_evidence_read"),
+    # files decides (the person who asked for the file): no RPC gate, a random id is not_found for all
+    ("GET", f"/api/v1/downloads/{X}", None, None),
     ("GET", "/api/v1/proxies", None, "accounts.list_proxies"),
     ("POST", "/api/v1/proxies", {"proxy_username": "nobody-b", "starts_on": "2026-01-01", "ends_on": "2026-01-02"},
      "accounts.grant_proxy"),
@@ -364,6 +366,7 @@ def test_every_role_of_both_tenants_against_the_api(stack):
                .replace(f"/national/reports/{X}", "/national/reports/{report_id}")
                .replace(f"/locked/{X}/", "/locked/{student_user_id}/")
                .replace(f"/sections/{X}", "/sections/{section_id}")
+               .replace(f"/downloads/{X}", "/downloads/{download_id}")
                for c in covered}
     covered = {re.sub(r"^/api/v1/records/[a-z]+", "/api/v1/records/{kind}", c).replace(f"/{X}", "/{item_id}")
                if c.startswith("/api/v1/records/") else c for c in covered}

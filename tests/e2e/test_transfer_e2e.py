@@ -65,14 +65,17 @@ def submission_key(stack):
 def test_the_registrar_exports_a_signed_package_that_matches_its_schema(stack, world, api):
     r = world["reg"].get(f"/students/{world['student_id']}/transfer-package")
     assert r.status_code == 200, r.text[:300]
+    # the gateway answered a 303 to the files service, which kept the package and serves it
+    (sent,) = r.history
+    assert sent.status_code == 303 and sent.headers["Location"].startswith(stack.files_url + "/v1/downloads/")
     assert r.headers["Content-Type"] == "application/zip" and r.headers["Cache-Control"] == "no-store"
-    assert r.headers["X-Package-SHA256"] == sha(r.content)
+    assert sent.headers["X-Package-SHA256"] == sha(r.content) == r.headers["X-Content-SHA256"]
     zf = zipfile.ZipFile(io.BytesIO(r.content))
     manifest = json.loads(zf.read("manifest.json"))
     jsonschema.validate(manifest, json.loads((SCHEMAS / "portfolio-transfer-1.schema.json").read_text()))
     sig = json.loads(zf.read("manifest.sig"))
     jsonschema.validate(sig, json.loads((SCHEMAS / "portfolio-transfer-1.signature.schema.json").read_text()))
-    assert sig["key_id"] == r.headers["X-Transfer-Key-Id"] and sig["public_key"] == submission_key(stack)
+    assert sig["key_id"] == sent.headers["X-Transfer-Key-Id"] and sig["public_key"] == submission_key(stack)
     assert manifest["origin"] == {"school_code": "050407", "tenant": "day"}
     assert manifest["exported_by"] == {"role": "registrar"}
     assert manifest["student"]["student_no"] == "11515701" and manifest["student"]["national_id"][0] == "B"

@@ -36,9 +36,9 @@ SEALED_METHODS = {
     "records.update_student": "the student's national ID",
     "records.import_student_profiles": "each row's national ID",
     "records.national_export_fields": "the national IDs of the rosters in its answer",
-    "submission.national_roster_file": "the roster file (national IDs) in its answer",
+    "submission.national_roster_file": "a roster's download id and name (the file itself, with national IDs, goes to files)",
     "records.transfer_export_fields": "the student's national ID in its answer (transfer package)",
-    "submission.export_transfer_package": "the transfer package (the national ID) in its answer",
+    "submission.export_transfer_package": "a transfer package's download id (the package, with the national ID, goes to files)",
     "records.transfer_import_target": "an imported package's national ID in its arguments (compared, never answered)",
     "accounts.user_emails": "people's e-mail addresses in its answer (the reminder job's address book)",
 }

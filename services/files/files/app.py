@@ -11,6 +11,10 @@ HTTP (all answers JSON except the bytes; refusals `{error: {code, message, messa
   POST   /v1/files/<id>/link      a short-lived download link, after the authorisation check
                                   ({disposition, grant?}: records' read grant for an item's or a performance's proof)
   GET    /v1/files/<id>?exp&d&sig the bytes: streamed, ranged, sandboxed
+  POST   /v1/packages             internal: submission deposits a package it built (caller system:submission;
+                                  raw body, Content-Length, X-Content-SHA256, X-Requested-By, X-Package-Purpose)
+  POST   /v1/downloads/<id>/link  a ticket (60 s, one download) for the person who asked for the package
+  GET    /v1/downloads/<id>?ticket the package: streamed from S3, the download logged
   GET    /v1/limits               what may be uploaded in a school year
   GET    /healthz; GET /metrics (Prometheus, multiprocess; bearer FILES_METRICS_TOKEN)
 """
@@ -35,9 +39,10 @@ from portfolio_common.errors import NotAllowed, NotAuthenticated, NotFound, Port
 from portfolio_common.outbox import OutboxRelay, RelayLoop
 
 from . import domain, locked, sealing, usecases
+from . import downloads as packages
 from .errors import FilesError, TicketMismatch
 from .orm import outbox
-from .repository import SqlFileRepository
+from .repository import SqlDownloadRepository, SqlFileRepository
 from .storage import ObjectStore
 
 log = logging.getLogger("files")
@@ -65,7 +70,8 @@ DOWNLOADS = Counter("files_downloads_total", "Downloads served, by status", ["st
 CORS_HEADERS = ["Authorization", "Content-Type", "X-Upload-Ticket", "X-Filename", "Tus-Resumable",
                 "Upload-Length", "Upload-Offset", "Upload-Metadata", "X-Requested-With"]
 CORS_EXPOSE = ["Location", "Upload-Offset", "Upload-Length", "Upload-Expires", "Tus-Resumable",
-               "Tus-Version", "Tus-Extension", "Tus-Max-Size", "X-File-Id", "X-Content-SHA256"]
+               "Tus-Version", "Tus-Extension", "Tus-Max-Size", "X-File-Id", "X-Content-SHA256",
+               "Content-Disposition"]
 
 
 class Relay:
@@ -93,13 +99,19 @@ class Relay:
         self.loop.stop()
 
 
-def _sweeper(repo, store, every_s, stop):
-    """Ends half-finished uploads past their expiry (bytes deleted, quota slot freed)."""
+def _sweeper(repo, store, every_s, stop, download_repo=None):
+    """Ends half-finished uploads past their expiry (bytes deleted, quota slot freed) and deletes
+    packages kept for download once they are a day old."""
     while not stop.wait(every_s):
         try:
             usecases.sweep_expired(repo, store)
         except Exception:  # noqa: BLE001 - next round retries
             log.exception("sweeping expired uploads failed")
+        if download_repo is not None:
+            try:
+                packages.sweep_expired_downloads(download_repo, store)
+            except Exception:  # noqa: BLE001 - next round retries
+                log.exception("sweeping expired downloads failed")
 
 
 def load_config(config=None) -> dict:
@@ -167,8 +179,9 @@ def create_app(config=None):
     relay = Relay(engine, cfg["AMQP_URI"])
     threading.Thread(target=lambda: (stop.wait(), relay.stop()), name="relay-stopper", daemon=True).start()
     repo = SqlFileRepository(engine)
-    threading.Thread(target=_sweeper, args=(repo, store, cfg["SWEEP_EVERY_S"], stop), name="sweeper",
-                     daemon=True).start()
+    download_repo = SqlDownloadRepository(engine)
+    threading.Thread(target=_sweeper, args=(repo, store, cfg["SWEEP_EVERY_S"], stop, download_repo),
+                     name="sweeper", daemon=True).start()
     sealed_repo = sealing.SqlSealedRepository(engine)
     if cfg["SEALED_CONSUMER"]:
         sealing.SealedConsumer(cfg["AMQP_URI"], lambda env: sealing.record_sealed(
@@ -177,6 +190,7 @@ def create_app(config=None):
         sealing.SealedConsumer(cfg["AMQP_URI"], lambda env: locked.apply_selection_locked(engine, store, env), stop,
                                queue=locked.QUEUE, event=events.SELECTION_LOCKED).start()
     app.extensions["files"] = {"engine": engine, "store": store, "relay": relay, "repo": repo,
+                               "downloads": download_repo,
                                "limits": limits, "stop": stop, "sealed": sealed_repo}
     if cfg["PORTAL_ORIGIN"]:
         CORS(app, resources={r"/v1/*": {"origins": [o.strip() for o in cfg["PORTAL_ORIGIN"].split(",")]}},
@@ -434,6 +448,53 @@ def create_app(config=None):
         DOWNLOADS.labels(status=str(status)).inc()
         return Response(stream_with_context(body()), status=status, content_type=row["content_type"],
                         headers=headers, direct_passthrough=True)
+
+    # ------------------------------------------------------------ packages built by submission
+
+    @app.post("/v1/packages")
+    def deposit_package():
+        """Internal (submission): a package it built, streamed in; kept a day for who asked."""
+        # a refusal answers before the body is read: the caller (submission) sees it or a closed
+        # connection, and keeps nothing either way
+        result = packages.store_package(
+            download_repo, store, current_caller(), request.stream, request.content_length,
+            filename=unquote(request.headers.get("X-Filename", "")),
+            content_type=(request.mimetype or ""), sha256=request.headers.get("X-Content-SHA256", ""),
+            requested_by=request.headers.get("X-Requested-By"),
+            purpose=request.headers.get("X-Package-Purpose", ""),
+            subject=unquote(request.headers.get("X-Package-Subject", "")))
+        return jsonify(result), 201
+
+    @app.post("/v1/downloads/<download_id>/link")
+    def package_link(download_id):
+        return jsonify(packages.download_ticket(download_repo, current_caller(), download_id,
+                                                cfg["FILES_LINK_KEY"]))
+
+    @app.get("/v1/downloads/<download_id>")
+    def package_download(download_id):
+        head = request.method == "HEAD"     # a client's look before it downloads: the ticket stays unspent
+        row = packages.open_download(download_repo, download_id, request.args.get("ticket"),
+                                     cfg["FILES_LINK_KEY"], remote_addr=request.remote_addr, spend=not head)
+        obj = None if head else store.open(row["bucket"], row["key"], row["version_id"])
+
+        def body():
+            try:
+                yield from obj.stream(256 * 1024)
+            finally:
+                obj.close()
+                obj.release_conn()
+        name = row["filename"]
+        if not head:
+            DOWNLOADS.labels(status="200").inc()
+            log.info("package %s downloaded by %s (%d bytes)", row["id"], row["requested_by"], row["size"])
+        return Response(iter(()) if head else stream_with_context(body()), status=200, content_type=row["content_type"],
+                        direct_passthrough=True, headers={
+                            "Content-Length": str(row["size"]),
+                            "Content-Disposition": f"attachment; filename=\"{domain.ascii_fallback(name)}\"; "
+                                                   f"filename*=UTF-8''{quote(name, safe='')}",
+                            "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff",
+                            "Content-Security-Policy": "sandbox; default-src 'none'; frame-ancestors 'none'",
+                            "Referrer-Policy": "no-referrer", "X-Content-SHA256": row["sha256"]})
 
     @app.get("/v1/limits")
     def upload_limits():

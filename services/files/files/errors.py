@@ -150,12 +150,40 @@ class LinkInvalid(FilesError):
     frees_slot = False
 
 
+class LinkUsed(FilesError):
+    """A package's download ticket serves one download: a replay is refused."""
+    code = "link_used"
+    http_status = 403
+    zh = "這個下載連結已經用過；請回到頁面重新點選下載。"
+    en = "This download link was already used; ask for the file again."
+    frees_slot = False
+
+
+class DownloadExpired(FilesError):
+    """A package is kept one day after it was built, then deleted."""
+    code = "download_expired"
+    http_status = 410
+    zh = "這份下載檔已超過保存期限（一天）並已刪除；請回到頁面重新產生。"
+    en = "This download was kept one day and is gone; build it again."
+    frees_slot = False
+
+
+class PackageDamaged(FilesError):
+    """The bytes a service sent for a package are not the ones it announced (size or SHA-256)."""
+    code = "package_damaged"
+    http_status = 422
+    zh = "下載檔在傳送途中不完整，沒有保存；請再試一次。"
+    en = "The package arrived incomplete or altered; nothing was kept. Try again."
+    frees_slot = False
+
+
 # kept for callers of the previous name
 AlreadyUploaded = TicketUsed
 
 ALL = [FileTooLarge, FileTypeRefused, FileSlotMismatch, FileDamaged, FileEmpty, FilenameInvalid, FilenameTooLong,
        UploadTruncated, UploadExpired, UploadInProgress, UploadOffsetMismatch, UploadNotFound,
-       TicketInvalid, TicketExpired, TicketMismatch, TicketUsed, StorageUnavailable, LinkInvalid]
+       TicketInvalid, TicketExpired, TicketMismatch, TicketUsed, StorageUnavailable, LinkInvalid, LinkUsed,
+       DownloadExpired, PackageDamaged]
 
 
 class StudentSealed(FilesError):

@@ -92,3 +92,43 @@ locked_files = sa.Table(
     sa.Column("held_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     sa.Index("ix_locked_files_file", "file_id"),
 )
+
+# A package another service built for one person to download (submission: the national package
+# and rosters, a transfer package; issue 9 item 9): kept in S3 under `downloads/<id>` of the
+# tenant's bucket for a day, then deleted by the sweeper (state `expired`). Who asked is the
+# only one who gets a download ticket for it.
+package_downloads = sa.Table(
+    "package_downloads", metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("tenant", sa.String(32), nullable=False),
+    sa.Column("purpose", sa.String(40), nullable=False),       # national-package | national-roster | transfer-package
+    sa.Column("subject", sa.String(200), nullable=False),      # what it is of: "115-1 package", a student id
+    sa.Column("requested_by", UUID(as_uuid=True), nullable=False),   # the user who asked for it
+    sa.Column("producer", sa.String(40), nullable=False),      # the service that built it (its caller role)
+    sa.Column("filename", sa.String(255), nullable=False),
+    sa.Column("content_type", sa.String(100), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("bucket", sa.String(63), nullable=False),
+    sa.Column("key", sa.String(512), nullable=False),
+    sa.Column("version_id", sa.String(200)),
+    sa.Column("state", sa.String(20), nullable=False),         # stored | expired
+    sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expired_at", sa.DateTime(timezone=True)),
+    sa.Index("ix_package_downloads_stored_expiry", "expires_at", postgresql_where=sa.text("state = 'stored'")),
+)
+
+# Every download of a package (append-only): who, when, from where. `ticket_id` is the ticket's
+# own id, so a ticket serves one download only (a replay hits the primary key).
+package_download_log = sa.Table(
+    "package_download_log", metadata,
+    sa.Column("ticket_id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("download_id", UUID(as_uuid=True), sa.ForeignKey("package_downloads.id"), nullable=False),
+    sa.Column("tenant", sa.String(32), nullable=False),
+    sa.Column("user_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("remote_addr", sa.String(64)),
+    sa.Column("range", sa.String(100)),
+    sa.Column("at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+    sa.Index("ix_package_download_log_download", "download_id"),
+)

@@ -15,7 +15,7 @@ from portfolio_common import sealing
 from portfolio_common.db import add_outbox_event
 
 from .errors import StudentSealed, TicketUsed
-from .orm import outbox, stored_files, uploads
+from .orm import outbox, package_download_log, package_downloads, stored_files, uploads
 
 
 def _now():
@@ -198,6 +198,80 @@ class FakeFileRepository:
 
     def add_event(self, envelope):
         self.events.append(envelope)
+
+
+class SqlDownloadRepository:
+    """Packages kept for download (package_downloads) and their download log (append-only)."""
+
+    def __init__(self, engine):
+        self.engine = engine
+
+    def add(self, row: dict):
+        with self.engine.begin() as conn:
+            conn.execute(package_downloads.insert().values(**row))
+
+    def get(self, download_id):
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(package_downloads).where(package_downloads.c.id == download_id)).first()
+        return dict(row._mapping) if row else None
+
+    def record_download(self, entry: dict) -> bool:
+        """Log one download; False when its ticket was used already (the primary key)."""
+        with self.engine.begin() as conn:
+            res = conn.execute(insert(package_download_log).values(**entry)
+                               .on_conflict_do_nothing(index_elements=["ticket_id"]))
+        return res.rowcount == 1
+
+    def log_of(self, download_id) -> list:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(package_download_log).where(
+                package_download_log.c.download_id == download_id).order_by(package_download_log.c.at)).all()
+        return [dict(r._mapping) for r in rows]
+
+    def due_to_expire(self, now, limit=100) -> list:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(package_downloads).where(
+                package_downloads.c.state == "stored", package_downloads.c.expires_at <= now)
+                .order_by(package_downloads.c.expires_at).limit(limit)).all()
+        return [dict(r._mapping) for r in rows]
+
+    def mark_expired(self, download_id, now) -> bool:
+        with self.engine.begin() as conn:
+            res = conn.execute(package_downloads.update().where(
+                package_downloads.c.id == download_id, package_downloads.c.state == "stored")
+                .values(state="expired", expired_at=now))
+        return res.rowcount == 1
+
+
+class FakeDownloadRepository:
+    def __init__(self):
+        self.rows, self.log = {}, []
+
+    def add(self, row):
+        self.rows[str(row["id"])] = dict(row, created_at=_now())
+
+    def get(self, download_id):
+        row = self.rows.get(str(download_id))
+        return copy.deepcopy(row) if row else None
+
+    def record_download(self, entry):
+        if any(str(e["ticket_id"]) == str(entry["ticket_id"]) for e in self.log):
+            return False
+        self.log.append(dict(entry, at=_now()))
+        return True
+
+    def log_of(self, download_id):
+        return [e for e in self.log if str(e["download_id"]) == str(download_id)]
+
+    def due_to_expire(self, now, limit=100):
+        return [copy.deepcopy(r) for r in self.rows.values() if r["state"] == "stored" and r["expires_at"] <= now]
+
+    def mark_expired(self, download_id, now):
+        row = self.rows[str(download_id)]
+        if row["state"] != "stored":
+            return False
+        row.update(state="expired", expired_at=now)
+        return True
 
 
 class FakeObjectStore:

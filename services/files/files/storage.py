@@ -27,6 +27,7 @@ PART_SIZE = 5 * 1024 * 1024
 SINGLE_PUT_MAX = 16 * 1024 * 1024
 SPOOL_CHUNK = 1024 * 1024
 TRANSIENT_PREFIXES = ("quarantine/",)
+DOWNLOADS_PREFIX = "downloads/"   # packages kept a day for one person's download (files/downloads.py)
 
 
 class ObjectStore:
@@ -75,11 +76,15 @@ class ObjectStore:
             self._call("set_versioning", self.client.set_bucket_versioning, bucket, VersioningConfig(ENABLED))
             # A crash between quarantine and promotion leaves bytes nobody owns: swept after a
             # day (promoted objects live under outcomes/, performances/ and proofs/ and are not touched).
+            # Packages kept for download (downloads/) live a day too: the files sweeper deletes
+            # them (downloads.sweep_expired_downloads); the rule is the store's own backstop where
+            # it enforces lifecycle (MinIO, cloud S3; SeaweedFS stores the rule: STACK-NOTES).
             self._call("set_lifecycle", self.client.set_bucket_lifecycle, bucket, LifecycleConfig([Rule(
-                ENABLED, rule_filter=Filter(prefix="quarantine/"), rule_id="sweep-quarantine",
+                ENABLED, rule_filter=Filter(prefix=prefix), rule_id=rule_id,
                 expiration=Expiration(days=1),
                 noncurrent_version_expiration=NoncurrentVersionExpiration(noncurrent_days=1),
-                abort_incomplete_multipart_upload=AbortIncompleteMultipartUpload(days_after_initiation=1))]))
+                abort_incomplete_multipart_upload=AbortIncompleteMultipartUpload(days_after_initiation=1))
+                for prefix, rule_id in (("quarantine/", "sweep-quarantine"), (DOWNLOADS_PREFIX, "expire-downloads"))]))
             self._ready.add(bucket)
         return bucket
 

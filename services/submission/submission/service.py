@@ -151,12 +151,14 @@ class SubmissionService:
     def national_roster_file(self, caller, school_year, semester, roster):
         """One roster (xlsx) or the whole package (roster "package", evidence files included) of
         the semester, built from the current data for the registrar to check
-        (national.usecases.roster_file; sealed: it carries national IDs); not_found, not_locked,
-        evidence_changed, storage_unavailable, national_download_too_large."""
+        (national.usecases.roster_file), kept a day by files for the caller alone. -> its metadata
+        {filename, content_type, size, sha256, problem_count, download_id, expires_at}, no bytes;
+        not_found, not_locked, evidence_changed, storage_unavailable."""
         evidence = national_adapter.FilesEvidence(lambda: self.platform.own_caller_token("files", caller.tenant))
+        keep = national_adapter.FilesDownloads(lambda: self.platform.own_caller_token("files", caller.tenant)).keep
         with self.platform.uow() as uow:
             return national.roster_file(uow, self._directory(caller), caller, school_year, semester, roster,
-                                        national_adapter.school_code(), evidence=evidence.open)
+                                        national_adapter.school_code(), evidence=evidence.open, keep=keep)
 
     @rpc
     @allowed("registrar", "system")
@@ -214,9 +216,9 @@ class SubmissionService:
     def export_transfer_package(self, caller, student_id=None):
         """A student's portfolio as a signed `portfolio-transfer` package (docs/transfer-package.md;
         transfer.usecases.export_package): the registrar names a student of the tenant, a student
-        gets their own. -> {filename, content_type, size, sha256, key_id, data (base64)}; sealed:
-        it carries the national ID. not_found, transfer_evidence_changed, storage_unavailable,
-        transfer_package_too_large."""
+        gets their own. The package goes to files, kept a day for the caller alone (no byte in the
+        answer). -> {filename, content_type, size, sha256, key_id, download_id, expires_at};
+        not_found, transfer_evidence_changed, storage_unavailable."""
         def directory(student_id=None, student_user_id=None):
             from nameko.exceptions import RemoteError
             from portfolio_common.errors import split_remote
@@ -233,8 +235,9 @@ class SubmissionService:
                 raise
         evidence = national_adapter.FilesEvidence(lambda: self.platform.own_caller_token("files", caller.tenant))
         code = national_adapter.school_code()
+        keep = national_adapter.FilesDownloads(lambda: self.platform.own_caller_token("files", caller.tenant)).keep
         return transfer.export_package(directory, evidence.open, transfer.TransferSigner.from_config(code),
-                                       caller, student_id, code)
+                                       caller, student_id, code, keep)
 
     # transfer import (the receiving school): submission/transfer/importing.py
 

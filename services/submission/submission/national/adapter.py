@@ -199,3 +199,47 @@ class FilesTransferPackages:
         if resp.status_code != 200:
             raise EvidenceUnavailable(f"files answered {resp.status_code} when keeping the evidence")
         return resp.json()["files"]
+
+
+class DownloadNotKept(PortfolioError):
+    """The files service did not keep a built package for download: nothing is handed out; retry."""
+    code = "storage_unavailable"
+    http_status = 503
+
+
+class FilesDownloads:
+    """Where a package built for someone to download goes: streamed to the files service
+    (POST /v1/packages, as `system:submission` of the tenant), which keeps it a day in S3 for
+    the person who asked and hands them a 60-second, single-use ticket (files/downloads.py). The
+    bytes never travel in an RPC answer nor through the gateway, whatever the package's size.
+
+    `keep(fh, ...)` streams the file object from its start (Content-Length from the file), with
+    the SHA-256 computed here: files refuses bytes that are not it (package_damaged) and keeps
+    nothing then. -> files' answer {download_id, filename, content_type, size, sha256,
+    expires_at}. DownloadNotKept (storage_unavailable) when files cannot be reached or refuses."""
+
+    def __init__(self, token, files_url=None, timeout=600):
+        self.token = token                    # () -> caller token for the audience `files`
+        self.files_url = (files_url or env("FILES_URL", "http://127.0.0.1:8081")).rstrip("/")
+        self.timeout = timeout                # per socket operation, not the whole transfer
+
+    def keep(self, fh, *, filename, content_type, sha256, requested_by, purpose, subject) -> dict:
+        from urllib.parse import quote
+
+        import requests
+        fh.seek(0)
+        headers = {"X-Portfolio-Caller": self.token(), "Content-Type": content_type,
+                   "X-Filename": quote(filename, safe=""), "X-Content-SHA256": sha256,
+                   "X-Requested-By": str(requested_by), "X-Package-Purpose": purpose,
+                   "X-Package-Subject": quote(str(subject), safe="")}
+        try:
+            r = requests.post(f"{self.files_url}/v1/packages", data=fh, headers=headers, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise DownloadNotKept(f"the files service cannot be reached: {type(exc).__name__}") from None
+        if r.status_code != 201:
+            try:
+                why = r.json()["error"]["code"]
+            except (ValueError, KeyError, TypeError):
+                why = r.status_code
+            raise DownloadNotKept(f"files did not keep the package: {why}")
+        return r.json()

@@ -41,8 +41,3 @@ class ReportAlreadyResolved(Conflict):
 class EvidenceChanged(Conflict):
     """An evidence file's bytes, read for the package, do not have its kept fingerprint."""
     code = "evidence_changed"
-
-
-class DownloadTooLarge(Invalid):
-    """A package too large to hand to the portal in one answer (the rosters still download)."""
-    code = "national_download_too_large"

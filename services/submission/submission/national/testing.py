@@ -32,3 +32,27 @@ def select_consent_and_lock(db, registrar, chosen: dict, school_year):
             consent.set_consent(uow, student, school_year, True, consent.WORDING_VERSION)
     with db.uow() as uow:
         lock.lock(uow, registrar, school_year, "tenant", "", [s.user_id for s in chosen])
+
+
+class FakeDownloads:
+    """The files service's keeping of built packages, in memory (unit tests): `keep` reads the
+    file object from its start as FilesDownloads does; `data(download_id)` is what it kept."""
+
+    def __init__(self):
+        self.kept = {}
+
+    def keep(self, fh, *, filename, content_type, sha256, requested_by, purpose, subject) -> dict:
+        import hashlib
+        import uuid
+        fh.seek(0)
+        data = fh.read()
+        assert hashlib.sha256(data).hexdigest() == sha256, "the announced SHA-256 is not the bytes'"
+        download_id = str(uuid.uuid4())
+        self.kept[download_id] = {"data": data, "filename": filename, "content_type": content_type,
+                                  "requested_by": str(requested_by), "purpose": purpose, "subject": subject}
+        return {"download_id": download_id, "filename": filename, "content_type": content_type,
+                "size": len(data), "sha256": sha256,
+                "expires_at": (clock.now() + dt.timedelta(days=1)).isoformat()}
+
+    def data(self, download_id) -> bytes:
+        return self.kept[download_id]["data"]

@@ -22,7 +22,7 @@ from portfolio_common.windows import Window
 from ..errors import Invalid, NotFound
 from ..selection import lock as locks
 from . import builders, columnset, domain, rosters
-from .errors import (DownloadTooLarge, EvidenceChanged, NotLocked, PrecheckFailed, ReceiptAlreadyImported, ReceiptInvalid,
+from .errors import (EvidenceChanged, NotLocked, PrecheckFailed, ReceiptAlreadyImported, ReceiptInvalid,
                      ReceiptNotImported, ReceiptOtherBatch, ReceiptOtherSchool, ReportAlreadyResolved, ReportInvalid)
 
 REGISTRAR_ROLES = ("registrar", "system")
@@ -387,22 +387,24 @@ def resolve_report(uow, caller, report_id, resolution) -> dict:
     return _report_out({**x, **values})
 
 
-MAX_DOWNLOAD_BYTES = 48 * 1024 * 1024     # what one sealed RPC answer may carry to the portal
 PACKAGE = "package"
 
 
-def roster_file(uow, directory, caller, school_year, semester, roster, school_code, evidence=None) -> dict:
+def roster_file(uow, directory, caller, school_year, semester, roster, school_code, evidence=None,
+                keep=None) -> dict:
     """One roster of the semester as the national side will get it (xlsx: cover sheet, then its
     sheets), or the whole package (`roster` = "package": every roster, the evidence files,
     manifest), built now from the current data, for the registrar to look at before (or after)
     submitting. Rows with pre-check problems are written as they are (the file is for checking;
-    submit refuses them). The answer carries national IDs: the RPC is sealed.
+    submit refuses them).
 
-    Returns {filename, content_type, size (bytes), sha256, problem_count, data (base64)}.
+    The file is built to a temporary file, then handed to `keep` (adapter.FilesDownloads.keep:
+    streamed to the files service, kept a day for the caller alone, whatever its size); the
+    answer is its metadata only, no byte of it:
+    {filename, content_type, size (bytes), sha256 (hex), problem_count, download_id, expires_at
+    (ISO, UTC)}; the gateway sends the registrar to files with a ticket for download_id.
     Errors: not_found (no such roster), not_locked, school_year_invalid, semester_invalid,
-    column_set_missing, evidence_changed, storage_unavailable, national_download_too_large
-    (a package over 48 MB: download the rosters one by one; the package itself is sent whole)."""
-    import base64
+    column_set_missing, evidence_changed, storage_unavailable (files or S3 did not keep it)."""
     caller.require(*REGISTRAR_ROLES)
     year, sem = _year(school_year), _semester(semester)
     cs = columnset.load(year)
@@ -425,11 +427,11 @@ def roster_file(uow, directory, caller, school_year, semester, roster, school_co
                 kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
             fh.flush()
             size = fh.tell()
-            if size > MAX_DOWNLOAD_BYTES:
-                raise DownloadTooLarge(f"the file is {size} bytes, over {MAX_DOWNLOAD_BYTES}")
             sha = rosters.sha256_of(fh)
-            data = base64.b64encode(fh.read()).decode("ascii")
+            kept = keep(fh, filename=name, content_type=kind, sha256=sha, requested_by=caller.user_id,
+                        purpose="national-package" if roster == PACKAGE else "national-roster",
+                        subject=f"{year}-{sem} {roster}")
         finally:
             rosters.remove_quietly(fh.name)
     return {"filename": name, "content_type": kind, "size": size, "sha256": sha,
-            "problem_count": len(problems), "data": data}
+            "problem_count": len(problems), "download_id": kept["download_id"], "expires_at": kept["expires_at"]}

@@ -1,10 +1,5 @@
 """Refusals of the transfer package (gateway/gateway/errors.py maps each code to HTTP and zh-TW)."""
-from ..errors import Conflict, Invalid
-
-
-class TransferTooLarge(Invalid):
-    """A package too large to hand to the portal in one answer."""
-    code = "transfer_package_too_large"
+from ..errors import Conflict
 
 
 class TransferEvidenceChanged(Conflict):

@@ -11,9 +11,11 @@ Ports passed in (unit tests use fakes):
   (sealed: it carries the national ID; never logged, never stored here);
 - evidence(file_id) -> context manager of a readable stream of the file's bytes (national's
   FilesEvidence.open);
-- signer: .sign(manifest), .key_id, .public_key (TransferSigner).
+- signer: .sign(manifest), .key_id, .public_key (TransferSigner);
+- keep(fh, filename=, content_type=, sha256=, requested_by=, purpose=, subject=) -> {download_id,
+  expires_at}: the built package streamed to the files service, kept a day for the one who asked
+  (national's FilesDownloads.keep), so no answer carries its bytes whatever its size.
 """
-import base64
 import uuid
 
 from portfolio_common import clock
@@ -21,10 +23,9 @@ from portfolio_common import clock
 from ..errors import NotFound
 from ..national.rosters import remove_quietly, sha256_of, spooled_package_file
 from . import package
-from .errors import TransferEvidenceChanged, TransferTooLarge
+from .errors import TransferEvidenceChanged
 
 EXPORT_ROLES = ("registrar", "student", "system")
-MAX_DOWNLOAD_BYTES = 48 * 1024 * 1024     # what one sealed RPC answer may carry to the portal
 
 
 class TransferSigner:
@@ -67,15 +68,16 @@ def _student_arg(value):
         raise NotFound("student not found") from None
 
 
-def export_package(directory, evidence, signer, caller, student_id, school_code) -> dict:
-    """Build the transfer package of one student.
+def export_package(directory, evidence, signer, caller, student_id, school_code, keep) -> dict:
+    """Build the transfer package of one student and hand it to `keep` (the files service).
 
     student_id: the records student id (the registrar names one; a student passes None or their
     own, another's answers not_found exactly like a missing one).
-    Returns {filename, content_type ("application/zip"), size (bytes), sha256 (of the zip),
-    key_id, data (base64)}. Errors: not_found, transfer_evidence_changed (an evidence file's bytes are
-    not its kept fingerprint: nothing is handed out), storage_unavailable,
-    transfer_package_too_large (over 48 MB)."""
+    Returns the package's metadata, none of its bytes: {filename, content_type
+    ("application/zip"), size (bytes), sha256 (of the zip), key_id, download_id, expires_at (ISO,
+    UTC)}; only the caller gets a download ticket for download_id (files checks it). Errors:
+    not_found, transfer_evidence_changed (an evidence file's bytes are not its kept fingerprint:
+    nothing is handed out), storage_unavailable (files or S3 did not keep it)."""
     caller.require(*EXPORT_ROLES)
     wanted = _student_arg(student_id)
     role = _role(caller)
@@ -88,6 +90,7 @@ def export_package(directory, evidence, signer, caller, student_id, school_code)
             raise NotFound("student not found")
         export = directory(student_id=wanted)
     origin = {"school_code": school_code, "tenant": caller.tenant}
+    name = f"{school_code}-{export['profile']['student_no']}-transfer.zip"
     with spooled_package_file() as fh:
         try:
             try:
@@ -97,12 +100,10 @@ def export_package(directory, evidence, signer, caller, student_id, school_code)
                 raise TransferEvidenceChanged(str(exc)) from None
             fh.flush()
             size = fh.tell()
-            if size > MAX_DOWNLOAD_BYTES:
-                raise TransferTooLarge(f"the package is {size} bytes, over {MAX_DOWNLOAD_BYTES}")
             sha = sha256_of(fh)
-            data = base64.b64encode(fh.read()).decode("ascii")
+            kept = keep(fh, filename=name, content_type="application/zip", sha256=sha,
+                        requested_by=caller.user_id, purpose="transfer-package", subject=str(export["student_id"]))
         finally:
             remove_quietly(fh.name)
-    name = f"{school_code}-{export['profile']['student_no']}-transfer.zip"
     return {"filename": name, "content_type": "application/zip", "size": size, "sha256": sha,
-            "key_id": signer.key_id, "data": data}
+            "key_id": signer.key_id, "download_id": kept["download_id"], "expires_at": kept["expires_at"]}

@@ -2,7 +2,6 @@
 files are in the package, in evidence.jsonl (by slot) and in the manifest with their
 fingerprints; the pre-check checks each against the limits and against the held copy's
 fingerprints; the lock asks files to hold both. Fakes (the simulator's check in-process)."""
-import base64
 import contextlib
 import hashlib
 import io
@@ -13,6 +12,7 @@ import zipfile
 from portfolio_common import caller as caller_mod
 from portfolio_common import events
 from submission import usecases as selection
+from submission.national.testing import FakeDownloads
 from submission.national import adapter, domain, usecases
 from submission.selection import consent, lock
 from submission.selection import usecases as choice
@@ -78,8 +78,10 @@ def test_both_files_go_in_the_package_and_its_manifest():
     assert (evidence[D]["path"], evidence[M]["path"]) == (f"evidence/{D}.pdf", f"evidence/{M}.mp3")
     assert (evidence[D]["size"], evidence[M]["size"]) == (len(DOC), len(MEDIA))
 
-    f = usecases.roster_file(w.uow, w.directory, w.registrar, YEAR, 1, "package", "050407", evidence=w.evidence)
-    zf = zipfile.ZipFile(io.BytesIO(base64.b64decode(f["data"])))
+    kept = FakeDownloads()
+    f = usecases.roster_file(w.uow, w.directory, w.registrar, YEAR, 1, "package", "050407", evidence=w.evidence,
+                             keep=kept.keep)
+    zf = zipfile.ZipFile(io.BytesIO(kept.data(f["download_id"])))
     assert zf.read(f"evidence/{M}.mp3") == MEDIA and zf.read(f"evidence/{D}.pdf") == DOC
     lines = [json.loads(x) for x in zf.read("evidence.jsonl").decode().splitlines()]
     outcome_lines = [x for x in lines if x["outcome_id"] == w.oid]

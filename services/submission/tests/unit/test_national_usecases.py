@@ -253,20 +253,23 @@ def test_evidence_whose_bytes_changed_stops_the_submission_before_anything_is_se
 
 
 def test_the_registrar_downloads_each_roster_and_the_package_others_cannot():
-    import base64
     import io
     import zipfile
     from openpyxl import load_workbook
+    from submission.national.testing import FakeDownloads
     w = World()
     w.lock()
-    f = usecases.roster_file(w.uow, w.directory, w.registrar, YEAR, 1, "student_data", "050407")
+    kept = FakeDownloads()
+    f = usecases.roster_file(w.uow, w.directory, w.registrar, YEAR, 1, "student_data", "050407", keep=kept.keep)
     assert f["filename"] == "050407-115-1-學生資料名冊.xlsx" and f["problem_count"] == 0
-    wb = load_workbook(io.BytesIO(base64.b64decode(f["data"])), read_only=True)
+    assert "data" not in f and kept.kept[f["download_id"]]["requested_by"] == w.registrar.user_id
+    wb = load_workbook(io.BytesIO(kept.data(f["download_id"])), read_only=True)
     rows = list(wb["學生資料"].iter_rows(values_only=True))
     # every student of the semester: the two held and the one who selected nothing
     assert len(rows) == 4 and sorted(r[0] for r in rows[1:]) == IDS + ["C123456781"]
-    p = usecases.roster_file(w.uow, w.directory, w.registrar, YEAR, 1, "package", "050407")
-    names = zipfile.ZipFile(io.BytesIO(base64.b64decode(p["data"]))).namelist()
+    p = usecases.roster_file(w.uow, w.directory, w.registrar, YEAR, 1, "package", "050407", keep=kept.keep)
+    assert kept.kept[p["download_id"]]["purpose"] == "national-package"
+    names = zipfile.ZipFile(io.BytesIO(kept.data(p["download_id"]))).namelist()
     assert "manifest.json" in names and "rosters/課程學習成果名冊.xlsx" in names
     assert code_of(lambda: usecases.roster_file(w.uow, w.directory, w.registrar, YEAR, 1, "nope", "050407")) == \
         "not_found"

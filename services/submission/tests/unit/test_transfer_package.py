@@ -10,6 +10,8 @@ import zipfile
 
 import jsonschema
 import pytest
+
+from submission.national.testing import FakeDownloads
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from portfolio_common import caller as caller_mod
@@ -160,7 +162,7 @@ def test_evidence_whose_bytes_changed_refuses_the_export():
     exp, files = export()
     files[exp["outcomes"][0]["files"][0]["file_id"]] = PDF + b" "
     with pytest.raises(TransferEvidenceChanged):
-        usecases.export_package(lambda **kw: exp, source(files), SIGNER, caller("registrar"), SID, "050407")
+        usecases.export_package(lambda **kw: exp, source(files), SIGNER, caller("registrar"), SID, "050407", FakeDownloads().keep)
 
 
 def test_registrar_names_the_student_and_a_student_gets_only_their_own():
@@ -170,18 +172,18 @@ def test_registrar_names_the_student_and_a_student_gets_only_their_own():
     def directory(**kw):
         asked.append(kw)
         return exp
-    out = usecases.export_package(directory, source(files), SIGNER, caller("registrar"), SID, "050407")
+    out = usecases.export_package(directory, source(files), SIGNER, caller("registrar"), SID, "050407", FakeDownloads().keep)
     assert out["filename"] == "050407-T1001-transfer.zip" and out["key_id"] == SIGNER.key_id
     assert asked[-1] == {"student_id": SID}
     me = caller("student", uid=UID)
-    usecases.export_package(directory, source(files), SIGNER, me, None, "050407")
+    usecases.export_package(directory, source(files), SIGNER, me, None, "050407", FakeDownloads().keep)
     assert asked[-1] == {"student_user_id": UID}
     with pytest.raises(NotFound):      # another student's id answers like a missing one
-        usecases.export_package(directory, source(files), SIGNER, me, str(uuid.uuid4()), "050407")
+        usecases.export_package(directory, source(files), SIGNER, me, str(uuid.uuid4()), "050407", FakeDownloads().keep)
     with pytest.raises(NotFound):
-        usecases.export_package(directory, source(files), SIGNER, caller("registrar"), None, "050407")
+        usecases.export_package(directory, source(files), SIGNER, caller("registrar"), None, "050407", FakeDownloads().keep)
     with pytest.raises(Exception) as exc:
-        usecases.export_package(directory, source(files), SIGNER, caller("subject_teacher"), SID, "050407")
+        usecases.export_package(directory, source(files), SIGNER, caller("subject_teacher"), SID, "050407", FakeDownloads().keep)
     assert getattr(exc.value, "code", "") == "not_allowed"
 
 
@@ -195,13 +197,19 @@ def test_the_package_must_be_the_chosen_students():
     assert "A123456789" not in str(exc.value) and "A223456780" not in str(exc.value)
 
 
-def test_a_package_over_the_download_limit_is_refused(monkeypatch):
-    from submission.transfer.errors import TransferTooLarge
+def test_the_package_is_kept_by_files_for_the_one_who_asked_and_the_answer_carries_no_bytes():
+    """Any size: the built zip goes to the files service (keep), the answer is its metadata."""
+    import hashlib
     exp, files = export()
-    monkeypatch.setattr(usecases, "MAX_DOWNLOAD_BYTES", 1000)
-    with pytest.raises(TransferTooLarge) as exc:
-        usecases.export_package(lambda **kw: exp, source(files), SIGNER, caller("registrar"), SID, "050407")
-    assert exc.value.code == "transfer_package_too_large"
+    kept = FakeDownloads()
+    reg = caller("registrar")
+    out = usecases.export_package(lambda **kw: exp, source(files), SIGNER, reg, SID, "050407", kept.keep)
+    assert set(out) == {"filename", "content_type", "size", "sha256", "key_id", "download_id", "expires_at"}
+    data = kept.data(out["download_id"])
+    assert (len(data), hashlib.sha256(data).hexdigest()) == (out["size"], out["sha256"])
+    k = kept.kept[out["download_id"]]
+    assert (k["requested_by"], k["purpose"], k["filename"]) == (reg.user_id, "transfer-package", out["filename"])
+    assert package.open_package(io.BytesIO(data))["manifest"]["student"]["student_no"] == "T1001"
 
 
 def test_a_student_with_nothing_yet_gets_a_package_without_evidence():
