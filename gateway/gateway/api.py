@@ -626,7 +626,8 @@ class Decisions(MethodView):
     @login_required
     @cert_bp.arguments(DecisionIn)
     @cert_bp.response(200, DecisionOut)
-    @refusals(cert_bp, "nothing_selected", "batch_too_large", "reason_required", "reason_unknown", "reason_too_long")
+    @refusals(cert_bp, "nothing_selected", "batch_too_large", "reason_required", "reason_note_required",
+              "reason_unknown", "reason_too_long")
     def post(self, body):
         """Certify, return (with a reason of the school's list, plus free text) or withdraw a
         certification (with a reason), up to 200 items at once; each item gets its own verdict.
@@ -634,7 +635,8 @@ class Decisions(MethodView):
         Refused one by one, the rest decided: not_found (another teacher's or tenant's item reads
         as missing), already_decided (a stale tab), not_certified (withdraw),
         calendar_not_set, window_closed (with the window's dates). The whole request is refused
-        for reason_required, reason_unknown, reason_too_long."""
+        for reason_required, reason_note_required (a listed reason such as 其他 without the
+        note it needs), reason_unknown, reason_too_long."""
         return flows.decide(body["action"], body["task_ids"], body["reason"], body["reason_code"])
 
 

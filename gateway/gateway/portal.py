@@ -272,6 +272,7 @@ def certification():
     _need("subject_teacher", "homeroom_teacher")
     error = None
     refused = {}
+    kept = {}    # after a whole request is refused: what the teacher had ticked and typed, kept
     status = request.args.get("status", "pending")
     status = status if status in CERT_TABS else "pending"
     if request.method == "POST":
@@ -283,6 +284,8 @@ def certification():
             error = to_api_error(exc)
             if error.code == "internal":
                 raise
+            kept = {"task_ids": set(request.form.getlist("task_id")), "action": action,
+                    "reason_code": request.form.get("reason_code") or "", "reason": request.form.get("reason") or ""}
         else:
             verb, key = DONE.get(action, ("已處理", "certified"))
             n = len(result.get(key) or [])
@@ -307,7 +310,7 @@ def certification():
     notice = notices.teacher_notice(pending, schoolcalendar.current())
     _prepare_rows(tasks)
     return render_template("certification.html", tasks=tasks, status=status, error=error, reasons=reasons,
-                           notice=notice,
+                           notice=notice, kept=kept,
                            refused=refused, groups=_queue_groups(tasks)), (error.status if error else 200)
 
 

@@ -141,6 +141,19 @@ def test_queue_groups_previews_keyboard_bulk_refusal_and_return(browser, stack, 
     page.keyboard.press("j")
     assert page.evaluate("window.__same_page") is True
 
+    # a row ticked and then filtered out: the count says a bulk decision takes it too, and the
+    # preview leaves the hidden row (c must not decide what is not listed); found by a tester
+    count = page.locator("#selected-count")
+    page.get_by_label(f"選取 {student_names[1]}").check()
+    expect(count).to_have_text("已勾選 1 件")
+    page.get_by_label("篩選").fill(student_names[3])
+    expect(count).to_have_text("已勾選 1 件（其中 1 件被篩選隱藏，也會一起處理）")
+    expect(preview.locator("#preview-who")).to_have_text(f"3 號 {student_names[3]}")
+    expect(preview.locator("#preview-pos")).to_have_text("第 1 / 1 件")
+    page.get_by_label("篩選").fill("")
+    page.get_by_label(f"選取 {student_names[1]}").uncheck()
+    expect(count).to_have_text("")
+
     # a PDF opens in its own tab and renders under the files service's sandbox CSP
     with page.expect_popup() as pop:
         preview.get_by_role("link", name="開新分頁檢視檔案").click()

@@ -122,6 +122,25 @@
     }
   });
 
+  // how many are ticked, and how many of those the filter hides: a bulk decision takes them all,
+  // so the teacher is told, and asked once more before hidden ones are decided
+  const selected = document.getElementById('selected-count');
+  function ticked() {
+    const boxes = [...list.querySelectorAll('input[name=task_id]:checked')];
+    return { all: boxes.length, hidden: boxes.filter((b) => b.closest('tr').hidden).length };
+  }
+  function updateSelected() {
+    if (!selected) return;
+    const n = ticked();
+    selected.textContent = n.all
+      ? `已勾選 ${n.all} 件${n.hidden ? `（其中 ${n.hidden} 件被篩選隱藏，也會一起處理）` : ''}` : '';
+  }
+  list.addEventListener('change', updateSelected);
+  list.addEventListener('submit', (ev) => {
+    const n = ticked();
+    if (n.hidden && !window.confirm(`另有 ${n.hidden} 件已勾選但被篩選隱藏，也要一起處理嗎？`)) ev.preventDefault();
+  });
+
   // filter: hide rows that do not match, and groups left empty; counts follow
   const filter = document.getElementById('queue-filter');
   filter.addEventListener('input', () => {
@@ -138,6 +157,21 @@
       shown += n;
     });
     document.getElementById('queue-empty').hidden = shown > 0;
+    // the preview never stays on a row the filter hides (c would decide what is not listed)
+    if (current && current.hidden) {
+      const first = rows()[0];
+      if (first) {
+        show(first, false);
+      } else {
+        current.classList.remove('current');
+        current = null;
+        preview.hidden = true;
+      }
+    } else if (current) {
+      const all = rows();
+      document.getElementById('preview-pos').textContent = `第 ${all.indexOf(current) + 1} / ${all.length} 件`;
+    }
+    updateSelected();
   });
 
   // sort within each group: seat number (no seat number last), name, or upload time
@@ -159,4 +193,5 @@
 
   // start on the first refused item (kept selected) or the first item
   show(list.querySelector('tr.task.refused') || rows()[0], false);
+  updateSelected();
 })();

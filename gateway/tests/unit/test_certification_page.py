@@ -83,3 +83,35 @@ def test_the_queue_asks_its_services_at_once_and_links_every_file():
     assert client.get("/certification?status=all").status_code == 200
     assert pool.together == [[("certification", "list_queue"), ("records", "list_my_students"),
                               ("certification", "list_return_reasons"), ("certification", "list_queue")]]
+
+
+class RefusingPool(FakePool):
+    """certification refuses the whole return (no usable reason), as the service does."""
+
+    def call(self, service, method, *args, **kwargs):
+        if (service, method) == ("certification", "return_outcomes"):
+            self.calls.append((service, method))
+            from portfolio_common.errors import Invalid
+            raise Invalid("the reason 其他 needs an explanation", code="reason_note_required")
+        return super().call(service, method, *args, **kwargs)
+
+
+def test_a_refused_return_keeps_the_ticks_and_the_reason_and_says_what_is_missing():
+    """Found by trying it: 其他 without a note answered 退回時請填寫原因 (a reason had been
+    chosen) and the page came back with every tick and the chosen reason cleared."""
+    tasks = [task(0), task(1), task(2)]
+    app = create_app({"TESTING": True})
+    app.extensions["rpc"] = RefusingPool(tasks)
+    client = app.test_client()
+    with client.session_transaction() as s:
+        s["st"], s["csrf"] = "st-1", "tok"
+    resp = client.post("/certification?status=pending", data={
+        "csrf_token": "tok", "action": "return", "task_id": [tasks[0]["id"], tasks[2]["id"]],
+        "reason_code": "unreadable", "reason": "第二頁"})
+    assert resp.status_code == 422
+    text = resp.get_data(as_text=True)
+    from gateway.errors import ERRORS
+    assert ERRORS["reason_note_required"][1] in text and "退回時請填寫原因" not in text
+    ticked = set(re.findall(r'name="task_id" value="([^"]+)"[^>]*checked', text))
+    assert ticked == {tasks[0]["id"], tasks[2]["id"]}
+    assert '<option value="unreadable" selected>' in text and 'value="第二頁"' in text

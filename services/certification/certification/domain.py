@@ -116,7 +116,8 @@ def return_reason(reasons: dict, code, note) -> tuple:
     """The (code, text) recorded for a return: `code` from the school's active list `reasons`
     ({code: {"label", "needs_note", "active"}}), plus optional free text `note` (required when
     the listed reason needs one, e.g. 其他). No code but a note files it under 其他.
-    Raises ReasonRequired (`reason_required`, `reason_too_long`), ReasonUnknown."""
+    Raises ReasonRequired (`reason_required`: no reason at all; `reason_note_required`: a
+    listed reason that needs free text without it; `reason_too_long`), ReasonUnknown."""
     note = clean_free_text(note, required=False)
     code = (str(code).strip() if code is not None else "") or (FALLBACK_REASON if note else "")
     if not code:
@@ -125,7 +126,7 @@ def return_reason(reasons: dict, code, note) -> tuple:
     if entry is None or not entry["active"]:
         raise ReasonUnknown(f"{code!r} is not on the school's list of return reasons")
     if entry["needs_note"] and not note:
-        raise ReasonRequired(f"the reason {entry['label']} needs an explanation")
+        raise ReasonRequired(f"the reason {entry['label']} needs an explanation", code="reason_note_required")
     text = f"{entry['label']}：{note}" if note else entry["label"]
     if len(text) > MAX_REASON_CHARS:
         raise ReasonRequired(f"reason is longer than {MAX_REASON_CHARS} characters", code="reason_too_long")

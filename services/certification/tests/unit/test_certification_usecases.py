@@ -104,7 +104,7 @@ def test_free_text_alone_is_filed_under_other(uow):
 
 
 @pytest.mark.parametrize("code,note,error", [
-    (None, None, "reason_required"), ("", "  ", "reason_required"), ("other", None, "reason_required"),
+    (None, None, "reason_required"), ("", "  ", "reason_required"), ("other", None, "reason_note_required"),
     ("no_such_reason", "x", "reason_unknown"), ("incomplete", "字" * 501, "reason_too_long")])
 def test_a_return_without_a_usable_reason_decides_nothing(uow, code, note, error):
     ids = pending_ids(uow)
