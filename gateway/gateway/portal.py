@@ -361,13 +361,16 @@ def certification_oversight():
     by = request.args.get("by", "teacher")
     by = by if by in oversight.SLICES else "teacher"
     tenant = auth.current_user()["tenant"]
-    rows = oversight.figures(by, tenants.for_page().get(tenant, "全校"))
+    roles = auth.roles()
+    whole = bool(roles & set(oversight.WHOLE_TENANT))
+    # the 全校 row of a homeroom teacher or convener sums only their part: say so in its label
+    label = tenants.for_page().get(tenant, "全校") + ("" if whole else "（您負責的範圍）")
+    rows = oversight.figures(by, label)
     fmt = request.args.get("format")
     if fmt in ("csv", "xlsx"):
         return oversight.download(by, rows, fmt, tenant)
-    roles = auth.roles()
     return render_template("oversight.html", by=by, rows=rows, slices=oversight.SLICES,
-                           whole=bool(roles & set(oversight.WHOLE_TENANT)),
+                           whole=whole,
                            scoped=[ROLE_NAMES[r] for r in ("homeroom_teacher", "subject_convener") if r in roles],
                            can_proxy=bool(roles & set(oversight.PROXY_ADMINS)),
                            closing=oversight.open_at_close(7))

@@ -100,6 +100,12 @@ def test_oversight_page_slices_names_proxy_link_and_downloads(browser, stack, sh
         expect(page.get_by_text("範圍：您擔任導師的班級")).to_be_visible()
         expect(page.get_by_role("link", name="為王老師指定代理人")).to_have_count(0)   # not theirs to hand out
         check(page, shots_dir, "homeroom", problems, prefix="oversight")
+        # the whole-school slice sums their class only, and its row says so (a tester read it
+        # as the school's total)
+        page.get_by_role("link", name="全校").click()
+        (whole,) = page.get_by_test_id("figures").locator("tbody tr").all()
+        expect(whole.get_by_role("rowheader")).to_have_text("日間部（您負責的範圍）")
+        expect(whole.locator("td").first).to_have_text("2")
         ctx.close()
     finally:
         wait_applied(stack, publish_calendar(stack, "day"))
