@@ -215,6 +215,8 @@ ERRORS = {
     "duplicate_national_id": (422, "身分證號與本部另一位學生重複。", "Another student of this division has this national ID."),
     "student_no_taken": (422, "學號已由本部另一位學生使用。", "Another student has this student number."),
     "account_taken": (422, "此帳號已連到另一位學生（學號 {student_no}）。", "This account belongs to student {student_no}."),
+    "class_name_differs": (422, "班級 {class_code} 已有名稱「{class_name}」；個別學生的資料不能更改班級名稱，請留空或填寫相同名稱。",
+                           "Class {class_code} is named {class_name}; one student's record does not rename it."),
     "class_unknown": (422, "本學年度沒有這個班級；請一併填寫班級名稱以新增班級。", "Unknown class; give its name to create it."),
     "status_change_exists": (422, "同一天已有同類異動且內容不同；請先作廢原紀錄。", "Another change of this kind on this day."),
     "time_invalid": (422, "時間格式不正確，請寫成 14:30 或 14:30-15:20。", "Not a time of day (14:30 or 14:30-15:20)."),
