@@ -168,6 +168,8 @@ ERRORS = {
                                "An entry's bytes are not the manifest's fingerprint (the detail names it): nothing was imported."),
     "transfer_student_mismatch": (422, "這份轉學檔案不是這位學生的（身分證號不符），沒有匯入任何資料。",
                                   "The package is another person's than the chosen student: nothing was imported."),
+    "transfer_same_school": (422, "這是本校本部別匯出的檔案，不需要轉入；沒有匯入任何資料。",
+                             "The package is this school's and this division's own export: nothing was imported."),
     "receipt_invalid": (422, "這不是中央資料庫的收訖明細檔，或內容不完整。", "This is not a receipt file of the national side."),
     "receipt_other_school": (422, "這份收訖明細是其他學校的。", "This receipt is another school's."),
     "receipt_other_batch": (422, "這份收訖明細屬於其他學年度、學期或其他次上傳。",

@@ -112,7 +112,7 @@ def my_package():
 
 IMPORT_REFUSALS = ("not_found", "not_allowed", "student_sealed", "transfer_package_invalid",
                    "transfer_signature_invalid", "transfer_file_mismatch", "transfer_student_mismatch",
-                   "storage_unavailable")
+                   "transfer_same_school", "storage_unavailable")
 
 
 class FileIdIn(Schema):
