@@ -3,6 +3,8 @@ registrar (a student's 轉學檔案) and of the student (我的轉學檔案). Th
 and signed by submission (submission/transfer) and kept by the files service for the one who
 asked; this module calls it and sends the browser or API client there (downloads.py): no byte
 of the package passes through the gateway. docs/transfer-package.md describes the format."""
+import re
+
 from flask import Blueprint as FlaskBlueprint
 from flask import flash, make_response, redirect, render_template, request, url_for
 from flask.views import MethodView
@@ -301,6 +303,21 @@ def transfer_cell(kind, field, value) -> str:
 KIND_LABELS = {"course_grades": "修課紀錄", "course_outcomes": "課程學習成果", "performances": "多元表現",
                "autobiography": "自傳與學習計畫", "activities": "幹部、社團與服務", "competitions": "校內競賽",
                "attendance": "缺勤紀錄", "status_changes": "學籍異動"}
+
+
+@bp.app_template_filter("package_time")
+def package_time(value) -> str:
+    """An instant a package states (another school wrote it: any text) as the portal shows
+    times: ROC date and school time (items.roc_time, 115/11/30 18:13). Text that is not an ISO
+    instant with its offset is shown as written, never an error."""
+    from .items import roc_time
+    text = str(value or "")
+    if not re.match(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", text) or not re.search(r"(Z|[+-]\d{2}:?\d{2})$", text):
+        return text
+    try:
+        return roc_time(text.replace("Z", "+00:00"))
+    except (ValueError, OverflowError, TypeError):
+        return text
 
 
 @bp.app_context_processor

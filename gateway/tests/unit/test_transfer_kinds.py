@@ -71,3 +71,15 @@ def test_each_kind_renders_every_column_with_the_portal_names(app, kind):
     cells = dict(re.findall(r'<td data-label="([^"]*)">\s*(.*?)\s*</td>', table, re.S))
     assert {k: cells[k] for k in WANT[kind]} == WANT[kind]
     assert cells["學年度"] == "115"
+
+
+@pytest.mark.parametrize("raw,shown", [
+    ("2026-11-30T10:13:04.413415+00:00", "115/11/30 18:13"),   # the QA's: raw ISO on the preview
+    ("2026-11-30T14:02:11.532+08:00", "115/11/30 14:02"),
+    ("2026-11-30T02:02:11Z", "115/11/30 10:02"),
+    ("2026-11-30T10:13:04", "2026-11-30T10:13:04"),            # no offset: as the origin wrote it
+    ("yesterday", "yesterday"), ("9999-12-31T23:59:59-12:00", "9999-12-31T23:59:59-12:00"), (None, ""),
+])
+def test_the_export_time_of_a_package_reads_as_the_portal_shows_times(raw, shown):
+    from gateway.transfer import package_time
+    assert package_time(raw) == shown
