@@ -56,6 +56,13 @@ def app():
     return create_app({})
 
 
+@pytest.fixture(autouse=True)
+def tenant_names(monkeypatch):
+    """The page names the origin's division from accounts (an RPC): named here, no broker."""
+    from gateway import tenants
+    monkeypatch.setattr(tenants, "names", lambda refresh=False: {"day": "日間部", "ce": "進修部"})
+
+
 @pytest.mark.parametrize("kind", sorted(ITEMS))
 def test_each_kind_renders_every_column_with_the_portal_names(app, kind):
     view = {"imports": [{"import_id": "i1", "origin_school_code": "010301", "origin_tenant": "day", "verified": True,
@@ -70,7 +77,7 @@ def test_each_kind_renders_every_column_with_the_portal_names(app, kind):
     assert heads == ["學年度", *WANT[kind], "證明檔案"]
     cells = dict(re.findall(r'<td data-label="([^"]*)">\s*(.*?)\s*</td>', table, re.S))
     assert {k: cells[k] for k in WANT[kind]} == WANT[kind]
-    assert cells["學年度"] == "115"
+    assert cells["學年度"] == "115" and "日間部" in html
 
 
 @pytest.mark.parametrize("raw,shown", [
