@@ -1,5 +1,5 @@
 """Two bugs a tester found, against the running platform (classes 178 and 179 of 日間部,
-national IDs letter D block 1 and letter E block 1).
+national IDs letter D block 1; tests/browser/test_class_move_browser.py has 進修部's 178/179).
 
 1. Moving a student to another class on 學生基本資料 renamed the target class for everyone in
    it (the form still held the old class's name). Now the portal does not carry the old name
@@ -19,12 +19,17 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def classes(stack):
-    a = add_class(stack, prefix="qfa", class_code="178", subject="班級移動甲", n=2, nid_letter="D", nid_block=1,
-                  class_name="資料處理科一年甲班")
-    b = add_class(stack, prefix="qfb", class_code="179", subject="班級移動乙", n=2, nid_letter="E", nid_block=1,
-                  class_name="資料處理科一年乙班")
-    return a, b
+def classes(stack, api):
+    """178 資料處理科一年甲班 (11517801, 11517802) and 179 資料處理科一年乙班 (11517803, moved
+    there by the API, which creates the class: a new code with its name)."""
+    names = add_class(stack, prefix="qfa", class_code="178", subject="班級移動甲", n=3, nid_letter="D", nid_block=1,
+                      class_name="資料處理科一年甲班")
+    reg = api("reg_day")
+    st = _student(reg, "11517803")
+    r = reg.put(f"/students/{st['id']}", json={"student_no": st["student_no"], "name": st["name"], "class_code": "179",
+                                              "class_name": "資料處理科一年乙班", "version": st["version"]})
+    assert r.status_code == 200 and r.json()["class_name"] == "資料處理科一年乙班", r.text
+    return names
 
 
 def _student(reg, student_no):
@@ -45,7 +50,7 @@ def test_moving_a_student_in_the_portal_keeps_the_target_class_name(stack, api, 
     assert r.status_code == 302, r.text[:800]
     moved = reg.get(f"/students/{st['id']}").json()
     assert (moved["class_code"], moved["class_name"]) == ("179", "資料處理科一年乙班")
-    other = _student(reg, "11517901")
+    other = _student(reg, "11517803")
     assert other["class_name"] == "資料處理科一年乙班"           # nobody else's class was renamed
     hist = reg.get(f"/students/{st['id']}/history").json()
     assert hist[-1]["before"]["class_code"] == "178" and hist[-1]["after"]["class_code"] == "179"
@@ -61,13 +66,13 @@ def test_moving_a_student_in_the_portal_keeps_the_target_class_name(stack, api, 
 
 def test_the_api_refuses_renaming_an_existing_class_through_one_student(api, classes):
     reg = api("reg_day")
-    st = _student(reg, "11517902")
+    st = _student(reg, "11517803")
     r = reg.put(f"/students/{st['id']}", json={"student_no": st["student_no"], "name": st["name"],
                                               "class_code": "179", "class_name": "別的名字", "version": st["version"]})
     assert r.status_code == 422, r.text
     (p,) = r.json()["error"]["fields"]["record"]["class_name"]
     assert p["code"] == "class_name_differs" and "資料處理科一年乙班" in p["message_zh"]
-    assert _student(reg, "11517901")["class_name"] == "資料處理科一年乙班"
+    assert _student(reg, "11517803")["class_name"] == "資料處理科一年乙班"
 
 
 def test_a_divisions_own_package_is_not_imported_back(stack, api, classes):
