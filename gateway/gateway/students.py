@@ -21,7 +21,7 @@ FIELDS = [  # field, label, input kind, hint
     ("birth_date", "出生日期", "text", "民國 0940315、94/03/15，或西元 2005-03-15。"),
     ("gender", "性別代碼", "select", ""),
     ("class_code", "班級代碼", "text", ""),
-    ("class_name", "班級名稱", "text", "新班級須填；已有的班級可留空。"),
+    ("class_name", "班級名稱", "text", "新班級須填；已有的班級請留空（沿用該班的名稱，不會因個別學生而改名）。"),
     ("seat_no", "座號", "text", ""),
     ("school_code", "學校代碼", "text", "6 碼。"),
     ("group_code", "群別代碼", "text", ""),
@@ -161,8 +161,14 @@ def student_edit(student_id):
         version = int(request.form.get("version", ""))
     except ValueError:
         version = -1
+    data = form_data(request.form)
+    if data.get("class_code") != student.get("class_code") and data.get("class_name") == student.get("class_name"):
+        # the form came pre-filled with the old class's name: a move to another class does not
+        # carry it along (records refuses a name other than the target class's own)
+        data["class_name"] = ""
+        values["class_name"] = ""
     try:
-        saved = rpc("records", "update_student", student_id, form_data(request.form), version, _options(user))
+        saved = rpc("records", "update_student", student_id, data, version, _options(user))
     except Exception as exc:  # noqa: BLE001
         err = to_api_error(exc)
         if err.code == "internal":

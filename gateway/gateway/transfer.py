@@ -3,6 +3,8 @@ registrar (a student's 轉學檔案) and of the student (我的轉學檔案). Th
 and signed by submission (submission/transfer) and kept by the files service for the one who
 asked; this module calls it and sends the browser or API client there (downloads.py): no byte
 of the package passes through the gateway. docs/transfer-package.md describes the format."""
+import re
+
 from flask import Blueprint as FlaskBlueprint
 from flask import flash, make_response, redirect, render_template, request, url_for
 from flask.views import MethodView
@@ -112,7 +114,7 @@ def my_package():
 
 IMPORT_REFUSALS = ("not_found", "not_allowed", "student_sealed", "transfer_package_invalid",
                    "transfer_signature_invalid", "transfer_file_mismatch", "transfer_student_mismatch",
-                   "storage_unavailable")
+                   "transfer_same_school", "storage_unavailable")
 
 
 class FileIdIn(Schema):
@@ -249,30 +251,79 @@ class MyTransferImportFile(MethodView):
 
 # ---------------------------------------------------------------- import pages
 
-KIND_FIELDS = {   # what a row of each kind shows (the format's fields), in order
+# What a row of each kind shows, in order: the keys each records/<kind>.json item has in the
+# package (submission/transfer/package.py records_of, records' transfer_export_fields; see
+# docs/transfer-package.md), never other names. tests: gateway/tests/unit/test_transfer_kinds.py
+KIND_FIELDS = {
     "course_grades": (("semester", "學期"), ("course_code", "課程代碼"), ("subject_name", "科目"),
                       ("credits", "學分"), ("semester_grade", "學期成績"), ("passed", "及格")),
     "course_outcomes": (("semester", "學期"), ("subject_name", "科目"), ("description", "簡述"), ("status", "狀態")),
     "performances": (("kind", "類別"), ("description", "說明"), ("state", "狀態")),
     "autobiography": (("version_no", "版本"), ("career_plan", "生涯規劃"), ("status", "狀態")),
-    "activities": (("kind", "類別"), ("name", "名稱"), ("role", "職務")),
-    "competitions": (("name", "名稱"), ("level", "等級"), ("result", "成績")),
-    "attendance": (("semester", "學期"), ("kind", "假別"), ("count", "節數")),
-    "status_changes": (("kind", "異動"), ("effective_on", "日期")),
+    "activities": (("semester", "學期"), ("category", "類別"), ("name", "名稱"), ("position", "職務"),
+                   ("hours", "時數")),
+    "competitions": (("semester", "學期"), ("name", "名稱"), ("result", "成績"), ("announced_on", "公布日期")),
+    "attendance": (("semester", "學期"), ("absence_code", "假別"), ("periods", "節數")),
+    "status_changes": (("semester", "學期"), ("change", "異動類別"), ("effective_on", "異動日期"),
+                       ("other_school_code", "原校或借讀學校代碼")),
 }
 # the format's state words as the portal says them (anything else is shown as the origin wrote it)
 VALUE_NAMES = {"certified": "已認證", "uploaded": "已上傳", "returned": "已退回", "approved": "已核可",
-               "submitted": "已送出", "ready": "已完成", "proof_missing": "待補證明", "work": "作品成果",
-               "competition": "競賽", "licence": "檢定證照", "other": "其他"}
+               "submitted": "已送出"}
+
+
+def _field_names() -> dict:
+    """{(kind, field): {code: the portal's zh-TW name}} for the coded fields of the package's
+    items, from the portal's own tables (the forms and lists that show these codes)."""
+    from .items import VALUE_NAMES as ITEM_VALUES
+    from .performances import KINDS as PERFORMANCE_KINDS, STATES as PERFORMANCE_STATES
+    from .students import CHANGE_NAMES
+    return {("activities", "category"): ITEM_VALUES["category"],
+            ("attendance", "absence_code"): ITEM_VALUES["absence_code"],
+            ("performances", "kind"): {k: v[0] for k, v in PERFORMANCE_KINDS.items()},
+            ("performances", "state"): PERFORMANCE_STATES,
+            ("status_changes", "change"): CHANGE_NAMES}
+
+
+def transfer_cell(kind, field, value) -> str:
+    """One cell of an imported item as the portal words it: yes/no as 是/否, None empty, a code
+    by its zh-TW name where the portal has one (假別 01 -> 01 公假), any other value as written."""
+    if value is True:
+        return "是"
+    if value is False:
+        return "否"
+    if value is None:
+        return ""
+    names = _field_names().get((kind, field))
+    if names is not None:
+        return names.get(str(value), str(value))
+    return VALUE_NAMES.get(value, value) if isinstance(value, str) else str(value)
+
+
 KIND_LABELS = {"course_grades": "修課紀錄", "course_outcomes": "課程學習成果", "performances": "多元表現",
                "autobiography": "自傳與學習計畫", "activities": "幹部、社團與服務", "competitions": "校內競賽",
                "attendance": "缺勤紀錄", "status_changes": "學籍異動"}
 
 
+@bp.app_template_filter("package_time")
+def package_time(value) -> str:
+    """An instant a package states (another school wrote it: any text) as the portal shows
+    times: ROC date and school time (items.roc_time, 115/11/30 18:13). Text that is not an ISO
+    instant with its offset is shown as written, never an error."""
+    from .items import roc_time
+    text = str(value or "")
+    if not re.match(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", text) or not re.search(r"(Z|[+-]\d{2}:?\d{2})$", text):
+        return text
+    try:
+        return roc_time(text.replace("Z", "+00:00"))
+    except (ValueError, OverflowError, TypeError):
+        return text
+
+
 @bp.app_context_processor
 def _transfer_names():
     """What the 轉入 sections need on any page that shows them (我的紀錄 too)."""
-    return {"TRANSFER_KIND_LABELS": KIND_LABELS, "TRANSFER_KIND_FIELDS": KIND_FIELDS, "TRANSFER_VALUES": VALUE_NAMES}
+    return {"TRANSFER_KIND_LABELS": KIND_LABELS, "TRANSFER_KIND_FIELDS": KIND_FIELDS, "transfer_cell": transfer_cell}
 
 
 def _import_page(student, status=200, error=None, preview=None, imports=None):

@@ -36,7 +36,11 @@ def a_package(national_id) -> bytes:
                     "school_code": "099999"},
         "grades": [{"school_year": 114, "semester": 2, "course_code": "114099999H11Z0001", "subject_name": "國語文",
                     "credits": 4, "semester_grade": 86, "passed": True}],
-        "attendance": [], "activities": [], "competitions": [], "status_changes": [],
+        "attendance": [{"school_year": 114, "semester": 2, "absence_code": "03", "periods": 4}],
+        "activities": [{"school_year": 114, "id": str(uuid.uuid4()), "semester": 2, "category": "cadre",
+                        "name": "班聯會", "position": "副會長", "hours": None, "started_on": "2026-02-01",
+                        "ended_on": None, "description": None}],
+        "competitions": [], "status_changes": [],
         "outcomes": [{"outcome_id": str(uuid.uuid4()), "school_year": 114, "semester": 2,
                       "course_code": "114099999H11Z0001", "subject_name": "國語文", "description": "閱讀心得報告",
                       "status": "certified", "certification": None,
@@ -73,6 +77,7 @@ def test_the_registrar_imports_a_package_and_the_student_sees_it(browser, stack,
         preview = page.get_by_test_id("import-preview")
         expect(preview).to_be_visible(timeout=30_000)
         expect(page.get_by_test_id("origin-code")).to_have_text("099999")
+        expect(page.get_by_test_id("exported-at")).to_have_text("115/07/31 09:00")   # not raw ISO
         expect(page.get_by_test_id("signature")).to_have_attribute("data-verified", "false")
         expect(page.get_by_test_id("signature")).to_contain_text("未驗證")
         expect(page.get_by_test_id("student-compare")).to_contain_text("A1140007")
@@ -86,6 +91,14 @@ def test_the_registrar_imports_a_package_and_the_student_sees_it(browser, stack,
         expect(page.get_by_test_id("transfer-label").first).to_have_text("轉入（原校 099999）")
         expect(page.locator("table[data-kind=course_outcomes]")).to_contain_text("閱讀心得報告")
         expect(page.get_by_test_id("transferred-file").first).to_have_text("閱讀心得.pdf")
+        # the package's own keys, codes in the portal's words (they showed as blank columns)
+        activity = page.locator("table[data-kind=activities] tbody tr").first
+        expect(activity.locator("td[data-label=類別]")).to_have_text("幹部")
+        expect(activity.locator("td[data-label=職務]")).to_have_text("副會長")
+        expect(activity.locator("td[data-label=學期]")).to_have_text("2")
+        absence = page.locator("table[data-kind=attendance] tbody tr").first
+        expect(absence.locator("td[data-label=假別]")).to_have_text("03 病假")
+        expect(absence.locator("td[data-label=節數]")).to_have_text("4")
         check(page, shots_dir, "registrar", problems, prefix="transfer-import")
         assert not errors, errors
         assert not problems, "\n".join(problems)

@@ -270,7 +270,7 @@ class SubmissionService:
             "transfer_import_target", student_id, national_id)
         store = lambda student_id, record: records_call(  # noqa: E731
             "store_transfer_import", student_id, record, caller.user_id, caller.username)
-        return files, target, store, trusted
+        return files, target, store, trusted, code
 
     @rpc
     @allowed(*importing.IMPORT_ROLES)
@@ -279,9 +279,10 @@ class SubmissionService:
         would store (transfer.importing.preview_import for the shape): origin, verified or not,
         counts per kind, the package's student next to ours. Nothing is stored. not_found,
         student_sealed, transfer_package_invalid, transfer_signature_invalid,
-        transfer_file_mismatch, transfer_student_mismatch, storage_unavailable."""
-        files, target, _, trusted = self._transfer_ports(caller)
-        return importing.preview_import(files.open, target, trusted, caller, student_id, file_id)
+        transfer_file_mismatch, transfer_student_mismatch, transfer_same_school (this school's and
+        tenant's own export brought back), storage_unavailable."""
+        files, target, _, trusted, code = self._transfer_ports(caller)
+        return importing.preview_import(files.open, target, trusted, caller, student_id, file_id, school_code=code)
 
     @rpc
     @allowed(*importing.IMPORT_ROLES)
@@ -290,9 +291,9 @@ class SubmissionService:
         origin school) and its evidence files (files). Idempotent by the zip's SHA-256:
         {import_id, created, package_sha256, items, evidence}. The refusals of
         preview_transfer_import."""
-        files, target, store, trusted = self._transfer_ports(caller)
+        files, target, store, trusted, code = self._transfer_ports(caller)
         return importing.import_package(files.open, target, files.unpack, store, trusted, caller,
-                                        student_id, file_id)
+                                        student_id, file_id, school_code=code)
 
     # --- selection (issue 9 item 2): submission/selection/ -----------------------------------
 

@@ -54,11 +54,11 @@ class SqlStudentRepository:
         return [dict(r._mapping) for r in self.s.execute(q.order_by(students.c.student_no)).all()]
 
     def ensure_class(self, tenant, school_year, code, name=None):
-        """The class's id, created when missing (a name given renames it)."""
+        """The class's id, created (named `name`, else its code) when missing. An existing class
+        keeps its name: one student's profile never renames the class for everyone in it."""
         stmt = insert(classes).values(tenant=tenant, school_year=school_year, code=code, name=name or code)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["tenant", "school_year", "code"],
-            set_={"name": sa.func.coalesce(sa.literal(name, sa.String), classes.c.name)})
+        stmt = stmt.on_conflict_do_update(   # a no-op update, so that RETURNING gives the id
+            index_elements=["tenant", "school_year", "code"], set_={"name": classes.c.name})
         return self.s.execute(stmt.returning(classes.c.id)).scalar_one()
 
     def list_classes(self, tenant, homeroom_user_id=None) -> list:
@@ -140,8 +140,6 @@ class FakeStudentRepository:
         if key not in self.classes:
             self.classes[key] = {"id": uuid.uuid4(), "tenant": tenant, "school_year": school_year,
                                  "code": code, "name": name or code, "homeroom_user_id": None}
-        elif name:
-            self.classes[key]["name"] = name
         return self.classes[key]["id"]
 
     def list_classes(self, tenant, homeroom_user_id=None):

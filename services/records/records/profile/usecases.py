@@ -48,6 +48,23 @@ def _comparable(row) -> dict:
                                                     "national_id_hash": row.get("national_id_hash")}
 
 
+def class_problems(uow, ctx, values) -> list:
+    """The class a profile names, by its code in the term: a new code needs a class_name (it
+    creates the class; class_unknown otherwise). An existing class keeps its name: one student's
+    form or roster row never renames the class for everyone in it (QA: moving a student from 101
+    to 102 with 101's name still in the form renamed 102). So a class_name that differs from the
+    stored one is refused (class_name_differs, params {class_code, class_name: the stored name});
+    empty or the same name is fine. Classes are renamed by the school import (import_school),
+    which names every class of the term at once."""
+    found = uow.students.find_class(ctx["caller"].tenant, ctx["school_year"], values["class_code"])
+    name = values.get("class_name")
+    if found is None:
+        return [] if name else [("class_name", "class_unknown", {})]
+    if name and name != found["name"]:
+        return [("class_name", "class_name_differs", {"class_code": found["code"], "class_name": found["name"]})]
+    return []
+
+
 def plan_write(uow, ctx, values, existing=None) -> tuple[str, object, list]:
     """(action, version marker, problems) for one profile, reading only. `existing` is the
     student being edited (form); otherwise the student number decides (import)."""
@@ -67,16 +84,14 @@ def plan_write(uow, ctx, values, existing=None) -> tuple[str, object, list]:
     account = uow.students.by_user(tenant, values["user_id"])
     if account and (existing is None or account["id"] != existing["id"]):
         problems.append(("user_id", "account_taken", {"student_no": account["student_no"]}))
-    if not values.get("class_name") and not uow.students.find_class(tenant, ctx["school_year"], values["class_code"]):
-        problems.append(("class_name", "class_unknown", {}))
+    problems += class_problems(uow, ctx, values)
     if problems:
         return None, None, problems
     if existing is None:
         return "created", None, []
     after = _stored(values, ctx) | {"class_code": values["class_code"], "national_id_hash": h}
     before = _comparable(existing)
-    same_class_name = not values.get("class_name") or values["class_name"] == existing.get("class_name")
-    if after == before and same_class_name and existing.get("class_school_year") == ctx["school_year"]:
+    if after == before and existing.get("class_school_year") == ctx["school_year"]:
         return "unchanged", [str(existing["id"]), existing["version"]], []
     return "updated", [str(existing["id"]), existing["version"]], []
 
@@ -95,8 +110,8 @@ def describe_changes(uow, ctx, values, marker) -> list:
     after = domain.public(_stored(values, ctx) | {"class_code": values["class_code"]}) | {
         "school_year": ctx["school_year"], "national_id": mask(values["national_id"]),
         "national_id_changed": vault.lookup_hash(values["national_id"]) != existing["national_id_hash"]}
-    if values.get("class_name"):
-        after["class_name"] = values["class_name"]
+    found = uow.students.find_class(ctx["caller"].tenant, ctx["school_year"], values["class_code"])
+    after["class_name"] = found["name"] if found else values.get("class_name")
     return domain.changes(before, after)
 
 
@@ -107,6 +122,7 @@ def apply_write(uow, ctx, values, plan) -> uuid.UUID:
     caller, vault = ctx["caller"], ctx["vault"]
     tenant = caller.tenant
     h = vault.lookup_hash(values["national_id"])
+    # names the class only when this creates it (class_problems: an existing class keeps its name)
     class_id = uow.students.ensure_class(tenant, ctx["school_year"], values["class_code"], values.get("class_name"))
     stored = _stored(values, ctx) | {"class_id": class_id, "national_id_hash": h}
     if action == "created":

@@ -94,7 +94,7 @@ def test_duplicates_are_refused_after_normalising_on_every_path(uow):
     assert e.value.code == "fields_invalid"
     assert ("national_id", "duplicate_national_id") in [(p["field"], p["code"]) for p in e.value.details["problems"]]
     res = importing.run_import(uow, IMPORTERS["student_profile"], profile.ctx_of(reg, VAULT, OPTS),
-                               rows(sheet_row(student_no="1150009", user_id=S2, national_id="Ａ123456789")))
+                               rows(sheet_row(student_no="1150009", user_id=S2, national_id="Ａ123456789", class_name="")))
     assert [(p["row"], p["column"], p["code"]) for p in res["problems"]] == [(2, "national_id", "duplicate_national_id")]
 
 
@@ -205,10 +205,10 @@ def test_a_change_after_the_preview_refuses_the_import(uow):
     reg = registrar()
     ctx = lambda: profile.ctx_of(reg, VAULT, OPTS)  # noqa: E731
     got = profile.create_student(uow, VAULT, reg, form(), OPTS)
-    preview = importing.run_import(uow, IMPORTERS["student_profile"], ctx(), rows(sheet_row(name="匯入的名字")))
+    preview = importing.run_import(uow, IMPORTERS["student_profile"], ctx(), rows(sheet_row(name="匯入的名字", class_name="")))
     profile.update_student(uow, VAULT, reg, got["id"], form(name="表單改的名字"), 1, OPTS)
     with pytest.raises(PortfolioError) as e:
-        importing.run_import(uow, IMPORTERS["student_profile"], ctx(), rows(sheet_row(name="匯入的名字")),
+        importing.run_import(uow, IMPORTERS["student_profile"], ctx(), rows(sheet_row(name="匯入的名字", class_name="")),
                              dry_run=False, basis=preview["basis"])
     assert e.value.code == "stale_record"
     assert profile.get_student(uow, VAULT, reg, got["id"])["name"] == "表單改的名字"
@@ -276,3 +276,39 @@ def test_malformed_requests_are_refused_cleanly(uow, bad):
     with pytest.raises(PortfolioError) as e:
         importing.run_import(uow, IMPORTERS["student_profile"], profile.ctx_of(registrar(), VAULT, OPTS), bad)
     assert e.value.code == "import_rows_invalid"
+
+
+def test_moving_a_student_to_another_class_never_renames_that_class(uow):
+    # QA: a student of 101 moved to 102 with 101's name still in the form renamed 102 for everyone
+    reg = registrar()
+    moved = profile.create_student(uow, VAULT, reg, form(), OPTS)
+    other = profile.create_student(uow, VAULT, reg, form(student_no="1150002", national_id="F131104093", user_id=S2,
+                                                         class_code="102", class_name="資料處理科一年乙班"), OPTS)
+    with pytest.raises(PortfolioError) as e:
+        profile.update_student(uow, VAULT, reg, moved["id"], form(class_code="102"), 1, OPTS)
+    assert [(p["field"], p["code"], p["params"]) for p in e.value.details["problems"]] == [
+        ("class_name", "class_name_differs", {"class_code": "102", "class_name": "資料處理科一年乙班"})]
+    assert profile.get_student(uow, VAULT, reg, moved["id"])["class_code"] == "101"  # nothing written
+    got = profile.update_student(uow, VAULT, reg, moved["id"], form(class_code="102", class_name=""), 1, OPTS)
+    assert (got["class_code"], got["class_name"]) == ("102", "資料處理科一年乙班")
+    assert profile.get_student(uow, VAULT, reg, other["id"])["class_name"] == "資料處理科一年乙班"
+    last = uow.history.rows[-1]
+    assert last["before"] == {"class_code": "101"} and last["after"] == {"class_code": "102"}
+
+
+def test_an_import_row_never_renames_an_existing_class(uow):
+    reg = registrar()
+    ctx = lambda: profile.ctx_of(reg, VAULT, OPTS)  # noqa: E731
+    importing.run_import(uow, IMPORTERS["student_profile"], ctx(), rows(sheet_row()), dry_run=False)
+    res = importing.run_import(uow, IMPORTERS["student_profile"], ctx(), rows(
+        sheet_row(student_no="1150002", name="謝承翰", national_id="F131104093", user_id=S2, class_name="一乙")),
+        dry_run=False)
+    assert [(p["row"], p["column"], p["code"]) for p in res["problems"]] == [(2, "class_name", "class_name_differs")]
+    assert uow.students.find_class("day", 115, "101")["name"] == "一甲" and len(uow.students.rows) == 1
+    # the same name, or none, joins the class; a new code with a name creates its class
+    res = importing.run_import(uow, IMPORTERS["student_profile"], ctx(), rows(
+        sheet_row(student_no="1150002", name="謝承翰", national_id="F131104093", user_id=S2, class_name=""),
+        sheet_row(student_no="1150003", name="新同學", national_id="A223456781", user_id=str(uuid.uuid4()),
+                  class_code="103", class_name="一丙")), dry_run=False)
+    assert res["summary"]["created"] == 2 and uow.students.find_class("day", 115, "103")["name"] == "一丙"
+    assert uow.students.find_class("day", 115, "101")["name"] == "一甲"

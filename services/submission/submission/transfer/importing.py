@@ -38,6 +38,7 @@ ZH = {
     "transfer_package_invalid": "這不是可匯入的轉學檔案（須為 portfolio-transfer 第 1 版的 ZIP 檔，且內容完整、安全）。",
     "transfer_signature_invalid": "轉學檔案的清單（manifest.json）在簽章後被修改過，無法匯入；請向原校重新索取。",
     "transfer_student_mismatch": "這份轉學檔案不是這位學生的（身分證號不符），沒有匯入任何資料。",
+    "transfer_same_school": "這是本校本部別匯出的檔案，不需要轉入；沒有匯入任何資料。",
 }
 
 
@@ -59,9 +60,13 @@ def _ids(student_id, file_id):
         raise NotFound("student or package not found") from None
 
 
-def _checked(package_file, target, trusted, student_id, file_id):
+def _checked(package_file, target, trusted, student_id, file_id, caller=None, school_code=None):
     """(opened package, records' target, the zip's sha256): every check of the format, then the
-    student. NotFound: the file is not a transfer package uploaded for this student."""
+    origin, then the student. NotFound: the file is not a transfer package uploaded for this
+    student. transfer_same_school: the package's origin is this school (`school_code`) AND the
+    caller's tenant - the student's own records exported and brought back would be stored a
+    second time as 轉入 (QA). The same school's other division (day -> ce) is a real transfer
+    and is allowed."""
     with package_file(file_id) as (fh, meta):
         if meta.get("kind") != "transfer_package" or str(meta.get("student_id")) != student_id:
             raise NotFound("package not found")
@@ -70,6 +75,10 @@ def _checked(package_file, target, trusted, student_id, file_id):
         except package.PackageProblem as problem:
             raise _refusal(problem) from None
     manifest = opened["manifest"]
+    origin = manifest.get("origin") or {}
+    if (school_code and caller is not None and str(origin.get("school_code") or "") == str(school_code)
+            and str(origin.get("tenant") or "") == str(caller.tenant)):
+        raise _refusal(package.PackageProblem("transfer_same_school", "this school's own division's package"))
     found = target(student_id, str((manifest.get("student") or {}).get("national_id") or ""))
     if not found.get("matches"):
         raise _refusal(package.PackageProblem("transfer_student_mismatch", "another student's package"))
@@ -89,7 +98,7 @@ def _text(value, n=200):
     return str(value)[:n] if value is not None else None
 
 
-def preview_import(package_file, target, trusted, caller, student_id, file_id) -> dict:
+def preview_import(package_file, target, trusted, caller, student_id, file_id, school_code=None) -> dict:
     """What importing the uploaded package `file_id` for the student would store; nothing is stored.
 
     Returns {file_id, package_sha256, origin: {school_code, tenant}, exported_at, exported_by
@@ -99,10 +108,12 @@ def preview_import(package_file, target, trusted, caller, student_id, file_id) -
     Errors: not_allowed (not the registrar), not_found (another tenant's student, or a file
     that is not this student's uploaded package), student_sealed, transfer_package_invalid,
     transfer_signature_invalid, transfer_file_mismatch (names the entry),
-    transfer_student_mismatch (docs/transfer-package.md "Importing")."""
+    transfer_student_mismatch, transfer_same_school (the package is this school's
+    (`school_code`, 學校代碼 of this platform) and this tenant's own export)
+    (docs/transfer-package.md "Importing")."""
     caller.require(*IMPORT_ROLES)
     student_id, file_id = _ids(student_id, file_id)
-    opened, ours, sha = _checked(package_file, target, trusted, student_id, file_id)
+    opened, ours, sha = _checked(package_file, target, trusted, student_id, file_id, caller, school_code)
     m = opened["manifest"]
     theirs = m.get("student") or {}
     return {"file_id": file_id, "package_sha256": sha,
@@ -156,7 +167,8 @@ def items_of(records: dict, evidence: dict) -> list:
     return out
 
 
-def import_package(package_file, target, unpack, store, trusted, caller, student_id, file_id) -> dict:
+def import_package(package_file, target, unpack, store, trusted, caller, student_id, file_id,
+                   school_code=None) -> dict:
     """The registrar confirmed the preview: check the package again (the same checks), keep its
     evidence files (files) and store its items (records), labelled 轉入 with the origin school.
 
@@ -164,7 +176,7 @@ def import_package(package_file, target, unpack, store, trusted, caller, student
     nothing changed), package_sha256, items (n), evidence (n)}. Errors: those of preview_import."""
     caller.require(*IMPORT_ROLES)
     student_id, file_id = _ids(student_id, file_id)
-    opened, _, sha = _checked(package_file, target, trusted, student_id, file_id)
+    opened, _, sha = _checked(package_file, target, trusted, student_id, file_id, caller, school_code)
     m = opened["manifest"]
     names = _filenames(opened["records"])
     entries = [e | ({"filename": names[e["sha256"]]} if e["sha256"] in names else {}) for e in _evidence(m)]

@@ -59,8 +59,9 @@ def build(nid=NID, signer=SIGNER):
 class World:
     """The ports: files holds uploaded zips, records the student (its national ID), stores."""
 
-    def __init__(self, data, kind="transfer_package", student_id=SID, nid=NID, sealed=False):
+    def __init__(self, data, kind="transfer_package", student_id=SID, nid=NID, sealed=False, school_code="099999"):
         self.file_id = str(uuid.uuid4())
+        self.school_code = school_code  # this platform's school (the packages above come from 012345)
         self.data, self.kind, self.student_id, self.nid, self.sealed = data, kind, student_id, nid, sealed
         self.unpacked, self.stored = [], {}
 
@@ -92,15 +93,28 @@ class World:
 
     def preview(self, who=None, trusted=None, student_id=SID):
         return importing.preview_import(self.package_file, self.target, trusted or {}, who or registrar(),
-                                        student_id, self.file_id)
+                                        student_id, self.file_id, school_code=self.school_code)
 
     def run(self, who=None, trusted=None, student_id=SID):
         return importing.import_package(self.package_file, self.target, self.unpack, self.store, trusted or {},
-                                        who or registrar(), student_id, self.file_id)
+                                        who or registrar(), student_id, self.file_id, school_code=self.school_code)
 
 
-def registrar(role="registrar"):
-    return caller_mod.Caller(user_id=str(uuid.uuid4()), username=role, tenant="day", roles=(role,))
+def registrar(role="registrar", tenant="day"):
+    return caller_mod.Caller(user_id=str(uuid.uuid4()), username=role, tenant=tenant, roles=(role,))
+
+
+def test_this_schools_own_package_is_not_imported_back_into_the_same_division():
+    # QA: reg_day imported a day student's own day export; the records were duplicated as 轉入
+    w = World(build(), school_code="012345")    # the package's origin: 012345, day
+    for attempt in (w.preview, w.run):
+        with pytest.raises(Invalid) as exc:
+            attempt()
+        assert exc.value.code == "transfer_same_school" and "本校本部別匯出" in exc.value.text
+    assert w.unpacked == [] and w.stored == {}
+    # the same school's other division (day -> 進修部) is a real transfer
+    assert w.preview(who=registrar(tenant="ce"))["origin"] == {"school_code": "012345", "tenant": "day"}
+    assert w.run(who=registrar(tenant="ce"))["created"]
 
 
 def test_the_preview_says_what_an_import_holds_and_stores_nothing():
