@@ -70,6 +70,28 @@ def sealed_world(stack, api):
     with ClusterRpcProxy({"AMQP_URI": stack.amqp_uri}, timeout=60) as rpc:
         rpc.submission.run_sealing(as_system("day", "submission"))
     assert eventually(lambda: reg.get(f"/sealing/students/{student_id}").json()["sealed"], timeout=30)
+    # `sealed` reaches records, certification and files through the broker: the tests below
+    # start once each has applied it (the seal's own propagation, seconds on a busy machine;
+    # they failed in CI when they wrote before records had it)
+    for service in ("records", "certification", "files"):
+        engine = sa.create_engine(stack.service_database_url(service))
+        try:
+            def applied():
+                with engine.connect() as c:
+                    return c.execute(sa.text("select count(*) from sealed_students where student_id = :s"),
+                                     {"s": student_id}).scalar() == 1
+            assert eventually(applied, timeout=60), f"{service} did not apply the seal"
+        finally:
+            engine.dispose()
+    files_db = sa.create_engine(stack.database_url("files"))
+    try:
+        def retained():
+            with files_db.connect() as c:
+                return c.execute(sa.text("select state from stored_files where id = :f"),
+                                 {"f": up.json()["file_id"]}).scalar() == "sealed"
+        assert eventually(retained, timeout=60), "files did not put the proof under retention"
+    finally:
+        files_db.dispose()
     return {"student_id": student_id, "student": student, "reg": reg, "sha256": hashlib.sha256(content).hexdigest(),
             "file_id": up.json()["file_id"], "performance_id": perf.json()["id"], "username": username}
 

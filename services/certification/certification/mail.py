@@ -5,7 +5,7 @@ configuration (`configured_sender`):
 - `SmtpSender` when SMTP_HOST is set: plain SMTP to SMTP_HOST:SMTP_PORT (25) as SMTP_FROM,
   STARTTLS when SMTP_STARTTLS=1 (port 587 usually), a login when SMTP_USERNAME is set (with
   SMTP_PASSWORD, or SMTP_PASSWORD_FILE); UTF-8 text, zh-TW. STARTTLS checks the server's
-  certificate and name against the system's trusted authorities, or SMTP_CA_FILE (a PEM file:
+  certificate and name against the system's trusted authorities, or SMTP_CA_BUNDLE (a PEM file:
   the school's own authority); a server that cannot prove it is SMTP_HOST gets nothing, not
   the message and not the password. A login without STARTTLS is refused unless SMTP_HOST is
   this machine (the password would cross the network in the clear).
@@ -43,7 +43,7 @@ def _message(sender: str, to: str, subject: str, body: str) -> EmailMessage:
 class SmtpSender:
     """One SMTP connection per message (reminders are few: a teacher once per term, a student
     once per returned item). `starttls`: upgrade the connection before anything else is said,
-    checking the certificate and the host name (`ca_file`: a PEM bundle to trust instead of the
+    checking the certificate and the host name (`ca_file`: a PEM bundle, SMTP_CA_BUNDLE, to trust instead of the
     system's); a server without STARTTLS, with a certificate no trusted authority signed or made
     out to another name gets neither the message nor the login (smtplib.SMTPNotSupportedError,
     ssl.SSLCertVerificationError). `username` and `password`: log in, only over STARTTLS or to
@@ -103,7 +103,7 @@ def _flag(value) -> bool:
 
 def from_env(env=os.environ) -> SmtpSender | None:
     """SMTP_HOST (required to send), SMTP_PORT (25), SMTP_FROM (the From address),
-    SMTP_STARTTLS (1 to upgrade, verified), SMTP_CA_FILE (PEM authorities to trust instead of
+    SMTP_STARTTLS (1 to upgrade, verified), SMTP_CA_BUNDLE (PEM authorities to trust instead of
     the system's), SMTP_USERNAME and SMTP_PASSWORD (or SMTP_PASSWORD_FILE) to log in. None when
     SMTP_HOST is unset; ValueError for a login without STARTTLS to another host."""
     host = env.get("SMTP_HOST")
@@ -115,7 +115,7 @@ def from_env(env=os.environ) -> SmtpSender | None:
         password = Path(env["SMTP_PASSWORD_FILE"]).read_text(encoding="utf-8").strip()
     return SmtpSender(host, int(env.get("SMTP_PORT") or 25), env.get("SMTP_FROM") or "noreply@localhost",
                       starttls=_flag(env.get("SMTP_STARTTLS")), username=username, password=password,
-                      ca_file=env.get("SMTP_CA_FILE") or None)
+                      ca_file=env.get("SMTP_CA_BUNDLE") or None)
 
 
 DEFAULT_MAIL_DIR = os.path.join("var", "mail")

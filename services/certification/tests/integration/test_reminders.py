@@ -276,7 +276,7 @@ def _sender(tmp_path, port, ca, login=True):
     ca_file = tmp_path / "school-ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
     env = {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port), "SMTP_FROM": "portfolio@school.example",
-           "SMTP_STARTTLS": "1", "SMTP_CA_FILE": str(ca_file)}
+           "SMTP_STARTTLS": "1", "SMTP_CA_BUNDLE": str(ca_file)}
     if login:
         env |= {"SMTP_USERNAME": "portfolio", "SMTP_PASSWORD": "s3cret"}
     return from_env(env)
