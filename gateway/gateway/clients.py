@@ -27,13 +27,15 @@ def rpc_build(service, method, *args, **kwargs):
     return current_app.extensions["rpc_build"].call(service, method, caller_token(service), *args, **kwargs)
 
 
-def rpc_many(*calls) -> list:
+def rpc_many(*calls, settled=False) -> list:
     """Several RPCs with the verified caller at once, answers in order: each call is
     (service, method, *args). For a page that needs independent answers of several services
     (the teacher's queue: certification and records work side by side). Not for accounts
-    calls that change sessions (they go through `rpc`)."""
-    return current_app.extensions["rpc"].call_many(
-        [(service, method, (caller_token(service), *args), {}) for service, method, *args in calls])
+    calls that change sessions (they go through `rpc`). `settled`: a refused call's answer is
+    its RemoteError instead of raising (RpcPool.call_many)."""
+    batch = [(service, method, (caller_token(service), *args), {}) for service, method, *args in calls]
+    pool = current_app.extensions["rpc"]
+    return pool.call_many(batch, settled=True) if settled else pool.call_many(batch)
 
 
 def rpc_public(service, method, *args, **kwargs):

@@ -12,7 +12,7 @@ from flask import Blueprint, flash, make_response, redirect, render_template, re
 
 from . import auth
 from .schoolcalendar import term_or_none
-from .clients import file_link, files_public_url, files_token, rpc, upload_limits
+from .clients import file_link, files_public_url, files_token, rpc, rpc_many, upload_limits
 from .errors import ApiError, to_api_error
 
 bp = Blueprint("items", __name__)
@@ -374,12 +374,14 @@ def class_view():
 def my_records():
     """我的紀錄: everything the school units entered about the calling student."""
     _user()
-    mine = rpc("records", "get_my_records")
-    # the items an earlier school's transfer package brought (records/transferin), read only
-    # (a sealed student reads them only through the two-role request: the page shows none)
-    from .national import _attempt
-    transferred, _ = _attempt(lambda: rpc("records", "list_transfer_imports", None))
-    transferred = transferred or {"imports": []}
+    # the student's items and the items an earlier school's transfer package brought
+    # (records/transferin, read only), asked at once; a refusal of the second (a sealed student
+    # reads them only through the two-role request) shows none, the first is the page
+    mine, transferred = rpc_many(("records", "get_my_records"), ("records", "list_transfer_imports", None),
+                                 settled=True)
+    if isinstance(mine, Exception):
+        raise mine
+    transferred = {"imports": []} if isinstance(transferred, Exception) else transferred
     return _no_store(make_response(render_template(
         "items_mine.html", mine=mine, BY_KIND=BY_KIND, view=transferred,
         file_base=url_for("transfer.my_transferred_file", file_id="__FILE__"))))

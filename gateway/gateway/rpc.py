@@ -70,16 +70,26 @@ class RpcPool:
             self._reset()
             raise ServiceUnavailable(f"{service} unavailable") from exc
 
-    def call_many(self, calls):
+    def call_many(self, calls, settled=False):
         """Several RPCs in flight at once on this thread's proxy (each service works on its
         part at the same time), their answers in the order of `calls`: [(service, method, args,
-        kwargs)]. Errors as `call`: the first failing answer raises (a RemoteError as is)."""
+        kwargs)]. Errors as `call`: the first failing answer raises (a RemoteError as is), or
+        with `settled` a service's refusal (RemoteError) takes that answer's place in the list
+        and the others are still answered (a page part that may be refused on its own)."""
         started = []
         try:
             proxy = self._proxy()
             for service, method, args, kwargs in calls:
                 started.append((service, method, getattr(getattr(proxy, service), method).call_async(*args, **kwargs)))
-            return [reply.result() for _, _, reply in started]
+            answers = []
+            for _, _, reply in started:
+                try:
+                    answers.append(reply.result())
+                except RemoteError as exc:
+                    if not settled:
+                        raise
+                    answers.append(exc)
+            return answers
         except RemoteError:
             raise
         except RpcTimeout as exc:
