@@ -738,9 +738,9 @@ class Stack:
 # -------------------------------------------------------------------- helpers
 
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """deploy/ports.py: below the range outgoing connections use."""
+    from deploy.ports import free_port
+    return free_port()
 
 
 def _port_free(port: int) -> bool:

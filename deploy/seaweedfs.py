@@ -49,9 +49,9 @@ class Identity:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """deploy/ports.py: below the range outgoing connections use."""
+    from deploy.ports import free_port as pick
+    return pick()
 
 
 def _port_free(port: int) -> bool:

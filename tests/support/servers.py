@@ -18,9 +18,10 @@ DEFAULT_AMQP = "amqp://guest:guest@127.0.0.1:5672/portfolio_test"
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port for a server a test starts (deploy/ports.py: below the range outgoing
+    connections use, never the same twice in a run)."""
+    from deploy.ports import free_port as pick
+    return pick()
 
 
 def _docker_container(kind):
