@@ -744,14 +744,9 @@ def _free_port() -> int:
 
 
 def _port_free(port: int) -> bool:
-    # Same bind gunicorn will do (0.0.0.0, SO_REUSEADDR), so TIME_WAIT leftovers don't count.
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("0.0.0.0", port))
-            return True
-        except OSError:
-            return False
+    """The bind gunicorn will do (0.0.0.0, SO_REUSEADDR: TIME_WAIT leftovers don't count)."""
+    from deploy.ports import bindable
+    return bindable(port)
 
 
 def _http_status(url: str, timeout: float = 2.0) -> int | None:

@@ -23,7 +23,8 @@ def _ephemeral_start(default: int = 32768) -> int:
         return default
 
 
-def _bindable(port: int) -> bool:
+def bindable(port: int) -> bool:
+    """Whether a server could bind `port` now (0.0.0.0, SO_REUSEADDR, as gunicorn does)."""
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -38,7 +39,7 @@ def free_port() -> int:
     top = max(LOWEST + 2000, min(_ephemeral_start(), 32768))
     for _ in range(200):
         port = random.randrange(LOWEST, top)
-        if port not in _HANDED_OUT and _bindable(port):
+        if port not in _HANDED_OUT and bindable(port):
             _HANDED_OUT.add(port)
             return port
     with socket.socket() as s:     # a crowded machine: what the kernel offers
