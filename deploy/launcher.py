@@ -482,7 +482,8 @@ class Stack:
             # mode) live in files/gunicorn_conf.py
             return [self._venv_exe("gunicorn"), "-c", "python:files.gunicorn_conf",
                     "-b", f"127.0.0.1:{self.files_port}", "files.app:create_app()"]
-        return [self._venv_exe("gunicorn"), "-k", "gthread", "-w", "2", "--threads", "8",
+        # gateway: gthread workers and a keep-alive longer than its clients' (gateway/gunicorn_conf.py)
+        return [self._venv_exe("gunicorn"), "-c", "python:gateway.gunicorn_conf",
                 "-b", f"0.0.0.0:{self.gateway_port}", "gateway.app:create_app()"]
 
     def _spawn(self, name: str, cmd: list[str], env: dict) -> None:

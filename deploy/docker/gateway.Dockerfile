@@ -36,4 +36,4 @@ USER app
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=10s --start-period=30s --retries=5 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=5)"]
-CMD ["gunicorn", "-k", "gthread", "-w", "2", "--threads", "8", "-b", "0.0.0.0:8080", "gateway.app:create_app()"]
+CMD ["gunicorn", "-c", "python:gateway.gunicorn_conf", "gateway.app:create_app()"]

@@ -90,7 +90,7 @@ class ExtraGateway:
         self.log_path = Path(tmp_path) / f"gateway-{self.port}.log"
         run_env = stack.env_for("gateway")
         run_env.update({k: str(v) for k, v in env.items()})
-        cmd = [str(Path(sys.prefix) / "bin" / "gunicorn"), "-k", "gthread", "-w", "1", "--threads", "4",
+        cmd = [str(Path(sys.prefix) / "bin" / "gunicorn"), "-c", "python:gateway.gunicorn_conf", "-w", "1", "--threads", "4",
                "--graceful-timeout", "5", "-b", f"127.0.0.1:{self.port}", "gateway.app:create_app()"]
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(cmd, cwd=Path(__file__).resolve().parents[2], env=run_env,

@@ -20,7 +20,7 @@ workers = int(os.environ.get("FILES_WORKERS", "2"))
 threads = int(os.environ.get("FILES_THREADS", "6"))
 timeout = 300            # a 10 MB body from a slow phone
 graceful_timeout = 30
-keepalive = 5
+keepalive = 75          # seconds; > the ingress's upstream keepalive_timeout 60 s (see gateway/gunicorn_conf.py)
 
 
 def on_starting(server):
