@@ -19,6 +19,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = int(os.environ.get("BENCH_FILES_PORT", "18381"))
+# BENCH_PIN=1: the S3 server alone on core 0, the files service and the clients on the rest, as
+# when S3 runs on its own host; both ways (direct and files) run under the same pinning
+PIN = os.environ.get("BENCH_PIN") == "1" and (os.cpu_count() or 1) >= 2
 
 
 def main(label="files"):
@@ -58,6 +61,11 @@ def main(label="files"):
 
     def weed_cpu():
         return sum(sum(p.cpu_times()[:2]) for p in [weed_proc, *weed_proc.children(recursive=True)])
+
+    def files_cpu(p):
+        """CPU seconds (user + system) of the files service's master and workers so far."""
+        proc = psutil.Process(p.pid)
+        return sum(sum(q.cpu_times()[:2]) for q in [proc, *proc.children(recursive=True)])
 
     def start():
         log = open(work / "files.log", "ab")
@@ -99,6 +107,16 @@ def main(label="files"):
     direct_bucket = f"{BUCKET_PREFIX}direct"
     admin.make_bucket(direct_bucket)
     p = start()
+    if PIN:  # the S3 server on core 0, everything else (files, this client) on the others
+        others = set(range(1, os.cpu_count()))
+
+        def pin(proc, cores):  # every thread: a thread keeps the mask it had when it started
+            for tid in os.listdir(f"/proc/{proc.pid}/task"):
+                os.sched_setaffinity(int(tid), cores)
+        for q in [weed_proc, *weed_proc.children(recursive=True)]:
+            pin(q, {0})
+        for q in [psutil.Process(p.pid), *psutil.Process(p.pid).children(recursive=True), psutil.Process()]:
+            pin(q, others)
     try:
         send(ticket(), payloads.make("pdf", MB, "warm"), "warm.pdf")
         for c, n in COUNTS.items():
@@ -109,13 +127,15 @@ def main(label="files"):
                 direct_bucket, f"b/{j[2]}", io.BytesIO(payloads.make(*j)), j[1]))
             w1 = weed_cpu()
             pre = [ticket() for _ in jobs]
+            f0 = files_cpu(p)
             sec_f, _, err_f = run_pool(c, list(zip(jobs, pre)), lambda jt: send(
                 jt[1], payloads.make(*jt[0]), f"{jt[0][2]}.{jt[0][0]}"))
             w2 = weed_cpu()
+            f_cpu = files_cpu(p) - f0
             errs = err_d + err_f
             print(f"{label} upload c={c} direct={total / sec_d:.1f} files={total / sec_f:.1f} "
                   f"ratio_files={sec_d / sec_f:.2f} weed_cpu_s_per_100MB direct={100 * (w1 - w0) / total:.2f} "
-                  f"files={100 * (w2 - w1) / total:.2f}" + (f" errors={len(errs)} first={errs[0]}" if errs else ""),
+                  f"files={100 * (w2 - w1) / total:.2f} files_cpu_s_per_100MB={100 * f_cpu / total:.2f}" + (f" errors={len(errs)} first={errs[0]}" if errs else ""),
                   flush=True)
         stop(p)
         p = start()   # a fresh files: 32 clients x 10 MB, the largest peak RSS of one worker

@@ -17,3 +17,10 @@ worker_class = "gthread"
 workers = int(os.environ.get("GATEWAY_WORKERS", "2"))
 threads = int(os.environ.get("GATEWAY_THREADS", "8"))
 keepalive = 75  # seconds; > nginx upstream keepalive_timeout 60 s
+
+
+def post_worker_init(worker):
+    """Once the app is loaded: keep the objects that live as long as the worker (modules, the
+    app, clients) out of every cyclic garbage collection (as files/gunicorn_conf.py does)."""
+    import gc
+    gc.freeze()

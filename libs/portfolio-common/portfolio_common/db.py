@@ -111,9 +111,15 @@ def messaging_tables(metadata: sa.MetaData):
 def add_outbox_event(session, outbox_table, envelope: dict):
     """Write an event in the caller's transaction; the relay publishes it after commit."""
     from .events import exchange_for
-    session.execute(outbox_table.insert().values(
-        id=uuid.UUID(envelope["event_id"]), exchange=exchange_for(envelope["event"], envelope["producer"]),
-        routing_key=envelope["event"], body=envelope))
+    stmt = _OUTBOX_INSERTS.get(outbox_table)
+    if stmt is None:  # one statement per outbox table, built once (no per-event construction)
+        stmt = _OUTBOX_INSERTS.setdefault(outbox_table, outbox_table.insert())
+    session.execute(stmt, {"id": uuid.UUID(envelope["event_id"]),
+                           "exchange": exchange_for(envelope["event"], envelope["producer"]),
+                           "routing_key": envelope["event"], "body": envelope})
+
+
+_OUTBOX_INSERTS: dict = {}
 
 
 def claim_event(session, processed_table, event_id: str, handler: str) -> bool:

@@ -35,3 +35,12 @@ def on_starting(server):
 def child_exit(server, worker):
     from prometheus_client import multiprocess
     multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker):
+    """Once the app is loaded in a worker: move every object that exists now (modules, the app,
+    SQLAlchemy's tables and compiled caches) out of the cyclic garbage collector's reach. They
+    live as long as the worker; without this each full collection walked them all again, about
+    a tenth of the worker's CPU during an upload burst (perf, docs/benchmarks.md)."""
+    import gc
+    gc.freeze()

@@ -5,6 +5,7 @@ offset), so two replicas racing on one upload cannot both win.
 """
 import copy
 import datetime as dt
+import hashlib
 import io
 import uuid
 
@@ -22,6 +23,16 @@ def _now():
     return dt.datetime.now(dt.timezone.utc)
 
 
+# The statements of an upload's hot path, built once: building one per call (values(**row))
+# cost about 0.15 ms each in SQLAlchemy's construction and cache-key work, for every upload.
+_BEGIN_UPLOAD = insert(uploads).on_conflict_do_nothing(index_elements=["subject_id", "attempt"]).returning(uploads)
+_END_STORED = uploads.update().where(
+    uploads.c.id == sa.bindparam("upload_id"), uploads.c.state == "receiving").values(
+    state="stored", file_id=sa.bindparam("stored_file_id"), sha256=sa.bindparam("stored_sha256"),
+    updated_at=sa.func.now())
+_ADD_FILE = stored_files.insert()
+
+
 class SqlFileRepository:
     def __init__(self, engine):
         self.engine = engine
@@ -33,8 +44,7 @@ class SqlFileRepository:
         A sealed student's upload is refused by the database: StudentSealed (409)."""
         with self.engine.begin() as conn:
             try:
-                made = conn.execute(insert(uploads).values(**row).on_conflict_do_nothing(
-                    index_elements=["subject_id", "attempt"]).returning(uploads)).first()
+                made = conn.execute(_BEGIN_UPLOAD, row).first()
             except sa.exc.DBAPIError as exc:
                 if sealing.is_sealed_error(exc):
                     raise StudentSealed("this student's portfolio is sealed") from exc
@@ -61,12 +71,11 @@ class SqlFileRepository:
     def finish_stored(self, upload_id, file_row: dict, envelope: dict):
         """The fingerprint, the upload's end and the event: one transaction."""
         with self.engine.begin() as conn:
-            res = conn.execute(uploads.update().where(uploads.c.id == upload_id, uploads.c.state == "receiving")
-                               .values(state="stored", file_id=file_row["id"], sha256=file_row["sha256"],
-                                       updated_at=sa.func.now()))
+            res = conn.execute(_END_STORED, {"upload_id": upload_id, "stored_file_id": file_row["id"],
+                                             "stored_sha256": file_row["sha256"]})
             if res.rowcount != 1:
                 raise TicketUsed("this upload already ended")
-            conn.execute(stored_files.insert().values(**file_row))
+            conn.execute(_ADD_FILE, file_row)
             if envelope is not None:
                 add_outbox_event(conn, outbox, envelope)
 
@@ -287,8 +296,10 @@ class FakeObjectStore:
     def ensure_bucket(self, tenant):
         return self.bucket_for(tenant)
 
-    def put_stream(self, bucket, key, stream, content_type="application/octet-stream", length=-1):
+    def put_stream(self, bucket, key, stream, content_type="application/octet-stream", length=-1, sha256=None):
         data = b"".join(iter(lambda: stream.read(65536), b""))
+        if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+            raise ValueError("XAmzContentSHA256Mismatch")  # what the S3 server answers
         self._n += 1
         self.objects[(bucket, key, str(self._n))] = data
         return str(self._n)

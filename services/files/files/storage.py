@@ -10,6 +10,7 @@ import tempfile
 import threading
 import time
 
+import minio.api
 import urllib3
 from minio import Minio
 from minio.commonconfig import COMPLIANCE, ENABLED, CopySource, Filter
@@ -26,8 +27,34 @@ PART_SIZE = 5 * 1024 * 1024
 # upload's four); larger ones in PART_SIZE parts. The one PUT holds the body in memory once.
 SINGLE_PUT_MAX = 16 * 1024 * 1024
 SPOOL_CHUNK = 1024 * 1024
+# a body of declared length up to this (the document limit) is received in memory rather than on
+# disk: the single PUT holds it in memory anyway, and the write to the spool file and the read
+# back cost the replica's kernel a copy each way (docs/benchmarks.md "Uploads")
+SPOOL_MEMORY_MAX = 4 * 1024 * 1024
 TRANSIENT_PREFIXES = ("quarantine/",)
 DOWNLOADS_PREFIX = "downloads/"   # packages kept a day for one person's download (files/downloads.py)
+
+
+# The payload hash of a single PUT, when the caller already has it. Over plain HTTP the minio
+# client signs each request with the SHA-256 of its body (x-amz-content-sha256), which it
+# computes itself: a second pass over every byte after the Inspector's own SHA-256 of the same
+# bytes. put_stream(sha256=...) hands the fingerprint over instead, for that one request of
+# that thread: the value minio would compute, as it is the hash of the same bytes. AWS S3 and
+# MinIO compare it with what they receive (XAmzContentSHA256Mismatch); SeaweedFS 4.48 does not
+# (measured). Any other body (multipart parts, other calls) is hashed by minio as before.
+_payload_hash = threading.local()
+_minio_sha256_hash = minio.api.sha256_hash
+
+
+def _sha256_hash_known_or_computed(data):
+    known = getattr(_payload_hash, "value", None)
+    if known is not None and data is not None and len(data) == known[0]:
+        _payload_hash.value = None  # once: the PUT's body
+        return known[1]
+    return _minio_sha256_hash(data)
+
+
+minio.api.sha256_hash = _sha256_hash_known_or_computed
 
 
 class ObjectStore:
@@ -88,13 +115,22 @@ class ObjectStore:
             self._ready.add(bucket)
         return bucket
 
-    def put_stream(self, bucket, key, stream, content_type="application/octet-stream", length=-1):
+    def put_stream(self, bucket, key, stream, content_type="application/octet-stream", length=-1, sha256=None):
         """Stream a body into one object; returns the version id. A known `length` up to
         SINGLE_PUT_MAX (16 MB) is one PUT; anything else goes in 5 MB parts (multipart), read
-        one part at a time, so memory stays bounded whatever the file's size."""
+        one part at a time, so memory stays bounded whatever the file's size.
+
+        `sha256` (hex): the body's SHA-256 when already known (the Inspector's fingerprint); a
+        single PUT is then signed with it rather than hashed again, and the S3 server refuses
+        the PUT if the bytes it got do not have it. Ignored for a multipart upload."""
         part_size = length if PART_SIZE < length <= SINGLE_PUT_MAX else PART_SIZE
-        res = self._call("put_object", self.client.put_object, bucket, key, stream, length=length,
-                         part_size=part_size, content_type=content_type)
+        single = 0 <= length <= SINGLE_PUT_MAX
+        _payload_hash.value = (length, sha256) if sha256 and single else None
+        try:
+            res = self._call("put_object", self.client.put_object, bucket, key, stream, length=length,
+                             part_size=part_size, content_type=content_type)
+        finally:
+            _payload_hash.value = None
         return res.version_id
 
     def promote(self, bucket, src_key, src_version, dst_key, content_type):
@@ -156,15 +192,24 @@ class ObjectStore:
             resp.release_conn()
 
 
-def spool_body(stream, expected=None, inspect=None, directory=None):
-    """Receive a whole request body into an anonymous temporary file on disk (never memory),
-    each chunk going through `inspect` first (BodyReader: size limit, type, hash, truncation),
-    so the file never grows past the inspector's limit (10 MB for media). Returns the open
-    file at offset 0, the caller closes it; it has no name, so the OS frees it when it is
-    closed or the process dies. `directory`: where (None: TMPDIR or /tmp).
+def spool_body(stream, expected=None, inspect=None, directory=None, memory_max=SPOOL_MEMORY_MAX):
+    """Receive a whole request body, each chunk going through `inspect` first (BodyReader: size
+    limit, type, hash, truncation), so it never grows past the inspector's limit (10 MB for
+    media). Returns a file object at offset 0; the caller closes it.
 
-    Raises what `inspect` raises, or UploadTruncated; the file is closed (gone) then."""
+    - A declared length (`expected`, bytes) up to `memory_max` (4 MB): held in memory, as the
+      one PUT will hold it anyway; at most that much per request thread.
+    - Anything else (media up to 10 MB, or no declared length): an anonymous temporary file on
+      disk in `directory` (None: TMPDIR or /tmp); it has no name, so the OS frees it when it is
+      closed or the process dies.
+
+    Raises what `inspect` raises, or UploadTruncated; nothing is kept then."""
     reader = BodyReader(stream, expected=expected, inspect=inspect)
+    if expected is not None and expected <= memory_max:
+        chunks = []
+        while chunk := reader.read(SPOOL_CHUNK):
+            chunks.append(chunk)
+        return io.BytesIO(b"".join(chunks))   # shares the joined bytes: minio's read takes them as they are
     fh = tempfile.TemporaryFile(dir=directory)
     try:
         while chunk := reader.read(SPOOL_CHUNK):

@@ -246,7 +246,8 @@ def upload_once(repo, store, limits, caller, ticket, stream, filename, length=No
         with spool_body(stream, expected=length, inspect=insp.feed, directory=spool_dir) as body:
             verdict = insp.finish()
             final_key = _file_key(row, row["id"])
-            fversion = store.put_stream(bucket, final_key, body, verdict.content_type, length=verdict.size)
+            fversion = store.put_stream(bucket, final_key, body, verdict.content_type, length=verdict.size,
+                                        sha256=verdict.sha256)
         return 201, _record_stored(repo, store, row, bucket, final_key, fversion, verdict)
     except BaseException as exc:
         code = exc.code if isinstance(exc, FilesError) else "storage_unavailable" \

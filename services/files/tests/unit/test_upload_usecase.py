@@ -105,14 +105,30 @@ def test_a_truncated_or_broken_body_is_never_written():
 
 def test_the_spool_is_an_anonymous_file_on_disk_bounded_by_the_inspector(tmp_path):
     data = ev.pdf(300_000)
-    seen = []
-    with spool_body(io.BytesIO(data), expected=len(data), inspect=seen.append, directory=tmp_path) as fh:
-        assert fh.fileno() >= 0 and list(tmp_path.iterdir()) == []   # on disk, and nameless
-        assert fh.read() == data and b"".join(seen) == data
+    for expected, memory_max in ((None, 4 * 1024 * 1024), (len(data), len(data) - 1)):
+        seen = []   # no declared length, or one above the memory bound: on disk
+        with spool_body(io.BytesIO(data), expected=expected, inspect=seen.append, directory=tmp_path,
+                        memory_max=memory_max) as fh:
+            assert fh.fileno() >= 0 and list(tmp_path.iterdir()) == []   # on disk, and nameless
+            assert fh.read() == data and b"".join(seen) == data
     insp = domain.Inspector(LIMITS.for_year(115))
     with pytest.raises(FileTooLarge):   # the inspector stops it at the type's limit
         spool_body(io.BytesIO(ev.pdf(4 * 1024 * 1024 + 10)), inspect=insp.feed, directory=tmp_path)
     assert insp.size <= 4 * 1024 * 1024 + 1024 * 1024
+
+
+def test_a_declared_document_size_is_received_in_memory_and_still_inspected_whole(tmp_path):
+    data = ev.pdf(300_000)
+    seen = []
+    with spool_body(io.BytesIO(data), expected=len(data), inspect=seen.append, directory=tmp_path) as fh:
+        assert isinstance(fh, io.BytesIO) and list(tmp_path.iterdir()) == []
+        assert fh.read() == data and b"".join(seen) == data
+    with pytest.raises(UploadTruncated):   # declared 300,000, sent fewer: refused, nothing returned
+        spool_body(io.BytesIO(data[:1000]), expected=len(data), inspect=seen.append, directory=tmp_path)
+    insp = domain.Inspector(LIMITS.for_year(115), declared_length=None)
+    with pytest.raises(FileTooLarge):   # a declared length under the bound does not lift the limit
+        spool_body(io.BytesIO(ev.pdf(4 * 1024 * 1024 + 10)), expected=4 * 1024 * 1024 + 10, inspect=insp.feed,
+                   directory=tmp_path, memory_max=8 * 1024 * 1024)
 
 
 def test_an_upload_in_progress_is_not_started_twice():
@@ -197,3 +213,41 @@ def test_expired_uploads_are_swept_once():
     repo.begin_upload(usecases._new_upload(t, c, filename="a.pdf", resumable=True, length=10))
     assert usecases.sweep_expired(repo, store) == 1 and usecases.sweep_expired(repo, store) == 0
     assert repo.events[0]["payload"]["code"] == "upload_expired"
+
+
+def test_a_single_put_is_signed_with_the_fingerprint_without_hashing_the_bytes_again(monkeypatch):
+    """storage.put_stream(sha256=...) hands the Inspector's SHA-256 to minio's request signing
+    for that one PUT (x-amz-content-sha256); minio hashes nothing itself then. A multipart
+    upload, another thread's or the next request's body is hashed by minio as before."""
+    import hashlib
+
+    import minio.api
+
+    from files import storage
+    computed, signed = [], []
+    monkeypatch.setattr(storage, "_minio_sha256_hash", lambda data: computed.append(len(data or b"")) or "h")
+
+    class Client:   # the minio client's PUT: the payload hash it signs with, as _build_headers asks it
+        def put_object(self, bucket, key, stream, length, part_size, content_type):
+            body = stream.read(length)
+            signed.append(minio.api.sha256_hash(body))
+            return type("R", (), {"version_id": "v1"})()
+
+    store = storage.ObjectStore.__new__(storage.ObjectStore)
+    store.client, store.observe = Client(), lambda op, s: None
+    data = ev.pdf(300_000)
+    digest = hashlib.sha256(data).hexdigest()
+    store.put_stream("b", "k", io.BytesIO(data), "application/pdf", len(data), sha256=digest)
+    assert signed == [digest] and computed == []
+    store.put_stream("b", "k", io.BytesIO(data), "application/pdf", len(data))          # none given
+    store.put_stream("b", "k", io.BytesIO(data), "application/pdf", -1, sha256=digest)  # multipart: not used
+    assert signed == [digest, "h", "h"] and computed == [len(data), len(data)]
+
+
+def test_the_use_case_signs_the_put_with_the_fingerprint_of_the_bytes_it_stores():
+    repo, store, c, t = setup()
+    data = ev.pdf(200_000)
+    status, out = usecases.upload_once(repo, store, LIMITS, c, t, io.BytesIO(data), "a.pdf", len(data))
+    # the fake store refuses a PUT whose bytes do not have the SHA-256 it is given, as S3 does
+    assert status == 201 and out["sha256"] == __import__("hashlib").sha256(data).hexdigest()
+    assert list(store.objects.values()) == [data]
