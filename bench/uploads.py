@@ -6,6 +6,9 @@ writes to, on this machine. Prints, one line each, to compare run to run:
       5-10 MB): direct = minio PUT straight to S3; files = bytes to the files service with
       tickets issued beforehand; end_to_end = ticket from the gateway + bytes + until the
       outcome-uploaded event is published (the outbox is empty)
+  cpu c=<n> phase=<direct|files|end_to_end> s_per_100MB total=<s> <part>=<s> ...
+                             where each phase's CPU went: seconds per 100 MB uploaded, for
+                             every process of the platform, PostgreSQL, RabbitMQ and the client
   files_peak_rss_mb=<n>      the largest peak RSS (VmHWM) of one files worker while 32 clients
                              each upload 10 MB
   deadline_night students=2000 uploads=<n> rate=<uploads/s> p50_ms=<n> p99_ms=<n> errors=<n>
@@ -71,6 +74,40 @@ def run_pool(c, jobs, fn):
     with ThreadPoolExecutor(c) as pool:
         list(pool.map(one, jobs))
     return time.perf_counter() - t0, results, errors
+
+
+def cpu_seconds(stack) -> dict:
+    """CPU seconds (user + system) so far of each part of the platform on this machine: every
+    process the launcher started (with its children: gunicorn workers, weed's), PostgreSQL,
+    RabbitMQ and this bench's own client. Diff two readings to see where a phase's CPU went."""
+    import psutil
+
+    def tree(pid):
+        try:
+            root = psutil.Process(pid)
+            return sum(sum(q.cpu_times()[:2]) for q in [root, *root.children(recursive=True)])
+        except psutil.Error:
+            return 0.0
+    out = {name: tree(pid) for name, pid in stack.running().items()}
+    for label, names in (("postgres", {"postgres"}), ("rabbitmq", {"beam.smp", "erl_child_setup", "epmd"})):
+        total = 0.0
+        for q in psutil.process_iter(["name"]):
+            if q.info["name"] in names:
+                try:
+                    total += sum(q.cpu_times()[:2])
+                except psutil.Error:
+                    pass
+        out[label] = total
+    out["client"] = sum(psutil.Process().cpu_times()[:2])
+    return out
+
+
+def cpu_line(c, phase, before, after, total_mb) -> str:
+    """`cpu c=8 phase=files s_per_100MB weed=0.90 files=0.48 ...`: CPU seconds per 100 MB
+    uploaded in that phase, per part, largest first."""
+    per = {k: 100 * (after.get(k, 0) - before.get(k, 0)) / total_mb for k in after}
+    parts = " ".join(f"{k}={v:.2f}" for k, v in sorted(per.items(), key=lambda kv: -kv[1]) if v >= 0.005)
+    return f"cpu c={c} phase={phase} s_per_100MB total={sum(per.values()):.2f} {parts}"
 
 
 def wait_outbox_empty(stack, timeout=300):
@@ -150,7 +187,9 @@ def run(stack):
             import io
             data = payloads.make(*job)
             admin.put_object(direct_bucket, f"bench/{job[2]}", io.BytesIO(data), len(data))
+        cpu0 = cpu_seconds(stack)
         sec_direct, _, err_direct = run_pool(c, jobs, direct)
+        cpu1 = cpu_seconds(stack)
 
         pre = [ticket(next(slot_iter)[0]) for _ in jobs]  # issued before the clock starts
 
@@ -159,7 +198,9 @@ def run(stack):
             r = uploads.send_file(requests.Session(), t, payloads.make(*job), f"{job[2]}.{job[0]}")
             if r.status_code != 201:
                 raise RuntimeError(f"{r.status_code} {r.text[:120]}")
+        cpu2 = cpu_seconds(stack)
         sec_files, _, err_files = run_pool(c, list(zip(jobs, pre)), files_only)
+        cpu3 = cpu_seconds(stack)
         wait_outbox_empty(stack)
 
         def end_to_end(job):
@@ -169,14 +210,18 @@ def run(stack):
             if r.status_code != 201:
                 raise RuntimeError(f"{r.status_code} {r.text[:120]}")
         t_e2e = time.perf_counter()
+        cpu4 = cpu_seconds(stack)
         _, _, err_e2e = run_pool(c, jobs, end_to_end)
         wait_outbox_empty(stack)
         sec_e2e = time.perf_counter() - t_e2e
+        cpu5 = cpu_seconds(stack)
         d, f, e = total_mb / sec_direct, total_mb / sec_files, total_mb / sec_e2e
         errs = len(err_direct) + len(err_files) + len(err_e2e)
         print(f"upload c={c} direct={d:.1f} files={f:.1f} end_to_end={e:.1f} ratio_files={f / d:.2f} "
               f"ratio_end_to_end={e / d:.2f}" + (f" errors={errs} first={(err_direct + err_files + err_e2e)[0]}"
                                                  if errs else ""), flush=True)
+        for phase, (a, b) in (("direct", (cpu0, cpu1)), ("files", (cpu2, cpu3)), ("end_to_end", (cpu4, cpu5))):
+            print(cpu_line(c, phase, a, b, total_mb), flush=True)
 
     # peak memory of one files process: a fresh files, 32 clients x 10 MB
     stack.stop(["files"])
@@ -210,5 +255,5 @@ def run(stack):
     print(f"deadline_night students={STUDENTS} uploads={len(lat)} rate={len(lat) / secs:.1f}/s "
           f"p50_ms={statistics.median(lat) if lat else 0:.0f} p99_ms={p99:.0f} errors={len(err_night)}", flush=True)
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end "
-          f"(shared with other developers' runs)", flush=True)
+          f"(this bench's own platform included: the 1-minute average of the deadline-night burst)", flush=True)
 
