@@ -8,7 +8,7 @@
   gunicorn's default of 2 s the server closed a connection at the moment a client sent its
   next request on it, and the client saw "Remote end closed connection without response"
   (an nginx ingress answers that with a 502). Rule: this value > the ingress's upstream
-  keepalive_timeout (tests/test_keepalive.py holds it).
+  keepalive_timeout (tests/compose/test_keepalive.py holds it).
 """
 import os
 

@@ -124,9 +124,14 @@ _OUTBOX_INSERTS: dict = {}
 
 def claim_event(session, processed_table, event_id: str, handler: str) -> bool:
     """Record event_id in the caller's transaction. False means: already applied, do nothing."""
-    res = session.execute(insert(processed_table).values(event_id=uuid.UUID(event_id), handler=handler)
-                          .on_conflict_do_nothing())
+    stmt = _CLAIMS.get(processed_table)
+    if stmt is None:  # one statement per table, built once: every event of every service claims
+        stmt = _CLAIMS.setdefault(processed_table, insert(processed_table).on_conflict_do_nothing())
+    res = session.execute(stmt, {"event_id": uuid.UUID(event_id), "handler": handler})
     return res.rowcount == 1
+
+
+_CLAIMS: dict = {}
 
 
 def claim_events(session, processed_table, event_ids, handler: str) -> set:

@@ -9,6 +9,19 @@ from ..orm import (certified_outcomes, lock_events, locked_selections, outcome_s
                    release_consents, selection_changes, student_locks, student_selections)
 
 
+def _outcome_upsert(only_if_newer: bool):
+    """INSERT ... ON CONFLICT (outcome_id) DO UPDATE to `uploaded`, built once (each event used to
+    build it again, the `excluded` alias included); executed with the row as parameters."""
+    stmt = insert(outcome_states)
+    return stmt.on_conflict_do_update(
+        index_elements=["outcome_id"], set_={"state": "uploaded", "reason": None, "changed_at": stmt.excluded.changed_at},
+        where=(outcome_states.c.changed_at < stmt.excluded.changed_at) if only_if_newer else None)
+
+
+_UPLOADED_IF_NEWER = _outcome_upsert(True)
+_REOPEN = _outcome_upsert(False)
+
+
 class SqlChoiceRepository:
     def __init__(self, session):
         self.s = session
@@ -17,16 +30,11 @@ class SqlChoiceRepository:
     def add_outcome_state(self, row: dict) -> bool:
         """An uploaded outcome waits for its teacher; a newer upload of the same outcome (a new
         round after a return) waits again, an older or redelivered one changes nothing."""
-        stmt = insert(outcome_states).values(**row)
-        return self.s.execute(stmt.on_conflict_do_update(
-            index_elements=["outcome_id"], set_={"state": "uploaded", "reason": None, "changed_at": stmt.excluded.changed_at},
-            where=outcome_states.c.changed_at < stmt.excluded.changed_at)).rowcount == 1
+        return self.s.execute(_UPLOADED_IF_NEWER, row).rowcount == 1
 
     def reopen_outcome(self, row: dict):
         """The outcome waits for a decision again (a withdrawn certification, a new round)."""
-        stmt = insert(outcome_states).values(**row)
-        self.s.execute(stmt.on_conflict_do_update(
-            index_elements=["outcome_id"], set_={"state": "uploaded", "reason": None, "changed_at": stmt.excluded.changed_at}))
+        self.s.execute(_REOPEN, row)
 
     def mark_returned(self, outcome_id, reason, at) -> bool:
         return self.s.execute(outcome_states.update().where(outcome_states.c.outcome_id == outcome_id)

@@ -8,7 +8,7 @@ from pathlib import Path
 import files.gunicorn_conf as files_conf
 import gateway.gunicorn_conf as gateway_conf
 
-INGRESS = Path(__file__).resolve().parents[1] / "deploy" / "nginx" / "ingress.conf"
+INGRESS = Path(__file__).resolve().parents[2] / "deploy" / "nginx" / "ingress.conf"
 
 
 def upstream_keepalive_timeouts():
