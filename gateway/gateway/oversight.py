@@ -63,8 +63,14 @@ def _cell(v):
 
 
 def _table(by, rows):
+    """(head, body) of the export: the page's columns; per class, the class code last (班級代碼:
+    spreadsheets sort and look classes up by code, names alone repeat across years)."""
     head = [SLICES[by] if key == "name" else label for key, label in COLUMNS]
     body = [[_cell(r.get(k)) for k, _ in COLUMNS] for r in rows]
+    if by == "class":
+        head.append("班級代碼")
+        for line, r in zip(body, rows):
+            line.append(_cell(r.get("key")))
     return head, body
 
 

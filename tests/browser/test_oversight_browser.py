@@ -77,7 +77,8 @@ def test_oversight_page_slices_names_proxy_link_and_downloads(browser, stack, sh
         with page.expect_download() as dl:
             page.get_by_test_id("csv").click()
         text = open(dl.value.path(), encoding="utf-8-sig").read()
-        assert text.splitlines()[0].startswith("班級,待認證,已認證") and f"{CLASS_NAME},2," in text
+        assert text.splitlines()[0].startswith("班級,待認證,已認證") and text.splitlines()[0].endswith(",班級代碼")
+        assert any(line.startswith(f"{CLASS_NAME},2,") and line.endswith(f",{CLASS}") for line in text.splitlines())
         with page.expect_download() as dl:
             page.get_by_test_id("xlsx").click()
         assert dl.value.suggested_filename.endswith(".xlsx")
@@ -96,7 +97,7 @@ def test_oversight_page_slices_names_proxy_link_and_downloads(browser, stack, sh
         page.get_by_role("link", name="依班級").click()
         rows = page.get_by_test_id("figures").locator("tbody tr")
         expect(rows).to_have_count(1)
-        expect(rows.first.get_by_role("rowheader")).to_have_text(CLASS_NAME)
+        expect(rows.first.get_by_role("rowheader")).to_have_text(f"{CLASS} {CLASS_NAME}")  # the code, then the name
         expect(page.get_by_text("範圍：您擔任導師的班級")).to_be_visible()
         expect(page.get_by_role("link", name="為王老師指定代理人")).to_have_count(0)   # not theirs to hand out
         check(page, shots_dir, "homeroom", problems, prefix="oversight")
