@@ -99,14 +99,22 @@ class Relay:
         self.loop.stop()
 
 
-def _sweeper(repo, store, every_s, stop, download_repo=None):
-    """Ends half-finished uploads past their expiry (bytes deleted, quota slot freed) and deletes
-    packages kept for download once they are a day old."""
+def _sweeper(repo, store, every_s, stop, download_repo=None, package_keep_days=None):
+    """Ends half-finished uploads past their expiry (bytes deleted, quota slot freed), deletes
+    packages kept for download once they are a day old, and the bytes of uploaded transfer
+    packages once they are `package_keep_days` old (usecases.purge_old_packages)."""
+    purged_at = None   # packages are purged at most once an hour (a scan of stored_files)
     while not stop.wait(every_s):
         try:
             usecases.sweep_expired(repo, store)
         except Exception:  # noqa: BLE001 - next round retries
             log.exception("sweeping expired uploads failed")
+        if package_keep_days is not None and (purged_at is None or time.monotonic() - purged_at >= 3600):
+            purged_at = time.monotonic()
+            try:
+                usecases.purge_old_packages(repo, store, package_keep_days)
+            except Exception:  # noqa: BLE001 - next round retries
+                log.exception("purging old transfer packages failed")
         if download_repo is not None:
             try:
                 packages.sweep_expired_downloads(download_repo, store)
@@ -136,6 +144,8 @@ def load_config(config=None) -> dict:
         # the largest transfer package (a zip) a registrar may upload for an import, in bytes
         "TRANSFER_MAX_BYTES": int(env("TRANSFER_MAX_BYTES", str(domain.DEFAULT_PACKAGE_MAX_BYTES))),
         "SWEEP_EVERY_S": float(env("FILES_SWEEP_EVERY_S", "30")),
+        # days an uploaded transfer package (a national ID inside) is kept for preview and import
+        "TRANSFER_PACKAGE_KEEP_DAYS": float(env("TRANSFER_PACKAGE_KEEP_DAYS", "30")),
         # where a one-request upload waits while it is verified (an anonymous file of at most
         # 10 MB per upload in flight; None: TMPDIR, else /tmp): usecases.upload_once
         "SPOOL_DIR": env("FILES_SPOOL_DIR") or None,
@@ -180,7 +190,8 @@ def create_app(config=None):
     threading.Thread(target=lambda: (stop.wait(), relay.stop()), name="relay-stopper", daemon=True).start()
     repo = SqlFileRepository(engine)
     download_repo = SqlDownloadRepository(engine)
-    threading.Thread(target=_sweeper, args=(repo, store, cfg["SWEEP_EVERY_S"], stop, download_repo),
+    threading.Thread(target=_sweeper, args=(repo, store, cfg["SWEEP_EVERY_S"], stop, download_repo,
+                                                     cfg["TRANSFER_PACKAGE_KEEP_DAYS"]),
                      name="sweeper", daemon=True).start()
     sealed_repo = sealing.SqlSealedRepository(engine)
     if cfg["SEALED_CONSUMER"]:

@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from portfolio_common import sealing
 from portfolio_common.db import add_outbox_event
 
+from .domain import PACKAGE_KINDS
 from .errors import StudentSealed, TicketUsed
 from .orm import outbox, package_download_log, package_downloads, stored_files, uploads
 
@@ -129,6 +130,22 @@ class SqlFileRepository:
         with self.engine.begin() as conn:
             conn.execute(stored_files.update().where(stored_files.c.id == file_id).values(state=state))
 
+    def packages_older_than(self, before, limit=100) -> list:
+        """Uploaded transfer packages still stored, uploaded before `before` (oldest first)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(stored_files).where(
+                stored_files.c.kind.in_(PACKAGE_KINDS), stored_files.c.state == "stored",
+                stored_files.c.created_at < before).order_by(stored_files.c.created_at).limit(limit)).all()
+        return [dict(r._mapping) for r in rows]
+
+    def mark_purged(self, file_id) -> bool:
+        """A stored package whose bytes were deleted: state `purged` (once; the row and its
+        fingerprint stay, as the record that it existed and what it was)."""
+        with self.engine.begin() as conn:
+            res = conn.execute(stored_files.update().where(
+                stored_files.c.id == file_id, stored_files.c.state == "stored").values(state="purged"))
+        return res.rowcount == 1
+
     def add_event(self, envelope):
         with self.engine.begin() as conn:
             add_outbox_event(conn, outbox, envelope)
@@ -204,6 +221,17 @@ class FakeFileRepository:
 
     def set_file_state(self, file_id, state):
         self.rows[str(file_id)]["state"] = state
+
+    def packages_older_than(self, before, limit=100):
+        return sorted((copy.deepcopy(r) for r in self.rows.values() if r["kind"] in PACKAGE_KINDS
+                       and r["state"] == "stored" and r["created_at"] < before), key=lambda r: r["created_at"])[:limit]
+
+    def mark_purged(self, file_id):
+        row = self.rows.get(str(file_id))
+        if row is None or row["state"] != "stored":
+            return False
+        row["state"] = "purged"
+        return True
 
     def add_event(self, envelope):
         self.events.append(envelope)
@@ -309,7 +337,7 @@ class FakeObjectStore:
         self.objects[(bucket, dst_key, str(self._n))] = self.objects[(bucket, src_key, src_version)]
         return str(self._n)
 
-    def remove_version(self, bucket, key, version_id):
+    def remove_version(self, bucket, key, version_id, missing_ok=False):
         self.objects.pop((bucket, key, version_id), None)
 
     def open(self, bucket, key, version_id=None, offset=0, length=0):

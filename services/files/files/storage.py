@@ -140,9 +140,14 @@ class ObjectStore:
                          metadata={"Content-Type": content_type}, metadata_directive="REPLACE")
         return res.version_id
 
-    def remove_version(self, bucket, key, version_id):
-        """Delete one version for good (a quarantined or never-committed object)."""
-        self._call("remove_object", self.client.remove_object, bucket, key, version_id=version_id)
+    def remove_version(self, bucket, key, version_id, missing_ok=False):
+        """Delete one version for good (a quarantined or never-committed object, a purged
+        package). `missing_ok`: a version that is already gone is not an error."""
+        try:
+            self._call("remove_object", self.client.remove_object, bucket, key, version_id=version_id)
+        except S3Error as exc:
+            if not (missing_ok and exc.code in ("NoSuchKey", "NoSuchVersion")):
+                raise
 
     def open(self, bucket, key, version_id=None, offset=0, length=0):
         """A streaming response (read / stream / close / release_conn); offset/length: a range."""

@@ -443,7 +443,7 @@ def find_for_download(repo, caller, file_id, grant=None, grant_key=None) -> dict
     except ValueError:
         raise NotFound("file not found") from None
     row = repo.find(fid, caller.tenant)
-    if row is None:
+    if row is None or row.get("state") == "purged":   # a transfer package's bytes deleted after its keep
         raise NotFound("file not found")
     if row["kind"] in domain.PACKAGE_KINDS:
         # an uploaded transfer package holds a national ID: read back only by submission, which checks it
@@ -553,6 +553,23 @@ def _entries(entries) -> list:
     return out
 
 
+def purge_old_packages(repo, store, keep_days, now=None) -> int:
+    """Delete the bytes of every uploaded transfer package older than `keep_days` days (its S3
+    version for good) and mark it `purged`. A package holds a student's national ID and their
+    whole portfolio from another school; once imported, its evidence lives on as files of the
+    student (kind transfer_evidence) and its items in records, so the zip itself is kept only
+    as long as a registrar may still preview or import it (TRANSFER_PACKAGE_KEEP_DAYS, 30).
+    A sealed student's package (state `sealed`) is never touched. Any replica may run it; a
+    version already gone counts as deleted. Returns how many were purged."""
+    now = now or _now()
+    n = 0
+    for row in repo.packages_older_than(now - dt.timedelta(days=keep_days)):
+        store.remove_version(row["bucket"], row["key"], row["version_id"], missing_ok=True)
+        if repo.mark_purged(row["id"]):
+            n += 1
+    return n
+
+
 def unpack_transfer(repo, store, caller, package_id, student_id, entries, spool_dir=None) -> dict:
     """The registrar confirmed an import (submission, acting as system:submission of the tenant,
     asks): keep each listed evidence entry of an uploaded transfer package as a file of the
@@ -577,7 +594,8 @@ def unpack_transfer(repo, store, caller, package_id, student_id, entries, spool_
     except ValueError:
         raise NotFound("file not found") from None
     row = repo.find(fid, caller.tenant)
-    if row is None or row["kind"] not in domain.PACKAGE_KINDS or str(row["student_id"]) != str(student_id):
+    if row is None or row["kind"] not in domain.PACKAGE_KINDS or str(row["student_id"]) != str(student_id) \
+            or row.get("state") == "purged":
         raise NotFound("file not found")
     refuse_sealed(row)
     wanted = _entries(entries)

@@ -537,6 +537,50 @@ def test_a_put_signed_with_the_fingerprint_stores_the_bytes_and_the_next_put_is_
     assert b"".join(store.read_all(bucket, "outcomes/plain", v2)) == other
 
 
+def test_a_transfer_package_past_its_keep_is_deleted_from_the_store_and_not_reported_missing(files):
+    """purge_old_packages against the real S3 server and database: the zip's version is gone
+    from the bucket for good, its row says `purged` (fingerprint kept), the verifier does not
+    report it missing, and a younger package is untouched."""
+    import sqlalchemy as sa
+    import zipfile
+
+    from files import domain
+    from files.orm import stored_files
+    _, ext, _ = files
+    repo, store = ext["repo"], ext["store"]
+    reg = caller_mod.Caller(user_id=str(uuid.uuid4()), username="reg_day", tenant="day", roles=("registrar",))
+
+    def package(tag):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as zf:
+            zf.writestr("manifest.json", b"{}")
+            zf.writestr("note.txt", tag.encode())
+        t = domain.TicketClaims.from_ticket({
+            "kind": "transfer_package", "package_id": str(uuid.uuid4()), "tenant": "day",
+            "student_id": str(uuid.uuid4()), "student_user_id": str(uuid.uuid4()), "uploader_user_id": reg.user_id,
+            "school_year": 115, "semester": None})
+        t.expires_at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=15)
+        data = buf.getvalue()
+        return usecases.upload_once(repo, store, ext["limits"], reg, t, io.BytesIO(data), "轉學.zip", len(data))[1]
+    old, young = package("old"), package("young")
+    with ext["engine"].begin() as c:
+        c.execute(stored_files.update().where(stored_files.c.id == uuid.UUID(old["file_id"]))
+                  .values(created_at=sa.func.now() - sa.text("interval '31 days'")))
+    old_row = repo.find_any(uuid.UUID(old["file_id"]))
+
+    assert usecases.purge_old_packages(repo, store, keep_days=30) == 1
+    names = {(v.object_name, v.version_id) for v in store.versions(old_row["bucket"], "transfers/")}
+    assert (old_row["key"], old_row["version_id"]) not in names
+    assert not any(n == old_row["key"] for n, _ in names)          # no version, no delete marker
+    young_row = repo.find_any(uuid.UUID(young["file_id"]))
+    assert (young_row["key"], young_row["version_id"]) in names
+    purged = repo.find_any(uuid.UUID(old["file_id"]))
+    assert purged["state"] == "purged" and purged["sha256"] == old["sha256"]
+    report = verify_tenant(repo, store, "day", out=lambda line: None)
+    assert old["file_id"] not in {str(r["id"]) for r in report["missing"] + report["altered"]}
+    assert usecases.purge_old_packages(repo, store, keep_days=30) == 0
+
+
 # ------------------------------------------------------------------ browser and operations
 
 def test_cors_answers_the_portal_origin_only(files):

@@ -131,3 +131,41 @@ def test_unpack_refuses_others_and_entries_that_are_not_their_fingerprint():
         usecases.unpack_transfer(repo, store, submission(), res["file_id"], t.student_id,
                                  [dict(entry, path="../../etc/passwd")])
     assert len(store.objects) == 1
+
+
+def test_a_package_older_than_its_keep_is_purged_and_its_imported_evidence_stays():
+    """purge_old_packages: the zip (a national ID inside) is deleted once it is older than the
+    keep (30 days by default); the evidence files it was unpacked into, other packages still in
+    their keep, and a sealed student's package stay. A purged package is not found by anyone,
+    submission included, and purging twice changes nothing."""
+    repo, store, reg, t, _, old = upload(a_zip())
+    entry = {"path": f"evidence/{sha(PDF)}.pdf", "sha256": sha(PDF), "size": len(PDF)}
+    kept = usecases.unpack_transfer(repo, store, submission(), old["file_id"], t.student_id, [entry])[sha(PDF)]
+    young = usecases.upload_once(repo, store, LIMITS, reg, _ticket_like(t), io.BytesIO(a_zip(b"y")), "b.zip", None)[1]
+    sealed = usecases.upload_once(repo, store, LIMITS, reg, _ticket_like(t), io.BytesIO(a_zip(b"s")), "c.zip", None)[1]
+    now = dt.datetime.now(dt.timezone.utc)
+    repo.rows[old["file_id"]]["created_at"] = now - dt.timedelta(days=31)
+    repo.rows[sealed["file_id"]]["created_at"] = now - dt.timedelta(days=400)
+    repo.set_file_state(sealed["file_id"], "sealed")
+    evidence_row = repo.rows[kept["file_id"]]
+    evidence_row["created_at"] = now - dt.timedelta(days=400)     # evidence is never a package
+
+    assert usecases.purge_old_packages(repo, store, keep_days=30, now=now) == 1
+    keys = {k[1] for k in store.objects}
+    assert f"transfers/{t.student_id}/{old['file_id']}" not in keys
+    assert {f"transfers/{t.student_id}/{young['file_id']}", f"transfers/{t.student_id}/{sealed['file_id']}",
+            evidence_row["key"]} <= keys
+    assert repo.rows[old["file_id"]]["state"] == "purged" and repo.rows[old["file_id"]]["sha256"] == old["sha256"]
+    with pytest.raises(NotFound):
+        usecases.download_link(repo, submission(), old["file_id"], "k")
+    with pytest.raises(NotFound):
+        usecases.unpack_transfer(repo, store, submission(), old["file_id"], t.student_id, [entry])
+    assert usecases.purge_old_packages(repo, store, keep_days=30, now=now) == 0
+
+
+def _ticket_like(t):
+    """Another package of the same student (a new package id)."""
+    import copy
+    other = copy.copy(t)
+    other.subject_id = str(uuid.uuid4())
+    return other
