@@ -25,7 +25,8 @@ stored_files = sa.Table(
     sa.Column("sha256", sa.String(64), nullable=False),
     sa.Column("content_type", sa.String(100), nullable=False),
     sa.Column("filename", sa.String(255), nullable=False),
-    sa.Column("state", sa.String(20), nullable=False),         # stored | sealed
+    # stored | sealed | purged (a transfer package's bytes deleted after TRANSFER_PACKAGE_KEEP_DAYS)
+    sa.Column("state", sa.String(20), nullable=False),
     sa.Column("owner_user_id", UUID(as_uuid=True), nullable=False),
     sa.Column("student_id", UUID(as_uuid=True), nullable=False),
     sa.Column("reviewer_user_id", UUID(as_uuid=True)),         # the certifying teacher

@@ -121,8 +121,9 @@ class ObjectStore:
         one part at a time, so memory stays bounded whatever the file's size.
 
         `sha256` (hex): the body's SHA-256 when already known (the Inspector's fingerprint); a
-        single PUT is then signed with it rather than hashed again, and the S3 server refuses
-        the PUT if the bytes it got do not have it. Ignored for a multipart upload."""
+        single PUT is then signed with it rather than hashed again (AWS S3 and MinIO refuse a
+        PUT whose bytes do not have it; SeaweedFS 4.48 does not check). Ignored for a
+        multipart upload."""
         part_size = length if PART_SIZE < length <= SINGLE_PUT_MAX else PART_SIZE
         single = 0 <= length <= SINGLE_PUT_MAX
         _payload_hash.value = (length, sha256) if sha256 and single else None
