@@ -82,22 +82,28 @@ def cpu_seconds(stack) -> dict:
     RabbitMQ and this bench's own client. Diff two readings to see where a phase's CPU went."""
     import psutil
 
-    def tree(pid):
-        try:
-            root = psutil.Process(pid)
-            return sum(sum(q.cpu_times()[:2]) for q in [root, *root.children(recursive=True)])
+    def own(q):  # its own CPU and that of its children it has reaped (a PostgreSQL backend
+        try:     # that ended, a gunicorn worker that was replaced): a reading never goes down
+            t = q.cpu_times()
+            return t.user + t.system + t.children_user + t.children_system
         except psutil.Error:
             return 0.0
-    out = {name: tree(pid) for name, pid in stack.running().items()}
+
+    def tree(root):
+        try:
+            return own(root) + sum(own(q) for q in root.children(recursive=True))
+        except psutil.Error:
+            return 0.0
+    out = {name: tree(psutil.Process(pid)) for name, pid in stack.running().items()}
     for label, names in (("postgres", {"postgres"}), ("rabbitmq", {"beam.smp", "erl_child_setup", "epmd"})):
-        total = 0.0
-        for q in psutil.process_iter(["name"]):
-            if q.info["name"] in names:
-                try:
-                    total += sum(q.cpu_times()[:2])
-                except psutil.Error:
-                    pass
-        out[label] = total
+        roots = []   # the top process of each (the postmaster: its backends come and go)
+        for q in psutil.process_iter(["name", "ppid"]):
+            try:
+                if q.info["name"] in names and psutil.Process(q.info["ppid"]).name() not in names:
+                    roots.append(q)
+            except psutil.Error:
+                pass
+        out[label] = sum(tree(q) for q in roots)
     out["client"] = sum(psutil.Process().cpu_times()[:2])
     return out
 
