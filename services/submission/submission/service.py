@@ -5,7 +5,7 @@ from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from portfolio_common import events
-from portfolio_common.nameko_kit import reliable_event_handler, rpc
+from portfolio_common.nameko_kit import batch_event_handler, reliable_event_handler, rpc
 
 from . import usecases
 from .schoolcalendar import usecases as calendar
@@ -320,11 +320,14 @@ class SubmissionService:
         with self.platform.uow() as uow:
             return choice.list_selection_changes(uow, caller, school_year, student_user_id)
 
-    @reliable_event_handler("files", events.OUTCOME_UPLOADED)
-    def handle_outcome_uploaded(self, body):
-        env = events.load_event(events.OUTCOME_UPLOADED, body)
+    @batch_event_handler("files", events.OUTCOME_UPLOADED)
+    def handle_outcome_uploaded(self, bodies):
+        """A batch of `outcome-uploaded` in one transaction (selection.usecases.
+        record_outcomes_uploaded); a failing batch is applied event by event
+        (nameko_kit.BatchEventHandler), so a bad event is retried or dead-lettered alone."""
+        envs = [events.load_event(events.OUTCOME_UPLOADED, body) for body in bodies]
         with self.platform.uow() as uow:
-            choice.record_outcome_uploaded(uow, env)
+            choice.record_outcomes_uploaded(uow, envs)
 
     @reliable_event_handler("certification", events.CERTIFICATION_RETURNED)
     def handle_certification_returned(self, body):

@@ -24,19 +24,36 @@ def _iso(value):
 
 # --- event-fed copies ------------------------------------------------------------------------
 
+OUTCOME_UPLOADED_HANDLER = "submission.handle_outcome_uploaded"
+
+
 def record_outcome_uploaded(uow, env) -> bool:
     """outcome-uploaded: the outcome is waiting for certification (state `uploaded`)."""
-    if not uow.claim(env["event_id"], "submission.handle_outcome_uploaded"):
-        return False
-    p = env["payload"]
-    uow.choices.add_outcome_state(dict(
-        outcome_id=p["outcome_id"], tenant=env["tenant"], student_id=p["student_id"],
-        student_user_id=p["student_user_id"], school_year=p["school_year"], semester=p["semester"],
-        course_code=p["course_code"], subject_name=p["subject_name"], description=p["description"],
-        state="uploaded", reason=None, changed_at=p["uploaded_at"]))
-    _leave_if_files_changed(uow, env["tenant"], p)
+    return record_outcomes_uploaded(uow, [env]) == 1
+
+
+def record_outcomes_uploaded(uow, envs) -> int:
+    """A batch of `outcome-uploaded` (in delivery order), each as record_outcome_uploaded, in one
+    transaction: one claim statement and one commit for the batch, as records and certification
+    take the same event (nameko_kit.BatchEventHandler; a failing batch is applied again event by
+    event). An event applied before, or repeated within the batch, changes nothing. Returns how
+    many were new."""
+    fresh = uow.claim_many([e["event_id"] for e in envs], OUTCOME_UPLOADED_HANDLER)
+    applied = 0
+    for env in envs:
+        if env["event_id"] not in fresh:
+            continue
+        fresh.discard(env["event_id"])  # a repeat within the batch is applied once
+        p = env["payload"]
+        uow.choices.add_outcome_state(dict(
+            outcome_id=p["outcome_id"], tenant=env["tenant"], student_id=p["student_id"],
+            student_user_id=p["student_user_id"], school_year=p["school_year"], semester=p["semester"],
+            course_code=p["course_code"], subject_name=p["subject_name"], description=p["description"],
+            state="uploaded", reason=None, changed_at=p["uploaded_at"]))
+        _leave_if_files_changed(uow, env["tenant"], p)
+        applied += 1
     uow.commit()
-    return True
+    return applied
 
 
 def _leave_if_files_changed(uow, tenant, p) -> None:

@@ -78,3 +78,23 @@ def test_a_file_added_after_the_certification_leaves_the_selection_the_same_file
     # certified again on both: back
     usecases.record_certified(uow, certified(oid, {"document": DOC, "media": MEDIA}, t0 + dt.timedelta(minutes=3)))
     assert candidates(uow) == [oid]
+
+
+def test_a_batch_applies_each_event_once_and_in_order_as_single_deliveries_would(uow):
+    """The batched handler (one transaction per delivery batch) ends where one event at a time
+    ends: an event repeated in the batch or applied before changes nothing, and the media file
+    added after the certification, later in the same batch, still takes the outcome out."""
+    oid, t0 = str(uuid.uuid4()), events.utcnow()
+    usecases.record_certified(uow, certified(oid, {"document": DOC}, t0))
+    usecases.select_outcomes(uow, student(), 115, [oid])
+    same_doc = uploaded(oid, "document", DOC, t0 + dt.timedelta(minutes=1))
+    assert choice.record_outcomes_uploaded(uow, [same_doc, same_doc]) == 1
+    assert candidates(uow) == [oid]
+    media = uploaded(oid, "media", MEDIA, t0 + dt.timedelta(minutes=2))
+    other = str(uuid.uuid4())
+    first_of_other = uploaded(other, "document", DOC, t0 + dt.timedelta(minutes=2))
+    assert choice.record_outcomes_uploaded(uow, [same_doc, media, first_of_other, media]) == 2
+    assert candidates(uow) == []
+    assert {s["outcome_id"]: s["state"] for s in uow.choices.outcome_states_for("day", STUDENT, 115)} == {
+        oid: "uploaded", other: "uploaded"}
+    assert choice.record_outcomes_uploaded(uow, [media, first_of_other]) == 0   # redelivered: nothing new
