@@ -5,7 +5,9 @@ writes to, on this machine. Prints, one line each, to compare run to run:
       at 1, 8 and 32 concurrent clients, the realistic mix (90% documents 0.5-4 MB, 10% media
       5-10 MB): direct = minio PUT straight to S3; files = bytes to the files service with
       tickets issued beforehand; end_to_end = ticket from the gateway + bytes + until the
-      outcome-uploaded event is published (the outbox is empty)
+      outcome-uploaded event is published (the outbox is empty). Each phase starts on a quiet
+      machine (wait_quiet): the events of the phase before are consumed first, so their
+      consumers' CPU is not charged to the next phase; a phase's own consumers run during it.
   cpu c=<n> phase=<direct|files|end_to_end> s_per_100MB total=<s> <part>=<s> ...
                              where each phase's CPU went: seconds per 100 MB uploaded, for
                              every process of the platform, PostgreSQL, RabbitMQ and the client
@@ -132,6 +134,24 @@ def wait_outbox_empty(stack, timeout=300):
         eng.dispose()
 
 
+def wait_quiet(stack, timeout=120, busy_cores=0.2, step=0.5):
+    """Until the platform (every part cpu_seconds reads but this client) used less than
+    `busy_cores` of the machine over two `step`s in a row: the consumers have worked off the
+    events of the phase before, so a phase is measured from a quiet machine and does not pay
+    for the one before it. Bounded by `timeout` seconds; returns whether it got quiet."""
+    deadline = time.monotonic() + timeout
+    prev, calm = cpu_seconds(stack), 0
+    while time.monotonic() < deadline:
+        time.sleep(step)
+        cur = cpu_seconds(stack)
+        busy = sum(cur[k] - prev.get(k, 0) for k in cur if k != "client") / step
+        prev = cur
+        calm = calm + 1 if busy < busy_cores else 0
+        if calm >= 2:
+            return True
+    return False
+
+
 def worker_peak_rss_mb(stack):
     """The largest VmHWM (peak resident set) among the files service's worker processes."""
     import psutil
@@ -193,11 +213,13 @@ def run(stack):
             import io
             data = payloads.make(*job)
             admin.put_object(direct_bucket, f"bench/{job[2]}", io.BytesIO(data), len(data))
+        wait_quiet(stack)
         cpu0 = cpu_seconds(stack)
         sec_direct, _, err_direct = run_pool(c, jobs, direct)
         cpu1 = cpu_seconds(stack)
 
         pre = [ticket(next(slot_iter)[0]) for _ in jobs]  # issued before the clock starts
+        wait_quiet(stack)
 
         def files_only(job_ticket):
             job, t = job_ticket
@@ -208,6 +230,7 @@ def run(stack):
         sec_files, _, err_files = run_pool(c, list(zip(jobs, pre)), files_only)
         cpu3 = cpu_seconds(stack)
         wait_outbox_empty(stack)
+        wait_quiet(stack)   # the consumers of the files phase's events are done before the next phase
 
         def end_to_end(job):
             user = next(slot_iter)[0]
