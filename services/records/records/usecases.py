@@ -168,9 +168,12 @@ def _students_named(s, tenant, student_nos, hashes) -> tuple[dict, dict]:
 
 # ---------------------------------------------------------------- reads
 
-def _student_of(uow, caller):
-    row = uow.session.execute(sa.select(students).where(
-        students.c.tenant == caller.tenant, students.c.user_id == caller.user_id)).first()
+def _student_of(uow, caller, for_update=False):
+    """The caller's student row (NotAllowed `not_a_student` when the account has none);
+    `for_update` also locks it until the transaction ends (ticket issuing is serialised per
+    student this way, so two parallel uploads cannot both take the last slot)."""
+    q = sa.select(students).where(students.c.tenant == caller.tenant, students.c.user_id == caller.user_id)
+    row = uow.session.execute(q.with_for_update() if for_update else q).first()
     if row is None:
         raise NotAllowed("no student record for this account", code="not_a_student")
     return row
@@ -306,13 +309,15 @@ def _student_class(uow, st) -> dict:
             "homeroom_user_id": str(row.homeroom_user_id) if row and row.homeroom_user_id else None}
 
 
-def _ticket(uow, caller, st, sec, outcome_id, text, ticket_key, attempt=1, slot=None):
+def _ticket(caller, st, sec, klass, outcome_id, text, ticket_key, attempt=1, slot=None):
+    """The signed ticket files verifies; `klass` is _student_class(uow, st), read inside the
+    ticket's transaction (after its commit a read would open another)."""
     claims = {
         "kind": "outcome", "outcome_id": str(outcome_id), "tenant": caller.tenant,
         "student_id": str(st.id), "student_user_id": caller.user_id, "section_id": str(sec.id),
         "teacher_user_id": str(sec.teacher_user_id), "school_year": sec.school_year,
         "semester": sec.semester, "course_code": sec.course_code, "subject_name": sec.subject_name,
-        "description": text, **_student_class(uow, st),
+        "description": text, **klass,
     }
     if attempt > 1:  # another file of a known outcome: files keys the upload by (outcome, attempt)
         claims["attempt"] = attempt
@@ -323,15 +328,17 @@ def _ticket(uow, caller, st, sec, outcome_id, text, ticket_key, attempt=1, slot=
 
 
 def _slots_taken(uow, st, sec) -> int:
-    """Outcomes of the section's term that count (not returned) plus live reservations."""
-    used = uow.session.execute(sa.select(sa.func.count()).select_from(outcomes).where(
+    """Outcomes of the section's term that count (not returned) plus live reservations, read in
+    one statement, so both counts see the same moment (an outcome-uploaded that turns a
+    reservation into an outcome in between is counted once, never zero times)."""
+    used = sa.select(sa.func.count()).select_from(outcomes).where(
         outcomes.c.student_id == st.id, outcomes.c.school_year == sec.school_year,
-        outcomes.c.semester == sec.semester, outcomes.c.status != "returned")).scalar_one()
-    held = uow.session.execute(sa.select(sa.func.count()).select_from(upload_reservations).where(
+        outcomes.c.semester == sec.semester, outcomes.c.status != "returned").scalar_subquery()
+    held = sa.select(sa.func.count()).select_from(upload_reservations).where(
         upload_reservations.c.student_id == st.id, upload_reservations.c.school_year == sec.school_year,
         upload_reservations.c.semester == sec.semester, upload_reservations.c.used_at.is_(None),
-        upload_reservations.c.expires_at > sa.func.now())).scalar_one()
-    return used + held
+        upload_reservations.c.expires_at > sa.func.now()).scalar_subquery()
+    return int(uow.session.execute(sa.select(used + held)).scalar_one())
 
 
 def issue_outcome_ticket(uow, caller, section_id, description, ticket_key, upload_key=None, slot=None) -> dict:
@@ -358,10 +365,8 @@ def issue_outcome_ticket(uow, caller, section_id, description, ticket_key, uploa
     caller.require("student")
     slot = domain.check_slot(slot)
     text = domain.clean_description(description)
-    _student_of(uow, caller)
     # Serialise ticket issuing per student, so two parallel uploads cannot both take the 6th slot.
-    st = uow.session.execute(sa.select(students).where(
-        students.c.tenant == caller.tenant, students.c.user_id == caller.user_id).with_for_update()).first()
+    st = _student_of(uow, caller, for_update=True)
     sec = uow.session.execute(sa.select(sections).where(
         sections.c.id == _uuid(section_id, "section"), sections.c.tenant == caller.tenant)).first()
     if sec is None:
@@ -390,8 +395,9 @@ def issue_outcome_ticket(uow, caller, section_id, description, ticket_key, uploa
                 values["expires_at"] = sa.func.now() + sa.text(f"interval '{TICKET_TTL} seconds'")
             uow.session.execute(upload_reservations.update().where(r.outcome_id == again.outcome_id)
                                 .values(**values))
+            klass = _student_class(uow, st)
             uow.commit()
-            return _ticket(uow, caller, st, sec, again.outcome_id, text, ticket_key, slot=slot)
+            return _ticket(caller, st, sec, klass, again.outcome_id, text, ticket_key, slot=slot)
     domain.check_outcome_quota(_slots_taken(uow, st, sec), rules["limit"])
     outcome_id = str(uuid.uuid4())
     uow.session.execute(upload_reservations.delete().where(
@@ -401,8 +407,9 @@ def issue_outcome_ticket(uow, caller, section_id, description, ticket_key, uploa
         outcome_id=outcome_id, tenant=caller.tenant, student_id=st.id, school_year=sec.school_year,
         semester=sec.semester, upload_key=key, section_id=sec.id, description=text,
         expires_at=sa.func.now() + sa.text(f"interval '{TICKET_TTL} seconds'")))
+    klass = _student_class(uow, st)
     uow.commit()
-    return _ticket(uow, caller, st, sec, outcome_id, text, ticket_key, slot=slot)
+    return _ticket(caller, st, sec, klass, outcome_id, text, ticket_key, slot=slot)
 
 
 def issue_reupload_ticket(uow, caller, outcome_id, description, ticket_key, upload_key=None,
@@ -434,9 +441,7 @@ def issue_reupload_ticket(uow, caller, outcome_id, description, ticket_key, uplo
     caller.require("student")
     slot = domain.check_slot(slot)
     text = domain.clean_description(description)
-    _student_of(uow, caller)
-    st = uow.session.execute(sa.select(students).where(
-        students.c.tenant == caller.tenant, students.c.user_id == caller.user_id).with_for_update()).first()
+    st = _student_of(uow, caller, for_update=True)
     o = uow.session.execute(sa.select(outcomes).where(
         outcomes.c.id == _uuid(outcome_id, "outcome"), outcomes.c.tenant == caller.tenant,
         outcomes.c.student_id == st.id).with_for_update()).first()
@@ -463,8 +468,9 @@ def issue_reupload_ticket(uow, caller, outcome_id, description, ticket_key, uplo
                       expires_at=sa.func.now() + sa.text(f"interval '{TICKET_TTL} seconds'"))
         uow.session.execute(insert(upload_reservations).values(outcome_id=o.id, **values)
                             .on_conflict_do_update(index_elements=["outcome_id"], set_=values))
+    klass = _student_class(uow, st)
     uow.commit()
-    return _ticket(uow, caller, st, sec, o.id, text, ticket_key, attempt=attempt, slot=slot)
+    return _ticket(caller, st, sec, klass, o.id, text, ticket_key, attempt=attempt, slot=slot)
 
 
 def release_outcome_ticket(uow, caller, outcome_id) -> bool:

@@ -299,3 +299,30 @@ def test_a_batch_of_uploads_is_one_transaction_with_one_chained_history(db):
     assert sorted(o["description"] for o in db.rows("outcomes")) == [f"批次 {i}" for i in range(4)]
     rows = sorted(db.rows("record_changes"), key=lambda r: r["chain_seq"])
     assert len(rows) == history_before + 4 and first_broken_link(rows) is None
+
+
+def test_a_ticket_whose_outcome_arrived_counts_once_among_outcomes_and_reservations(db):
+    """The quota counts outcomes that count plus live reservations in one statement: a ticket
+    whose upload arrived is counted as its outcome only (its reservation is used), one still
+    on its way as its reservation; six in all, mixed, and the seventh is refused."""
+    sec = section_id(db)
+    student = next(r for r in db.rows("students") if str(r["user_id"]) == U["s2"])
+    with db.uow() as uow:
+        first = [usecases.issue_outcome_ticket(uow, person("s2"), sec, f"先到 {i}", "tk") for i in range(3)]
+    for t in first[:2]:   # two of the three arrive
+        env = events.make_event(events.OUTCOME_UPLOADED, "day", {
+            "outcome_id": t["outcome_id"], "file_id": str(uuid.uuid4()), "student_id": str(student["id"]),
+            "student_user_id": U["s2"], "section_id": sec, "teacher_user_id": U["teacher"],
+            "school_year": 115, "semester": 1, "course_code": "C1", "subject_name": "程式設計",
+            "description": "先到", "filename": "a.pdf", "content_type": "application/pdf", "size": 10,
+            "sha256": "0" * 64, "uploaded_at": events.utcnow()})
+        with db.uow() as uow:
+            assert usecases.record_outcome_uploaded(uow, events.load_event(events.OUTCOME_UPLOADED, env))
+    for i in range(3):
+        with db.uow() as uow:
+            claims = signing.verify(usecases.issue_outcome_ticket(uow, person("s2"), sec, f"後到 {i}", "tk")["ticket"],
+                                    "tk", purpose=usecases.TICKET_PURPOSE)
+        assert claims["class_code"] == "101"
+    with pytest.raises(Exception) as e, db.uow() as uow:
+        usecases.issue_outcome_ticket(uow, person("s2"), sec, "第七件", "tk")
+    assert e.value.code == "outcome_quota_exceeded"
