@@ -268,6 +268,9 @@ def create_app(config=None):
     def unexpected(exc):
         from werkzeug.exceptions import HTTPException
         if isinstance(exc, HTTPException):
+            if exc.code == 404:   # a path files does not serve: the same answer as any missing thing
+                return jsonify(error={"code": "not_found", "message": "Not found.",
+                                      "message_zh": "找不到資料。"}), 404
             return jsonify(error={"code": "invalid" if exc.code < 500 else "internal",
                                   "message": exc.description, "message_zh": "輸入資料有誤。"}), exc.code
         log.exception("unhandled error on %s %s", request.method, request.path)

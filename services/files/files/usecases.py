@@ -79,12 +79,22 @@ def _ticket_expiry(token) -> dt.datetime:
     return dt.datetime.fromtimestamp(int(body["_exp"]), dt.timezone.utc)
 
 
+# the largest length the uploads table can hold (bigint); a declared length above it is kept as
+# this, and refused as file_too_large right after, like any length above the type's limit
+_MAX_STORED_LENGTH = 2 ** 63 - 1
+
+
 def _new_upload(ticket, caller, *, filename, resumable, length):
+    """The upload's row as begin_upload stores it. The name is kept as the client sent it, less
+    its NUL characters (PostgreSQL text cannot hold them; domain.clean_filename strips them and
+    every other control character from the name the file gets), so a NUL is never a 500 with
+    the quota slot held; a declared length too large for the column is clamped (see above)."""
     return dict(id=uuid.uuid4(), subject_id=ticket.subject_id, attempt=ticket.attempt, kind=ticket.kind,
                 slot=ticket.slot, tenant=ticket.tenant,
                 student_id=ticket.student_id, student_user_id=caller.user_id, school_year=ticket.school_year,
-                semester=ticket.semester, claims=ticket.claims, filename=(filename or "")[:255],
-                resumable=resumable, length=length, state="receiving", expires_at=ticket.expires_at)
+                semester=ticket.semester, claims=ticket.claims, filename=(filename or "").replace("\x00", "")[:255],
+                resumable=resumable, length=length if length is None else min(length, _MAX_STORED_LENGTH),
+                state="receiving", expires_at=ticket.expires_at)
 
 
 def _refused_event(row, code):

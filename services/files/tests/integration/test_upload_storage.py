@@ -613,3 +613,53 @@ def test_limits_are_published_for_the_portal(files):
     client, _, _ = files
     fams = client.get("/v1/limits?school_year=115").get_json()["families"]
     assert fams["document"]["max_bytes"] == 4 * MB and fams["media"]["types"] == ["mp3", "mp4"]
+
+
+# ------------------------------------------------------------------ what a client can send in headers
+
+def test_a_nul_in_the_file_name_is_stripped_like_any_control_character_never_a_500(files):
+    """Found by a new user's fuzzing: `X-Filename: a%00b.pdf` (and the same name in tus's
+    Upload-Metadata) reached PostgreSQL and answered 500, holding the quota slot until the
+    ticket expired. The name is stored without its NUL, as every other control character."""
+    client, ext, _ = files
+    s = Student()
+    r = post(client, s, s.ticket()[0], ev.pdf(), "a\x00b\x01.pdf")
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["filename"] == "ab.pdf"
+    tok, _ = s.ticket()
+    data = ev.pdf(50_000)
+    meta = "filename " + base64.b64encode("報\x00告.pdf".encode()).decode()
+    r = tus(client, s, "POST", "/v1/uploads", headers={"Upload-Length": str(len(data)), "Upload-Metadata": meta,
+                                                       "X-Upload-Ticket": tok})
+    assert r.status_code == 201, r.get_json()
+    r = tus(client, s, "PATCH", "/v1/" + r.headers["Location"], data=data, headers={
+        "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"})
+    assert r.status_code == 204, r.get_json()
+    assert [e["payload"]["filename"] for e in outbox(ext, events.OUTCOME_UPLOADED)] == ["ab.pdf", "報告.pdf"]
+    assert outbox(ext, events.UPLOAD_REFUSED) == []
+
+
+@pytest.mark.parametrize("declared", [2 ** 63, 10 ** 26])
+def test_a_declared_length_beyond_any_column_is_too_large_and_gives_the_slot_back(files, declared):
+    """Found by fuzzing: `Upload-Length: 99999999999999999999999999` answered 500 (bigint out
+    of range) with the slot held; so would the same Content-Length on the one-request path.
+    Both are refused as file_too_large (413) and the slot comes back at once."""
+    client, ext, _ = files
+    s = Student()
+    tok, claims = s.ticket()
+    r = tus(client, s, "POST", "/v1/uploads", headers={"Upload-Length": str(declared), "X-Upload-Ticket": tok})
+    assert (r.status_code, r.get_json()["error"]["code"]) == (413, "file_too_large")
+    tok2, claims2 = s.ticket()
+    status, body = broken(client, "POST", "/v1/files", ev.pdf(1000), declared, {
+        "Authorization": f"Bearer {s.token()}", "X-Upload-Ticket": tok2, "X-Filename": "big.pdf"})
+    assert (status, body["error"]["code"]) == (413, "file_too_large")
+    assert [(e["payload"]["subject_id"], e["payload"]["code"]) for e in outbox(ext, events.UPLOAD_REFUSED)] == [
+        (claims["outcome_id"], "file_too_large"), (claims2["outcome_id"], "file_too_large")]
+    assert objects(ext) == []
+
+
+def test_a_path_files_does_not_serve_answers_not_found_in_the_api_format(files):
+    client, _, _ = files
+    r = client.get("/v1/no-such-thing")
+    assert r.status_code == 404
+    assert r.get_json()["error"]["code"] == "not_found" and r.get_json()["error"]["message_zh"] == "找不到資料。"
