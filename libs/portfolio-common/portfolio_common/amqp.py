@@ -62,6 +62,10 @@ def connection_parameters(amqp_uri: str, *, connection_name="portfolio", ssl_opt
     return params
 
 
+class _ConnectionLost(Exception):
+    """The publisher's connection broke under a publish (its cause says how)."""
+
+
 class PikaPublisher:
     def __init__(self, amqp_uri: str, *, connection_name="portfolio"):
         self.amqp_uri = amqp_uri
@@ -98,27 +102,52 @@ class PikaPublisher:
 
     def publish(self, exchange: str, routing_key: str, body, *, headers=None, message_id=None,
                 mandatory=True, delivery_mode=PERSISTENT):
-        """Publish and wait for the broker's confirm. Raises PublishFailed otherwise."""
+        """Publish and wait for the broker's confirm. Raises PublishFailed otherwise.
+
+        A connection that fails on its first use after lying idle (the broker drops a blocking
+        connection that has not answered its heartbeats, or restarted meanwhile) is replaced and
+        the publish tried once more on a new one at once, rather than the event waiting for the
+        relay's next tick; a new connection that fails is the broker's outage. (A retried
+        publish the broker had already taken is a duplicate delivery, which every consumer
+        absorbs: events are claimed by id.)"""
         data = body if isinstance(body, (bytes, bytearray)) else json.dumps(body).encode()
         props = pika.BasicProperties(content_type="application/json", delivery_mode=delivery_mode,
                                      headers=headers or {}, message_id=message_id)
         with self._lock:
+            reused = self._conn is not None and self._conn.is_open
             try:
-                self._channel().basic_publish(exchange, routing_key, data, props, mandatory=mandatory)
-            except UnroutableError as exc:
-                raise PublishFailed(f"{exchange}/{routing_key}: no queue is bound: {exc}",
-                                    unroutable=True) from exc
-            except NackError as exc:
-                raise PublishFailed(f"{exchange}/{routing_key}: {exc}") from exc
-            except ChannelClosedByBroker as exc:
-                # 404 no such exchange, 403 not allowed: this message's fault, not the broker's.
-                # The connection is fine; the next publish opens a new channel.
-                self._chan = None
-                raise PublishFailed(f"{exchange}/{routing_key}: refused by the broker: {exc}",
-                                    unroutable=exc.reply_code in (403, 404)) from exc
-            except (AMQPError, OSError) as exc:
+                return self._publish_once(exchange, routing_key, data, props, mandatory)
+            except _ConnectionLost as exc:
                 self._close()
-                raise PublishFailed(f"{exchange}/{routing_key}: broker unavailable: {exc!r}") from exc
+                if not reused:
+                    raise PublishFailed(f"{exchange}/{routing_key}: broker unavailable: {exc.__cause__!r}") from exc
+                log.info("publisher %s: its idle connection was gone (%r); publishing on a new one",
+                         self.connection_name, exc.__cause__)
+            try:
+                return self._publish_once(exchange, routing_key, data, props, mandatory)
+            except _ConnectionLost as exc:
+                self._close()
+                raise PublishFailed(f"{exchange}/{routing_key}: broker unavailable: {exc.__cause__!r}") from exc
+
+    def _publish_once(self, exchange, routing_key, data, props, mandatory):
+        """One publish (connecting first if needed): PublishFailed for the message's own
+        refusals, _ConnectionLost when there is no connection or it broke."""
+        try:
+            chan = self._channel()
+            chan.basic_publish(exchange, routing_key, data, props, mandatory=mandatory)
+        except UnroutableError as exc:
+            raise PublishFailed(f"{exchange}/{routing_key}: no queue is bound: {exc}",
+                                unroutable=True) from exc
+        except NackError as exc:
+            raise PublishFailed(f"{exchange}/{routing_key}: {exc}") from exc
+        except ChannelClosedByBroker as exc:
+            # 404 no such exchange, 403 not allowed: this message's fault, not the broker's.
+            # The connection is fine; the next publish opens a new channel.
+            self._chan = None
+            raise PublishFailed(f"{exchange}/{routing_key}: refused by the broker: {exc}",
+                                unroutable=exc.reply_code in (403, 404)) from exc
+        except (AMQPError, OSError) as exc:
+            raise _ConnectionLost() from exc
 
     def call(self, fn):
         """Run fn(channel) under the lock (declarations, queue inspection)."""
