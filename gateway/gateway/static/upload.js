@@ -66,7 +66,8 @@
     if (limits) {
       const s = slot();
       const largest = s && limits[s] ? limits[s].max_bytes : Math.max(...Object.values(limits).map((x) => x.max_bytes));
-      if (f.size > largest) return `檔案 ${(f.size / 1048576).toFixed(1)} MB，超過 ${largest / 1048576} MB 上限。`;
+      // rounded up: a file just over the limit never reads as the limit itself (4.0 MB over 4 MB)
+      if (f.size > largest) return `檔案 ${(Math.ceil(f.size * 100 / 1048576) / 100).toFixed(2)} MB，超過 ${largest / 1048576} MB 上限。`;
     }
     return '';
   }
@@ -136,6 +137,21 @@
     upload.abort(true).then(() => { say('已取消上傳。'); bar.hidden = true; barText.textContent = ''; finished(); uploadKey = newKey(); });
   });
 
+  async function waitForOutcome(outcomeId, storedFileId) {
+    const pause = (ms) => new Promise((ok) => setTimeout(ok, ms));
+    await pause(300);
+    if (!form.dataset.waitUrl || !outcomeId) { await pause(300); return; }
+    const url = form.dataset.waitUrl.replace('__ID__', encodeURIComponent(outcomeId));
+    const until = Date.now() + 10000;   // then the page anyway (its quota shows the upload as 上傳中)
+    while (Date.now() < until) {
+      try {
+        const r = await fetch(url, { credentials: 'same-origin', headers: { 'X-Requested-With': 'fetch' } });
+        if (r.ok && (!storedFileId || (await r.text()).includes(storedFileId))) return;
+      } catch (e) { /* the network: try again */ }
+      await pause(400);
+    }
+  }
+
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     if (upload) return;
@@ -202,7 +218,10 @@
         // a transfer package's form (data-after-file) goes to its preview with the file's id
         const after = form.dataset.afterFile && fileId
           ? form.dataset.afterFile.replace('__FILE__', encodeURIComponent(fileId)) : form.dataset.after;
-        setTimeout(() => { if (after) window.location.assign(after); else window.location.reload(); }, 600);
+        const go = () => { if (after) window.location.assign(after); else window.location.reload(); };
+        // the outcome is listed once records has taken the upload's event: wait for that (a
+        // deadline night's queue can take seconds) rather than reload onto a list without it
+        waitForOutcome(t.outcome_id, fileId).then(go, go);
       },
     });
     upload.start();

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import struct
 import unicodedata
 from dataclasses import dataclass, field
@@ -459,8 +460,14 @@ def _not_a_zip():
     return err
 
 
+def _mb_up(size: int) -> str:
+    """A size in MB rounded up to two decimals: a file just over its limit never reads as the
+    limit itself ("4.0 MB; the limit is 4 MB" for 4,195,612 bytes)."""
+    return f"{math.ceil(size * 100 / MB) / 100:.2f}"
+
+
 def _package_too_large(size, limit):
-    err = FileTooLarge(f"the package is {size / MB:.1f} MB; the limit is {limit / MB:g} MB", size=size, limit=limit)
+    err = FileTooLarge(f"the package is {_mb_up(size)} MB; the limit is {limit / MB:g} MB", size=size, limit=limit)
     err.zh = f"轉學檔案超過上限：最大 {limit / MB:g} MB；請洽原校分次提供。"
     return err
 
@@ -496,7 +503,7 @@ def slot_mismatch(slot: str, family: str) -> FileSlotMismatch:
 
 def _too_large(size, limit, family):
     what = FAMILY_NAMES_ZH.get(family.name, family.name) if family else "檔案"
-    err = FileTooLarge(f"the file is {size / MB:.1f} MB; the limit is {limit / MB:g} MB",
+    err = FileTooLarge(f"the file is {_mb_up(size)} MB; the limit is {limit / MB:g} MB",
                        size=size, limit=limit)
     err.zh = f"檔案超過上限：{what}最大 {limit / MB:g} MB，請壓縮後再上傳。"
     return err
