@@ -77,6 +77,11 @@ def test_size_limit_follows_the_family_the_content_belongs_to():
     with pytest.raises(FileTooLarge) as e:
         inspect(ev.pdf(4 * MB + 1))
     assert "4 MB" in e.value.zh and "文件" in e.value.zh
+    # just over the limit never reads as the limit itself (a new user saw "4.0 MB; the limit is 4 MB")
+    assert str(e.value).endswith("the file is 4.01 MB; the limit is 4 MB")
+    with pytest.raises(FileTooLarge) as e:
+        inspect(ev.pdf(4_195_612))
+    assert "4.01 MB" in str(e.value)
     inspect(ev.mp4(10 * MB))                                  # media may be 10 MB
     with pytest.raises(FileTooLarge) as e:
         inspect(ev.mp4(10 * MB + 1))
