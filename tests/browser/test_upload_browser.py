@@ -102,6 +102,8 @@ def test_upload_form_resumes_refuses_and_fits_a_phone(browser, stack, students, 
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:  # tus retries by itself; the button is there if it gave up
         if resume.is_visible():
+            # paused, not over: a second upload cannot be started beside it (a new user pressed it)
+            assert page.get_by_role("button", name="上傳", exact=True).is_disabled()
             resume.click()
         if "已上傳" in (msg.text_content() or ""):
             break

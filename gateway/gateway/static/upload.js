@@ -199,6 +199,7 @@
           // the bytes already sent are kept on the server until the ticket expires
           resumeButton.hidden = false;
           cancelButton.hidden = false;
+          button.disabled = true;   // this upload is paused, not over: 繼續上傳 or 取消, not a second one
           say('網路連線中斷，已上傳的部分會保留；連線恢復後請按「繼續上傳」。', 'error', r ? r.code : 'network');
           return;
         }
