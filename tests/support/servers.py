@@ -139,3 +139,19 @@ class SeaweedServer:
                 self.proc.kill()
                 self.proc.wait(5)
         self.log.close()
+
+
+def take_all(publisher, queue):
+    """Every message waiting in `queue` (JSON bodies, in order), taken off it through the
+    publisher's channel (portfolio_common.amqp.PikaPublisher.call)."""
+    import json
+    out = []
+
+    def take(ch):
+        while True:
+            m, _, body = ch.basic_get(queue, auto_ack=True)
+            if m is None:
+                return
+            out.append(json.loads(body))
+    publisher.call(take)
+    return out

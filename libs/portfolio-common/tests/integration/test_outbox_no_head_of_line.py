@@ -1,6 +1,5 @@
 """The outbox relay against a real RabbitMQ and PostgreSQL: no row holds back the rows behind it,
 and nobody who only kicks the relay ever waits for the broker."""
-import json
 import threading
 import time
 import uuid
@@ -8,6 +7,7 @@ import uuid
 import sqlalchemy as sa
 
 from portfolio_common import amqp
+from tests.support.servers import take_all
 from portfolio_common.db import make_engine, messaging_tables
 from portfolio_common.outbox import OutboxRelay, RelayLoop, park_delay_s
 
@@ -31,19 +31,6 @@ def _add(engine, outbox, ex, key, n, tag):
                                         "body": {"tag": tag, "n": i}} for i in range(n)])
 
 
-def _drain(pub, q):
-    out = []
-
-    def take(ch):
-        while True:
-            m, _, body = ch.basic_get(q, auto_ack=True)
-            if m is None:
-                return
-            out.append(json.loads(body))
-    pub.call(take)
-    return out
-
-
 def test_500_unroutable_rows_at_the_head_do_not_hold_back_the_routable_ones(fresh_db, private_amqp_uri):
     engine, outbox, pub, ex, q = _setup(fresh_db, private_amqp_uri)
     _add(engine, outbox, ex, "nobody-listens", 500, "unroutable")   # no queue bound to this key
@@ -55,7 +42,7 @@ def test_500_unroutable_rows_at_the_head_do_not_hold_back_the_routable_ones(fres
         before = c.execute(sa.select(sa.func.now())).scalar_one()
 
     assert relay.flush() == 5
-    assert [b["n"] for b in _drain(pub, q)] == [0, 1, 2, 3, 4]
+    assert [b["n"] for b in take_all(pub, q)] == [0, 1, 2, 3, 4]
     assert relay.backlog()["parked"] == 503 and relay.backlog()["pending"] == 0
     assert relay.parked_total == 503 and sum(parked_seen) == 503
     with engine.connect() as c:
@@ -68,7 +55,7 @@ def test_500_unroutable_rows_at_the_head_do_not_hold_back_the_routable_ones(fres
         c.execute(outbox.update().where(outbox.c.sent_at.is_(None))
                   .values(next_attempt_at=sa.func.now() + sa.text("interval '1 hour'")))
     _add(engine, outbox, ex, "routed", 2, "later")
-    assert relay.flush() == 2 and len(_drain(pub, q)) == 2
+    assert relay.flush() == 2 and len(take_all(pub, q)) == 2
     assert relay.backlog()["parked"] == 503
 
     # Once someone subscribes and the back-off is over, the parked events are delivered: kept, not lost.
@@ -76,7 +63,7 @@ def test_500_unroutable_rows_at_the_head_do_not_hold_back_the_routable_ones(fres
     with engine.begin() as c:
         c.execute(outbox.update().values(next_attempt_at=sa.func.now() - sa.text("interval '1 second'")))
     assert relay.flush() == 500
-    assert sorted(b["n"] for b in _drain(pub, q)) == list(range(500))
+    assert sorted(b["n"] for b in take_all(pub, q)) == list(range(500))
     backlog = relay.backlog()
     assert (backlog["pending"], backlog["parked"]) == (0, 3) and backlog["oldest_s"] > 0
     with engine.connect() as c:
@@ -92,7 +79,7 @@ def test_a_broker_outage_parks_nothing_and_loses_nothing(fresh_db, private_amqp_
     dead = OutboxRelay(engine, outbox, amqp.PikaPublisher("amqp://guest:guest@127.0.0.1:1/"))
     assert dead.flush() == 0
     assert dead.backlog()["pending"] == 3 and dead.backlog()["parked"] == 0
-    assert OutboxRelay(engine, outbox, pub).flush() == 3 and len(_drain(pub, q)) == 3
+    assert OutboxRelay(engine, outbox, pub).flush() == 3 and len(take_all(pub, q)) == 3
     pub.close()
     engine.dispose()
 
@@ -111,7 +98,7 @@ def test_kicking_the_relay_never_waits_for_the_broker_or_the_publisher_lock(fres
         deadline = time.monotonic() + 20
         got = []
         while not got and time.monotonic() < deadline:
-            got = _drain(pub, q)
+            got = take_all(pub, q)
         assert [b["tag"] for b in got] == ["kicked"], "published once the lock was free"
     finally:
         loop.stop()

@@ -13,6 +13,7 @@ import uuid
 import pytest
 
 from portfolio_common import amqp
+from tests.support.servers import take_all
 
 
 def _broker_closes(uri):
@@ -35,19 +36,6 @@ def _broker_closes(uri):
     time.sleep(0.5)
 
 
-def _take(pub, q):
-    out = []
-
-    def take(ch):
-        while True:
-            m, _, body = ch.basic_get(q, auto_ack=True)
-            if m is None:
-                return
-            out.append(json.loads(body))
-    pub.call(take)
-    return out
-
-
 def test_a_connection_the_broker_dropped_while_idle_is_replaced_and_the_publish_goes_out_at_once(private_amqp_uri):
     name = f"reconnect-{uuid.uuid4().hex[:8]}"
     pub = amqp.PikaPublisher(private_amqp_uri, connection_name=name)
@@ -58,7 +46,7 @@ def test_a_connection_the_broker_dropped_while_idle_is_replaced_and_the_publish_
     pub.publish(ex, "k", {"n": 1})
     _broker_closes(private_amqp_uri)
     pub.publish(ex, "k", {"n": 2})          # no PublishFailed: a new connection, at once
-    assert [m["n"] for m in _take(pub, q)] == [1, 2]
+    assert [m["n"] for m in take_all(pub, q)] == [1, 2]
     # a message's own refusal is still reported as such after a reconnect
     _broker_closes(private_amqp_uri)
     with pytest.raises(amqp.PublishFailed) as e:
